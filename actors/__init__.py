@@ -1,0 +1,1 @@
+"""Agents and the orchestrator: pure logic classes plus thin Ray actor shells."""

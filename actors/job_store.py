@@ -1,0 +1,91 @@
+"""The job store port: job repository and event outbox behind one interface (SQL lives in cluster/)."""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from schemas import Artifact, Brief, Event, JobRecord, JobState, StepRecord
+
+__all__ = ["JobStore", "OutboxMessage"]
+
+
+class OutboxMessage(BaseModel):
+    """An event waiting in (or relayed from) the outbox, with the headers it is published with."""
+
+    seq: int = Field(description="Outbox order; relays publish in this order.")
+    event: Event
+    subject: str
+    headers: dict[str, str] = Field(description="Nats-Msg-Id, traceparent, Mka-Correlation-Id, ...")
+    published_at: datetime | None = None
+
+
+class JobStore(abc.ABC):
+    """Jobs, steps, artifacts and the outbox; every method is one transaction.
+
+    A state change and the event announcing it commit together, so an event is
+    never lost nor published for a change that did not happen.
+    """
+
+    @abc.abstractmethod
+    def submit(
+        self,
+        brief: Brief,
+        *,
+        idempotency_key: str | None = None,
+        trace_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> JobRecord:
+        """Create a job in `submitted`, or return the job already created with this key."""
+
+    @abc.abstractmethod
+    def get(self, job_id: str) -> JobRecord:
+        """Return the job; raise `JobNotFound`."""
+
+    @abc.abstractmethod
+    def list_jobs(self, *, project: str | None = None, limit: int = 50) -> list[JobRecord]:
+        """Return the newest jobs first."""
+
+    @abc.abstractmethod
+    def transition(
+        self,
+        job_id: str,
+        to_state: JobState,
+        *,
+        expected_version: int,
+        reason: str = "",
+        error: dict[str, object] | None = None,
+        degraded: bool | None = None,
+        traceparent: str | None = None,
+    ) -> JobRecord:
+        """Move the job if it is still at `expected_version` and the move is legal; emit its event."""
+
+    @abc.abstractmethod
+    def record_step(self, step: StepRecord, *, traceparent: str | None = None) -> None:
+        """Insert or update one step attempt (keyed by job, step, attempt); emit `step.recorded`."""
+
+    @abc.abstractmethod
+    def steps(self, job_id: str) -> list[StepRecord]:
+        """Return the job's step attempts in order."""
+
+    @abc.abstractmethod
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
+        """Record artifact metadata; emit `artifact.stored`."""
+
+    @abc.abstractmethod
+    def artifacts(self, job_id: str) -> list[Artifact]:
+        """Return the job's artifacts."""
+
+    @abc.abstractmethod
+    def events(self, job_id: str) -> list[OutboxMessage]:
+        """Return every event of the job from the outbox, in order."""
+
+    @abc.abstractmethod
+    def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:
+        """Return unpublished outbox messages, oldest first."""
+
+    @abc.abstractmethod
+    def mark_published(self, event_ids: list[str]) -> None:
+        """Mark outbox messages published (called only after their PubAck)."""

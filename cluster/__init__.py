@@ -1,0 +1,1 @@
+"""Assembly and adapters: settings, bootstrap, database, events, object storage, tracing, CLI."""

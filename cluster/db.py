@@ -1,0 +1,137 @@
+"""Database tables (SQLAlchemy 2 typed ORM) and engine creation for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "JobRow", "StepRow", "OutboxRow", "ArtifactRow", "IdempotencyRow", "make_engine"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class JobRow(Base):
+    """A job; `version` is bumped on every update and checked by writers."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project: Mapped[str] = mapped_column(String(63), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    brief: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str | None] = mapped_column(String(256))
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class StepRow(Base):
+    """One attempt of one step of a job."""
+
+    __tablename__ = "job_steps"
+    __table_args__ = (UniqueConstraint("job_id", "step", "attempt", name="uq_job_steps_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    result_ref: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[dict[str, Any] | None]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxRow(Base):
+    """An event waiting to be relayed; `published_at` is set only after the broker acked it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    project: Mapped[str] = mapped_column(String(63))
+    type: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255))
+    event: Mapped[dict[str, Any]]
+    headers: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class ArtifactRow(Base):
+    """Metadata of a stored artifact."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(Text)
+    uri: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    retention_until: Mapped[datetime | None]
+    local_path: Mapped[str | None] = mapped_column(Text)
+
+
+class IdempotencyRow(Base):
+    """Maps (project, idempotency key) to the job it created; the primary key makes submits race-safe."""
+
+    __tablename__ = "idempotency_keys"
+
+    project: Mapped[str] = mapped_column(String(63), primary_key=True)
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys, PostgreSQL a checked pool."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -1,0 +1,367 @@
+"""The SQLAlchemy job store: jobs, steps, artifacts and the outbox, each change in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from actors.clock import Clock, SystemClock
+from actors.job_store import JobStore, OutboxMessage
+from actors.state_machine import decide
+from cluster.db import ArtifactRow, IdempotencyRow, JobRow, OutboxRow, StepRow, make_engine
+from cluster.migrate import upgrade
+from cluster.settings import Settings
+from schemas import (
+    EVENT_SCHEMA_VERSION,
+    Artifact,
+    Brief,
+    Event,
+    EventType,
+    IdempotencyConflict,
+    JobNotFound,
+    JobRecord,
+    JobState,
+    StaleJobVersion,
+    StepRecord,
+)
+
+__all__ = ["SqlJobStore"]
+
+
+class SqlJobStore(JobStore):
+    """`JobStore` on SQLite (embedded default) or PostgreSQL, migrated by Alembic on construction.
+
+    Example:
+        >>> store = SqlJobStore.from_settings(Settings(home=Path("/tmp/mka")))  # doctest: +SKIP
+        >>> job = store.submit(brief, idempotency_key="req-1")                    # doctest: +SKIP
+        >>> store.transition(job.id, JobState.VALIDATING, expected_version=job.version)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        new_id: Callable[[], str] | None = None,
+        migrate: bool = True,
+    ) -> None:
+        self.engine = engine
+        self._clock = clock or SystemClock()
+        self._new_id = new_id or (lambda: str(uuid.uuid4()))
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        if migrate:
+            upgrade(engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> SqlJobStore:
+        """Build the store on the database the settings name."""
+        return cls(make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size), **kwargs)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        # Leaving without commit rolls back: nothing half-written survives an exception.
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        brief: Brief,
+        *,
+        idempotency_key: str | None = None,
+        trace_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> JobRecord:
+        """Create a job in `submitted`, or return the job already created with this key."""
+        brief_json = brief.model_dump(mode="json")
+        request_hash = hashlib.sha256(json.dumps(brief_json, sort_keys=True).encode()).hexdigest()
+        if idempotency_key:
+            existing = self._job_for_key(brief.project, idempotency_key, request_hash)
+            if existing is not None:
+                return existing
+        now = self._clock.now()
+        job_id = self._new_id()
+        row = JobRow(
+            id=job_id,
+            project=brief.project,
+            state=JobState.SUBMITTED.value,
+            version=1,
+            degraded=False,
+            brief=brief_json,
+            idempotency_key=idempotency_key,
+            trace_id=trace_id,
+            error=None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+                if idempotency_key:
+                    s.add(
+                        IdempotencyRow(
+                            project=brief.project,
+                            key=idempotency_key,
+                            job_id=job_id,
+                            request_hash=request_hash,
+                            created_at=now,
+                        )
+                    )
+                    s.flush()
+                self._emit(s, row, EventType.JOB_SUBMITTED, {"state": row.state}, traceparent)
+        except IntegrityError:
+            # A concurrent submit with the same key won the race; its job is the answer.
+            if not idempotency_key:
+                raise
+            existing = self._job_for_key(brief.project, idempotency_key, request_hash)
+            if existing is None:
+                raise
+            return existing
+        return _job(row)
+
+    def _job_for_key(self, project: str, key: str, request_hash: str) -> JobRecord | None:
+        with self._tx() as s:
+            idem = s.get(IdempotencyRow, (project, key))
+            if idem is None:
+                return None
+            if idem.request_hash != request_hash:
+                raise IdempotencyConflict(f"idempotency key {key!r} was used for a different brief")
+            return _job(s.get_one(JobRow, idem.job_id))
+
+    def get(self, job_id: str) -> JobRecord:
+        """Return the job; raise `JobNotFound`."""
+        with self._tx() as s:
+            return _job(self._row(s, job_id))
+
+    def list_jobs(self, *, project: str | None = None, limit: int = 50) -> list[JobRecord]:
+        """Return the newest jobs first."""
+        query = select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)
+        if project:
+            query = query.where(JobRow.project == project)
+        with self._tx() as s:
+            return [_job(r) for r in s.scalars(query)]
+
+    def transition(
+        self,
+        job_id: str,
+        to_state: JobState,
+        *,
+        expected_version: int,
+        reason: str = "",
+        error: dict[str, object] | None = None,
+        degraded: bool | None = None,
+        traceparent: str | None = None,
+    ) -> JobRecord:
+        """Move the job if it is still at `expected_version` and the move is legal; emit its event."""
+        with self._tx() as s:
+            row = self._row(s, job_id)
+            if row.version != expected_version:
+                raise StaleJobVersion(
+                    f"job {job_id} is at version {row.version}, not {expected_version} ({row.state})"
+                )
+            new_degraded = row.degraded if degraded is None else degraded
+            decision = decide(
+                JobState(row.state),
+                to_state,
+                reason=reason,
+                error_code=str(error.get("code")) if error else None,
+                degraded=new_degraded,
+            )
+            now = self._clock.now()
+            # The version guard in WHERE makes the check above hold even against a racing writer.
+            result = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.version == expected_version)
+                .values(
+                    state=to_state.value,
+                    version=expected_version + 1,
+                    degraded=new_degraded,
+                    error=error if error is not None else row.error,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise StaleJobVersion(f"job {job_id} changed while moving it to {to_state.value}")
+            s.expire(row)
+            row = self._row(s, job_id)
+            self._emit(s, row, decision.event_type, decision.payload, traceparent)
+            return _job(row)
+
+    # --- steps and artifacts ----------------------------------------------------------------
+
+    def record_step(self, step: StepRecord, *, traceparent: str | None = None) -> None:
+        """Insert or update one step attempt (keyed by job, step, attempt); emit `step.recorded`."""
+        with self._tx() as s:
+            job = self._row(s, step.job_id)
+            existing = s.scalars(
+                select(StepRow).where(
+                    StepRow.job_id == step.job_id, StepRow.step == step.step, StepRow.attempt == step.attempt
+                )
+            ).one_or_none()
+            values = step.model_dump(mode="python")
+            if existing is None:
+                s.add(StepRow(**{**values, "outcome": step.outcome.value}))
+            else:
+                for key, value in values.items():
+                    setattr(existing, key, value.value if key == "outcome" else value)
+            payload: dict[str, object] = {
+                "step": step.step,
+                "attempt": step.attempt,
+                "outcome": step.outcome.value,
+            }
+            if step.error:
+                payload["error_code"] = str(step.error.get("code", "error"))
+            self._emit(s, job, EventType.STEP_RECORDED, payload, traceparent)
+
+    def steps(self, job_id: str) -> list[StepRecord]:
+        """Return the job's step attempts in the order they were first recorded."""
+        with self._tx() as s:
+            rows = s.scalars(select(StepRow).where(StepRow.job_id == job_id).order_by(StepRow.id))
+            return [
+                StepRecord(
+                    job_id=r.job_id,
+                    step=r.step,
+                    attempt=r.attempt,
+                    outcome=r.outcome,
+                    result_ref=r.result_ref,
+                    error=r.error,
+                    started_at=_utc(r.started_at),
+                    finished_at=_utc(r.finished_at) if r.finished_at else None,
+                )
+                for r in rows
+            ]
+
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
+        """Record artifact metadata; emit `artifact.stored`."""
+        with self._tx() as s:
+            job = self._row(s, artifact.job_id)
+            s.add(ArtifactRow(**artifact.model_dump(mode="python")))
+            payload = {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}
+            self._emit(s, job, EventType.ARTIFACT_STORED, payload, traceparent)
+
+    def artifacts(self, job_id: str) -> list[Artifact]:
+        """Return the job's artifacts, oldest first."""
+        with self._tx() as s:
+            rows = s.scalars(
+                select(ArtifactRow).where(ArtifactRow.job_id == job_id).order_by(ArtifactRow.created_at)
+            )
+            return [
+                Artifact.model_validate(
+                    {c.name: getattr(r, c.name) for c in ArtifactRow.__table__.columns}
+                    | {"created_at": _utc(r.created_at), "retention_until": _utc(r.retention_until)}
+                )
+                for r in rows
+            ]
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    def events(self, job_id: str) -> list[OutboxMessage]:
+        """Return every event of the job from the outbox, in order."""
+        with self._tx() as s:
+            rows = s.scalars(select(OutboxRow).where(OutboxRow.job_id == job_id).order_by(OutboxRow.seq))
+            return [_message(r) for r in rows]
+
+    def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:
+        """Return unpublished outbox messages, oldest first."""
+        query = select(OutboxRow).where(OutboxRow.published_at.is_(None)).order_by(OutboxRow.seq).limit(limit)
+        with self._tx() as s:
+            return [_message(r) for r in s.scalars(query)]
+
+    def mark_published(self, event_ids: list[str]) -> None:
+        """Mark outbox messages published (called only after their PubAck)."""
+        if not event_ids:
+            return
+        with self._tx() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.event_id.in_(event_ids), OutboxRow.published_at.is_(None))
+                .values(published_at=self._clock.now())
+                .execution_options(synchronize_session=False)
+            )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _row(self, s: Session, job_id: str) -> JobRow:
+        row = s.get(JobRow, job_id)
+        if row is None:
+            raise JobNotFound(f"no job {job_id}")
+        return row
+
+    def _emit(
+        self, s: Session, job: JobRow, event_type: str, payload: dict[str, object], traceparent: str | None
+    ) -> None:
+        event = Event(
+            id=self._new_id(),
+            type=event_type,
+            job_id=job.id,
+            project=job.project,
+            occurred_at=self._clock.now(),
+            payload={**payload, "version": job.version},
+        )
+        headers = {
+            "Nats-Msg-Id": event.id,
+            "Mka-Correlation-Id": job.id,
+            "Mka-Event-Type": event.type,
+            "Mka-Schema-Version": EVENT_SCHEMA_VERSION,
+        }
+        if traceparent:
+            headers["traceparent"] = traceparent
+        s.add(
+            OutboxRow(
+                event_id=event.id,
+                job_id=job.id,
+                project=job.project,
+                type=event.type,
+                subject=event.subject,
+                event=event.model_dump(mode="json"),
+                headers=headers,
+                occurred_at=event.occurred_at,
+                published_at=None,
+            )
+        )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _job(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id,
+        project=row.project,
+        state=JobState(row.state),
+        version=row.version,
+        degraded=row.degraded,
+        brief=Brief.model_validate(row.brief),
+        idempotency_key=row.idempotency_key,
+        trace_id=row.trace_id,
+        error=row.error,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+    )
+
+
+def _message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        seq=row.seq,
+        event=Event.model_validate(row.event),
+        subject=row.subject,
+        headers=dict(row.headers),
+        published_at=_utc(row.published_at),
+    )

@@ -1,0 +1,75 @@
+"""Contracts between the parts of the system: pydantic v2 models and the error tree, no I/O."""
+
+from __future__ import annotations
+
+from schemas._errors import (
+    AdapterError,
+    AgentError,
+    EventBusError,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidBrief,
+    JobError,
+    JobNotFound,
+    MkaError,
+    ProviderError,
+    RetriesExhausted,
+    StaleJobVersion,
+    StepTimeout,
+    StorageError,
+)
+from schemas.answers import Claim, Evidence, ModelAnswer, Usage
+from schemas.artifacts import Artifact
+from schemas.brief import Brief, Product, parse_brief
+from schemas.envelopes import AgentFailure, AgentRequest, AgentResponse
+from schemas.events import EVENT_SCHEMA_VERSION, Event, EventType, event_subject
+from schemas.job import TERMINAL_STATES, JobRecord, JobState, StepOutcome, StepRecord
+from schemas.mcp import McpToolDescriptor
+from schemas.merge import Disagreement, MergedClaim, MergeResult, Quorum
+from schemas.pii import PiiClass, PiiEntity, pii_field, pii_fields
+
+__all__ = [
+    "EVENT_SCHEMA_VERSION",
+    "TERMINAL_STATES",
+    "AdapterError",
+    "AgentError",
+    "AgentFailure",
+    "AgentRequest",
+    "AgentResponse",
+    "Artifact",
+    "Brief",
+    "Claim",
+    "Disagreement",
+    "Event",
+    "EventBusError",
+    "EventType",
+    "Evidence",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "InvalidBrief",
+    "JobError",
+    "JobNotFound",
+    "JobRecord",
+    "JobState",
+    "McpToolDescriptor",
+    "MergeResult",
+    "MergedClaim",
+    "MkaError",
+    "ModelAnswer",
+    "PiiClass",
+    "PiiEntity",
+    "Product",
+    "ProviderError",
+    "Quorum",
+    "RetriesExhausted",
+    "StaleJobVersion",
+    "StepOutcome",
+    "StepRecord",
+    "StepTimeout",
+    "StorageError",
+    "Usage",
+    "event_subject",
+    "parse_brief",
+    "pii_field",
+    "pii_fields",
+]

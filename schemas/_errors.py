@@ -1,0 +1,133 @@
+"""One error tree for the whole system; each error says whether a retry can help.
+
+    MkaError
+    ├── InvalidBrief            the brief failed validation (lists every bad field)
+    ├── JobError
+    │   ├── JobNotFound
+    │   ├── IllegalTransition   the state machine forbids the move
+    │   ├── StaleJobVersion     another writer moved the job first (optimistic lock)
+    │   └── IdempotencyConflict same key, different request
+    ├── AgentError              a step's agent failed
+    │   ├── ProviderError       an LLM provider failed (kind, retry_after_s)
+    │   ├── StepTimeout         an attempt or the step's deadline ran out
+    │   └── RetriesExhausted    the retry policy gave up (last error chained)
+    └── AdapterError            infrastructure failed
+        ├── StorageError
+        └── EventBusError
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MkaError(Exception):
+    """Base of every error the system raises on purpose."""
+
+    retryable: bool = False
+    code: str = "mka_error"
+
+    def __init__(self, message: str, *, retryable: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if retryable is not None:
+            self.retryable = retryable
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe description for users and events (never a traceback)."""
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+class InvalidBrief(MkaError):
+    """The brief failed validation; `problems` lists every bad field."""
+
+    code = "invalid_brief"
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        fields = ", ".join(p["field"] for p in problems) or "brief"
+        super().__init__(f"invalid brief: {len(problems)} problem(s) in {fields}")
+        self.problems = problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with its per-field problems."""
+        return {**super().to_dict(), "problems": self.problems}
+
+
+class JobError(MkaError):
+    """A job-level error."""
+
+    code = "job_error"
+
+
+class JobNotFound(JobError):
+    """No job with that id."""
+
+    code = "job_not_found"
+
+
+class IllegalTransition(JobError):
+    """The state machine has no such transition."""
+
+    code = "illegal_transition"
+
+
+class StaleJobVersion(JobError):
+    """The job changed since the caller read it; re-read and decide again."""
+
+    code = "stale_job_version"
+
+
+class IdempotencyConflict(JobError):
+    """The idempotency key was used before with a different request."""
+
+    code = "idempotency_conflict"
+
+
+class AgentError(MkaError):
+    """A step's agent failed."""
+
+    code = "agent_error"
+
+
+class ProviderError(AgentError):
+    """An LLM provider failed; `kind` is timeout, rate_limit, server_error, auth or bad_output."""
+
+    code = "provider_error"
+    _RETRYABLE = {"timeout", "rate_limit", "server_error"}
+
+    def __init__(self, kind: str, message: str = "", *, retry_after_s: float | None = None) -> None:
+        super().__init__(message or kind, retryable=kind in self._RETRYABLE)
+        self.kind = kind
+        self.retry_after_s = retry_after_s
+
+
+class StepTimeout(AgentError):
+    """An attempt or a step ran past its time budget."""
+
+    code = "step_timeout"
+    retryable = True
+
+
+class RetriesExhausted(AgentError):
+    """The retry policy gave up; the last error is the `__cause__`."""
+
+    code = "retries_exhausted"
+
+
+class AdapterError(MkaError):
+    """Infrastructure (database, bus, storage) failed."""
+
+    code = "adapter_error"
+    retryable = True
+
+
+class StorageError(AdapterError):
+    """Object storage failed."""
+
+    code = "storage_error"
+
+
+class EventBusError(AdapterError):
+    """The event bus failed."""
+
+    code = "event_bus_error"

@@ -1,0 +1,125 @@
+"""The brief: what a user asks the system to research, validated at the boundary."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import pycountry
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from schemas._errors import InvalidBrief
+from schemas.pii import PiiClass, pii_field
+
+__all__ = ["Brief", "Product", "parse_brief", "PROJECT_PATTERN"]
+
+# Projects become NATS subject tokens and object-store key prefixes: no dots, spaces or wildcards.
+PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+OutputKind = Literal["pdf", "figma"]
+
+
+class Product(BaseModel):
+    """The product the brief is about."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = pii_field(PiiClass.NONE, min_length=1, max_length=200)
+    description: str = pii_field(PiiClass.FREE_TEXT, "", max_length=4000)
+    category: str = pii_field(PiiClass.NONE, "", max_length=200)
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, description="ISO 4217 code of `price`.")
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if pycountry.currencies.get(alpha_3=code) is None:
+            raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+        return code
+
+
+class Brief(BaseModel):
+    """A marketing brief; every free-text field has a length limit.
+
+    Example:
+        >>> Brief.model_validate({"product": {"name": "Oat milk"}, "markets": ["de"],
+        ...     "audience": "urban adults 25-40", "questions": ["How big is the market?"],
+        ...     "locale": "de_DE"}).markets
+        ['DE']
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    project: str = pii_field(PiiClass.NONE, "default", pattern=PROJECT_PATTERN)
+    title: str = pii_field(PiiClass.FREE_TEXT, "", max_length=200)
+    product: Product
+    markets: list[str] = Field(min_length=1, max_length=30, description="ISO 3166-1 alpha-2 codes.")
+    audience: str = pii_field(PiiClass.FREE_TEXT, min_length=3, max_length=2000)
+    questions: list[Question] = pii_field(PiiClass.FREE_TEXT, min_length=1, max_length=20)
+    competitors: list[ShortText] = Field(default_factory=list, max_length=20)
+    locale: str = Field(description="Report locale, e.g. en_US or de-DE.")
+    outputs: list[OutputKind] = Field(default_factory=lambda: ["pdf"], min_length=1, max_length=2)
+    notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)
+
+    @field_validator("markets")
+    @classmethod
+    def _iso_markets(cls, value: list[str]) -> list[str]:
+        codes: list[str] = []
+        bad: list[str] = []
+        for raw in value:
+            code = raw.strip().upper()
+            if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+                bad.append(raw)
+            elif code not in codes:
+                codes.append(code)
+        if bad:
+            raise ValueError(f"not ISO 3166-1 alpha-2 country codes: {', '.join(map(repr, bad))}")
+        return codes
+
+    @field_validator("locale")
+    @classmethod
+    def _babel_locale(cls, value: str) -> str:
+        text = value.strip()
+        if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", text):
+            raise ValueError(f"not a locale identifier: {value!r}")
+        try:
+            locale = Locale.parse(text.replace("-", "_"))
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"unknown locale {value!r}") from exc
+        return str(locale)
+
+    @field_validator("questions", "competitors")
+    @classmethod
+    def _no_duplicates(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        out = []
+        for item in value:
+            if item.casefold() not in seen:
+                seen.add(item.casefold())
+                out.append(item)
+        return out
+
+
+def parse_brief(data: Any) -> Brief:
+    """Validate raw brief data; raise `InvalidBrief` listing every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidBrief([{"field": "brief", "message": "a brief must be a mapping of fields"}])
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidBrief(_problems(exc)) from None
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or "brief"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append({"field": field, "message": message, "type": err["type"]})
+    return problems

@@ -1,0 +1,1 @@
+"""The portal HTTP API (FastAPI behind Ray Serve)."""
