@@ -1,0 +1,222 @@
+"""The `mka` command line: run jobs, inspect jobs, events and traces, export schemas, relay events."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from cluster.settings import Settings, load_settings
+from schemas import InvalidBrief, MkaError, parse_brief
+
+app = typer.Typer(help="Marketing Assistant: brief in, researched multi-model PII-safe report out.", no_args_is_help=True)
+schemas_app = typer.Typer(help="JSON Schema export of the contracts.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+jobs_app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+
+out = Console()
+err = Console(stderr=True)
+
+JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON.")
+EXAMPLE_BRIEF = Path(__file__).with_name("examples") / "brief.yaml"
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "json"
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _fail(exc: MkaError, as_json: bool, code: int = 2) -> typer.Exit:
+    if as_json:
+        _print_json({"error": exc.to_dict()})
+    else:
+        err.print(f"[red]error:[/red] {exc.message}")
+        for problem in getattr(exc, "problems", []):
+            err.print(f"  - [bold]{problem['field']}[/bold]: {problem['message']}")
+    return typer.Exit(code)
+
+
+def load_brief_file(path: Path) -> Any:
+    """Read a brief from a JSON or YAML file (raises InvalidBrief on unreadable content)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidBrief([{"field": "brief", "message": f"cannot read {path}: {exc.strerror}"}]) from None
+    try:
+        return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InvalidBrief([{"field": "brief", "message": f"{path.name} is not valid {path.suffix[1:]}: {exc}"}]) from None
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from cluster.bootstrap import build_store
+
+    return build_store(settings)
+
+
+@app.command()
+def config(as_json: bool = JSON_OPT) -> None:
+    """Print the effective configuration, secrets masked."""
+    data = load_settings().masked()
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("setting", "value", title="effective configuration")
+    for key, value in data.items():
+        table.add_row(key, "" if value is None else str(value))
+    out.print(table)
+
+
+@schemas_app.command("export")
+def schemas_export(
+    check: bool = typer.Option(False, "--check", help="Fail if the committed files differ instead of writing."),
+    out_dir: Path = typer.Option(None, "--out", help="Directory (default: the package's schemas/json/v0)."),
+) -> None:
+    """Write the JSON Schemas of every contract to schemas/json/v0/."""
+    from schemas.export import SCHEMA_VERSION, json_schemas
+
+    target = out_dir or SCHEMAS_DIR / SCHEMA_VERSION
+    stale = []
+    for name, schema in json_schemas().items():
+        text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        path = target / name
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if check and stale:
+        err.print(f"[red]out of date:[/red] {', '.join(stale)} — run `mka schemas export`")
+        raise typer.Exit(1)
+    out.print(f"schemas {'up to date' if check else 'written'} in {target}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the configured database to the newest schema."""
+    settings = load_settings()
+    _store(settings)
+    out.print(f"database at head: {settings.masked()['database_url'] or settings.resolved_database_url()}")
+
+
+@app.command()
+def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempotency-key"), as_json: bool = JSON_OPT) -> None:
+    """Validate a brief and record it as a new job (no processing)."""
+    settings = load_settings()
+    try:
+        brief = parse_brief(load_brief_file(brief_file))
+    except InvalidBrief as exc:
+        raise _fail(exc, as_json) from None
+    job = _store(settings).submit(brief, idempotency_key=idempotency_key)
+    if as_json:
+        _print_json(job.model_dump(mode="json", exclude={"brief"}))
+    else:
+        out.print(f"job {job.id} {job.state.value}")
+
+
+@jobs_app.command("list")
+def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), as_json: bool = JSON_OPT) -> None:
+    """List the newest jobs."""
+    jobs = _store(load_settings()).list_jobs(project=project, limit=limit)
+    if as_json:
+        _print_json([j.model_dump(mode="json", exclude={"brief"}) for j in jobs])
+        return
+    table = Table("job", "project", "state", "degraded", "updated")
+    for job in jobs:
+        table.add_row(job.id, job.project, job.state.value, "yes" if job.degraded else "", job.updated_at.isoformat())
+    out.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, as_json: bool = JSON_OPT) -> None:
+    """Show one job with its steps and artifacts."""
+    store = _store(load_settings())
+    try:
+        job = store.get(job_id)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    data = {
+        "job": job.model_dump(mode="json", exclude={"brief"}),
+        "steps": [s.model_dump(mode="json") for s in store.steps(job_id)],
+        "artifacts": [a.model_dump(mode="json") for a in store.artifacts(job_id)],
+    }
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"job {job.id}  state={job.state.value}  version={job.version}  degraded={job.degraded}")
+    for step in data["steps"]:
+        out.print(f"  step {step['step']} #{step['attempt']}: {step['outcome']}")
+    for art in data["artifacts"]:
+        out.print(f"  artifact {art['kind']}: {art['uri']}")
+
+
+@app.command()
+def events(job_id: str, as_json: bool = JSON_OPT) -> None:
+    """Print a job's events from the outbox (published to NATS or not)."""
+    store = _store(load_settings())
+    try:
+        store.get(job_id)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    messages = store.events(job_id)
+    if as_json:
+        _print_json(
+            [{**m.event.model_dump(mode="json"), "subject": m.subject, "published": m.published_at is not None} for m in messages]
+        )
+        return
+    table = Table("time", "type", "payload", "published")
+    for m in messages:
+        table.add_row(m.event.occurred_at.isoformat(timespec="milliseconds"), m.event.type, json.dumps(m.event.payload), "yes" if m.published_at else "no")
+    out.print(table)
+
+
+@app.command()
+def trace(job_id: str, as_json: bool = JSON_OPT) -> None:
+    """Print a job's span tree with durations (from the local span file)."""
+    from cluster.tracing import read_spans, render_span_tree, span_tree
+
+    settings = load_settings()
+    try:
+        job = _store(settings).get(job_id)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    if not job.trace_id:
+        raise _fail(MkaError(f"job {job_id} has no trace id"), as_json)
+    spans = read_spans(settings.spans_file, job.trace_id)
+    if as_json:
+        _print_json({"trace_id": job.trace_id, "spans": span_tree(spans)})
+        return
+    if not spans:
+        where = f"the OTLP endpoint {settings.otlp_endpoint}" if settings.otlp_endpoint else str(settings.spans_file)
+        out.print(f"no spans for trace {job.trace_id} in {settings.spans_file} (spans go to {where})")
+        return
+    out.print(f"trace {job.trace_id}")
+    out.print(render_span_tree(spans), highlight=False)
+
+
+@app.command()
+def relay(once: bool = typer.Option(False, "--once", help="Publish what is pending, then exit.")) -> None:
+    """Relay outbox events to NATS JetStream (needs MKA_NATS_URL)."""
+    from cluster.relay import run_relay
+
+    settings = load_settings()
+    if not settings.nats_url:
+        err.print("MKA_NATS_URL is not set: events stay in the outbox (read them with `mka events JOB`).")
+        raise typer.Exit(2)
+    count = run_relay(settings, _store(settings), once=once)
+    out.print(f"published {count} event(s)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,90 @@
+"""Shared fixtures: briefs with unique projects, SQLite and PostgreSQL job stores."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from schemas import Brief
+
+PG_URL = os.environ.get("MKA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+NATS_URL = os.environ.get("MKA_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def wait_for_port(host: str, port: int, timeout_s: float = 30.0) -> None:
+    """Block until a TCP port accepts connections, or fail the test."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"service at {host}:{port} did not come up in {timeout_s}s")
+            time.sleep(0.1)
+
+
+def unique_project(prefix: str = "t") -> str:
+    """A project name no other test uses (projects scope subjects and keys)."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def brief_data(**overrides: Any) -> dict[str, Any]:
+    """A valid raw brief with a unique project; keyword arguments replace fields."""
+    data: dict[str, Any] = {
+        "project": unique_project(),
+        "title": "Oat milk launch",
+        "product": {"name": "Oatly Barista", "description": "Oat drink for coffee", "category": "dairy alternatives"},
+        "markets": ["DE", "FR"],
+        "audience": "Urban coffee drinkers aged 25-40",
+        "questions": ["How large is the plant-based milk market?", "Who are the main competitors?"],
+        "competitors": ["Alpro", "Califia Farms"],
+        "locale": "en_US",
+        "outputs": ["pdf"],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def make_brief() -> Callable[..., Brief]:
+    """Factory of valid briefs with unique projects."""
+    return lambda **overrides: Brief.model_validate(brief_data(**overrides))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):  # type: ignore[no-untyped-def]
+    """A job store on a fresh SQLite file."""
+    from cluster.db import make_engine
+    from cluster.sql_store import SqlJobStore
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
+    yield SqlJobStore(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """URL of the real PostgreSQL (waits for it)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    wait_for_port(url.host or "127.0.0.1", url.port or 5432)
+    return PG_URL
+
+
+@pytest.fixture
+def pg_store(pg_url: str):  # type: ignore[no-untyped-def]
+    """A job store on the real PostgreSQL (shared database: tests use unique projects)."""
+    from cluster.db import make_engine
+    from cluster.sql_store import SqlJobStore
+
+    engine = make_engine(pg_url, pool_size=25)
+    yield SqlJobStore(engine)
+    engine.dispose()

@@ -1,0 +1,205 @@
+"""The SQL job store on SQLite and PostgreSQL: transitions with outbox events, locking, idempotency."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from cluster.db import OutboxRow
+from schemas import (
+    Artifact,
+    EventType,
+    IdempotencyConflict,
+    IllegalTransition,
+    JobNotFound,
+    JobState,
+    StaleJobVersion,
+    StepOutcome,
+    StepRecord,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request):  # type: ignore[no-untyped-def]
+    """The store on each backend."""
+    return request.getfixturevalue("sqlite_store" if request.param == "sqlite" else "pg_store")
+
+
+def test_submit_creates_job_and_event(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    brief = make_brief()
+    job = store.submit(brief, trace_id="a" * 32)
+    assert (job.state, job.version, job.project, job.trace_id) == (JobState.SUBMITTED, 1, brief.project, "a" * 32)
+    assert store.get(job.id) == job
+    [msg] = store.events(job.id)
+    assert msg.event.type == EventType.JOB_SUBMITTED
+    assert msg.subject == f"mka.events.{brief.project}.{job.id}.job_submitted"
+    assert msg.headers["Nats-Msg-Id"] == msg.event.id
+    assert msg.published_at is None
+
+
+def test_transition_moves_job_and_writes_event_atomically(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    tp = f"00-{'1' * 32}-{'2' * 16}-01"
+    moved = store.transition(job.id, JobState.VALIDATING, expected_version=1, reason="start", traceparent=tp)
+    assert (moved.state, moved.version) == (JobState.VALIDATING, 2)
+    events = store.events(job.id)
+    assert [m.event.type for m in events] == [EventType.JOB_SUBMITTED, EventType.JOB_STATE_CHANGED]
+    assert events[1].event.payload == {"from_state": "submitted", "to_state": "validating", "reason": "start", "version": 2}
+    assert events[1].headers["traceparent"] == tp
+
+
+def test_illegal_transition_changes_nothing(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    with pytest.raises(IllegalTransition):
+        store.transition(job.id, JobState.RENDERING, expected_version=1)
+    assert store.get(job.id).version == 1
+    assert len(store.events(job.id)) == 1
+
+
+def test_stale_writer_cannot_move_job_backwards(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    store.transition(job.id, JobState.VALIDATING, expected_version=1)
+    store.transition(job.id, JobState.REDACTING, expected_version=2)
+    # A duplicate of the first writer replays its old move: refused, state untouched.
+    with pytest.raises(StaleJobVersion):
+        store.transition(job.id, JobState.VALIDATING, expected_version=1)
+    with pytest.raises(StaleJobVersion):
+        store.transition(job.id, JobState.FAILED, expected_version=2)
+    current = store.get(job.id)
+    assert (current.state, current.version) == (JobState.REDACTING, 3)
+    assert len(store.events(job.id)) == 3
+
+
+def test_terminal_job_stays_terminal(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    failed = store.transition(
+        job.id, JobState.FAILED, expected_version=1, error={"code": "invalid_brief", "message": "x"}, degraded=True
+    )
+    assert failed.error == {"code": "invalid_brief", "message": "x"} and failed.degraded and failed.terminal
+    assert store.events(job.id)[-1].event.payload["error_code"] == "invalid_brief"
+    with pytest.raises(IllegalTransition):
+        store.transition(job.id, JobState.VALIDATING, expected_version=2)
+
+
+def test_unknown_job(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(JobNotFound):
+        store.get(str(uuid.uuid4()))
+    with pytest.raises(JobNotFound):
+        store.transition(str(uuid.uuid4()), JobState.VALIDATING, expected_version=1)
+
+
+def test_idempotent_submit_returns_same_job(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    brief = make_brief()
+    first = store.submit(brief, idempotency_key="req-1")
+    again = store.submit(brief, idempotency_key="req-1")
+    other = store.submit(brief, idempotency_key="req-2")
+    assert again.id == first.id and other.id != first.id
+    assert len(store.events(first.id)) == 1
+    with pytest.raises(IdempotencyConflict):
+        store.submit(brief.model_copy(update={"audience": "someone else"}), idempotency_key="req-1")
+
+
+def test_steps_are_upserted_per_attempt(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    now = datetime.now(timezone.utc)
+    store.record_step(StepRecord(job_id=job.id, step="collect", attempt=1, outcome=StepOutcome.RUNNING, started_at=now))
+    store.record_step(
+        StepRecord(
+            job_id=job.id, step="collect", attempt=1, outcome=StepOutcome.FAILED,
+            error={"code": "step_timeout"}, started_at=now, finished_at=now,
+        )
+    )
+    store.record_step(
+        StepRecord(
+            job_id=job.id, step="collect", attempt=2, outcome=StepOutcome.SUCCEEDED,
+            result_ref=f"jobs/{job.id}/steps/collect.json", started_at=now, finished_at=now,
+        )
+    )
+    steps = store.steps(job.id)
+    assert [(s.attempt, s.outcome) for s in steps] == [(1, StepOutcome.FAILED), (2, StepOutcome.SUCCEEDED)]
+    assert steps[1].result_ref == f"jobs/{job.id}/steps/collect.json"
+    step_events = [m.event for m in store.events(job.id) if m.event.type == EventType.STEP_RECORDED]
+    assert [e.payload["outcome"] for e in step_events] == ["running", "failed", "succeeded"]
+    assert step_events[1].payload["error_code"] == "step_timeout"
+
+
+def test_artifacts_round_trip(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    art = Artifact(
+        id=str(uuid.uuid4()), job_id=job.id, kind="pdf", key=f"jobs/{job.id}/report.pdf",
+        uri=f"s3://b/jobs/{job.id}/report.pdf", content_type="application/pdf", size=10,
+        sha256="0" * 64, created_at=datetime.now(timezone.utc),
+    )
+    store.add_artifact(art)
+    assert store.artifacts(job.id) == [art]
+    assert store.events(job.id)[-1].event.payload == {"artifact_id": art.id, "kind": "pdf", "size": 10, "version": 1}
+
+
+def test_outbox_pending_and_mark_published(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    store.transition(job.id, JobState.VALIDATING, expected_version=1)
+    mine = [m for m in store.pending_events(limit=100_000) if m.event.job_id == job.id]
+    assert [m.event.type for m in mine] == [EventType.JOB_SUBMITTED, EventType.JOB_STATE_CHANGED]
+    assert mine[0].seq < mine[1].seq
+    store.mark_published([mine[0].event.id])
+    store.mark_published([mine[0].event.id])  # idempotent
+    left = [m for m in store.pending_events(limit=100_000) if m.event.job_id == job.id]
+    assert [m.event.id for m in left] == [mine[1].event.id]
+    first = store.events(job.id)[0]
+    assert first.published_at is not None
+
+
+def test_events_hold_no_brief_text(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    planted = "Jane Q. Planted jane.planted@example.com +49 170 1234567"
+    job = store.submit(make_brief(audience=f"Lookalikes of {planted}", notes=planted))
+    store.transition(job.id, JobState.VALIDATING, expected_version=1)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(OutboxRow.event, OutboxRow.headers).where(OutboxRow.job_id == job.id)).all()
+    blob = repr(rows)
+    assert "Planted" not in blob and "jane.planted" not in blob and "1234567" not in blob
+
+
+# --- PostgreSQL under concurrency -----------------------------------------------------------
+
+
+def test_concurrent_idempotent_submits_make_one_job(pg_store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    brief = make_brief()
+    barrier = threading.Barrier(24)
+
+    def submit(_: int) -> str:
+        barrier.wait()
+        return pg_store.submit(brief, idempotency_key="same-request").id
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        ids = list(pool.map(submit, range(24)))
+    assert len(set(ids)) == 1
+    assert [m.event.type for m in pg_store.events(ids[0])] == [EventType.JOB_SUBMITTED]
+    assert len(pg_store.list_jobs(project=brief.project)) == 1
+
+
+def test_concurrent_writers_exactly_one_wins(pg_store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = pg_store.submit(make_brief())
+    barrier = threading.Barrier(20)
+
+    def move(i: int) -> str:
+        barrier.wait()
+        target = JobState.VALIDATING if i % 2 else JobState.CANCELLED
+        try:
+            pg_store.transition(job.id, target, expected_version=1)
+            return "won"
+        except StaleJobVersion:
+            return "stale"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(move, range(20)))
+    assert results.count("won") == 1 and results.count("stale") == 19
+    final = pg_store.get(job.id)
+    assert final.version == 2
+    assert len(pg_store.events(job.id)) == 2

@@ -1,0 +1,81 @@
+"""Contracts: exported JSON Schemas are fresh, DESIGN.md shapes hold, the public surface is deliberate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+import schemas
+from schemas import Evidence, MergeResult, ModelAnswer
+from schemas.export import SCHEMA_VERSION, json_schemas
+
+pytestmark = pytest.mark.unit
+
+SCHEMA_DIR = Path(schemas.__file__).parent / "json" / SCHEMA_VERSION
+
+
+def test_committed_json_schemas_are_up_to_date() -> None:
+    expected = json_schemas()
+    on_disk = {p.name for p in SCHEMA_DIR.glob("*.json")}
+    assert on_disk == set(expected), "run `mka schemas export`"
+    for name, schema in expected.items():
+        committed = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+        assert committed == schema, f"{name} is stale: run `mka schemas export`"
+
+
+def test_public_surface_is_sorted_and_complete() -> None:
+    names = schemas.__all__
+    assert sorted(names, key=lambda n: (not n.isupper(), not n[0].isupper(), n)) == names
+    for name in names:
+        assert hasattr(schemas, name), name
+
+
+def test_model_answer_shape_from_design() -> None:
+    answer = ModelAnswer.model_validate(
+        {
+            "provider": "openai",
+            "model": "gpt-x",
+            "status": "ok",
+            "claims": [{"id": "c1", "text": "Market grows 8%", "evidence_ids": ["ev1"], "value": 8, "unit": "%"}],
+            "latency_s": 1.2,
+            "usage": {"tokens": 900, "cost": 0.01},
+        }
+    )
+    assert answer.claims[0].value == 8.0
+    with pytest.raises(ValidationError):
+        ModelAnswer.model_validate({"provider": "x", "model": "m", "status": "maybe", "latency_s": 0})
+
+
+def test_evidence_source_must_be_mcp_or_https() -> None:
+    Evidence(id="ev1", source="mcp://market-data/countries/DE", text="t", data={"population": 83.2})
+    Evidence(id="ev2", source="https://example.org/report", text="t")
+    with pytest.raises(ValidationError):
+        Evidence(id="ev3", source="http://plain.example.org", text="t")
+
+
+def test_merge_result_shape_from_design() -> None:
+    result = MergeResult.model_validate(
+        {
+            "claims": [
+                {
+                    "text": "t", "providers": ["openai", "gemini"], "member_claim_ids": ["a", "b"],
+                    "agreement": "majority", "grounding": "supported", "hallucination": False,
+                    "reasons": [], "evidence_ids": ["ev1"],
+                }
+            ],
+            "disagreements": [{"topic": "market size", "positions": {"openai": "2bn", "xai": "5bn"}, "claim_ids": ["a", "c"]}],
+            "degraded": True,
+            "quorum": {"required": 2, "received": 2, "missing": ["xai"]},
+        }
+    )
+    assert set(result.model_dump()) == {"claims", "disagreements", "degraded", "quorum"}
+    assert set(result.model_dump()["claims"][0]) == {
+        "text", "providers", "member_claim_ids", "agreement", "grounding", "hallucination", "reasons", "evidence_ids",
+    }
+
+
+def test_event_subject_format() -> None:
+    assert schemas.event_subject("acme", "job-1", "job.state_changed") == "mka.events.acme.job-1.job_state_changed"
