@@ -124,6 +124,20 @@ def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempo
         out.print(f"job {job.id} {job.state.value}")
 
 
+@app.command()
+def demo(as_json: bool = JSON_OPT) -> None:
+    """Run the bundled example brief (examples/brief.yaml) on the embedded default."""
+    settings = load_settings()
+    brief = parse_brief(load_brief_file(EXAMPLE_BRIEF))
+    job = _store(settings).submit(brief)
+    note = "the processing pipeline is not built yet: the job was validated and recorded only"
+    if as_json:
+        _print_json({"job_id": job.id, "state": job.state.value, "note": note})
+    else:
+        out.print(f"job {job.id} {job.state.value} ({settings.resolved_database_url()})")
+        out.print(f"[yellow]{note}[/yellow]")
+
+
 @jobs_app.command("list")
 def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), as_json: bool = JSON_OPT) -> None:
     """List the newest jobs."""

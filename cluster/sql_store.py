@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore, OutboxMessage
@@ -179,24 +180,24 @@ class SqlJobStore(JobStore):
                 error_code=str(error.get("code")) if error else None,
                 degraded=new_degraded,
             )
-            now = self._clock.now()
+            values = {
+                "state": to_state.value,
+                "version": expected_version + 1,
+                "degraded": new_degraded,
+                "error": error if error is not None else row.error,
+                "updated_at": self._clock.now(),
+            }
             # The version guard in WHERE makes the check above hold even against a racing writer.
             result = s.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.version == expected_version)
-                .values(
-                    state=to_state.value,
-                    version=expected_version + 1,
-                    degraded=new_degraded,
-                    error=error if error is not None else row.error,
-                    updated_at=now,
-                )
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
                 raise StaleJobVersion(f"job {job_id} changed while moving it to {to_state.value}")
-            s.expire(row)
-            row = self._row(s, job_id)
+            for key, value in values.items():
+                set_committed_value(row, key, value)
             self._emit(s, row, decision.event_type, decision.payload, traceparent)
             return _job(row)
 
