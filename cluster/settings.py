@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,17 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("MKA_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
         description="OTLP/HTTP collector (Jaeger); unset writes spans to a JSON-lines file.",
     )
+    mcp_servers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='MCP servers by name, e.g. {"market-data": {"command": "python", "args": [...]}}; '
+        "empty means the bundled market-data server.",
+    )
+    mcp_tools_ttl_s: float = 300.0
+    mcp_timeout_s: float = 20.0
+    mcp_max_concurrency: int = 4
+    vault_key: SecretStr | None = Field(
+        default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
+    )
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"
@@ -60,6 +72,12 @@ class Settings(BaseSettings):
     def spans_file(self) -> Path:
         """JSON-lines span file used when no OTLP endpoint is set."""
         return self.home / "spans.jsonl"
+
+    def resolved_mcp_servers(self) -> dict[str, dict[str, Any]]:
+        """Return the configured MCP servers, or the bundled offline market-data server."""
+        if self.mcp_servers:
+            return self.mcp_servers
+        return {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
 
     def masked(self) -> dict[str, Any]:
         """Return the settings as plain data with secrets and URL passwords masked."""

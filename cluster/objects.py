@@ -1,0 +1,351 @@
+"""Object storage: one interface for job artifacts, a filesystem default and an S3 backend via `minio`."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import io
+import json
+import mimetypes
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from cluster.settings import Settings
+from schemas._errors import StorageError
+from schemas.artifacts import Artifact
+
+__all__ = [
+    "FsObjectStore", "ObjectStore", "S3ObjectStore", "StoredObject", "artifact_for", "build_object_store", "job_key",
+]
+
+_RESERVED = ".mka-"  # first key part reserved for the filesystem store's own files
+_META_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_EXPIRY_S = 7 * 24 * 3600  # the S3 limit for presigned URLs
+_S3_MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
+_S3_TRANSIENT = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "XMinioServerNotInitialized"}
+
+
+class StoredObject(BaseModel):
+    """What an object store holds under one key, and where."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    uri: str = Field(description="file:// or s3://bucket/key URI of the object.")
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str
+    local_path: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict, description="User metadata given to `put`.")
+
+
+def _check_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or len(key.encode()) > 1024 or "\\" in key or "\x00" in key:
+        raise ValueError(f"invalid object key {key!r}")
+    if any(part in ("", ".", "..") for part in parts) or parts[0].startswith(_RESERVED):
+        raise ValueError(f"invalid object key {key!r}: empty, relative or reserved part")
+    return key
+
+
+def job_key(job_id: str, name: str) -> str:
+    """Return the job-scoped key `jobs/<job_id>/<name>`; raise ValueError for unsafe ids or names."""
+    if not job_id or "/" in job_id or job_id in (".", ".."):
+        raise ValueError(f"invalid job id {job_id!r}")
+    if not name or name.startswith("/") or ".." in name.split("/"):
+        raise ValueError(f"invalid object name {name!r}")
+    return _check_key(f"jobs/{job_id}/{name}")
+
+
+def _check_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    for k, v in metadata.items():
+        if not _META_KEY.fullmatch(k) or k == "sha256":
+            raise ValueError(f"invalid metadata key {k!r}: use [a-z0-9-] only; 'sha256' is reserved")
+        if not (v.isascii() and v.isprintable()):
+            raise ValueError(f"invalid metadata value for {k!r}: printable ASCII only")
+    return dict(metadata)
+
+
+class ObjectStore(abc.ABC):
+    """Where job artifacts live; keys are relative and `/`-separated (build them with `job_key`).
+
+    Missing keys raise `StorageError(retryable=False)`; infrastructure failures raise a retryable one.
+
+    Example:
+        >>> store = build_object_store(Settings(home=Path("/tmp/mka-doc")))
+        >>> store.put(job_key("j1", "report.txt"), b"hello", content_type="text/plain").size
+        5
+    """
+
+    def put(self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str] | None = None) -> StoredObject:
+        """Store `data` under `key`, replacing any object there, and describe what was stored."""
+        meta = _check_metadata(metadata or {})
+        return self._put(_check_key(key), bytes(data), content_type, hashlib.sha256(data).hexdigest(), meta)
+
+    def get(self, key: str) -> bytes:
+        """Return the bytes stored under `key`."""
+        return self._get(_check_key(key))
+
+    def exists(self, key: str) -> bool:
+        """Tell whether an object is stored under `key`."""
+        return self._exists(_check_key(key))
+
+    def delete(self, key: str) -> None:
+        """Remove the object under `key`; removing a missing key is a no-op (as in S3)."""
+        self._delete(_check_key(key))
+
+    def presigned_url(self, key: str, *, expires_s: int | None = None) -> str:
+        """Return a URL that downloads the object without credentials (valid `expires_s` seconds)."""
+        if expires_s is not None and not 0 < expires_s <= _MAX_EXPIRY_S:
+            raise ValueError(f"expires_s must be in 1..{_MAX_EXPIRY_S}, got {expires_s}")
+        self._stat(_check_key(key))  # a missing key raises here, not when the URL is fetched
+        return self._presign(key, expires_s)
+
+    def stat(self, key: str) -> StoredObject:
+        """Describe the object under `key` without reading it."""
+        return self._stat(_check_key(key))
+
+    @abc.abstractmethod
+    def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject: ...
+
+    @abc.abstractmethod
+    def _get(self, key: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def _exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _delete(self, key: str) -> None: ...
+
+    @abc.abstractmethod
+    def _presign(self, key: str, expires_s: int | None) -> str: ...
+
+    @abc.abstractmethod
+    def _stat(self, key: str) -> StoredObject: ...
+
+
+@contextmanager
+def _fs_errors(op: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError) as exc:
+        what = "no such object" if op in ("get", "stat") else exc.strerror
+        raise StorageError(f"{op} {key!r}: {what}", retryable=False) from exc
+    except OSError as exc:
+        raise StorageError(f"{op} {key!r}: {exc.strerror or exc}") from exc
+
+
+class FsObjectStore(ObjectStore):
+    """Objects as files under `root`; writes are atomic, metadata sits in JSON sidecars under `root/.mka-meta`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def _sidecar(self, key: str) -> Path:
+        return self.root / ".mka-meta" / f"{key}.json"
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        tmp_dir = self.root / ".mka-tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject:
+        path = self._path(key)
+        with _fs_errors("put", key):
+            self._write_atomic(path, data)
+            st = path.stat()
+            record = {"sha256": sha256, "content_type": content_type, "metadata": metadata,
+                      "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino}
+            self._write_atomic(self._sidecar(key), json.dumps(record).encode())
+        return self._describe(key, len(data), sha256, content_type, metadata)
+
+    def _describe(self, key: str, size: int, sha256: str, content_type: str, metadata: dict[str, str]) -> StoredObject:
+        path = self._path(key).absolute()
+        return StoredObject(key=key, uri=path.as_uri(), size=size, sha256=sha256, content_type=content_type,
+                            local_path=str(path), metadata=metadata)
+
+    def _get(self, key: str) -> bytes:
+        with _fs_errors("get", key):
+            return self._path(key).read_bytes()
+
+    def _exists(self, key: str) -> bool:
+        with _fs_errors("exists", key):
+            return self._path(key).is_file()
+
+    def _delete(self, key: str) -> None:
+        with _fs_errors("delete", key):
+            self._path(key).unlink(missing_ok=True)
+            self._sidecar(key).unlink(missing_ok=True)
+
+    def _presign(self, key: str, expires_s: int | None) -> str:
+        return self._path(key).absolute().as_uri()
+
+    def _stat(self, key: str) -> StoredObject:
+        path = self._path(key)
+        with _fs_errors("stat", key):
+            st = path.stat()
+            if not path.is_file():
+                raise IsADirectoryError(21, "not a file", str(path))
+            try:
+                rec = json.loads(self._sidecar(key).read_text())
+            except (FileNotFoundError, ValueError):
+                rec = {}
+        if (rec.get("size"), rec.get("mtime_ns"), rec.get("ino")) == (st.st_size, st.st_mtime_ns, st.st_ino):
+            return self._describe(key, st.st_size, rec["sha256"], rec["content_type"], rec.get("metadata", {}))
+        # Written outside the store, or a put was interrupted between file and sidecar: recompute.
+        with _fs_errors("stat", key):
+            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return self._describe(key, st.st_size, sha256, guessed, {})
+
+
+@contextmanager
+def _s3_errors(op: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _S3_MISSING:
+            raise StorageError(f"{op} {key!r}: no such object ({exc.code})", retryable=False) from exc
+        raise StorageError(f"{op} {key!r}: S3 error {exc.code}", retryable=exc.code in _S3_TRANSIENT) from exc
+    except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise StorageError(f"{op} {key!r}: {type(exc).__name__}: {exc}") from exc
+
+
+class S3ObjectStore(ObjectStore):
+    """Objects in one bucket of an S3 API (MinIO, AWS, moto) through the `minio` SDK.
+
+    The bucket is created on construction when missing (idempotent, safe against a concurrent
+    create); each object carries its content type and its sha256 as `x-amz-meta-sha256`.
+
+    Example:
+        >>> store = S3ObjectStore(endpoint="localhost:9000", access_key="mka", secret_key="s3cret")  # doctest: +SKIP
+        >>> store.presigned_url(job_key("j1", "report.pdf"), expires_s=600)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        access_key: str | None,
+        secret_key: str | SecretStr | None,
+        bucket: str = "mka-artifacts",
+        region: str = "us-east-1",
+        secure: bool = False,
+        presign_expiry_s: int = 3600,
+        http_client: urllib3.PoolManager | None = None,
+    ) -> None:
+        secret = secret_key.get_secret_value() if isinstance(secret_key, SecretStr) else secret_key
+        self.bucket = bucket
+        self.presign_expiry_s = presign_expiry_s
+        self._client = Minio(endpoint, access_key=access_key, secret_key=secret, secure=secure,
+                             region=region, http_client=http_client)
+        self._ensure_bucket()
+
+    def _ensure_bucket(self) -> None:
+        with _s3_errors("create bucket", self.bucket):
+            if self._client.bucket_exists(self.bucket):
+                return
+            try:
+                self._client.make_bucket(self.bucket)
+            except S3Error as exc:  # someone else created it between our check and our create
+                raced = exc.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+                if not (raced and self._client.bucket_exists(self.bucket)):
+                    raise
+
+    def _uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject:
+        headers = {f"x-amz-meta-{k}": v for k, v in {**metadata, "sha256": sha256}.items()}
+        with _s3_errors("put", key):
+            self._client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                    content_type=content_type, metadata=headers)  # type: ignore[arg-type]
+        return StoredObject(key=key, uri=self._uri(key), size=len(data), sha256=sha256,
+                            content_type=content_type, metadata=metadata)
+
+    def _get(self, key: str) -> bytes:
+        with _s3_errors("get", key):
+            response = self._client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._stat(key)
+        except StorageError as exc:
+            if isinstance(exc.__cause__, S3Error) and exc.__cause__.code in _S3_MISSING:
+                return False
+            raise
+        return True
+
+    def _delete(self, key: str) -> None:
+        with _s3_errors("delete", key):
+            self._client.remove_object(self.bucket, key)
+
+    def _presign(self, key: str, expires_s: int | None) -> str:
+        expires = timedelta(seconds=expires_s or self.presign_expiry_s)
+        with _s3_errors("presign", key):
+            return self._client.presigned_get_object(self.bucket, key, expires=expires)
+
+    def _stat(self, key: str) -> StoredObject:
+        with _s3_errors("stat", key):
+            st = self._client.stat_object(self.bucket, key)
+        prefix = "x-amz-meta-"
+        meta = {k.lower()[len(prefix):]: v for k, v in (st.metadata or {}).items() if k.lower().startswith(prefix)}
+        sha256 = meta.pop("sha256", "")
+        if not _SHA256.fullmatch(sha256):  # uploaded by someone else: hash the content once
+            sha256 = hashlib.sha256(self._get(key)).hexdigest()
+        return StoredObject(key=key, uri=self._uri(key), size=st.size or 0, sha256=sha256,
+                            content_type=st.content_type or "application/octet-stream", metadata=meta)
+
+
+def build_object_store(settings: Settings) -> ObjectStore:
+    """Return the S3 store when `settings.s3_endpoint` is set, else the filesystem store in `artifacts_dir`."""
+    if settings.s3_endpoint:
+        return S3ObjectStore(
+            endpoint=settings.s3_endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
+            bucket=settings.s3_bucket, region=settings.s3_region, secure=settings.s3_secure,
+            presign_expiry_s=settings.presign_expiry_s,
+        )
+    return FsObjectStore(settings.artifacts_dir)
+
+
+def artifact_for(
+    obj: StoredObject, *, job_id: str, kind: str, artifact_id: str, created_at: datetime,
+    retention_until: datetime | None = None,
+) -> Artifact:
+    """Build the artifact metadata record of a stored object; its key must be scoped to `job_id`."""
+    if not obj.key.startswith(f"jobs/{job_id}/"):
+        raise ValueError(f"object key {obj.key!r} is not scoped to job {job_id!r}")
+    return Artifact(
+        id=artifact_id, job_id=job_id, kind=kind, key=obj.key, uri=obj.uri, content_type=obj.content_type,
+        size=obj.size, sha256=obj.sha256, created_at=created_at, retention_until=retention_until,
+        local_path=obj.local_path,
+    )

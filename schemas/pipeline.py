@@ -1,0 +1,104 @@
+"""Inputs and outputs of the pipeline's agents: collection, analysis, quorum, provider scripts, report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.answers import Claim, Evidence, ModelAnswer
+from schemas.brief import Brief
+from schemas.merge import MergeResult
+
+__all__ = [
+    "PROVIDERS",
+    "AnalysisRequest",
+    "CollectRequest",
+    "ProviderBehaviour",
+    "ProvidersScript",
+    "ProviderStatus",
+    "QuorumDecision",
+    "ReportInput",
+    "ProviderErrorKind",
+]
+
+PROVIDERS: tuple[str, ...] = ("openai", "gemini", "xai")
+
+ProviderErrorKind = Literal["timeout", "rate_limit", "server_error", "auth", "bad_output"]
+
+
+class ProviderBehaviour(BaseModel):
+    """How a scripted (stub) provider behaves: latency, hang, error kind, claims."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latency_s: float = Field(default=0.0, ge=0, le=3600)
+    hang: bool = False
+    error: ProviderErrorKind | None = None
+    claims: list[Claim] | None = Field(default=None, description="Scripted claims; None lets the stub write its own.")
+    model: str | None = None
+
+
+class ProvidersScript(BaseModel):
+    """The provider script of DESIGN.md: per-provider behaviour plus quorum overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deadline_s: float | None = Field(default=None, gt=0, le=3600)
+    grace_s: float | None = Field(default=None, ge=0, le=600)
+    providers: dict[str, ProviderBehaviour] = Field(default_factory=dict)
+
+
+class CollectRequest(BaseModel):
+    """What data collection needs from the (pseudonymized) brief."""
+
+    job_id: str
+    brief: Brief
+
+
+class AnalysisRequest(BaseModel):
+    """What one LLM agent is asked: the pseudonymized brief and evidence, nothing else."""
+
+    job_id: str
+    provider: str
+    brief: Brief
+    evidence: list[Evidence]
+    behaviour: ProviderBehaviour | None = Field(default=None, description="Stub script for this provider.")
+
+
+class ProviderStatus(BaseModel):
+    """One provider's outcome in a job."""
+
+    provider: str
+    status: Literal["ok", "timeout", "error", "cancelled", "not_configured"]
+    reason: str = ""
+    latency_s: float | None = None
+    claims: int = 0
+
+
+class QuorumDecision(BaseModel):
+    """Who answered by the deadline (plus grace), who missed and why; persisted with the job."""
+
+    required: int = Field(ge=1)
+    received: list[str]
+    missing: dict[str, str] = Field(description="provider -> why it is missing")
+    degraded: bool
+    met: bool
+    deadline_s: float
+    grace_s: float
+    waited_s: float
+    providers: list[ProviderStatus] = Field(default_factory=list)
+
+
+class ReportInput(BaseModel):
+    """Everything the report shows; text is pseudonymized (no PII reaches the PDF)."""
+
+    job_id: str
+    brief: Brief
+    evidence: list[Evidence]
+    answers: list[ModelAnswer]
+    quorum: QuorumDecision
+    merge: MergeResult | None = None
+    trace_id: str | None = None
+    generated_at: datetime
