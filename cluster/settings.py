@@ -20,7 +20,7 @@ class Settings(BaseSettings):
         'sqlite:////tmp/mka/mka.db'
     """
 
-    model_config = SettingsConfigDict(env_prefix="MKA_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="MKA_", extra="ignore", frozen=True, populate_by_name=True)
 
     home: Path = Field(default=Path(".mka"), description="Working directory of the embedded default.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home when unset.")
