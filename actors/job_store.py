@@ -45,8 +45,10 @@ class JobStore(abc.ABC):
         """Return the job; raise `JobNotFound`."""
 
     @abc.abstractmethod
-    def list_jobs(self, *, project: str | None = None, limit: int = 50) -> list[JobRecord]:
-        """Return the newest jobs first."""
+    def list_jobs(
+        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50
+    ) -> list[JobRecord]:
+        """Return the newest jobs first, optionally only those in `states`."""
 
     @abc.abstractmethod
     def transition(
@@ -72,7 +74,7 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
-        """Record artifact metadata; emit `artifact.stored`."""
+        """Record artifact metadata (one row per job and key: a rewrite updates it); emit `artifact.stored`."""
 
     @abc.abstractmethod
     def artifacts(self, job_id: str) -> list[Artifact]:

@@ -45,6 +45,7 @@ class JobRow(Base):
     brief: Mapped[dict[str, Any]]
     idempotency_key: Mapped[str | None] = mapped_column(String(256))
     trace_id: Mapped[str | None] = mapped_column(String(32))
+    traceparent: Mapped[str | None] = mapped_column(String(55))
     error: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     vault_key: SecretStr | None = Field(
         default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
     )
+    providers: list[str] = Field(default_factory=lambda: ["openai", "gemini", "xai"])
+    quorum_deadline_s: float = Field(default=60.0, gt=0, description="Wait this long for a quorum of answers.")
+    quorum_grace_s: float = Field(default=1.0, ge=0, description="Extra wait for the rest once quorum is met.")
+    step_max_attempts: int = Field(default=3, ge=1)
+    step_timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout of a pipeline step.")
+    ray_address: str | None = Field(default=None, description="Ray cluster to join; unset starts a local one.")
+    ray_namespace: str = "mka"
+    ray_dashboard: bool = Field(default=False, description="Start the Ray dashboard with a local cluster.")
+    max_parallel_jobs: int = Field(default=16, ge=1)
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8000
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"

@@ -102,6 +102,7 @@ class SqlJobStore(JobStore):
             brief=brief_json,
             idempotency_key=idempotency_key,
             trace_id=trace_id,
+            traceparent=traceparent,
             error=None,
             created_at=now,
             updated_at=now,
@@ -146,11 +147,15 @@ class SqlJobStore(JobStore):
         with self._tx() as s:
             return _job(self._row(s, job_id))
 
-    def list_jobs(self, *, project: str | None = None, limit: int = 50) -> list[JobRecord]:
-        """Return the newest jobs first."""
+    def list_jobs(
+        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50
+    ) -> list[JobRecord]:
+        """Return the newest jobs first, optionally only those in `states`."""
         query = select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)
         if project:
             query = query.where(JobRow.project == project)
+        if states:
+            query = query.where(JobRow.state.in_([s.value for s in states]))
         with self._tx() as s:
             return [_job(r) for r in s.scalars(query)]
 
@@ -246,10 +251,18 @@ class SqlJobStore(JobStore):
             ]
 
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
-        """Record artifact metadata; emit `artifact.stored`."""
+        """Record artifact metadata (one row per job and key); emit `artifact.stored`."""
         with self._tx() as s:
             job = self._row(s, artifact.job_id)
-            s.add(ArtifactRow(**artifact.model_dump(mode="python")))
+            same_key = s.scalars(
+                select(ArtifactRow).where(ArtifactRow.job_id == artifact.job_id, ArtifactRow.key == artifact.key)
+            ).one_or_none()
+            if same_key is None:
+                s.add(ArtifactRow(**artifact.model_dump(mode="python")))
+            else:  # a re-run step rewrote the same object: update its metadata, keep its id
+                artifact = artifact.model_copy(update={"id": same_key.id})
+                for key, value in artifact.model_dump(mode="python").items():
+                    setattr(same_key, key, value)
             payload = {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}
             self._emit(s, job, EventType.ARTIFACT_STORED, payload, traceparent)
 
@@ -352,6 +365,7 @@ def _job(row: JobRow) -> JobRecord:
         brief=Brief.model_validate(row.brief),
         idempotency_key=row.idempotency_key,
         trace_id=row.trace_id,
+        traceparent=row.traceparent,
         error=row.error,
         created_at=_utc(row.created_at),
         updated_at=_utc(row.updated_at),

@@ -42,6 +42,7 @@ class JobRecord(BaseModel):
     brief: Brief
     idempotency_key: str | None = None
     trace_id: str | None = Field(default=None, description="W3C trace id (32 hex) of the job's trace.")
+    traceparent: str | None = Field(default=None, description="W3C traceparent of the job's root span.")
     error: dict[str, object] | None = Field(default=None, description="Why the job failed (MkaError.to_dict).")
     created_at: datetime
     updated_at: datetime

@@ -203,3 +203,16 @@ def test_concurrent_writers_exactly_one_wins(pg_store, make_brief) -> None:  # t
     final = pg_store.get(job.id)
     assert final.version == 2
     assert len(pg_store.events(job.id)) == 2
+
+
+def test_rewritten_artifact_keeps_one_row(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    now = datetime.now(timezone.utc)
+    first = Artifact(
+        id=str(uuid.uuid4()), job_id=job.id, kind="pdf", key=f"jobs/{job.id}/report.pdf",
+        uri="file:///x", content_type="application/pdf", size=1, sha256="1" * 64, created_at=now,
+    )
+    store.add_artifact(first)
+    store.add_artifact(first.model_copy(update={"id": str(uuid.uuid4()), "size": 2, "sha256": "2" * 64}))
+    [only] = store.artifacts(job.id)
+    assert (only.id, only.size, only.sha256) == (first.id, 2, "2" * 64)

@@ -1,0 +1,71 @@
+"""The scripted stub provider: deterministic claims, injectable latency, hangs and error kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+
+from actors.llm.base import LlmAgent
+from actors.retry import RetryPolicy
+from schemas import Claim, Evidence, ProviderError
+from schemas.pipeline import AnalysisRequest, ProviderBehaviour
+
+__all__ = ["StubLlmAgent", "default_claims"]
+
+_HANG_S = 24 * 3600.0
+
+
+class StubLlmAgent(LlmAgent):
+    """A provider that answers from the provider script, or writes claims from the evidence.
+
+    Example:
+        >>> agent = StubLlmAgent("openai")
+        >>> # await agent.analyze(AgentRequest[AnalysisRequest](...)) -> ModelAnswer
+    """
+
+    def __init__(self, provider: str, *, model: str | None = None, retry: RetryPolicy | None = None) -> None:
+        super().__init__(provider=provider, model=model or f"stub-{provider}", retry=retry)
+
+    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None) -> str:
+        behaviour = request.behaviour or ProviderBehaviour()
+        if behaviour.hang:
+            await asyncio.sleep(_HANG_S)  # until cancelled or cut off by the deadline
+        if behaviour.latency_s:
+            await asyncio.sleep(behaviour.latency_s)
+        if behaviour.error == "bad_output":
+            return "Sure! Here are some insights about your market: it is big."
+        if behaviour.error == "timeout":
+            raise ProviderError("timeout", "scripted provider timeout")
+        if behaviour.error is not None:
+            raise ProviderError(behaviour.error, f"scripted {behaviour.error}")
+        claims = behaviour.claims if behaviour.claims is not None else default_claims(self.provider, request.evidence)
+        return json.dumps({"claims": [c.model_dump(mode="json", exclude_none=True) for c in claims]})
+
+
+def default_claims(provider: str, evidence: list[Evidence]) -> list[Claim]:
+    """Claims a sensible model would make: one per evidence item with data, citing it.
+
+    Providers differ deterministically in which items they use, so merges see overlap and gaps.
+    """
+    claims: list[Claim] = []
+    for item in evidence:
+        if not item.data:
+            continue
+        digest = hashlib.sha256(f"{provider}:{item.id}".encode()).digest()
+        if digest[0] % 5 == 0:  # each provider skips about a fifth of the items
+            continue
+        key, value = next(iter(sorted(item.data.items())))
+        label = key.replace("_", " ")
+        claims.append(
+            Claim(
+                id=f"{provider}-{len(claims) + 1}",
+                text=f"{item.text.rstrip('.')} ({label}: {value:g}).",
+                evidence_ids=[item.id],
+                value=value,
+                unit=label,
+            )
+        )
+    if not claims and evidence:
+        claims.append(Claim(id=f"{provider}-1", text=evidence[0].text, evidence_ids=[evidence[0].id]))
+    return claims

@@ -1,0 +1,323 @@
+"""The job runner: walks a job through the pipeline, checkpointing each step before moving on.
+
+A state is entered when its step starts. A step's result is written to object storage and its
+step record marked succeeded before the transition that follows, so a runner that dies anywhere
+resumes at the first step without a succeeded record and never repeats a finished one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from actors.clock import Clock, SystemClock
+from actors.job_store import JobStore
+from actors.orchestrator.observe import Metrics, Tracer
+from actors.orchestrator.ports import (
+    Agents,
+    AnalyzeOutput,
+    CollectOutput,
+    RedactOutput,
+    RenderOutput,
+    ValidateOutput,
+)
+from actors.retry import Attempt, RetryPolicy
+from schemas import (
+    AgentRequest,
+    JobError,
+    JobRecord,
+    JobState,
+    MergeResult,
+    MkaError,
+    StaleJobVersion,
+    StepOutcome,
+    StepRecord,
+    parse_brief,
+)
+from schemas.pipeline import AnalysisRequest, CollectRequest, ProvidersScript, ReportInput
+
+__all__ = ["BelowQuorum", "JobRunner", "RunnerConfig", "STEPS", "checkpoint_key", "script_key"]
+
+M = TypeVar("M", bound=BaseModel)
+
+S = JobState
+STEPS: tuple[tuple[JobState, str], ...] = (
+    (S.VALIDATING, "validate"),
+    (S.REDACTING, "redact"),
+    (S.COLLECTING, "collect"),
+    (S.ANALYZING, "analyze"),
+    (S.MERGING, "merge"),
+    (S.RENDERING, "render"),
+)
+STEP_OF = dict(STEPS)
+NEXT_STATE = {state: STEPS[i + 1][0] if i + 1 < len(STEPS) else S.COMPLETED for i, (state, _) in enumerate(STEPS)}
+
+
+class BelowQuorum(JobError):
+    """Fewer providers answered than the quorum needs."""
+
+    code = "below_quorum"
+
+
+class RunnerConfig(BaseModel):
+    """Pipeline knobs, taken from settings."""
+
+    providers: list[str]
+    deadline_s: float = 60.0
+    grace_s: float = 1.0
+    step_max_attempts: int = 3
+    step_timeout_s: float = 120.0
+    retry_base_delay_s: float = 0.5
+
+
+def checkpoint_key(job_id: str, step: str) -> str:
+    """Object key of a step's checkpointed result."""
+    return f"jobs/{job_id}/steps/{step}.json"
+
+
+def script_key(job_id: str) -> str:
+    """Object key of a job's provider script (stub behaviour and quorum overrides)."""
+    return f"jobs/{job_id}/providers_script.json"
+
+
+def vault_key(job_id: str) -> str:
+    """Object key of a job's encrypted PII vault."""
+    return f"jobs/{job_id}/vault.bin"
+
+
+class _StepFailed(Exception):
+    """A step ran but its outcome fails the job; the output is still checkpointed."""
+
+    def __init__(self, error: MkaError, output: BaseModel) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.output = output
+
+
+class JobRunner:
+    """Runs jobs to a terminal state over a job store, an object store and the agents."""
+
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        objects: Any,
+        agents: Agents,
+        config: RunnerConfig,
+        clock: Clock | None = None,
+        tracer: Tracer | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.store = store
+        self.objects = objects
+        self.agents = agents
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.tracer = tracer or Tracer()
+        self.metrics = metrics or Metrics()
+        self._handlers: dict[str, Callable[[JobRecord, Callable[[Any], AgentRequest[Any]]], BaseModel]] = {
+            "validate": self._validate,
+            "redact": self._redact,
+            "collect": self._collect,
+            "analyze": self._analyze,
+            "merge": self._merge,
+            "render": self._render,
+        }
+
+    # --- driving the state machine ----------------------------------------------------------
+
+    def run(self, job_id: str) -> JobRecord:
+        """Run (or resume) a job until it is terminal; return its final record."""
+        job = self.store.get(job_id)
+        while not job.terminal:
+            try:
+                if job.state == S.SUBMITTED:
+                    job = self._move(job, S.VALIDATING)
+                    continue
+                step = STEP_OF[job.state]
+                if not self._succeeded(job.id, step):
+                    self._run_step(job, step)
+                job = self._advance(job, step)
+            except StaleJobVersion:
+                job = self.store.get(job_id)  # cancelled or moved by someone else: re-read, decide again
+            except _StepFailed as failed:
+                job = self._fail(job, failed.error)
+        self.metrics.job_state(job.state.value)
+        return job
+
+    def _move(self, job: JobRecord, to: JobState, **kwargs: Any) -> JobRecord:
+        moved = self.store.transition(
+            job.id, to, expected_version=job.version, traceparent=job.traceparent, **kwargs
+        )
+        self.metrics.job_state(to.value)
+        return moved
+
+    def _advance(self, job: JobRecord, step: str) -> JobRecord:
+        degraded = None
+        if step == "analyze":
+            degraded = self._load(job.id, "analyze", AnalyzeOutput).quorum.degraded
+        return self._move(job, NEXT_STATE[job.state], degraded=degraded)
+
+    def _fail(self, job: JobRecord, error: MkaError) -> JobRecord:
+        current = self.store.get(job.id)
+        if current.terminal:
+            return current
+        return self._move(current, S.FAILED, error=error.to_dict(), reason=error.code)
+
+    def _succeeded(self, job_id: str, step: str) -> bool:
+        return any(s.step == step and s.outcome == StepOutcome.SUCCEEDED for s in self.store.steps(job_id))
+
+    # --- one step, with retries and a checkpoint --------------------------------------------
+
+    def _run_step(self, job: JobRecord, step: str) -> None:
+        earlier = max((s.attempt for s in self.store.steps(job.id) if s.step == step), default=0)
+        policy = RetryPolicy(
+            max_attempts=self.config.step_max_attempts,
+            base_delay_s=self.config.retry_base_delay_s,
+            attempt_timeout_s=self.config.step_timeout_s,
+        )
+
+        def attempt(a: Attempt) -> None:
+            number = earlier + a.number
+            started = self.clock.now()
+            t0 = time.monotonic()
+            record = StepRecord(job_id=job.id, step=step, attempt=number, outcome=StepOutcome.RUNNING, started_at=started)
+            with self.tracer.span(f"step.{step}", traceparent=job.traceparent, job_id=job.id, step=step, attempt=number) as tp:
+                self.store.record_step(record, traceparent=tp)
+
+                def envelope(payload: Any) -> AgentRequest[Any]:
+                    return AgentRequest[Any](
+                        correlation_id=f"{job.id}:{step}:{number}",
+                        idempotency_key=f"{job.id}:{step}",
+                        job_id=job.id,
+                        step=step,
+                        attempt=number,
+                        deadline=self.clock.now() + timedelta(seconds=a.timeout_s or self.config.step_timeout_s),
+                        traceparent=tp,
+                        payload=payload,
+                    )
+
+                try:
+                    output = self._handlers[step](job, envelope)
+                except _StepFailed as failed:
+                    ref = self._save(job.id, step, failed.output)
+                    self._finish(record, StepOutcome.FAILED, tp, t0, ref=ref, error=failed.error)
+                    raise
+                except Exception as exc:
+                    err = exc if isinstance(exc, MkaError) else MkaError(f"{type(exc).__name__} in {step}")
+                    self._finish(record, StepOutcome.FAILED, tp, t0, error=err)
+                    raise
+                ref = self._save(job.id, step, output)
+                self._finish(record, StepOutcome.SUCCEEDED, tp, t0, ref=ref)
+
+        try:
+            policy.call(attempt, clock=self.clock)
+        except _StepFailed:
+            raise
+        except MkaError as exc:
+            raise _StepFailed(exc, _Empty()) from exc
+        except Exception as exc:  # noqa: BLE001 - an unexpected bug still fails the job clearly
+            raise _StepFailed(MkaError(f"step {step} failed: {type(exc).__name__}"), _Empty()) from exc
+
+    def _finish(
+        self, record: StepRecord, outcome: StepOutcome, tp: str | None, t0: float, *, ref: str | None = None, error: MkaError | None = None
+    ) -> None:
+        done = record.model_copy(
+            update={"outcome": outcome, "finished_at": self.clock.now(), "result_ref": ref, "error": error.to_dict() if error else None}
+        )
+        self.store.record_step(done, traceparent=tp)
+        self.metrics.step_latency(record.step, time.monotonic() - t0, outcome.value)
+
+    def _save(self, job_id: str, step: str, output: BaseModel) -> str:
+        key = checkpoint_key(job_id, step)
+        self.objects.put(key, output.model_dump_json().encode(), content_type="application/json")
+        return key
+
+    def _load(self, job_id: str, step: str, model: type[M]) -> M:
+        return model.model_validate_json(self.objects.get(checkpoint_key(job_id, step)))
+
+    # --- the steps --------------------------------------------------------------------------
+
+    def _validate(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        brief = parse_brief(job.brief.model_dump(mode="json"))
+        return ValidateOutput(markets=brief.markets, outputs=list(brief.outputs))
+
+    def _redact(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        key = vault_key(job.id)
+        existing = self.objects.get(key) if self.objects.exists(key) else None
+        output, vault = self.agents.redact_brief(envelope(job.brief), existing)
+        self.objects.put(key, vault, content_type="application/octet-stream")
+        return output
+
+    def _collect(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        brief = self._load(job.id, "redact", RedactOutput).brief
+        evidence = self.agents.collect(envelope(CollectRequest(job_id=job.id, brief=brief)))
+        allow = [brief.product.name, *brief.competitors]
+        output, vault = self.agents.redact_evidence(envelope(evidence), self.objects.get(vault_key(job.id)), allow)
+        self.objects.put(vault_key(job.id), vault, content_type="application/octet-stream")
+        return output
+
+    def _analyze(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        brief = self._load(job.id, "redact", RedactOutput).brief
+        evidence = self._load(job.id, "collect", CollectOutput).evidence
+        script = self._script(job.id)
+        deadline_s = script.deadline_s or self.config.deadline_s
+        grace_s = self.config.grace_s if script.grace_s is None else script.grace_s
+        providers = self.config.providers
+        envelopes = {
+            p: envelope(
+                AnalysisRequest(job_id=job.id, provider=p, brief=brief, evidence=evidence, behaviour=script.providers.get(p))
+            ).model_copy(update={"deadline": self.clock.now() + timedelta(seconds=deadline_s)})
+            for p in providers
+        }
+        required = len(providers) // 2 + 1
+        output = self.agents.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s)
+        for status in output.quorum.providers:
+            self.metrics.provider_outcome(status.provider, status.status)
+        outcome = "failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met"
+        self.metrics.quorum(outcome)
+        if not output.quorum.met:
+            missing = ", ".join(f"{p} ({why})" for p, why in output.quorum.missing.items())
+            raise _StepFailed(
+                BelowQuorum(
+                    f"below quorum: {len(output.quorum.received)} of {output.quorum.required} required answers; missing {missing}"
+                ),
+                output,
+            )
+        return output
+
+    def _merge(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        analysis = self._load(job.id, "analyze", AnalyzeOutput)
+        evidence = self._load(job.id, "collect", CollectOutput).evidence
+        return self.agents.merge(envelope(analysis), evidence)
+
+    def _render(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
+        analysis = self._load(job.id, "analyze", AnalyzeOutput)
+        report = ReportInput(
+            job_id=job.id,
+            brief=self._load(job.id, "redact", RedactOutput).brief,
+            evidence=self._load(job.id, "collect", CollectOutput).evidence,
+            answers=analysis.answers,
+            quorum=analysis.quorum,
+            merge=self._load(job.id, "merge", MergeResult),
+            trace_id=job.trace_id,
+            generated_at=self.clock.now(),
+        )
+        artifacts = self.agents.render(envelope(report))
+        for artifact in artifacts:
+            self.store.add_artifact(artifact, traceparent=job.traceparent)
+        return RenderOutput(artifacts=artifacts)
+
+    def _script(self, job_id: str) -> ProvidersScript:
+        key = script_key(job_id)
+        if not self.objects.exists(key):
+            return ProvidersScript()
+        return ProvidersScript.model_validate_json(self.objects.get(key))
+
+
+class _Empty(BaseModel):
+    """Placeholder output of a step that failed before producing anything."""
