@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -111,7 +113,7 @@ def db_upgrade() -> None:
 
 @app.command()
 def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempotency-key"), as_json: bool = JSON_OPT) -> None:
-    """Validate a brief and record it as a new job (no processing)."""
+    """Validate a brief and queue it as a job; a running orchestrator (`mka serve`, `connect()`) picks it up."""
     settings = load_settings()
     try:
         brief = parse_brief(load_brief_file(brief_file))
@@ -124,18 +126,103 @@ def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempo
         out.print(f"job {job.id} {job.state.value}")
 
 
-@app.command()
-def demo(as_json: bool = JSON_OPT) -> None:
-    """Run the bundled example brief (examples/brief.yaml) on the embedded default."""
+def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, as_json: bool) -> None:
+    """Run one brief to a terminal state with a progress display; exit 0 only when it completed."""
+    from cluster.client import connect
+    from schemas.pipeline import ProvidersScript
+
+    try:
+        brief = parse_brief(load_brief_file(brief_path))
+        script = None
+        if script_path is not None:
+            try:
+                script = ProvidersScript.model_validate(load_brief_file(script_path))
+            except ValidationError as exc:
+                raise InvalidBrief(
+                    [{"field": f"providers_script.{'.'.join(map(str, e['loc']))}", "message": e["msg"]} for e in exc.errors()]
+                ) from None
+    except InvalidBrief as exc:
+        raise _fail(exc, as_json) from None
     settings = load_settings()
-    brief = parse_brief(load_brief_file(EXAMPLE_BRIEF))
-    job = _store(settings).submit(brief)
-    note = "the processing pipeline is not built yet: the job was validated and recorded only"
+    started = time.monotonic()
+    client = connect(settings)
+    job_id = client.submit(brief, script=script)
+    job = _wait_with_progress(client, job_id, quiet=as_json)
+    summary = client.summary(job_id)
+    summary["wall_s"] = round(time.monotonic() - started, 3)
+    if out_dir is not None:
+        summary["artifacts"] = _copy_artifacts(client, job_id, out_dir)
     if as_json:
-        _print_json({"job_id": job.id, "state": job.state.value, "note": note})
+        _print_json(summary)
     else:
-        out.print(f"job {job.id} {job.state.value} ({settings.resolved_database_url()})")
-        out.print(f"[yellow]{note}[/yellow]")
+        _print_summary(summary)
+    raise typer.Exit(0 if job.state.value == "completed" else 1)
+
+
+def _wait_with_progress(client: Any, job_id: str, *, quiet: bool) -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from actors.orchestrator.runner import STEPS
+
+    if quiet:
+        return client.wait(job_id)
+    names = [name for _, name in STEPS]
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(f"job {job_id[:8]} submitted", total=len(names))
+
+        def update(job: Any, steps: list[Any]) -> None:
+            done = {s.step for s in steps if s.outcome.value == "succeeded"}
+            progress.update(task, completed=len(done), description=f"job {job_id[:8]} {job.state.value}")
+
+        return client.wait(job_id, on_change=update)
+
+
+def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[dict[str, Any]]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for art in client.artifacts(job_id):
+        path = out_dir / f"{job_id}-{Path(art.key).name}"
+        path.write_bytes(client.objects.get(art.key))
+        copied.append({"kind": art.kind, "uri": art.uri, "path": str(path.resolve())})
+    return copied
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    colour = "green" if summary["state"] == "completed" else "red"
+    out.print(f"job [bold]{summary['job_id']}[/bold]: [{colour}]{summary['state']}[/{colour}]"
+              + ("  [yellow]DEGRADED[/yellow]" if summary["degraded"] else "") + f"  ({summary['wall_s']:.1f}s)")
+    if summary.get("error"):
+        out.print(f"  reason: {summary['error'].get('message')}")
+    if summary["providers"]:
+        table = Table("provider", "status", "latency", "claims", "reason")
+        for name, p in summary["providers"].items():
+            latency = f"{p['latency_s']:.2f}s" if p["latency_s"] is not None else ""
+            table.add_row(name, p["status"], latency, str(p["claims"]), p["reason"])
+        out.print(table)
+    for art in summary["artifacts"]:
+        out.print(f"  {art['kind']}: {art['path'] or art['uri']}")
+    out.print(f"  trace: {summary['trace_id']}  (mka trace {summary['job_id']})")
+
+
+@app.command()
+def run(
+    brief_file: Path,
+    providers_script: Path = typer.Option(None, "--providers-script", help="Stub LLM script (JSON/YAML)."),
+    out_dir: Path = typer.Option(None, "--out", help="Copy the artifacts into this directory."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run one brief end to end and print the job summary; exit 0 only when the job completed."""
+    _run_job(brief_file, providers_script, out_dir, as_json)
+
+
+@app.command()
+def demo(
+    out_dir: Path = typer.Option(None, "--out", help="Copy the artifacts into this directory."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Run the bundled example brief (examples/brief.yaml) end to end on the embedded default."""
+    _run_job(EXAMPLE_BRIEF, None, out_dir, as_json)
 
 
 @jobs_app.command("list")

@@ -1,0 +1,141 @@
+"""The client notebooks, the CLI and the portal use: `connect()`, then submit, wait, events, artifacts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from actors.job_store import JobStore
+from actors.orchestrator.ports import AnalyzeOutput
+from actors.orchestrator.runner import checkpoint_key
+from cluster.bootstrap import build_store
+from cluster.objects import ObjectStore, build_object_store
+from cluster.ray_runtime import connect_ray, ensure_actors
+from cluster.settings import Settings, load_settings
+from schemas import Artifact, Brief, Event, JobRecord, MkaError, StepRecord, parse_brief
+from schemas.pipeline import ProvidersScript
+
+__all__ = ["MkaClient", "connect", "job_summary"]
+
+
+def connect(settings: Settings | None = None, *, address: str | None = None) -> MkaClient:
+    """Start or join Ray, make sure the actors exist, and return a client.
+
+    Example:
+        >>> client = connect()                                   # doctest: +SKIP
+        >>> job_id = client.submit(brief)                        # doctest: +SKIP
+        >>> client.wait(job_id).state                            # doctest: +SKIP
+        <JobState.COMPLETED: 'completed'>
+    """
+    settings = settings or load_settings()
+    settings = settings.model_copy(update={"home": settings.home.resolve()})  # workers run elsewhere
+    connect_ray(settings, address=address)
+    handles = ensure_actors(settings)
+    return MkaClient(settings, handles, store=build_store(settings), objects=build_object_store(settings))
+
+
+class MkaClient:
+    """Submits briefs to the orchestrator actor and reads jobs, events and artifacts from the store."""
+
+    def __init__(self, settings: Settings, handles: dict[str, Any], *, store: JobStore, objects: ObjectStore) -> None:
+        self.settings = settings
+        self.handles = handles
+        self.store = store
+        self.objects = objects
+
+    @property
+    def orchestrator(self) -> Any:
+        """The orchestrator actor handle."""
+        return self.handles["orchestrator"]
+
+    def submit(
+        self,
+        brief: Brief | dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        script: ProvidersScript | dict[str, Any] | None = None,
+    ) -> str:
+        """Validate and submit a brief; return the job id (the same id again for a repeated key)."""
+        parsed = brief if isinstance(brief, Brief) else parse_brief(brief)
+        raw_script = script.model_dump(mode="json") if isinstance(script, ProvidersScript) else script
+        ref = self.orchestrator.submit.remote(parsed, idempotency_key, raw_script)
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            if isinstance(getattr(exc, "cause", None), MkaError):
+                raise exc.cause from None
+            raise
+
+    def get(self, job_id: str) -> JobRecord:
+        """The job as stored now."""
+        return self.store.get(job_id)
+
+    def wait(
+        self,
+        job_id: str,
+        *,
+        timeout_s: float | None = None,
+        poll_s: float = 0.1,
+        on_change: Callable[[JobRecord, list[StepRecord]], None] | None = None,
+    ) -> JobRecord:
+        """Block until the job is terminal (or `timeout_s` passes); call `on_change` on progress."""
+        start = time.monotonic()
+        seen: tuple[int, int] | None = None
+        while True:
+            job = self.store.get(job_id)
+            steps = self.store.steps(job_id) if on_change else []
+            if on_change and (job.version, len(steps)) != seen:
+                seen = (job.version, len(steps))
+                on_change(job, steps)
+            if job.terminal or (timeout_s is not None and time.monotonic() - start > timeout_s):
+                return job
+            time.sleep(poll_s)
+
+    def events(self, job_id: str) -> list[Event]:
+        """The job's events, in order."""
+        return [m.event for m in self.store.events(job_id)]
+
+    def artifacts(self, job_id: str) -> list[Artifact]:
+        """The job's stored artifacts."""
+        return self.store.artifacts(job_id)
+
+    def cancel(self, job_id: str) -> str:
+        """Cancel the job; return its state."""
+        return ray.get(self.orchestrator.cancel.remote(job_id))
+
+    def summary(self, job_id: str) -> dict[str, Any]:
+        """The run summary of DESIGN.md: id, state, degraded, providers, artifacts, trace id."""
+        job = self.store.get(job_id)
+        key = checkpoint_key(job_id, "analyze")
+        analysis = AnalyzeOutput.model_validate_json(self.objects.get(key)) if self.objects.exists(key) else None
+        return job_summary(job, self.store.artifacts(job_id), analysis)
+
+
+def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> dict[str, Any]:
+    """Build the job summary printed by `mka run` (pure)."""
+    providers = (
+        {p.provider: {"status": p.status, "reason": p.reason, "latency_s": p.latency_s, "claims": p.claims}
+         for p in analysis.quorum.providers}
+        if analysis else {}
+    )
+    return {
+        "job_id": job.id,
+        "state": job.state.value,
+        "degraded": job.degraded,
+        "providers": providers,
+        "quorum": (
+            {"required": analysis.quorum.required, "received": analysis.quorum.received,
+             "missing": analysis.quorum.missing, "waited_s": analysis.quorum.waited_s}
+            if analysis else None
+        ),
+        "artifacts": [
+            {"kind": a.kind, "uri": a.uri, "path": a.local_path if a.local_path and Path(a.local_path).exists() else None}
+            for a in artifacts
+        ],
+        "trace_id": job.trace_id,
+        "error": job.error,
+    }

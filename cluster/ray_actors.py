@@ -1,0 +1,272 @@
+"""Thin Ray actor shells: each builds its plain agent from settings, traces calls, and delegates."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from cluster.logs import configure_logging, log_event
+from cluster.settings import Settings
+from cluster.tracing import setup_tracing, span
+from schemas import AgentRequest, Artifact, Brief, Evidence, JobState, ModelAnswer, TERMINAL_STATES
+
+__all__ = [
+    "CollectorActor",
+    "DiscoveryCacheActor",
+    "LlmActor",
+    "OrchestratorActor",
+    "PiiActor",
+    "ReportActor",
+    "ResourceBrokerActor",
+]
+
+log = logging.getLogger("mka.actors")
+
+
+def _start(settings: Settings) -> None:
+    setup_tracing(settings)
+    configure_logging(settings.log_level)
+
+
+def _counts(placeholders: dict[str, str]) -> dict[str, int]:
+    return dict(Counter(placeholders.values()))
+
+
+class PiiActor:
+    """Presidio once per worker process; vaults travel encrypted."""
+
+    def __init__(self, settings: Settings) -> None:
+        from actors.pii import PiiAgent, load_vault_key
+
+        _start(settings)
+        self._agent = PiiAgent()
+        self._key = load_vault_key(settings)
+
+    def _vault(self, blob: bytes | None) -> Any:
+        from actors.pii import Vault
+
+        return Vault.decrypt(blob, self._key) if blob else Vault()
+
+    def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[Any, bytes]:
+        """Pseudonymize the brief; return (RedactOutput, encrypted vault)."""
+        from actors.orchestrator.ports import RedactOutput
+
+        with span("agent.pii.brief", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            v = self._vault(vault)
+            brief = self._agent.redact_brief(envelope.payload, v)
+            return RedactOutput(brief=brief, entities=_counts(v.placeholders())), v.encrypt(self._key)
+
+    def redact_evidence(self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]) -> tuple[Any, bytes]:
+        """Pseudonymize evidence; return (CollectOutput, encrypted vault)."""
+        from actors.orchestrator.ports import CollectOutput
+
+        with span("agent.pii.evidence", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            v = self._vault(vault)
+            items = self._agent.redact_evidence(envelope.payload, v, allow=allow)
+            return CollectOutput(evidence=items, entities=_counts(v.placeholders())), v.encrypt(self._key)
+
+    def scan_values(self, texts: list[str]) -> int:
+        """Count PII entities in texts (operators' spot check)."""
+        return sum(len(self._agent.scan(t)) for t in texts)
+
+
+class DiscoveryCacheActor:
+    """Keeps each MCP server's tool list with a TTL (async actor)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from actors.mcp.discovery import DiscoveryCache
+
+        _start(settings)
+        self._cache = DiscoveryCache(
+            settings.resolved_mcp_servers(), ttl_s=settings.mcp_tools_ttl_s, timeout_s=settings.mcp_timeout_s
+        )
+
+    async def tools(self, server: str) -> Any:
+        """The server's tools (cached)."""
+        return await self._cache.tools(server)
+
+    async def refresh(self, server: str) -> Any:
+        """Re-list the server's tools now."""
+        return await self._cache.refresh(server)
+
+    async def invalidate(self, server: str) -> None:
+        """Forget the server's tools."""
+        await self._cache.invalidate(server)
+
+
+class ResourceBrokerActor:
+    """Resolves mcp:// URIs with per-server limits (async actor)."""
+
+    def __init__(self, settings: Settings, cache: Any) -> None:
+        from actors.mcp.broker import ResourceBroker
+        from actors.mcp.ray_adapters import CatalogHandle
+
+        _start(settings)
+        self._broker = ResourceBroker(
+            settings.resolved_mcp_servers(),
+            CatalogHandle(cache),
+            timeout_s=settings.mcp_timeout_s,
+            max_concurrency=settings.mcp_max_concurrency,
+        )
+
+    async def resolve(self, uri: str) -> Any:
+        """Resolve one mcp:// URI."""
+        return await self._broker.resolve(uri)
+
+
+class CollectorActor:
+    """The data collection agent (async actor)."""
+
+    def __init__(self, settings: Settings, broker: Any) -> None:
+        from actors.data_collection import DataCollectionAgent
+        from actors.mcp.ray_adapters import BrokerHandle
+
+        _start(settings)
+        self._agent = DataCollectionAgent(BrokerHandle(broker))
+
+    async def collect(self, envelope: AgentRequest[Any]) -> list[Evidence]:
+        """Collect evidence for the brief."""
+        with span("agent.collect", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            return await self._agent.collect(envelope.payload)
+
+
+class LlmActor:
+    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call)."""
+
+    def __init__(self, settings: Settings, provider: str) -> None:
+        from actors.llm import StubLlmAgent
+
+        _start(settings)
+        self._provider = provider
+        self._agent = StubLlmAgent(provider)
+
+    async def analyze(self, envelope: AgentRequest[Any]) -> ModelAnswer:
+        """Answer the analysis request (failures come back as answer values)."""
+        with span("agent.llm", traceparent=envelope.traceparent, job_id=envelope.job_id, provider=self._provider) as s:
+            answer = await self._agent.analyze(envelope)
+            s.set_attribute("mka.outcome", answer.status)
+            return answer
+
+
+class ReportActor:
+    """Renders reports to PDF and stores them."""
+
+    def __init__(self, settings: Settings) -> None:
+        from actors.report import ReportAgent
+        from cluster.objects import build_object_store
+
+        _start(settings)
+        self._agent = ReportAgent(build_object_store(settings))
+
+    def render(self, envelope: AgentRequest[Any]) -> list[Artifact]:
+        """Render the report; return its artifacts."""
+        with span("agent.report", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            return [self._agent.render(envelope.payload)]
+
+
+class OrchestratorActor:
+    """Runs jobs in threads over the job runner; resumes unfinished jobs when (re)started."""
+
+    def __init__(self, settings: Settings, handles: dict[str, Any]) -> None:
+        from actors.orchestrator.ray_agents import RayAgents
+        from actors.orchestrator.runner import JobRunner, RunnerConfig
+        from cluster.bootstrap import build_store
+        from cluster.metrics import RayMetrics, OtelTracer
+        from cluster.objects import build_object_store
+
+        _start(settings)
+        self._settings = settings
+        self.store = build_store(settings)
+        self.objects = build_object_store(settings)
+        self.metrics = RayMetrics()
+        agents = RayAgents(
+            pii=handles["pii"], collector=handles["collector"], report=handles["report"],
+            llms={p: handles[f"llm-{p}"] for p in settings.providers if f"llm-{p}" in handles},
+        )
+        config = RunnerConfig(
+            providers=list(settings.providers),
+            deadline_s=settings.quorum_deadline_s,
+            grace_s=settings.quorum_grace_s,
+            step_max_attempts=settings.step_max_attempts,
+            step_timeout_s=settings.step_timeout_s,
+        )
+        self.runner = JobRunner(
+            store=self.store, objects=self.objects, agents=agents, config=config, tracer=OtelTracer(), metrics=self.metrics
+        )
+        self._pool = ThreadPoolExecutor(max_workers=settings.max_parallel_jobs, thread_name_prefix="mka-job")
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+        self.resume()
+
+    def ping(self) -> str:
+        """Liveness check."""
+        return "ok"
+
+    def submit(self, brief: Brief, idempotency_key: str | None = None, script: dict[str, Any] | None = None) -> str:
+        """Record a job (idempotent by key) and start running it; return its id."""
+        from actors.orchestrator.runner import script_key
+        from cluster.tracing import current_traceparent, trace_id_of
+        from schemas.pipeline import ProvidersScript
+
+        parsed = ProvidersScript.model_validate(script) if script else None
+        with span("job", project=brief.project):
+            tp = current_traceparent()
+            job = self.store.submit(
+                brief, idempotency_key=idempotency_key, trace_id=trace_id_of(tp) if tp else None, traceparent=tp
+            )
+        if parsed is not None and job.state == JobState.SUBMITTED:
+            self.objects.put(script_key(job.id), parsed.model_dump_json().encode(), content_type="application/json")
+        self.start(job.id)
+        return job.id
+
+    def start(self, job_id: str) -> bool:
+        """Run a job in the background unless it is already running here."""
+        with self._lock:
+            if job_id in self._running:
+                return False
+            self._running.add(job_id)
+            self.metrics.running(len(self._running))
+        self._pool.submit(self._run, job_id)
+        return True
+
+    def _run(self, job_id: str) -> None:
+        try:
+            job = self.runner.run(job_id)
+            log_event(log, "job finished", job_id=job_id, state=job.state.value)
+        except Exception:  # noqa: BLE001 - logged by type only; the job stays resumable
+            log.exception("job runner crashed", extra={"fields": {"job_id": job_id}})
+        finally:
+            with self._lock:
+                self._running.discard(job_id)
+                self.metrics.running(len(self._running))
+
+    def resume(self) -> list[str]:
+        """Start every unfinished job (after a restart); return their ids."""
+        open_states = [s for s in JobState if s not in TERMINAL_STATES]
+        ids = [j.id for j in self.store.list_jobs(states=open_states, limit=10_000)]
+        started = [i for i in ids if self.start(i)]
+        if started:
+            log_event(log, "resumed jobs", count=len(started))
+        return started
+
+    def cancel(self, job_id: str) -> str:
+        """Cancel a job that is not finished; return its state."""
+        from schemas import IllegalTransition, StaleJobVersion
+
+        for _ in range(10):
+            job = self.store.get(job_id)
+            if job.terminal:
+                return job.state.value
+            try:
+                return self.store.transition(job_id, JobState.CANCELLED, expected_version=job.version, reason="cancelled by user").state.value
+            except (StaleJobVersion, IllegalTransition):
+                continue
+        return self.store.get(job_id).state.value
+
+    def running(self) -> list[str]:
+        """Ids of the jobs running in this actor now."""
+        with self._lock:
+            return sorted(self._running)
