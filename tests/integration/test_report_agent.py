@@ -1,0 +1,154 @@
+"""Integration tests of the report agent: real WeasyPrint PDFs, read back with pypdf, stored in real object stores."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from actors.report import ReportAgent, render_html, render_pdf
+from cluster.objects import FsObjectStore, S3ObjectStore, job_key
+from schemas._errors import AgentError
+from tests.fakes import FakeClock
+from tests.integration.s3_server import S3Server, s3_server  # noqa: F401  (fixture)
+from tests.unit.test_report_render import TIMEOUT_REASON, make_report
+
+pytestmark = pytest.mark.integration
+
+
+def _squash(text: str) -> str:
+    """Drop all whitespace: PDF text extraction breaks lines wherever the layout wrapped."""
+    return re.sub(r"\s+", "", text)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return _squash("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FsObjectStore:
+    """A filesystem object store in a fresh directory."""
+    return FsObjectStore(tmp_path / "objects")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock (artifact timestamps)."""
+    return FakeClock()
+
+
+def _agent(store: FsObjectStore | S3ObjectStore, clock: FakeClock) -> ReportAgent:
+    ids = iter(f"art-{n}" for n in range(1, 100))
+    return ReportAgent(store, clock=clock, new_id=lambda: next(ids))
+
+
+def test_pdf_shows_claims_evidence_degraded_banner_and_trace_id(store: FsObjectStore, clock: FakeClock) -> None:
+    report = make_report(degraded=True)
+    artifact = _agent(store, clock).render(report)
+    pdf = store.get(artifact.key)
+    assert pdf.startswith(b"%PDF-")
+    text = _pdf_text(pdf)
+    for answer in report.answers:
+        for claim in answer.claims:
+            assert _squash(claim.text) in text, claim.text
+    for item in report.evidence:
+        assert _squash(item.id) in text
+    assert "DEGRADED" in text and _squash(TIMEOUT_REASON) in text
+    assert report.trace_id and report.trace_id in text
+    assert report.job_id in text
+
+
+def test_pdf_without_degradation_has_no_banner(store: FsObjectStore, clock: FakeClock) -> None:
+    report = make_report(degraded=False)
+    text = _pdf_text(store.get(_agent(store, clock).render(report).key))
+    assert "DEGRADED" not in text
+    assert "All3providersanswered" in text
+
+
+def test_stored_artifact_describes_the_stored_bytes(store: FsObjectStore, clock: FakeClock) -> None:
+    report = make_report()
+    artifact = _agent(store, clock).render(report)
+    pdf = store.get(job_key(report.job_id, "report.pdf"))
+    assert artifact.key == f"jobs/{report.job_id}/report.pdf"
+    assert (artifact.id, artifact.job_id, artifact.kind) == ("art-1", report.job_id, "pdf")
+    assert artifact.content_type == "application/pdf"
+    assert artifact.sha256 == hashlib.sha256(pdf).hexdigest() and artifact.size == len(pdf)
+    assert artifact.created_at == clock.now()
+    assert artifact.local_path and Path(artifact.local_path).read_bytes() == pdf
+    assert artifact.uri == Path(artifact.local_path).as_uri()
+    meta = store.stat(artifact.key).metadata
+    assert meta["job-id"] == report.job_id and meta["trace-id"] == report.trace_id
+    assert (meta["degraded"], meta["kind"], meta["project"]) == ("true", "pdf", report.brief.project)
+    html = store.get(job_key(report.job_id, "report.html")).decode()
+    assert report.trace_id in html and store.stat(job_key(report.job_id, "report.html")).content_type.startswith(
+        "text/html")
+
+
+def test_rerendering_a_job_overwrites_the_same_keys(store: FsObjectStore, clock: FakeClock) -> None:
+    report = make_report()
+    agent = _agent(store, clock)
+    first = agent.render(report)
+    clock.advance(60)
+    second = agent.render(report)
+    assert second.key == first.key and second.created_at > first.created_at
+    job_dir = store.root / "jobs" / report.job_id
+    assert sorted(p.name for p in job_dir.iterdir()) == ["report.html", "report.pdf"]
+    assert store.stat(second.key).sha256 == second.sha256 == hashlib.sha256(store.get(second.key)).hexdigest()
+
+
+def test_report_is_stored_through_the_s3_store(s3_server: S3Server, clock: FakeClock) -> None:  # noqa: F811
+    bucket = f"mka-test-{uuid.uuid4().hex[:12]}"
+    s3 = S3ObjectStore(endpoint=s3_server.endpoint, access_key=s3_server.access_key, secret_key=s3_server.secret_key,
+                       bucket=bucket, region=s3_server.region)
+    report = make_report()
+    artifact = _agent(s3, clock).render(report)
+    assert artifact.uri == f"s3://{bucket}/jobs/{report.job_id}/report.pdf" and artifact.local_path is None
+    pdf = s3.get(artifact.key)
+    assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == artifact.sha256
+    stat = s3.stat(artifact.key)
+    assert stat.content_type == "application/pdf" and stat.metadata["trace-id"] == report.trace_id
+
+
+def test_render_pdf_never_touches_the_network(monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    attempts: list[object] = []
+
+    def no_connect(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_connect)
+    html = render_html(make_report()).replace(
+        "</body>",
+        '<img src="https://example.invalid/pixel.png"><img src="file:///etc/hostname">'
+        '<link rel="stylesheet" href="http://example.invalid/x.css"></body>',
+    )
+    with caplog.at_level(logging.WARNING):
+        pdf = render_pdf(html)
+    assert pdf.startswith(b"%PDF-")
+    assert attempts == []
+    for url in ("https://example.invalid/pixel.png", "http://example.invalid/x.css", "file:///etc/hostname"):
+        assert f"refuses to fetch {url!r}" in caplog.text  # local files outside the templates too
+
+
+def test_a_rendering_failure_stores_nothing(store: FsObjectStore, clock: FakeClock,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint  # type: ignore[import-untyped]
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("pango exploded")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    report = make_report()
+    with pytest.raises(AgentError, match="pango exploded") as info:
+        _agent(store, clock).render(report)
+    assert info.value.retryable is False
+    assert not store.exists(job_key(report.job_id, "report.pdf"))
+    assert not store.exists(job_key(report.job_id, "report.html"))
