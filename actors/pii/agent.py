@@ -1,0 +1,159 @@
+"""The PII agent: pseudonymizes the brief's free text and the evidence before any LLM agent sees them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pycountry
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
+from presidio_analyzer import AnalyzerEngine
+from pydantic import BaseModel
+
+from actors.pii.analyzer import DEFAULT_ENTITIES, get_analyzer
+from actors.pii.policy import DEFAULT_MIN_SCORE, AllowList
+from actors.pii.pseudonymize import detect_many, pseudonymize_many
+from actors.pii.vault import Vault
+from schemas import Brief, Evidence, PiiClass, PiiEntity, pii_fields
+
+__all__ = ["PiiAgent", "brief_allow_list", "country_names"]
+
+
+@functools.cache
+def country_names() -> frozenset[str]:
+    """English names of every country (short, common and official): places, never personal data."""
+    names: set[str] = set()
+    for country in pycountry.countries:
+        names.update(getattr(country, attr, "") for attr in ("name", "common_name", "official_name"))
+    names.discard("")
+    return frozenset(names)
+
+
+@functools.cache
+def _countries_allowed() -> AllowList:
+    return AllowList(places=country_names())
+
+
+def _market_names(code: str, languages: set[str]) -> set[str]:
+    """A market's English names, and its name in each of the given languages."""
+    names = {code}
+    country = pycountry.countries.get(alpha_2=code)
+    if country is not None:
+        names.update(getattr(country, a, "") for a in ("name", "common_name", "official_name"))
+    for lang in languages:
+        try:
+            names.add(Locale.parse(lang).territories.get(code, ""))
+        except (UnknownLocaleError, ValueError):
+            continue
+    names.discard("")
+    return names
+
+
+def brief_allow_list(brief: Brief) -> AllowList:
+    """Terms of a brief that are not PII: product name, competitors, and country names.
+
+    Every country's English names count as places; the brief's markets also in the report
+    language and in every market's official languages ("Frankreich" for a DE+FR brief).
+    """
+    languages = {"en", brief.locale}
+    for code in brief.markets:
+        languages.update(get_official_languages(code, de_facto=True))
+    places: set[str] = set()
+    for code in brief.markets:
+        places.update(_market_names(code, languages))
+    brands = AllowList.of([brief.product.name, *brief.competitors])
+    return _countries_allowed().merged(brands).merged(AllowList(places=frozenset(places)))
+
+
+class PiiAgent:
+    """Tags and pseudonymizes PII in the brief and the evidence; placeholders come from the job's vault.
+
+    Example:
+        >>> agent, vault = PiiAgent(), Vault()
+        >>> agent.redact_evidence([Evidence(id="e1", source="mcp://x/1", text="Ask Maria Keller")], vault)[0].text
+        'Ask <PERSON_1>'
+    """
+
+    def __init__(
+        self,
+        *,
+        analyzer: AnalyzerEngine | None = None,
+        entities: Iterable[str] = DEFAULT_ENTITIES,
+        min_score: float = DEFAULT_MIN_SCORE,
+        batch_size: int = 32,
+    ) -> None:
+        self._analyzer = analyzer
+        self._entities = tuple(entities)
+        self._min_score = min_score
+        self._batch_size = batch_size
+
+    @property
+    def analyzer(self) -> AnalyzerEngine:
+        """The Presidio engine (the process-wide one unless one was injected)."""
+        if self._analyzer is None:
+            self._analyzer = get_analyzer()
+        return self._analyzer
+
+    def scan(self, text: str, *, allow: AllowList | Iterable[str] = ()) -> list[PiiEntity]:
+        """Find PII in a text without changing it."""
+        return detect_many([text], allow=allow, **self._options())[0]
+
+    def redact_brief(self, brief: Brief, vault: Vault) -> Brief:
+        """Return a copy of the brief with every FREE_TEXT field pseudonymized; other fields untouched."""
+        paths = [p for p, cls in pii_fields(type(brief)).items() if cls is PiiClass.FREE_TEXT]
+        slots: list[tuple[str, int | None]] = []  # (path, list index) of each text, in field order
+        texts: list[str] = []
+        for path in paths:
+            value = _get_path(brief, path)
+            items = [(None, value)] if isinstance(value, str) else list(enumerate(value or []))
+            for index, text in items:
+                if isinstance(text, str):
+                    slots.append((path, index))
+                    texts.append(text)
+        redacted = self._redact_texts(texts, vault, brief_allow_list(brief))
+        updates: dict[str, Any] = {}
+        for (path, index), text in zip(slots, redacted, strict=True):
+            if index is None:
+                updates[path] = text
+            else:
+                updates.setdefault(path, list(_get_path(brief, path)))[index] = text
+        for path, value in updates.items():
+            brief = _set_path(brief, path, value)
+        return brief
+
+    def redact_evidence(
+        self, items: Sequence[Evidence], vault: Vault, *, allow: AllowList | Iterable[str] = ()
+    ) -> list[Evidence]:
+        """Return the evidence with its text pseudonymized (ids, sources and data untouched)."""
+        allow_list = _countries_allowed().merged(allow)
+        redacted = self._redact_texts([item.text for item in items], vault, allow_list)
+        return [item.model_copy(update={"text": text}) for item, text in zip(items, redacted, strict=True)]
+
+    def _redact_texts(self, texts: list[str], vault: Vault, allow: AllowList) -> list[str]:
+        done = pseudonymize_many(texts, vault, allow=allow, **self._options())
+        return [text for text, _ in done]
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "analyzer": self.analyzer,
+            "entities": self._entities,
+            "min_score": self._min_score,
+            "batch_size": self._batch_size,
+        }
+
+
+def _get_path(model: BaseModel, path: str) -> Any:
+    value: Any = model
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def _set_path(model: BaseModel, path: str, value: Any) -> Any:
+    """Copy `model` with the dotted field replaced (nested models copied, not re-validated)."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return model.model_copy(update={head: value})
+    return model.model_copy(update={head: _set_path(getattr(model, head), rest, value)})

@@ -1,0 +1,142 @@
+"""Detect PII in texts and swap it for vault placeholders; `redact_text` is the `mka redact` core."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from presidio_analyzer import AnalyzerEngine
+
+from actors.pii.analyzer import DEFAULT_ENTITIES, get_analyzer
+from actors.pii.policy import DEFAULT_MIN_SCORE, PLACEHOLDER_RE, AllowList, clean_entities
+from actors.pii.vault import Vault
+from schemas import PiiEntity
+
+__all__ = [
+    "KNOWN_VALUE_SCORE",
+    "apply_placeholders",
+    "detect",
+    "detect_many",
+    "known_values",
+    "pseudonymize",
+    "pseudonymize_many",
+    "redact_text",
+]
+
+KNOWN_VALUE_SCORE = 1.0
+"""Score of a further occurrence of a value the job already pseudonymized."""
+
+_LANGUAGE = "en"
+_MIN_KNOWN_LEN = 3
+
+
+def detect_many(
+    texts: Sequence[str],
+    *,
+    analyzer: AnalyzerEngine | None = None,
+    entities: Iterable[str] = DEFAULT_ENTITIES,
+    allow: AllowList | Iterable[str] = (),
+    min_score: float = DEFAULT_MIN_SCORE,
+    batch_size: int = 32,
+) -> list[list[PiiEntity]]:
+    """Find PII in many texts at once (one spaCy `pipe` pass); one sorted entity list per text."""
+    engine = analyzer if analyzer is not None else get_analyzer()
+    wanted = tuple(entities)
+    allow_list = AllowList.of(allow)
+    out: list[list[PiiEntity]] = [[] for _ in texts]
+    todo = [i for i, text in enumerate(texts) if text and not text.isspace()]
+    if not todo:
+        return out
+    batch = engine.nlp_engine.process_batch([texts[i] for i in todo], language=_LANGUAGE, batch_size=batch_size)
+    for i, (text, artifacts) in zip(todo, batch, strict=True):
+        raw = engine.analyze(text=str(text), language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts)
+        out[i] = clean_entities(texts[i], raw, entities=wanted, allow=allow_list, min_score=min_score)
+    return out
+
+
+def detect(text: str, **options: Any) -> list[PiiEntity]:
+    """Find PII in one text (options as for `detect_many`)."""
+    return detect_many([text], **options)[0]
+
+
+def apply_placeholders(text: str, found: Sequence[PiiEntity], vault: Vault) -> str:
+    """Replace non-overlapping entity spans with their vault placeholders (right to left)."""
+    for ent in sorted(found, key=lambda e: e.start):
+        vault.placeholder_for(text[ent.start : ent.end], ent.type)  # number in reading order
+    out = text
+    for ent in sorted(found, key=lambda e: e.start, reverse=True):
+        out = out[: ent.start] + vault.placeholder_for(text[ent.start : ent.end], ent.type) + out[ent.end :]
+    return out
+
+
+def known_values(text: str, vault: Vault, *, taken: Sequence[PiiEntity] = ()) -> list[PiiEntity]:
+    """Find further occurrences of values already in the vault (any case), outside the `taken` spans.
+
+    The small NER model misses a name it found elsewhere ("MARIA KELLER", "maria keller"); a value
+    the job already pseudonymized gets its placeholder wherever it appears.
+    """
+    values = sorted((v for v in vault.values() if len(v.strip()) >= _MIN_KNOWN_LEN), key=len, reverse=True)
+    if not values:
+        return []
+    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in values)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    found: list[PiiEntity] = []
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        placeholder = vault.lookup(match.group())
+        if placeholder is None or any(start < t.end and t.start < end for t in (*taken, *found)):
+            continue
+        kind = PLACEHOLDER_RE.fullmatch(placeholder)
+        found.append(PiiEntity(type=kind.group(1) if kind else "PII", start=start, end=end, score=KNOWN_VALUE_SCORE))
+    return found
+
+
+def pseudonymize_many(
+    texts: Sequence[str],
+    vault: Vault,
+    *,
+    allow: AllowList | Iterable[str] = (),
+    **options: Any,
+) -> list[tuple[str, list[PiiEntity]]]:
+    """Pseudonymize texts of one job in reading order; options as for `detect_many`.
+
+    Placeholders are numbered in order of first appearance across the texts, and every value
+    detected anywhere is replaced everywhere.
+    """
+    detected = detect_many(texts, allow=allow, **options)
+    for text, found in zip(texts, detected, strict=True):
+        for ent in found:
+            vault.placeholder_for(text[ent.start : ent.end], ent.type)
+    out: list[tuple[str, list[PiiEntity]]] = []
+    for text, found in zip(texts, detected, strict=True):
+        everything = sorted([*found, *known_values(text, vault, taken=found)], key=lambda e: (e.start, e.end))
+        out.append((apply_placeholders(text, everything, vault), everything))
+    return out
+
+
+def pseudonymize(
+    text: str,
+    vault: Vault,
+    *,
+    allow: AllowList | Iterable[str] = (),
+    analyzer: AnalyzerEngine | None = None,
+    min_score: float = DEFAULT_MIN_SCORE,
+) -> tuple[str, list[PiiEntity]]:
+    """Return the text with PII replaced by placeholders, and the entities (offsets into `text`).
+
+    Example:
+        >>> vault = Vault()
+        >>> pseudonymize("Write to ann.lee@example.com", vault)[0]
+        'Write to <EMAIL_ADDRESS_1>'
+    """
+    return pseudonymize_many([text], vault, allow=allow, analyzer=analyzer, min_score=min_score)[0]
+
+
+def redact_text(text: str, *, analyzer: AnalyzerEngine | None = None) -> dict[str, Any]:
+    """Redact one text with a fresh vault: `{"redacted", "entities": [{"type", "start", "end", "score"}]}`.
+
+    The JSON shape of `mka redact`; offsets index `text`, types are Presidio names.
+    """
+    redacted, found = pseudonymize(text, Vault(), analyzer=analyzer)
+    return {"redacted": redacted, "entities": [ent.model_dump() for ent in found]}

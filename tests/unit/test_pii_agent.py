@@ -1,0 +1,100 @@
+"""The PII agent on briefs and evidence: free text pseudonymized, brands and markets kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from actors.pii import PiiAgent, Vault, brief_allow_list, get_analyzer
+from schemas import Brief, Evidence
+
+pytestmark = pytest.mark.unit
+
+NOTES = (
+    "Contact Maria Keller at maria.keller@example.com or +49 170 1234567, card 4111 1111 1111 1111, "
+    "IBAN DE89 3704 0044 0532 0130 00, from 192.168.10.20. MARIA KELLER signs off."
+)
+SECRETS = [
+    "Maria Keller",
+    "MARIA KELLER",
+    "maria.keller@example.com",
+    "+49 170 1234567",
+    "4111 1111 1111 1111",
+    "DE89 3704 0044 0532 0130 00",
+    "192.168.10.20",
+]
+
+
+@pytest.fixture(scope="module")
+def agent() -> PiiAgent:
+    """An agent on the process-wide offline engine."""
+    return PiiAgent(analyzer=get_analyzer())
+
+
+@pytest.fixture
+def brief(make_brief: Callable[..., Brief]) -> Brief:
+    return make_brief(
+        title="Launch plan for Maria Keller",
+        product={"name": "Oatly Barista", "description": "Oat drink for coffee, made by Hans Müller", "price": 2.49},
+        questions=["How do Alpro and Oatly Barista compare in Germany?", "Which cafés does Maria Keller supply?"],
+        notes=NOTES,
+    )
+
+
+def test_free_text_fields_are_pseudonymized(agent: PiiAgent, brief: Brief) -> None:
+    vault = Vault()
+    out = agent.redact_brief(brief, vault)
+    dumped = out.model_dump_json()
+    assert not any(secret in dumped for secret in SECRETS)
+    assert out.title == "Launch plan for <PERSON_1>"
+    assert out.product.description == "Oat drink for coffee, made by <PERSON_2>"
+    assert out.questions[1] == "Which cafés does <PERSON_1> supply?"
+    assert out.notes == (
+        "Contact <PERSON_1> at <EMAIL_ADDRESS_1> or <PHONE_NUMBER_1>, card <CREDIT_CARD_1>, "
+        "IBAN <IBAN_CODE_1>, from <IP_ADDRESS_1>. <PERSON_1> signs off."
+    )
+    assert set(SECRETS) <= vault.values()
+
+
+def test_brands_markets_and_other_fields_are_kept(agent: PiiAgent, brief: Brief) -> None:
+    out = agent.redact_brief(brief, Vault())
+    assert out.questions[0] == "How do Alpro and Oatly Barista compare in Germany?"
+    assert out.model_dump(exclude={"title", "product", "questions", "notes"}) == brief.model_dump(
+        exclude={"title", "product", "questions", "notes"}
+    )
+    assert (out.product.name, out.product.price) == ("Oatly Barista", 2.49)
+    assert brief.notes == NOTES  # the input is not mutated
+
+
+def test_brief_allow_list_names_markets_in_their_languages(brief: Brief) -> None:
+    allow = brief_allow_list(brief)
+    for place in ("Germany", "Deutschland", "France", "Frankreich", "Jordan"):
+        assert allow.permits("LOCATION", place)
+    assert allow.permits("PERSON", "Alpro") and allow.permits("PERSON", "Oatly")
+    assert not allow.permits("PERSON", "Maria Keller")
+
+
+def test_evidence_shares_the_job_vault(agent: PiiAgent, brief: Brief) -> None:
+    vault = Vault()
+    agent.redact_brief(brief, vault)
+    items = [
+        Evidence(
+            id="e1",
+            source="mcp://market-data/de",
+            text="Alpro leads in Germany; Maria Keller disagrees.",
+            data={"share": 0.4},
+        ),
+        Evidence(id="e2", source="https://example.com/r", text="Interview with Giulia Rossi (giulia@example.it)."),
+    ]
+    out = agent.redact_evidence(items, vault, allow=brief_allow_list(brief))
+    assert [e.text for e in out] == [
+        "Alpro leads in Germany; <PERSON_1> disagrees.",
+        "Interview with <PERSON_3> (<EMAIL_ADDRESS_2>).",
+    ]
+    assert [(e.id, e.source, e.data) for e in out] == [(e.id, e.source, e.data) for e in items]
+
+
+def test_scan_reports_without_changing(agent: PiiAgent) -> None:
+    entities = agent.scan("Mail ann@example.com")
+    assert [(e.type, e.start, e.end) for e in entities] == [("EMAIL_ADDRESS", 5, 20)]
