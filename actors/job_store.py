@@ -77,6 +77,10 @@ class JobStore(abc.ABC):
         """Record artifact metadata (one row per job and key: a rewrite updates it); emit `artifact.stored`."""
 
     @abc.abstractmethod
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        """Return one artifact's metadata; raise `JobNotFound` when there is none."""
+
+    @abc.abstractmethod
     def artifacts(self, job_id: str) -> list[Artifact]:
         """Return the job's artifacts."""
 

@@ -225,6 +225,18 @@ def demo(
     _run_job(EXAMPLE_BRIEF, None, out_dir, as_json)
 
 
+@app.command()
+def redact(as_json: bool = JSON_OPT) -> None:
+    """Pseudonymize PII in text read from stdin (offline Presidio); --json adds the entities found."""
+    from actors.pii import redact_text
+
+    result = redact_text(sys.stdin.read())
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(result["redacted"])
+
+
 @jobs_app.command("list")
 def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), as_json: bool = JSON_OPT) -> None:
     """List the newest jobs."""
@@ -303,6 +315,30 @@ def trace(job_id: str, as_json: bool = JSON_OPT) -> None:
         return
     out.print(f"trace {job.trace_id}")
     out.print(render_span_tree(spans), highlight=False)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default MKA_SERVE_HOST)."),
+    port: int = typer.Option(None, help="Port (default MKA_SERVE_PORT)."),
+) -> None:
+    """Start the portal API on Ray Serve (and the actors); runs until interrupted."""
+    from ray import serve as ray_serve
+
+    from cluster.client import connect
+    from serve_app.deployment import portal_app
+
+    settings = load_settings()
+    settings = settings.model_copy(update={"serve_host": host or settings.serve_host, "serve_port": port or settings.serve_port})
+    client = connect(settings)
+    ray_serve.start(http_options={"host": settings.serve_host, "port": settings.serve_port})
+    ray_serve.run(portal_app(client.settings), name="mka-portal", route_prefix="/")
+    out.print(f"portal on http://{settings.serve_host}:{settings.serve_port}/v1 (Ctrl-C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        ray_serve.shutdown()
 
 
 @app.command()

@@ -133,7 +133,8 @@ def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutp
             if analysis else None
         ),
         "artifacts": [
-            {"kind": a.kind, "uri": a.uri, "path": a.local_path if a.local_path and Path(a.local_path).exists() else None}
+            {"id": a.id, "kind": a.kind, "uri": a.uri, "sha256": a.sha256,
+             "path": a.local_path if a.local_path and Path(a.local_path).exists() else None}
             for a in artifacts
         ],
         "trace_id": job.trace_id,

@@ -266,19 +266,21 @@ class SqlJobStore(JobStore):
             payload = {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}
             self._emit(s, job, EventType.ARTIFACT_STORED, payload, traceparent)
 
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        """Return one artifact's metadata; raise `JobNotFound` when there is none."""
+        with self._tx() as s:
+            row = s.get(ArtifactRow, artifact_id)
+            if row is None:
+                raise JobNotFound(f"no artifact {artifact_id}")
+            return _artifact(row)
+
     def artifacts(self, job_id: str) -> list[Artifact]:
         """Return the job's artifacts, oldest first."""
         with self._tx() as s:
             rows = s.scalars(
                 select(ArtifactRow).where(ArtifactRow.job_id == job_id).order_by(ArtifactRow.created_at)
             )
-            return [
-                Artifact.model_validate(
-                    {c.name: getattr(r, c.name) for c in ArtifactRow.__table__.columns}
-                    | {"created_at": _utc(r.created_at), "retention_until": _utc(r.retention_until)}
-                )
-                for r in rows
-            ]
+            return [_artifact(r) for r in rows]
 
     # --- outbox -----------------------------------------------------------------------------
 
@@ -369,6 +371,13 @@ def _job(row: JobRow) -> JobRecord:
         error=row.error,
         created_at=_utc(row.created_at),
         updated_at=_utc(row.updated_at),
+    )
+
+
+def _artifact(row: ArtifactRow) -> Artifact:
+    return Artifact.model_validate(
+        {c.name: getattr(row, c.name) for c in ArtifactRow.__table__.columns}
+        | {"created_at": _utc(row.created_at), "retention_until": _utc(row.retention_until)}
     )
 
 

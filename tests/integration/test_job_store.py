@@ -139,6 +139,9 @@ def test_artifacts_round_trip(store, make_brief) -> None:  # type: ignore[no-unt
     )
     store.add_artifact(art)
     assert store.artifacts(job.id) == [art]
+    assert store.get_artifact(art.id) == art
+    with pytest.raises(JobNotFound):
+        store.get_artifact(str(uuid.uuid4()))
     assert store.events(job.id)[-1].event.payload == {"artifact_id": art.id, "kind": "pdf", "size": 10, "version": 1}
 
 

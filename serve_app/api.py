@@ -1,0 +1,156 @@
+"""The portal HTTP API (FastAPI): jobs, their events as server-sent events, and artifacts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from schemas import (
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidBrief,
+    JobNotFound,
+    MkaError,
+    parse_brief,
+)
+from schemas.pipeline import ProvidersScript
+from serve_app.backend import PortalBackend
+
+__all__ = ["API_VERSION", "JobRequest", "create_app", "status_for"]
+
+API_VERSION = "v1"
+MAX_BODY_BYTES = 256 * 1024
+SSE_POLL_S = 0.25
+
+
+class JobRequest(BaseModel):
+    """POST /v1/jobs body: the brief, and optionally a provider script (stub LLMs)."""
+
+    brief: dict[str, Any]
+    providers_script: dict[str, Any] | None = Field(default=None)
+
+
+def status_for(exc: MkaError) -> int:
+    """The one place the error tree maps to HTTP statuses."""
+    if isinstance(exc, InvalidBrief):
+        return 422
+    if isinstance(exc, JobNotFound):
+        return 404
+    if isinstance(exc, (IdempotencyConflict, IllegalTransition)):
+        return 409
+    return 503 if exc.retryable else 500
+
+
+def _backend(request: Request) -> PortalBackend:
+    return request.app.state.backend  # type: ignore[no-any-return]
+
+
+def create_app() -> FastAPI:
+    """Build the portal app; its backend is set on `app.state.backend` by whoever hosts it."""
+    app = FastAPI(title="Marketing Assistant portal", version="0.1.0")
+
+    @app.exception_handler(MkaError)
+    async def _mka_error(_: Request, exc: MkaError) -> JSONResponse:
+        return JSONResponse(status_code=status_for(exc), content={"error": exc.to_dict()})
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok", "api": API_VERSION}
+
+    @app.post("/v1/jobs", status_code=202)
+    async def submit_job(request: Request, idempotency_key: str | None = Header(default=None)) -> JSONResponse:
+        """Validate a brief and start a job; the same Idempotency-Key returns the same job."""
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            raise InvalidBrief([{"field": "body", "message": f"request body over {MAX_BODY_BYTES} bytes"}])
+        try:
+            req = JobRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise InvalidBrief(
+                [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors(include_url=False)]
+            ) from None
+        brief = parse_brief(req.brief)
+        script = None
+        if req.providers_script is not None:
+            try:
+                script = ProvidersScript.model_validate(req.providers_script)
+            except ValidationError as exc:
+                raise InvalidBrief(
+                    [{"field": "providers_script." + ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors(include_url=False)]
+                ) from None
+        backend = _backend(request)
+        job_id = await asyncio.to_thread(backend.submit, brief, idempotency_key=idempotency_key, script=script)
+        return JSONResponse(
+            status_code=202,
+            content={
+                "job_id": job_id,
+                "links": {"self": f"/v1/jobs/{job_id}", "events": f"/v1/jobs/{job_id}/events"},
+            },
+        )
+
+    @app.get("/v1/jobs/{job_id}")
+    async def get_job(request: Request, job_id: str) -> dict[str, Any]:
+        """The job's state, steps, provider outcomes and artifacts."""
+        job, steps, summary = await asyncio.to_thread(_backend(request).job, job_id)
+        return {
+            **summary,
+            "project": job.project,
+            "version": job.version,
+            "created_at": job.created_at.isoformat(),
+            "updated_at": job.updated_at.isoformat(),
+            "steps": [s.model_dump(mode="json") for s in steps],
+            "artifacts": [{**a, "href": f"/v1/artifacts/{a['id']}"} for a in summary["artifacts"]],
+        }
+
+    @app.post("/v1/jobs/{job_id}/cancel")
+    async def cancel_job(request: Request, job_id: str) -> dict[str, str]:
+        """Cancel a job that has not finished."""
+        state = await asyncio.to_thread(_backend(request).cancel, job_id)
+        return {"job_id": job_id, "state": state}
+
+    @app.get("/v1/jobs/{job_id}/events")
+    async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+        """Server-sent events of the job until it is terminal; resumes after Last-Event-ID."""
+        backend = _backend(request)
+        await asyncio.to_thread(backend.events, job_id)  # 404 before the stream starts
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+        return StreamingResponse(_sse(request, backend, job_id, after), media_type="text/event-stream")
+
+    @app.get("/v1/artifacts/{artifact_id}")
+    async def get_artifact(request: Request, artifact_id: str) -> Response:
+        """An artifact's content with its content type and sha256."""
+        art, data = await asyncio.to_thread(_backend(request).artifact, artifact_id)
+        name = art.key.rsplit("/", 1)[-1]
+        return Response(
+            content=data,
+            media_type=art.content_type,
+            headers={"Content-Disposition": f'inline; filename="{name}"', "X-Content-SHA256": art.sha256},
+        )
+
+    return app
+
+
+async def _sse(request: Request, backend: PortalBackend, job_id: str, after: int) -> AsyncIterator[bytes]:
+    terminal_states = {"completed", "failed", "cancelled"}
+    while True:
+        messages = await asyncio.to_thread(backend.events, job_id)
+        finished = False
+        for m in messages:
+            if m.seq <= after:
+                continue
+            after = m.seq
+            data = json.dumps(m.event.model_dump(mode="json"))
+            yield f"id: {m.seq}\nevent: {m.event.type}\ndata: {data}\n\n".encode()
+            if m.event.payload.get("to_state") in terminal_states:
+                finished = True
+        if finished or await request.is_disconnected():
+            return
+        yield b": keep-alive\n\n"
+        await asyncio.sleep(SSE_POLL_S)
