@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -142,13 +142,20 @@ class LlmActor:
         _start(settings)
         self._provider = provider
         self._agent = StubLlmAgent(provider)
+        # What was sent out lately (pseudonymized by contract), for operators and egress checks.
+        self._recent: deque[str] = deque(maxlen=50)
 
     async def analyze(self, envelope: AgentRequest[Any]) -> ModelAnswer:
         """Answer the analysis request (failures come back as answer values)."""
+        self._recent.append(envelope.payload.model_dump_json())
         with span("agent.llm", traceparent=envelope.traceparent, job_id=envelope.job_id, provider=self._provider) as s:
             answer = await self._agent.analyze(envelope)
             s.set_attribute("mka.outcome", answer.status)
             return answer
+
+    async def recent_requests(self) -> list[str]:
+        """The last requests this agent sent to its provider (JSON), newest last."""
+        return list(self._recent)
 
 
 class ReportActor:

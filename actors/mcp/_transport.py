@@ -1,0 +1,291 @@
+"""How the cache and the broker reach MCP servers: an interface and its stdio implementation.
+
+`StdioTransport` keeps one long-lived client session per configured server. Each session runs
+inside its own background task (the SDK's clients are async context managers whose enter and exit
+must happen in one task); requests from any task go through it. A session that breaks is dropped
+and reopened on the next request. Errors are translated at this boundary:
+
+- the server cannot be started or the connection drops -> `AdapterError` (retryable),
+- the server rejects a request or a tool reports an error -> `AgentError` (not retryable),
+- the server no longer knows the tool -> `UnknownTool` (an `AgentError`).
+
+Timeouts belong to the callers (they own the budget); a caller cancelled while a session is
+still connecting drops that session, so a hung server is restarted on the next request.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import json
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel, JsonValue
+
+from schemas import AdapterError, AgentError, McpToolDescriptor
+
+__all__ = ["McpTransport", "ResourceOutput", "StdioTransport", "ToolOutput", "UnknownTool"]
+
+
+class UnknownTool(AgentError):
+    """The server does not (or no longer) offer the tool."""
+
+    code = "mcp_unknown_tool"
+
+
+class ToolOutput(BaseModel):
+    """What a tool call returned: structured content when the tool has an output schema, and its text."""
+
+    content: JsonValue = None
+    text: str = ""
+
+
+class ResourceOutput(BaseModel):
+    """What a resource read returned: parsed JSON for JSON resources, and the raw text."""
+
+    content: JsonValue = None
+    text: str = ""
+    mime_type: str | None = None
+
+
+class McpTransport(abc.ABC):
+    """Sends MCP requests to configured servers; tests pass a scripted subclass."""
+
+    @abc.abstractmethod
+    async def list_tools(self, server: str) -> list[McpToolDescriptor]:
+        """Return the server's `tools/list`."""
+
+    @abc.abstractmethod
+    async def call_tool(self, server: str, name: str, arguments: dict[str, Any]) -> ToolOutput:
+        """Call a tool; raise `AgentError` when the tool reports an error."""
+
+    @abc.abstractmethod
+    async def read_resource(self, server: str, uri: str) -> ResourceOutput:
+        """Read a resource by its server-side URI."""
+
+    @abc.abstractmethod
+    async def reset(self, server: str) -> None:
+        """Drop the server's session; the next request opens a new one."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close every session."""
+
+
+class _Session:
+    """One server's long-lived client session, owned by a background task."""
+
+    def __init__(self, server: str, config: dict[str, Any]) -> None:
+        from mcp import StdioServerParameters
+
+        self.server = server
+        self._params = StdioServerParameters(**config)
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._client: Any = None
+        self._error: BaseException | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._task = asyncio.ensure_future(self._run())
+
+    @property
+    def usable(self) -> bool:
+        """True while the session is connecting or connected."""
+        return not self._task.done() and not self._stop.is_set()
+
+    @property
+    def connected(self) -> bool:
+        """True once the handshake finished and the session is still open."""
+        return self._client is not None and self.usable
+
+    async def _run(self) -> None:
+        from mcp import Client
+
+        try:
+            with anyio.CancelScope() as scope:
+                self._scope = scope
+                if self._stop.is_set():  # closed before the task first ran
+                    return
+                async with Client(self._params, cache=None) as client:
+                    self._client = client
+                    self._ready.set()
+                    await self._stop.wait()
+        except Exception as exc:  # boundary: kept and re-raised to requesters as AdapterError
+            self._error = exc
+        finally:
+            self._client = None
+            self._ready.set()
+
+    async def client(self) -> Any:
+        """Wait for the handshake and return the connected SDK client."""
+        await self._ready.wait()
+        if self._client is None:
+            reason = _describe(self._error) if self._error else "session closed"
+            raise AdapterError(f"MCP server {self.server!r} is not reachable: {reason}") from self._error
+        return self._client
+
+    async def aclose(self) -> None:
+        """End the session and wait for the server process to be stopped."""
+        self._stop.set()
+        if self._client is None and self._scope is not None:
+            self._scope.cancel()  # still connecting: the stop event is not being awaited yet
+        await asyncio.shield(self._task)
+
+
+class StdioTransport(McpTransport):
+    """Long-lived stdio sessions to configured servers (`{"command", "args", "env"?, "cwd"?}` each).
+
+    Example:
+        >>> transport = StdioTransport({"market-data": {"command": "python", "args": ["-m", "x"]}})
+        >>> transport.servers
+        ['market-data']
+    """
+
+    def __init__(self, servers: dict[str, dict[str, Any]]) -> None:
+        self._configs = {name: dict(cfg) for name, cfg in servers.items()}
+        self._sessions: dict[str, _Session] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    @property
+    def servers(self) -> list[str]:
+        """Configured server names, sorted."""
+        return sorted(self._configs)
+
+    def _session(self, server: str) -> _Session:
+        session = self._sessions.get(server)
+        if session is not None and session.usable:
+            return session
+        if session is not None:
+            self._drop(server, session)
+        config = self._configs.get(server)
+        if config is None:
+            raise AgentError(f"unknown MCP server {server!r}; configured: {', '.join(self.servers) or 'none'}")
+        try:
+            session = _Session(server, config)
+        except (TypeError, ValueError) as exc:
+            raise AdapterError(f"bad configuration of MCP server {server!r}: {exc}", retryable=False) from exc
+        self._sessions[server] = session
+        return session
+
+    def _drop(self, server: str, session: _Session) -> None:
+        if self._sessions.get(server) is session:
+            del self._sessions[server]
+        task = asyncio.ensure_future(session.aclose())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _request(self, server: str, what: str, op: Any) -> Any:
+        session = self._session(server)
+        try:
+            client = await session.client()
+        except asyncio.CancelledError:
+            if not session.connected:  # a timeout hit while connecting: restart next time
+                self._drop(server, session)
+            raise
+        except AdapterError:
+            self._drop(server, session)
+            raise
+        try:
+            return await op(client)
+        except Exception as exc:  # boundary: translate SDK and transport errors
+            if _is_transport_error(exc):
+                self._drop(server, session)
+                raise AdapterError(f"MCP server {server!r} failed during {what}: {_describe(exc)}") from exc
+            raise AgentError(f"MCP server {server!r} rejected {what}: {_describe(exc)}") from exc
+
+    async def list_tools(self, server: str) -> list[McpToolDescriptor]:
+        """Return every tool the server lists (all pages)."""
+
+        async def op(client: Any) -> list[McpToolDescriptor]:
+            tools: list[McpToolDescriptor] = []
+            cursor = None
+            for _ in range(100):  # a paginator that never ends cannot hang us
+                page = await client.list_tools(cursor=cursor)
+                tools += [_descriptor(server, tool) for tool in page.tools]
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+            return tools
+
+        result: list[McpToolDescriptor] = await self._request(server, "tools/list", op)
+        return result
+
+    async def call_tool(self, server: str, name: str, arguments: dict[str, Any]) -> ToolOutput:
+        """Call a tool and return its structured content and text."""
+
+        async def op(client: Any) -> Any:
+            return await client.call_tool(name, arguments)
+
+        result = await self._request(server, f"tools/call {name!r}", op)
+        text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+        if result.is_error:
+            if text.startswith("Unknown tool"):
+                raise UnknownTool(f"MCP server {server!r} has no tool {name!r}")
+            detail = text.removeprefix(f"Error executing tool {name}: ") or "no details"
+            raise AgentError(f"MCP tool {server}/{name} failed: {detail}", retryable=False)
+        content = result.structured_content
+        if content is None:
+            content = _maybe_json(text)
+        return ToolOutput(content=content, text=text)
+
+    async def read_resource(self, server: str, uri: str) -> ResourceOutput:
+        """Read a resource; JSON text is parsed, binary content is left out of `content`."""
+
+        async def op(client: Any) -> Any:
+            return await client.read_resource(uri)
+
+        result = await self._request(server, f"resources/read {uri!r}", op)
+        texts = [item for item in result.contents if hasattr(item, "text")]
+        text = "\n".join(item.text for item in texts)
+        mime = texts[0].mime_type if texts else None
+        content = _maybe_json(text) if mime is None or "json" in mime else None
+        return ResourceOutput(content=content, text=text, mime_type=mime)
+
+    async def reset(self, server: str) -> None:
+        """Drop the server's session; the next request reconnects."""
+        session = self._sessions.get(server)
+        if session is not None:
+            self._drop(server, session)
+
+    async def close(self) -> None:
+        """Close every session and wait until the server processes are stopped."""
+        for server, session in list(self._sessions.items()):
+            self._drop(server, session)
+        if self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+
+def _descriptor(server: str, tool: Any) -> McpToolDescriptor:
+    return McpToolDescriptor(
+        name=tool.name,
+        description=tool.description or "",
+        inputSchema=tool.input_schema or {"type": "object"},
+        outputSchema=tool.output_schema,
+        server=server,
+    )
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    from mcp import MCPError
+    from mcp_types import CONNECTION_CLOSED
+
+    if isinstance(exc, MCPError):
+        return exc.error.code == CONNECTION_CLOSED
+    transport = (OSError, EOFError, anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream)
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_is_transport_error(inner) for inner in exc.exceptions)
+    return isinstance(exc, transport)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        return _describe(exc.exceptions[0])
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
+
+
+def _maybe_json(text: str) -> JsonValue:
+    try:
+        value: JsonValue = json.loads(text)
+    except ValueError:
+        return None
+    return value
