@@ -48,11 +48,18 @@ def status_for(exc: MkaError) -> int:
 
 
 def _backend(request: Request) -> PortalBackend:
-    return request.app.state.backend  # type: ignore[no-any-return]
+    found = getattr(request.app.state, "backend", None)
+    if found is None:
+        from serve_app import _registry  # resolved at call time: see _registry's docstring
+
+        found = _registry.backend
+    if found is None:
+        raise MkaError("the portal is starting; try again shortly", retryable=True)
+    return found  # type: ignore[no-any-return]
 
 
 def create_app() -> FastAPI:
-    """Build the portal app; its backend is set on `app.state.backend` by whoever hosts it."""
+    """Build the portal app; its backend is `app.state.backend` (tests) or the replica's registry (Serve)."""
     app = FastAPI(title="Marketing Assistant portal", version="0.1.0")
 
     @app.exception_handler(MkaError)

@@ -29,7 +29,9 @@ class Portal:
         client = MkaClient(
             settings, ensure_actors(settings), store=build_store(settings), objects=build_object_store(settings)
         )
-        api.state.backend = ClientBackend(client)
+        from serve_app import _registry
+
+        _registry.backend = ClientBackend(client)
 
 
 def portal_app(settings: Settings) -> serve.Application:
