@@ -357,3 +357,7 @@ def relay(once: bool = typer.Option(False, "--once", help="Publish what is pendi
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -166,7 +166,7 @@ class ReportActor:
         from cluster.objects import build_object_store
 
         _start(settings)
-        self._agent = ReportAgent(build_object_store(settings))
+        self._agent = ReportAgent(build_object_store(settings), pdf=settings.report_pdf)
 
     def render(self, envelope: AgentRequest[Any]) -> list[Artifact]:
         """Render the report; return its artifacts."""

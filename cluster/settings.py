@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     quorum_grace_s: float = Field(default=1.0, ge=0, description="Extra wait for the rest once quorum is met.")
     step_max_attempts: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout of a pipeline step.")
+    report_pdf: bool = Field(default=True, description="Render the PDF; off stores the HTML report only.")
     ray_address: str | None = Field(default=None, description="Ray cluster to join; unset starts a local one.")
     ray_namespace: str = "mka"
     ray_dashboard: bool = Field(default=False, description="Start the Ray dashboard with a local cluster.")

@@ -35,16 +35,23 @@ class ReportAgent:
 
     def __init__(
         self, object_store: ObjectStore, *, clock: Clock | None = None, new_id: Callable[[], str] | None = None,
+        pdf: bool = True,
     ) -> None:
         self._store = object_store
+        self._pdf = pdf
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
 
     def render(self, report: ReportInput) -> Artifact:
-        """Render HTML and PDF, store both under the job's keys and return the PDF artifact."""
+        """Render HTML and PDF, store both under the job's keys and return the PDF artifact (HTML when pdf=False)."""
         html = render_html(report)
-        pdf = render_pdf(html)  # both rendered before anything is stored: a failure leaves no half report
         metadata = self._metadata(report)
+        if not self._pdf:  # HTML only (PDF rendering switched off by settings)
+            stored_html = self._store.put(job_key(report.job_id, HTML_NAME), html.encode("utf-8"),
+                                          content_type="text/html; charset=utf-8", metadata={**metadata, "kind": "html"})
+            return artifact_for(stored_html, job_id=report.job_id, kind="html", artifact_id=self._new_id(),
+                                created_at=self._clock.now())
+        pdf = render_pdf(html)  # both rendered before anything is stored: a failure leaves no half report
         self._store.put(job_key(report.job_id, HTML_NAME), html.encode("utf-8"),
                         content_type="text/html; charset=utf-8", metadata={**metadata, "kind": "html"})
         stored = self._store.put(job_key(report.job_id, PDF_NAME), pdf,

@@ -152,3 +152,16 @@ def test_a_rendering_failure_stores_nothing(store: FsObjectStore, clock: FakeClo
     assert info.value.retryable is False
     assert not store.exists(job_key(report.job_id, "report.pdf"))
     assert not store.exists(job_key(report.job_id, "report.html"))
+
+
+def test_pdf_off_stores_html_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from actors.report import ReportAgent
+    from cluster.objects import FsObjectStore
+    from tests.unit.test_report_render import make_report
+
+    store = FsObjectStore(tmp_path)
+    report = make_report()
+    art = ReportAgent(store, pdf=False).render(report)
+    assert art.kind == "html" and art.content_type.startswith("text/html")
+    assert store.get(art.key).startswith(b"<!DOCTYPE html") or b"<html" in store.get(art.key)[:200]
+    assert not store.exists(f"jobs/{report.job_id}/report.pdf")

@@ -1,0 +1,103 @@
+"""The `mka` CLI contracts of DESIGN.md, run as a user would: subprocesses on the embedded default."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import brief_data
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+def mka(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `mka` with a clean embedded-default environment rooted in `cwd`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MKA_", "OTEL_"))}
+    env["MKA_HOME"] = str(cwd / ".mka")
+    return subprocess.run(
+        [sys.executable, "-m", "cluster.cli", *args], cwd=cwd, env=env, input=stdin,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def test_redact_json_contract(tmp_path: Path) -> None:
+    text = "Write to Maria Keller at maria.keller@example.com or call +49 170 1234567. Price 2.49 EUR."
+    r = mka("redact", "--json", cwd=tmp_path, stdin=text)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) == {"redacted", "entities"}
+    types = {e["type"] for e in out["entities"]}
+    assert {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"} <= types
+    for e in out["entities"]:
+        assert set(e) == {"type", "start", "end", "score"}
+        assert 0 <= e["start"] < e["end"] <= len(text) and 0 <= e["score"] <= 1
+    assert "maria.keller@example.com" not in out["redacted"] and "2.49 EUR" in out["redacted"]
+
+
+def test_run_degraded_job_then_inspect_it(tmp_path: Path) -> None:
+    (tmp_path / "brief.json").write_text(json.dumps(brief_data()))
+    script = {"deadline_s": 10, "grace_s": 0.2, "providers": {"openai": {"latency_s": 0.1}, "gemini": {"latency_s": 0.2}, "xai": {"hang": True}}}
+    (tmp_path / "script.yaml").write_text(json.dumps(script))
+    r = mka("run", "brief.json", "--providers-script", "script.yaml", "--out", "out", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = json.loads(r.stdout)
+    assert {"job_id", "state", "degraded", "providers", "artifacts", "trace_id"} <= set(summary)
+    assert summary["state"] == "completed" and summary["degraded"] is True
+    assert summary["providers"]["xai"]["status"] == "cancelled"
+    [pdf] = [a for a in summary["artifacts"] if a["kind"] == "pdf"]
+    assert Path(pdf["path"]).read_bytes().startswith(b"%PDF") and Path(pdf["path"]).parent == (tmp_path / "out").resolve()
+    assert len(summary["trace_id"]) == 32
+
+    job_id = summary["job_id"]
+    events = json.loads(mka("events", job_id, "--json", cwd=tmp_path).stdout)
+    assert events[0]["type"] == "job.submitted" and events[-1]["payload"]["to_state"] == "completed"
+    assert all(e["published"] is False for e in events)  # no NATS configured: the outbox keeps them
+    trace = json.loads(mka("trace", job_id, "--json", cwd=tmp_path).stdout)
+    assert trace["trace_id"] == summary["trace_id"]
+    [root] = trace["spans"]
+    assert root["name"] == "job"
+    shown = mka("trace", job_id, cwd=tmp_path).stdout
+    assert "step.analyze" in shown and "ms" in shown
+
+
+def test_run_below_quorum_exits_nonzero(tmp_path: Path) -> None:
+    (tmp_path / "brief.yaml").write_text(json.dumps(brief_data()))
+    (tmp_path / "s.json").write_text(json.dumps({"deadline_s": 1, "providers": {"gemini": {"error": "rate_limit"}, "xai": {"error": "server_error"}}}))
+    r = mka("run", "brief.yaml", "--providers-script", "s.json", "--json", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["state"] == "failed" and summary["error"]["code"] == "below_quorum"
+
+
+def test_run_rejects_bad_input_clearly(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps(brief_data(markets=["ZZ"], locale="xx")))
+    r = mka("run", "bad.json", "--json", cwd=tmp_path)
+    assert r.returncode == 2
+    problems = json.loads(r.stdout)["error"]["problems"]
+    assert {p["field"] for p in problems} == {"markets", "locale"}
+    (tmp_path / "broken.yaml").write_text("product: [unclosed")
+    r = mka("run", "broken.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "not valid yaml" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "ok.json").write_text(json.dumps(brief_data()))
+    (tmp_path / "script.json").write_text(json.dumps({"providers": {"openai": {"error": "explode"}}}))
+    r = mka("run", "ok.json", "--providers-script", "script.json", cwd=tmp_path)
+    assert r.returncode == 2 and "providers_script" in r.stderr
+
+
+def test_schemas_are_fresh_and_config_masks_secrets(tmp_path: Path) -> None:
+    assert mka("schemas", "export", "--check", cwd=tmp_path).returncode == 0
+    env_secret = "s3cr3t-value"
+    os.environ["MKA_S3_SECRET_KEY"] = env_secret
+    try:
+        r = subprocess.run([sys.executable, "-m", "cluster.cli", "config", "--json"], capture_output=True, text=True,
+                           env={**os.environ, "MKA_DATABASE_URL": "postgresql+psycopg://u:pw123@h/db"})
+    finally:
+        del os.environ["MKA_S3_SECRET_KEY"]
+    cfg = json.loads(r.stdout)
+    assert cfg["s3_secret_key"] == "****" and env_secret not in r.stdout
+    assert cfg["database_url"] == "postgresql+psycopg://u:****@h/db"
