@@ -294,3 +294,27 @@ def test_orchestrator_killed_mid_job_resumes_without_rerunning_steps(stack) -> N
     assert [(s.attempt, s.outcome) for s in steps if s.step == "analyze"] == [(1, StepOutcome.RUNNING), (2, StepOutcome.SUCCEEDED)]
     entered = [m.event.payload["to_state"] for m in client.store.events(job_id) if m.event.type == EventType.JOB_STATE_CHANGED]
     assert len(entered) == len(set(entered)) == 7
+
+
+def test_orchestrator_metrics_reach_rays_prometheus_endpoint(stack) -> None:  # type: ignore[no-untyped-def]
+    import urllib.request
+
+    client, _ = stack
+    job = client.wait(client.submit(_brief()), timeout_s=120)
+    assert job.state == JobState.COMPLETED, job.error
+    port = ray._private.worker._global_node.metrics_export_port  # noqa: SLF001 - where Prometheus scrapes
+    wanted = {"ray_mka_job_transitions", "ray_mka_step_latency_seconds_bucket", "ray_mka_provider_outcomes",
+              "ray_mka_quorum_decisions", "ray_mka_jobs_running"}
+    deadline = time.monotonic() + 90  # Ray exports on an interval: poll until the job's end shows
+    seen: set[str] = set()
+    transitions: list[str] = []
+    while time.monotonic() < deadline:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        seen = {line.split("{", 1)[0].removesuffix("_total") for line in body.splitlines() if line.startswith("ray_mka_")}
+        transitions = [line for line in body.splitlines() if line.startswith("ray_mka_job_transitions")]
+        if wanted <= seen and any('state="completed"' in line for line in transitions):
+            break
+        time.sleep(1)
+    assert wanted <= seen, f"missing metrics: {wanted - seen}"
+    assert any('state="completed"' in line for line in transitions), transitions
+    assert 'provider="openai"' in body
