@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from schemas import TERMINAL_STATES, EventType, IllegalTransition, JobState
 
-__all__ = ["PIPELINE", "TRANSITIONS", "Decision", "decide", "is_legal", "next_pipeline_state"]
+__all__ = ["PIPELINE", "RESUMABLE_FROM", "TRANSITIONS", "Decision", "decide", "is_legal", "next_pipeline_state"]
 
 S = JobState
 
@@ -24,7 +24,7 @@ PIPELINE: tuple[JobState, ...] = (
 )
 
 # Forward by one step, or out to failed/cancelled; localizing may be skipped (single-locale
-# briefs); nothing moves backwards and terminal states have no exits.
+# briefs); nothing moves backwards; completed and cancelled have no exits, failed only resumes.
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.SUBMITTED: frozenset({S.VALIDATING, S.FAILED, S.CANCELLED}),
     S.VALIDATING: frozenset({S.REDACTING, S.FAILED, S.CANCELLED}),
@@ -35,9 +35,13 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     S.LOCALIZING: frozenset({S.RENDERING, S.FAILED, S.CANCELLED}),
     S.RENDERING: frozenset({S.COMPLETED, S.FAILED, S.CANCELLED}),
     S.COMPLETED: frozenset(),
-    S.FAILED: frozenset(),
+    # A failure caused by infrastructure (storage down, database gone) can be resumed at the
+    # step that failed, once the infrastructure is back; the runner checks which step that was.
+    S.FAILED: frozenset(PIPELINE[1:-1]),
     S.CANCELLED: frozenset(),
 }
+
+RESUMABLE_FROM = frozenset({S.FAILED})
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def decide(
 ) -> Decision:
     """Return the decision for a requested move; raise `IllegalTransition` when the table forbids it."""
     if not is_legal(from_state, to_state):
-        why = "it is terminal" if from_state in TERMINAL_STATES else "the table has no such edge"
+        why = "it is terminal" if not TRANSITIONS[from_state] else "the table has no such edge"
         raise IllegalTransition(f"cannot move a job from {from_state.value} to {to_state.value}: {why}")
     payload: dict[str, object] = {"from_state": from_state.value, "to_state": to_state.value}
     if reason:

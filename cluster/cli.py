@@ -273,6 +273,26 @@ def jobs_show(job_id: str, as_json: bool = JSON_OPT) -> None:
         out.print(f"  artifact {art['kind']}: {art['uri']}")
 
 
+@jobs_app.command("resume")
+def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
+    """Resume a job that failed on infrastructure (storage, database) and wait for it."""
+    from cluster.client import connect
+
+    client = connect(load_settings())
+    try:
+        client.resume(job_id)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    job = _wait_with_progress(client, job_id, quiet=as_json)
+    summary = client.summary(job_id)
+    if as_json:
+        _print_json(summary)
+    else:
+        summary["wall_s"] = 0.0
+        _print_summary(summary)
+    raise typer.Exit(0 if job.state.value == "completed" else 1)
+
+
 @app.command()
 def events(job_id: str, as_json: bool = JSON_OPT) -> None:
     """Print a job's events from the outbox (published to NATS or not)."""

@@ -107,6 +107,15 @@ class MkaClient:
         """Cancel the job; return its state."""
         return ray.get(self.orchestrator.cancel.remote(job_id))
 
+    def resume(self, job_id: str) -> None:
+        """Resume a job that failed on infrastructure; it runs in the background (then `wait`)."""
+        try:
+            ray.get(self.orchestrator.resume_job.remote(job_id))
+        except ray.exceptions.RayTaskError as exc:
+            if isinstance(getattr(exc, "cause", None), MkaError):
+                raise exc.cause from None
+            raise
+
     def summary(self, job_id: str) -> dict[str, Any]:
         """The run summary of DESIGN.md: id, state, degraded, providers, artifacts, trace id."""
         job = self.store.get(job_id)

@@ -229,19 +229,30 @@ class OrchestratorActor:
         self.start(job.id)
         return job.id
 
-    def start(self, job_id: str) -> bool:
+    def start(self, job_id: str, *, resume: bool = False) -> bool:
         """Run a job in the background unless it is already running here."""
         with self._lock:
             if job_id in self._running:
                 return False
             self._running.add(job_id)
             self.metrics.running(len(self._running))
-        self._pool.submit(self._run, job_id)
+        self._pool.submit(self._run, job_id, resume)
         return True
 
-    def _run(self, job_id: str) -> None:
+    def resume_job(self, job_id: str) -> bool:
+        """Resume a job that failed on infrastructure (storage, database) once it is back."""
+        from schemas import IllegalTransition
+
+        job = self.store.get(job_id)
+        if job.state != JobState.FAILED or not (job.error or {}).get("resumable"):
+            raise IllegalTransition(
+                f"job {job_id} is {job.state.value}; only jobs failed by infrastructure (storage, database) resume"
+            )
+        return self.start(job_id, resume=True)
+
+    def _run(self, job_id: str, resume: bool = False) -> None:
         try:
-            job = self.runner.run(job_id)
+            job = self.runner.resume(job_id) if resume else self.runner.run(job_id)
             log_event(log, "job finished", job_id=job_id, state=job.state.value)
         except Exception:  # noqa: BLE001 - logged by type only; the job stays resumable
             log.exception("job runner crashed", extra={"fields": {"job_id": job_id}})

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,6 +24,7 @@ from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
     EVENT_SCHEMA_VERSION,
+    AdapterError,
     Artifact,
     Brief,
     Event,
@@ -71,8 +72,13 @@ class SqlJobStore(JobStore):
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         # Leaving without commit rolls back: nothing half-written survives an exception.
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            # A dropped connection or a database that is down: callers may retry (the pool
+            # replaces dead connections); constraint errors stay as they are.
+            raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
 
     # --- jobs -------------------------------------------------------------------------------
 

@@ -122,6 +122,12 @@ def create_app() -> FastAPI:
         state = await asyncio.to_thread(_backend(request).cancel, job_id)
         return {"job_id": job_id, "state": state}
 
+    @app.post("/v1/jobs/{job_id}/resume", status_code=202)
+    async def resume_job(request: Request, job_id: str) -> dict[str, str]:
+        """Resume a job that failed on infrastructure (409 for any other job)."""
+        await asyncio.to_thread(_backend(request).resume, job_id)
+        return {"job_id": job_id, "state": "resuming"}
+
     @app.get("/v1/jobs/{job_id}/events")
     async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(default=None)) -> StreamingResponse:
         """Server-sent events of the job until it is terminal; resumes after Last-Event-ID."""

@@ -35,6 +35,10 @@ class PortalBackend(abc.ABC):
     def cancel(self, job_id: str) -> str:
         """Cancel a job; return its state."""
 
+    @abc.abstractmethod
+    def resume(self, job_id: str) -> None:
+        """Resume a job that failed on infrastructure."""
+
 
 class ClientBackend(PortalBackend):
     """The portal backend over `MkaClient` (orchestrator actor, job store, object store)."""
@@ -64,3 +68,7 @@ class ClientBackend(PortalBackend):
     def cancel(self, job_id: str) -> str:
         """Cancel through the orchestrator actor."""
         return self.client.cancel(job_id)
+
+    def resume(self, job_id: str) -> None:
+        """Resume through the orchestrator actor."""
+        self.client.resume(job_id)

@@ -27,7 +27,10 @@ from actors.orchestrator.ports import (
 )
 from actors.retry import Attempt, RetryPolicy
 from schemas import (
+    AdapterError,
     AgentRequest,
+    IllegalTransition,
+    RetriesExhausted,
     JobError,
     JobRecord,
     JobState,
@@ -72,6 +75,7 @@ class RunnerConfig(BaseModel):
     step_max_attempts: int = 3
     step_timeout_s: float = 120.0
     retry_base_delay_s: float = 0.5
+    infra_patience_s: float = 300.0
 
 
 def checkpoint_key(job_id: str, step: str) -> str:
@@ -131,23 +135,51 @@ class JobRunner:
     # --- driving the state machine ----------------------------------------------------------
 
     def run(self, job_id: str) -> JobRecord:
-        """Run (or resume) a job until it is terminal; return its final record."""
-        job = self.store.get(job_id)
-        while not job.terminal:
+        """Run (or resume) a job until it is terminal; return its final record.
+
+        Database or storage outages between steps are waited out (backoff, up to
+        `infra_patience_s`); within a step they count against the step's retries.
+        """
+        outage_started: float | None = None
+        failures = 0
+        job: JobRecord | None = None
+        while job is None or not job.terminal:
             try:
+                job = self.store.get(job_id) if job is None else job
+                if job.terminal:
+                    break
                 if job.state == S.SUBMITTED:
                     job = self._move(job, S.VALIDATING)
-                    continue
-                step = STEP_OF[job.state]
-                if not self._succeeded(job.id, step):
-                    self._run_step(job, step)
-                job = self._advance(job, step)
+                else:
+                    step = STEP_OF[job.state]
+                    if not self._succeeded(job.id, step):
+                        self._run_step(job, step)
+                    job = self._advance(job, step)
+                outage_started, failures = None, 0
             except StaleJobVersion:
-                job = self.store.get(job_id)  # cancelled or moved by someone else: re-read, decide again
+                job = None  # cancelled or moved by someone else: re-read, decide again
             except _StepFailed as failed:
-                job = self._fail(job, failed.error)
+                job = self._fail(job, failed.error)  # type: ignore[arg-type]
+            except AdapterError:
+                outage_started = self.clock.monotonic() if outage_started is None else outage_started
+                if self.clock.monotonic() - outage_started > self.config.infra_patience_s:
+                    raise
+                failures += 1
+                self.clock.sleep(min(10.0, self.config.retry_base_delay_s * 2 ** min(failures, 10)))
+                job = None
         self.metrics.job_state(job.state.value)
         return job
+
+    def resume(self, job_id: str) -> JobRecord:
+        """Resume a job that failed on infrastructure at the step that failed, then run it."""
+        job = self.store.get(job_id)
+        if job.state != S.FAILED or not (job.error or {}).get("resumable"):
+            raise IllegalTransition(
+                f"job {job_id} is {job.state.value}; only jobs failed by infrastructure (storage, database) resume"
+            )
+        state = JobState(str(job.error["state"]))  # type: ignore[index]
+        self._move(job, state, reason="resumed")
+        return self.run(job_id)
 
     def _move(self, job: JobRecord, to: JobState, **kwargs: Any) -> JobRecord:
         moved = self.store.transition(
@@ -166,7 +198,15 @@ class JobRunner:
         current = self.store.get(job.id)
         if current.terminal:
             return current
-        return self._move(current, S.FAILED, error=error.to_dict(), reason=error.code)
+        root = error.__cause__ if isinstance(error, RetriesExhausted) and isinstance(error.__cause__, MkaError) else error
+        details = {
+            **error.to_dict(),
+            "step": STEP_OF.get(current.state),
+            "state": current.state.value,
+            # Infrastructure that was down may come back: such a failure can be resumed.
+            "resumable": isinstance(root, AdapterError),
+        }
+        return self._move(current, S.FAILED, error=details, reason=error.code)
 
     def _succeeded(self, job_id: str, step: str) -> bool:
         return any(s.step == step and s.outcome == StepOutcome.SUCCEEDED for s in self.store.steps(job_id))

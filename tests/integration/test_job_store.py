@@ -85,7 +85,11 @@ def test_terminal_job_stays_terminal(store, make_brief) -> None:  # type: ignore
     assert failed.error == {"code": "invalid_brief", "message": "x"} and failed.degraded and failed.terminal
     assert store.events(job.id)[-1].event.payload["error_code"] == "invalid_brief"
     with pytest.raises(IllegalTransition):
-        store.transition(job.id, JobState.VALIDATING, expected_version=2)
+        store.transition(job.id, JobState.COMPLETED, expected_version=2)
+    other = store.submit(make_brief())
+    store.transition(other.id, JobState.CANCELLED, expected_version=1)
+    with pytest.raises(IllegalTransition):
+        store.transition(other.id, JobState.VALIDATING, expected_version=2)
 
 
 def test_unknown_job(store) -> None:  # type: ignore[no-untyped-def]

@@ -64,6 +64,11 @@ class FakeBackend(PortalBackend):
     def cancel(self, job_id: str) -> str:
         raise StorageError("storage down")
 
+    def resume(self, job_id: str) -> None:
+        from schemas import IllegalTransition
+
+        raise IllegalTransition(f"job {job_id} is completed; only jobs failed by infrastructure resume")
+
 
 @pytest.fixture
 def http() -> tuple[TestClient, FakeBackend]:
@@ -120,6 +125,12 @@ def test_job_and_artifact_routes(http) -> None:  # type: ignore[no-untyped-def]
     assert art.headers["x-content-sha256"] == "0" * 64
     assert client.get("/v1/jobs/nope").status_code == 404
     assert client.get("/v1/artifacts/nope").status_code == 404
+
+
+def test_resume_of_a_finished_job_is_409(http) -> None:  # type: ignore[no-untyped-def]
+    client, _ = http
+    r = client.post("/v1/jobs/x/resume")
+    assert r.status_code == 409 and "only jobs failed by infrastructure" in r.json()["error"]["message"]
 
 
 def test_retryable_errors_are_503(http) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actors.clock import SystemClock
 from actors.orchestrator.runner import STEPS, JobRunner, RunnerConfig, script_key
 from cluster.objects import FsObjectStore
 from schemas import AgentError, EventType, JobState, ProviderError, StepOutcome
@@ -110,3 +111,85 @@ def test_cancelled_job_stops_at_the_next_step(env, make_brief) -> None:  # type:
     final = runner.run(job.id)
     assert final.state == JobState.CANCELLED
     assert agents.calls["analyze"] == 0
+
+
+def test_storage_down_fails_clearly_then_resumes(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    from schemas import IllegalTransition, StorageError
+
+    store, objects, agents, runner = env
+    job = store.submit(make_brief())
+    agents.fail_on["render"] = StorageError("S3 endpoint refused the connection")
+    failed = runner.run(job.id)
+    assert failed.state == JobState.FAILED and agents.calls["render"] == 3  # bounded retries
+    assert failed.error and failed.error["resumable"] is True and failed.error["state"] == "rendering"
+    assert "S3 endpoint" in failed.error["message"]
+    del agents.fail_on["render"]  # storage is back
+    done = runner.resume(job.id)
+    assert done.state == JobState.COMPLETED
+    assert [s.attempt for s in store.steps(job.id) if s.step == "render"] == [1, 2, 3, 4]
+    assert [s.attempt for s in store.steps(job.id) if s.step == "collect"] == [1]
+    with pytest.raises(IllegalTransition):
+        runner.resume(job.id)
+
+
+def test_non_infrastructure_failures_do_not_resume(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    from schemas import IllegalTransition
+
+    store, objects, agents, runner = env
+    job = store.submit(make_brief())
+    agents.fail_on["render"] = ProviderError("auth", "no key")
+    assert runner.run(job.id).error["resumable"] is False  # type: ignore[index]
+    with pytest.raises(IllegalTransition, match="only jobs failed by infrastructure"):
+        runner.resume(job.id)
+
+
+class FlakyStore:
+    """Wraps a store; `get` raises a database outage the first `outages` times."""
+
+    def __init__(self, inner, outages: int) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.outages = outages
+
+    def get(self, job_id: str):  # type: ignore[no-untyped-def]
+        from schemas import AdapterError
+
+        if self.outages:
+            self.outages -= 1
+            raise AdapterError("database unavailable (OperationalError)")
+        return self.inner.get(job_id)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+
+class RecordingClock(SystemClock):
+    """Real time (agents compare deadlines with the wall clock), but sleeps are recorded, not slept."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def test_database_outage_between_steps_is_waited_out(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    store, objects, agents, runner = env
+    job = store.submit(make_brief())
+    clock = RecordingClock()
+    flaky = JobRunner(store=FlakyStore(store, outages=4), objects=objects, agents=agents, config=runner.config, clock=clock)
+    assert flaky.run(job.id).state == JobState.COMPLETED
+    assert len(clock.sleeps) == 4 and clock.sleeps == sorted(clock.sleeps)
+
+
+def test_database_outage_longer_than_patience_gives_up(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    from schemas import AdapterError
+    from tests.fakes import FakeClock
+
+    store, objects, agents, runner = env
+    job = store.submit(make_brief())
+    config = runner.config.model_copy(update={"infra_patience_s": 20})
+    clock = FakeClock()  # nothing reaches an agent: only the patience is measured
+    flaky = JobRunner(store=FlakyStore(store, outages=10_000), objects=objects, agents=agents, config=config, clock=clock)
+    with pytest.raises(AdapterError):
+        flaky.run(job.id)
+    assert 20 < clock.monotonic() <= 20 + 10

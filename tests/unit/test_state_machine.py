@@ -20,6 +20,7 @@ EXPECTED_LEGAL = {
     (JobState.MERGING, JobState.RENDERING),
     *((s, JobState.FAILED) for s in PIPELINE[:-1]),
     *((s, JobState.CANCELLED) for s in PIPELINE[:-1]),
+    *((JobState.FAILED, s) for s in PIPELINE[1:-1]),  # resume at the failed step
 }
 
 
@@ -53,10 +54,15 @@ def test_nothing_moves_backwards_or_stays() -> None:
             assert order[dst] > order[src]
 
 
-def test_terminal_states_have_no_exit() -> None:
+def test_completed_and_cancelled_have_no_exit_failed_only_resumes() -> None:
+    assert TRANSITIONS[JobState.COMPLETED] == TRANSITIONS[JobState.CANCELLED] == frozenset()
+    assert TRANSITIONS[JobState.FAILED] == frozenset(PIPELINE[1:-1])
     for state in TERMINAL_STATES:
-        assert TRANSITIONS[state] == frozenset()
         assert next_pipeline_state(state) is None
+    with pytest.raises(IllegalTransition, match="terminal"):
+        decide(JobState.COMPLETED, JobState.RENDERING)
+    for dst in (JobState.SUBMITTED, JobState.COMPLETED, JobState.CANCELLED, JobState.FAILED):
+        assert not is_legal(JobState.FAILED, dst)
 
 
 def test_next_pipeline_state_walks_the_pipeline() -> None:
