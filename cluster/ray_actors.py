@@ -134,24 +134,45 @@ class CollectorActor:
 
 
 class LlmActor:
-    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call)."""
+    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call).
+
+    The agent comes from the registry: the stub, the provider's SDK agent, or none when the
+    provider is not configured (then every call answers `not_configured`, never silently).
+    """
 
     def __init__(self, settings: Settings, provider: str) -> None:
-        from actors.llm import StubLlmAgent
+        from actors.llm import build_llm_agent, not_configured_answer
 
         _start(settings)
         self._provider = provider
-        self._agent = StubLlmAgent(provider)
+        self._agent = build_llm_agent(settings, provider)
+        self._missing = None if self._agent is not None else not_configured_answer(settings, provider)
         # What was sent out lately (pseudonymized by contract), for operators and egress checks.
         self._recent: deque[str] = deque(maxlen=50)
 
     async def analyze(self, envelope: AgentRequest[Any]) -> ModelAnswer:
         """Answer the analysis request (failures come back as answer values)."""
-        self._recent.append(envelope.payload.model_dump_json())
+        from actors.quorum import error_kind
+
         with span("agent.llm", traceparent=envelope.traceparent, job_id=envelope.job_id, provider=self._provider) as s:
-            answer = await self._agent.analyze(envelope)
+            if self._agent is None:
+                answer = self._missing.model_copy()  # type: ignore[union-attr]
+            else:
+                self._recent.append(envelope.payload.model_dump_json())
+                answer = await self._agent.analyze(envelope)
             s.set_attribute("mka.outcome", answer.status)
+            s.set_attribute("mka.model", answer.model)
+            kind = error_kind(answer)
+            if kind:
+                s.set_attribute("mka.error_kind", kind)
+            if answer.usage is not None:
+                s.set_attribute("mka.tokens", answer.usage.tokens)
+                s.set_attribute("mka.cost_usd", answer.usage.cost)
             return answer
+
+    async def estimate_cost(self, request: Any) -> float:
+        """Upper estimate (USD) of one call for this request; 0 for stubs and unconfigured providers."""
+        return 0.0 if self._agent is None else self._agent.estimate_cost(request)
 
     async def recent_requests(self) -> list[str]:
         """The last requests this agent sent to its provider (JSON), newest last."""
@@ -229,30 +250,25 @@ class OrchestratorActor:
         self.start(job.id)
         return job.id
 
-    def start(self, job_id: str, *, resume: bool = False) -> bool:
+    def start(self, job_id: str) -> bool:
         """Run a job in the background unless it is already running here."""
         with self._lock:
             if job_id in self._running:
                 return False
             self._running.add(job_id)
             self.metrics.running(len(self._running))
-        self._pool.submit(self._run, job_id, resume)
+        self._pool.submit(self._run, job_id)
         return True
 
-    def resume_job(self, job_id: str) -> bool:
-        """Resume a job that failed on infrastructure (storage, database) once it is back."""
-        from schemas import IllegalTransition
+    def resume_job(self, job_id: str) -> str:
+        """Reopen a job that failed on infrastructure (storage, database) and run it; return its state."""
+        job = self.runner.reopen(job_id)  # synchronous: callers see it leave `failed` at once
+        self.start(job_id)
+        return job.state.value
 
-        job = self.store.get(job_id)
-        if job.state != JobState.FAILED or not (job.error or {}).get("resumable"):
-            raise IllegalTransition(
-                f"job {job_id} is {job.state.value}; only jobs failed by infrastructure (storage, database) resume"
-            )
-        return self.start(job_id, resume=True)
-
-    def _run(self, job_id: str, resume: bool = False) -> None:
+    def _run(self, job_id: str) -> None:
         try:
-            job = self.runner.resume(job_id) if resume else self.runner.run(job_id)
+            job = self.runner.run(job_id)
             log_event(log, "job finished", job_id=job_id, state=job.state.value)
         except Exception:  # noqa: BLE001 - logged by type only; the job stays resumable
             log.exception("job runner crashed", extra={"fields": {"job_id": job_id}})

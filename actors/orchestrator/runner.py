@@ -12,11 +12,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.orchestrator.observe import Metrics, Tracer
+from actors.quorum import outcome_summary
 from actors.orchestrator.ports import (
     Agents,
     AnalyzeOutput,
@@ -61,9 +62,13 @@ NEXT_STATE = {state: STEPS[i + 1][0] if i + 1 < len(STEPS) else S.COMPLETED for 
 
 
 class BelowQuorum(JobError):
-    """Fewer providers answered than the quorum needs."""
+    """Fewer providers answered than the quorum needs; `outcomes` names each provider's outcome kind."""
 
     code = "below_quorum"
+
+    def __init__(self, message: str, *, outcomes: str = "") -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
 
 
 class RunnerConfig(BaseModel):
@@ -76,6 +81,8 @@ class RunnerConfig(BaseModel):
     step_timeout_s: float = 120.0
     retry_base_delay_s: float = 0.5
     infra_patience_s: float = 300.0
+    provider_deadlines_s: dict[str, float] = Field(default_factory=dict, description="Per-provider deadlines.")
+    cost_budget_usd: float | None = Field(default=None, description="Per-job LLM cost budget (USD).")
 
 
 def checkpoint_key(job_id: str, step: str) -> str:
@@ -170,15 +177,19 @@ class JobRunner:
         self.metrics.job_state(job.state.value)
         return job
 
-    def resume(self, job_id: str) -> JobRecord:
-        """Resume a job that failed on infrastructure at the step that failed, then run it."""
+    def reopen(self, job_id: str) -> JobRecord:
+        """Move a job that failed on infrastructure back to the step that failed (not run yet)."""
         job = self.store.get(job_id)
         if job.state != S.FAILED or not (job.error or {}).get("resumable"):
             raise IllegalTransition(
                 f"job {job_id} is {job.state.value}; only jobs failed by infrastructure (storage, database) resume"
             )
         state = JobState(str(job.error["state"]))  # type: ignore[index]
-        self._move(job, state, reason="resumed")
+        return self._move(job, state, reason="resumed")
+
+    def resume(self, job_id: str) -> JobRecord:
+        """Reopen a job that failed on infrastructure and run it to the end."""
+        self.reopen(job_id)
         return self.run(job_id)
 
     def _move(self, job: JobRecord, to: JobState, **kwargs: Any) -> JobRecord:
@@ -189,10 +200,11 @@ class JobRunner:
         return moved
 
     def _advance(self, job: JobRecord, step: str) -> JobRecord:
-        degraded = None
+        degraded, reason = None, ""
         if step == "analyze":
-            degraded = self._load(job.id, "analyze", AnalyzeOutput).quorum.degraded
-        return self._move(job, NEXT_STATE[job.state], degraded=degraded)
+            quorum = self._load(job.id, "analyze", AnalyzeOutput).quorum
+            degraded, reason = quorum.degraded, outcome_summary(quorum)
+        return self._move(job, NEXT_STATE[job.state], degraded=degraded, reason=reason)
 
     def _fail(self, job: JobRecord, error: MkaError) -> JobRecord:
         current = self.store.get(job.id)
@@ -206,7 +218,8 @@ class JobRunner:
             # Infrastructure that was down may come back: such a failure can be resumed.
             "resumable": isinstance(root, AdapterError),
         }
-        return self._move(current, S.FAILED, error=details, reason=error.code)
+        reason = f"{error.code}: {error.outcomes}" if isinstance(error, BelowQuorum) and error.outcomes else error.code
+        return self._move(current, S.FAILED, error=details, reason=reason)
 
     def _succeeded(self, job_id: str, step: str) -> bool:
         return any(s.step == step and s.outcome == StepOutcome.SUCCEEDED for s in self.store.steps(job_id))
@@ -308,10 +321,20 @@ class JobRunner:
         deadline_s = script.deadline_s or self.config.deadline_s
         grace_s = self.config.grace_s if script.grace_s is None else script.grace_s
         providers = self.config.providers
+        budget = self.config.cost_budget_usd if script.cost_budget_usd is None else script.cost_budget_usd
+
+        def own_deadline_s(provider: str) -> float:
+            behaviour = script.providers.get(provider)
+            own = (behaviour.deadline_s if behaviour else None) or self.config.provider_deadlines_s.get(provider)
+            return min(own, deadline_s) if own else deadline_s
+
         envelopes = {
             p: envelope(
-                AnalysisRequest(job_id=job.id, provider=p, brief=brief, evidence=evidence, behaviour=script.providers.get(p))
-            ).model_copy(update={"deadline": self.clock.now() + timedelta(seconds=deadline_s)})
+                AnalysisRequest(
+                    job_id=job.id, provider=p, brief=brief, evidence=evidence, behaviour=script.providers.get(p),
+                    cost_budget_usd=budget,
+                )
+            ).model_copy(update={"deadline": self.clock.now() + timedelta(seconds=own_deadline_s(p))})
             for p in providers
         }
         required = len(providers) // 2 + 1
@@ -324,7 +347,8 @@ class JobRunner:
             missing = ", ".join(f"{p} ({why})" for p, why in output.quorum.missing.items())
             raise _StepFailed(
                 BelowQuorum(
-                    f"below quorum: {len(output.quorum.received)} of {output.quorum.required} required answers; missing {missing}"
+                    f"below quorum: {len(output.quorum.received)} of {output.quorum.required} required answers; missing {missing}",
+                    outcomes=outcome_summary(output.quorum),
                 ),
                 output,
             )
