@@ -134,45 +134,24 @@ class CollectorActor:
 
 
 class LlmActor:
-    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call).
-
-    The agent comes from the registry: the stub, the provider's SDK agent, or none when the
-    provider is not configured (then every call answers `not_configured`, never silently).
-    """
+    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call)."""
 
     def __init__(self, settings: Settings, provider: str) -> None:
-        from actors.llm import build_llm_agent, not_configured_answer
+        from actors.llm import StubLlmAgent
 
         _start(settings)
         self._provider = provider
-        self._agent = build_llm_agent(settings, provider)
-        self._missing = None if self._agent is not None else not_configured_answer(settings, provider)
+        self._agent = StubLlmAgent(provider)
         # What was sent out lately (pseudonymized by contract), for operators and egress checks.
         self._recent: deque[str] = deque(maxlen=50)
 
     async def analyze(self, envelope: AgentRequest[Any]) -> ModelAnswer:
         """Answer the analysis request (failures come back as answer values)."""
-        from actors.quorum import error_kind
-
+        self._recent.append(envelope.payload.model_dump_json())
         with span("agent.llm", traceparent=envelope.traceparent, job_id=envelope.job_id, provider=self._provider) as s:
-            if self._agent is None:
-                answer = self._missing.model_copy()  # type: ignore[union-attr]
-            else:
-                self._recent.append(envelope.payload.model_dump_json())
-                answer = await self._agent.analyze(envelope)
+            answer = await self._agent.analyze(envelope)
             s.set_attribute("mka.outcome", answer.status)
-            s.set_attribute("mka.model", answer.model)
-            kind = error_kind(answer)
-            if kind:
-                s.set_attribute("mka.error_kind", kind)
-            if answer.usage is not None:
-                s.set_attribute("mka.tokens", answer.usage.tokens)
-                s.set_attribute("mka.cost_usd", answer.usage.cost)
             return answer
-
-    async def estimate_cost(self, request: Any) -> float:
-        """Upper estimate (USD) of one call for this request; 0 for stubs and unconfigured providers."""
-        return 0.0 if self._agent is None else self._agent.estimate_cost(request)
 
     async def recent_requests(self) -> list[str]:
         """The last requests this agent sent to its provider (JSON), newest last."""
