@@ -30,6 +30,7 @@ err = Console(stderr=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON.")
 EXAMPLE_BRIEF = Path(__file__).with_name("examples") / "brief.yaml"
+MAX_INPUT_BYTES = 1024 * 1024  # briefs and provider scripts are small; refuse anything larger early
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "json"
 
 
@@ -50,9 +51,13 @@ def _fail(exc: MkaError, as_json: bool, code: int = 2) -> typer.Exit:
 def load_brief_file(path: Path) -> Any:
     """Read a brief from a JSON or YAML file (raises InvalidBrief on unreadable content)."""
     try:
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InvalidBrief([{"field": "brief", "message": f"{path.name} is over {MAX_INPUT_BYTES} bytes"}])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidBrief([{"field": "brief", "message": f"cannot read {path}: {exc.strerror}"}]) from None
+    except UnicodeDecodeError:
+        raise InvalidBrief([{"field": "brief", "message": f"{path.name} is not UTF-8 text"}]) from None
     try:
         return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

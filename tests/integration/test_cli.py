@@ -101,3 +101,12 @@ def test_schemas_are_fresh_and_config_masks_secrets(tmp_path: Path) -> None:
     cfg = json.loads(r.stdout)
     assert cfg["s3_secret_key"] == "****" and env_secret not in r.stdout
     assert cfg["database_url"] == "postgresql+psycopg://u:****@h/db"
+
+
+def test_oversized_and_binary_inputs_are_refused_early(tmp_path: Path) -> None:
+    (tmp_path / "huge.json").write_text(json.dumps(brief_data(notes="x" * 2_000_000)))
+    r = mka("run", "huge.json", "--json", cwd=tmp_path)
+    assert r.returncode == 2 and "over 1048576 bytes" in r.stdout
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    r = mka("run", "bin.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
