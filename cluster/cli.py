@@ -83,29 +83,78 @@ def config(as_json: bool = JSON_OPT) -> None:
     out.print(table)
 
 
+def _schema_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
 @schemas_app.command("export")
 def schemas_export(
     check: bool = typer.Option(False, "--check", help="Fail if the committed files differ instead of writing."),
-    out_dir: Path = typer.Option(None, "--out", help="Directory (default: the package's schemas/json/v0)."),
+    out_dir: Path = typer.Option(None, "--out", help="Directory (default: the package's schemas/json/latest)."),
 ) -> None:
-    """Write the JSON Schemas of every contract to schemas/json/v0/."""
-    from schemas.export import SCHEMA_VERSION, json_schemas
+    """Write the JSON Schemas of every contract as the code defines them now (schemas/json/latest/)."""
+    from schemas.export import LIVE_DIR, json_schemas
 
-    target = out_dir or SCHEMAS_DIR / SCHEMA_VERSION
+    target = out_dir or SCHEMAS_DIR / LIVE_DIR
     stale = []
     for name, schema in json_schemas().items():
-        text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
         path = target / name
         if check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not path.exists() or path.read_text(encoding="utf-8") != _schema_text(schema):
                 stale.append(name)
             continue
         target.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(_schema_text(schema), encoding="utf-8")
     if check and stale:
         err.print(f"[red]out of date:[/red] {', '.join(stale)} — run `mka schemas export`")
         raise typer.Exit(1)
     out.print(f"schemas {'up to date' if check else 'written'} in {target}")
+
+
+@schemas_app.command("freeze")
+def schemas_freeze(version: str = typer.Argument(..., help="e.g. v2; an existing version is never overwritten.")) -> None:
+    """Freeze the current contracts as a new version (schemas/json/<version>/)."""
+    from schemas.export import json_schemas
+
+    target = SCHEMAS_DIR / version
+    if target.exists():
+        err.print(f"[red]{version} is frozen already[/red]: frozen versions never change")
+        raise typer.Exit(1)
+    target.mkdir(parents=True)
+    for name, schema in json_schemas().items():
+        frozen = {**schema, "$id": schema["$id"].replace("/latest/", f"/{version}/")}
+        (target / name).write_text(_schema_text(frozen), encoding="utf-8")
+    out.print(f"frozen {version} in {target}")
+
+
+@schemas_app.command("check")
+def schemas_check(
+    against: str = typer.Option(None, "--against", help="Frozen version to compare with (default: the current freeze)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Fail on breaking changes (removed/renamed fields, narrowed types, new required fields) against a frozen version."""
+    from schemas.compat import breaking_changes
+    from schemas.export import FROZEN_VERSION, json_schemas
+
+    version = against or FROZEN_VERSION
+    frozen_dir = SCHEMAS_DIR / version
+    if not frozen_dir.is_dir():
+        raise _fail(MkaError(f"no frozen schemas {version} in {SCHEMAS_DIR}"), as_json)
+    live = json_schemas()
+    findings: dict[str, list[str]] = {}
+    for path in sorted(frozen_dir.glob("*.json")):
+        old = json.loads(path.read_text(encoding="utf-8"))
+        found = ["contract removed"] if path.name not in live else breaking_changes(old, live[path.name])
+        if found:
+            findings[path.name] = found
+    if as_json:
+        _print_json({"against": version, "breaking": findings})
+    else:
+        for name, found in findings.items():
+            for finding in found:
+                err.print(f"[red]breaking[/red] {name}: {finding}")
+        out.print(f"{'BREAKING changes' if findings else 'compatible'} against {version}")
+    raise typer.Exit(1 if findings else 0)
 
 
 @db_app.command("upgrade")
@@ -240,6 +289,14 @@ def redact(as_json: bool = JSON_OPT) -> None:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(result["redacted"])
+
+
+@app.command()
+def merge(answers: Path, evidence: Path, as_json: bool = JSON_OPT) -> None:
+    """Merge model answers against the evidence (the merge agent on its own): ANSWERS.json EVIDENCE.json."""
+    from cluster.merge_cli import merge_command
+
+    raise typer.Exit(merge_command(answers, evidence, as_json))
 
 
 @jobs_app.command("list")

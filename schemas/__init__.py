@@ -22,7 +22,15 @@ from schemas.answers import Claim, Evidence, ModelAnswer, Usage
 from schemas.artifacts import Artifact
 from schemas.brief import Brief, Product, parse_brief
 from schemas.envelopes import AgentFailure, AgentRequest, AgentResponse
-from schemas.events import EVENT_SCHEMA_VERSION, Event, EventType, event_subject
+from schemas.events import (
+    EVENT_SCHEMA_VERSION,
+    SUPPORTED_EVENT_MAJORS,
+    Event,
+    EventType,
+    UnsupportedEventVersion,
+    event_subject,
+    parse_event,
+)
 from schemas.job import TERMINAL_STATES, JobRecord, JobState, StepOutcome, StepRecord
 from schemas.mcp import McpToolDescriptor
 from schemas.merge import Disagreement, MergedClaim, MergeResult, Quorum
@@ -30,6 +38,7 @@ from schemas.pii import PiiClass, PiiEntity, pii_field, pii_fields
 
 __all__ = [
     "EVENT_SCHEMA_VERSION",
+    "SUPPORTED_EVENT_MAJORS",
     "TERMINAL_STATES",
     "AdapterError",
     "AgentError",
@@ -67,9 +76,11 @@ __all__ = [
     "StepRecord",
     "StepTimeout",
     "StorageError",
+    "UnsupportedEventVersion",
     "Usage",
     "event_subject",
     "parse_brief",
+    "parse_event",
     "pii_field",
     "pii_fields",
 ]

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from schemas._errors import MkaError
 from schemas.brief import PROJECT_PATTERN
 
-__all__ = ["Event", "EVENT_SCHEMA_VERSION", "EventType", "event_subject"]
 
-EVENT_SCHEMA_VERSION = "0.1"
+class UnsupportedEventVersion(MkaError):
+    """An event's major schema version is unknown to this consumer."""
+
+    code = "unsupported_event_version"
+
+__all__ = [
+    "EVENT_SCHEMA_VERSION",
+    "SUPPORTED_EVENT_MAJORS",
+    "Event",
+    "EventType",
+    "UnsupportedEventVersion",
+    "event_subject",
+    "parse_event",
+]
+
+EVENT_SCHEMA_VERSION = "1.0"
+# Majors this code reads; 0 is the pre-freeze shape, identical to 1. A new major is a breaking change.
+SUPPORTED_EVENT_MAJORS = frozenset({0, 1})
 
 
 class EventType:
@@ -38,6 +56,18 @@ class Event(BaseModel):
     def subject(self) -> str:
         """NATS subject of this event."""
         return event_subject(self.project, self.job_id, self.type)
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> Event:
+    """Read an event as a consumer must: refuse unknown major schema versions clearly."""
+    raw: Any = json.loads(data) if isinstance(data, (str, bytes)) else data
+    version = str(raw.get("schema_version", "")) if isinstance(raw, dict) else ""
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) not in SUPPORTED_EVENT_MAJORS:
+        raise UnsupportedEventVersion(
+            f"event schema version {version!r} is not supported (this consumer reads majors {sorted(SUPPORTED_EVENT_MAJORS)})"
+        )
+    return Event.model_validate(raw)
 
 
 def event_subject(project: str, job_id: str, event_type: str) -> str:

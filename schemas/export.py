@@ -16,9 +16,10 @@ from schemas.mcp import McpToolDescriptor
 from schemas.merge import MergeResult
 from schemas.pii import PiiEntity
 
-__all__ = ["CONTRACTS", "SCHEMA_VERSION", "json_schemas"]
+__all__ = ["CONTRACTS", "FROZEN_VERSION", "LIVE_DIR", "json_schemas"]
 
-SCHEMA_VERSION = "v0"
+LIVE_DIR = "latest"  # schemas/json/latest: what the code says now (kept fresh by a test)
+FROZEN_VERSION = "v1"  # schemas/json/v1: the frozen contract; latest must stay compatible with it
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "agent_request": AgentRequest[dict[str, Any]],
@@ -41,7 +42,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, model in CONTRACTS.items():
         schema = model.model_json_schema(mode="validation")
-        schema["$id"] = f"https://marketing-assistant.dev/schemas/{SCHEMA_VERSION}/{name}.json"
+        schema["$id"] = f"https://marketing-assistant.dev/schemas/{LIVE_DIR}/{name}.json"
         schema["title"] = name
         out[f"{name}.json"] = schema
     return out

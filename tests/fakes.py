@@ -124,7 +124,7 @@ class FakeAgents(Agents):
         return AnalyzeOutput(answers=[answers[p] for p in envelopes if p in answers], quorum=decision)
 
     def merge(self, envelope, evidence):  # type: ignore[no-untyped-def]
-        """The real first-level merge."""
+        """The real merge agent."""
         self._enter("merge")
         q = envelope.payload.quorum
         return merge_answers(envelope.payload.answers, evidence, Quorum(required=q.required, received=len(q.received), missing=sorted(q.missing)))

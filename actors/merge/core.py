@@ -1,122 +1,145 @@
-"""First-level merge (pure): group equal claims, agreement, grounding by cited evidence, disagreements.
+"""The merge (pure): read claims, ground them, match them across providers, flag, order, list disagreements.
 
-Rules, kept deliberately simple until the merge issue deepens them:
-- claims group when their normalized text is equal, or when they cite the same evidence with the
-  same unit and values within `TOLERANCE`;
-- grounding: `supported` when a cited item's data holds the claim's value (within tolerance) or,
-  for claims without a value, when most of the claim's words occur in the cited text;
-  `contradicted` when the cited data holds the unit but a different value; else `unverifiable`;
-- hallucination: contradicted, or cites evidence that does not exist, or single and unverifiable;
-- a disagreement is one evidence item + unit about which providers state different values.
+Agreement: `unanimous` when every provider that answered makes the claim (and more than one answered),
+`single` when one provider makes it, `majority` otherwise (more than one, not all).
+
+Hallucination flag (per merged claim): true when the claim is `contradicted` by the evidence, when it cites
+evidence that does not exist, or when only one provider makes it and it is `unverifiable`. A claim made by
+several providers that no evidence can confirm stays unflagged but `unverifiable`: "could not be judged"
+is kept apart from "false", and the reasons say which it is.
+
+Degraded first: the result is degraded when a provider is missing or the quorum was not reached.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from schemas import Claim, Disagreement, Evidence, MergedClaim, MergeResult, ModelAnswer, Quorum
+from actors.merge.analysis import ClaimView, read_claim
+from actors.merge.disagreement import disagreements
+from actors.merge.evidence import index_evidence
+from actors.merge.grounding import Verdict, ground_claim
+from actors.merge.matching import Matcher, Similarity, group_claims, idf_weights, word_similarity
+from actors.merge.reliability import GROUNDING_RANK, provider_reliability, representative
+from actors.merge.text import tokens
+from schemas import Evidence, MergedClaim, MergeResult, ModelAnswer, Quorum
 
-__all__ = ["TOLERANCE", "merge_answers"]
+__all__ = ["Embed", "MergeOptions", "merge_answers", "quorum_of"]
 
-TOLERANCE = 0.02
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _norm(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1e-9)
-
-
-def _grounding(claim: Claim, evidence: dict[str, Evidence]) -> tuple[str, list[str]]:
-    cited = [evidence[i] for i in claim.evidence_ids if i in evidence]
-    reasons = [f"cites unknown evidence {i}" for i in claim.evidence_ids if i not in evidence]
-    if claim.value is not None:
-        for item in cited:
-            values = (item.data or {}).values()
-            if any(_close(claim.value, v) for v in values):
-                return "supported", reasons + [f"value {claim.value:g} matches {item.id}"]
-        for item in cited:
-            if claim.unit and claim.unit.replace(" ", "_") in (item.data or {}):
-                return "contradicted", reasons + [f"value {claim.value:g} differs from {item.id}"]
-    else:
-        words = set(_norm(claim.text).split())
-        for item in cited:
-            if words and len(words & set(_norm(item.text).split())) / len(words) >= 0.6:
-                return "supported", reasons + [f"text matches {item.id}"]
-    return "unverifiable", reasons + (["no cited evidence confirms it"] if not reasons else [])
+Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+_AGREEMENT_RANK = {"unanimous": 0, "majority": 1, "single": 2}
 
 
-def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: Quorum) -> MergeResult:
-    """Merge the ok answers into claims with agreement, grounding and hallucination flags."""
-    ok = [a for a in answers if a.status == "ok"]
-    by_id = {e.id: e for e in evidence}
-    groups: list[list[tuple[str, Claim]]] = []
-    index: dict[object, int] = {}
-    for answer in ok:
-        for claim in answer.claims:
-            keys: list[object] = [("text", _norm(claim.text))]
-            if claim.value is not None:
-                keys.append(("value", tuple(sorted(claim.evidence_ids)), claim.unit, round(claim.value, 2)))
-            found = next((index[k] for k in keys if k in index), None)
-            if found is None or any(p == answer.provider for p, _ in groups[found]):
-                found = len(groups)
-                groups.append([])
-            groups[found].append((answer.provider, claim))
-            for k in keys:
-                index.setdefault(k, found)
-    merged = [_merged(group, len(ok), by_id) for group in groups]
-    merged.sort(key=lambda c: (-len(c.providers), c.hallucination, c.text))
-    return MergeResult(claims=merged, disagreements=_disagreements(ok), degraded=bool(quorum.missing), quorum=quorum)
+@dataclass(frozen=True)
+class MergeOptions:
+    """Knobs of the merge; the defaults are the lexical matcher used everywhere.
+
+    Example:
+        >>> MergeOptions(embed=load_minilm(), embedding_weight=0.5)  # doctest: +SKIP
+    """
+
+    embed: Embed | None = None  # sentence embeddings (texts -> vectors); None: words only
+    embedding_weight: float = 0.5  # share of the embedding cosine in the blended similarity
 
 
-def _merged(group: list[tuple[str, Claim]], answering: int, evidence: dict[str, Evidence]) -> MergedClaim:
-    providers = [p for p, _ in group]
-    if len(providers) == answering and answering > 1:
-        agreement = "unanimous"
-    elif len(providers) > 1 and len(providers) * 2 > answering:
-        agreement = "majority"
-    else:
-        agreement = "single"
-    verdicts = [_grounding(claim, evidence) for _, claim in group]
-    grounding = (
-        "contradicted" if any(v == "contradicted" for v, _ in verdicts)
-        else "supported" if any(v == "supported" for v, _ in verdicts)
-        else "unverifiable"
-    )
-    reasons = sorted({r for _, rs in verdicts for r in rs})
-    unknown = any(r.startswith("cites unknown") for r in reasons)
-    hallucination = grounding == "contradicted" or unknown or (agreement == "single" and grounding == "unverifiable")
+def _vocabulary(answers: list[ModelAnswer], evidence: list[Evidence]) -> frozenset[str]:
+    texts = [c.text for a in answers for c in a.claims] + [e.text for e in evidence]
+    return frozenset(t.text for text in texts for t in tokens(text) if t.text.islower())
+
+
+def _similarity(views: list[ClaimView], evidence: list[Evidence], options: MergeOptions) -> Similarity:
+    from actors.merge.entities import word_forms
+
+    idf = idf_weights([v.words for v in views] + [[w for _, w in word_forms(e.text)] for e in evidence])
+    vectors: list[list[float]] = []
+    if options.embed is not None and views:
+        raw = options.embed([v.claim.text for v in views])
+        for vec in raw:
+            norm = sum(x * x for x in vec) ** 0.5 or 1.0
+            vectors.append([x / norm for x in vec])
+    cache: dict[tuple[int, int], float] = {}
+
+    def similarity(i: int, j: int) -> float:
+        key = (min(i, j), max(i, j))
+        if key not in cache:
+            lexical = word_similarity(views[i].words, views[j].words, idf)
+            if vectors:
+                cosine = max(0.0, sum(x * y for x, y in zip(vectors[i], vectors[j])))
+                w = options.embedding_weight
+                lexical = (1 - w) * lexical + w * cosine
+            cache[key] = lexical
+        return cache[key]
+
+    return similarity
+
+
+def _agreement(count: int, answering: int) -> str:
+    if count <= 1:
+        return "single"
+    return "unanimous" if count >= answering else "majority"
+
+
+def _merged(members: list[int], views: list[ClaimView], verdicts: list[Verdict], answering: int,
+            reliability: dict[str, float]) -> MergedClaim:
+    lead = representative(members, views, verdicts, reliability)
+    verdict = verdicts[lead]
+    agreement = _agreement(len(members), answering)
+    unknown = sorted({i for m in members for i in verdicts[m].unknown_ids})
+    flags = []
+    if verdict.grounding == "contradicted":
+        flags.append("flagged: contradicted by the evidence")
+    if unknown:
+        flags.append(f"flagged: cites evidence that does not exist ({', '.join(unknown)})")
+    if agreement == "single" and verdict.grounding == "unverifiable":
+        flags.append(f"flagged: only {views[lead].provider} makes this claim and no evidence confirms it "
+                     "(unverified, not shown false)")
+    reasons = flags + list(verdict.reasons)
+    for m in members:
+        if m != lead:
+            reasons += [f"{views[m].claim.id}: {r}" for r in verdicts[m].reasons if r not in verdict.reasons]
     return MergedClaim(
-        text=group[0][1].text,
-        providers=providers,
-        member_claim_ids=[c.id for _, c in group],
+        text=views[lead].claim.text,
+        providers=[views[m].provider for m in members],
+        member_claim_ids=[views[m].claim.id for m in members],
         agreement=agreement,  # type: ignore[arg-type]
-        grounding=grounding,  # type: ignore[arg-type]
-        hallucination=hallucination,
-        reasons=reasons,
-        evidence_ids=sorted({i for _, c in group for i in c.evidence_ids}),
+        grounding=verdict.grounding,  # type: ignore[arg-type]
+        hallucination=bool(flags),
+        reasons=list(dict.fromkeys(reasons)),
+        evidence_ids=sorted({i for m in members for i in views[m].claim.evidence_ids}),
     )
 
 
-def _disagreements(answers: list[ModelAnswer]) -> list[Disagreement]:
-    topics: dict[tuple[str, str], dict[str, Claim]] = defaultdict(dict)
-    for answer in answers:
-        for claim in answer.claims:
-            if claim.value is not None and claim.unit and len(claim.evidence_ids) == 1:
-                topics[(claim.evidence_ids[0], claim.unit)].setdefault(answer.provider, claim)
-    out = []
-    for (evidence_id, unit), claims in sorted(topics.items()):
-        values = [c.value for c in claims.values() if c.value is not None]
-        if len(claims) > 1 and not all(_close(values[0], v) for v in values[1:]):
-            out.append(
-                Disagreement(
-                    topic=f"{unit} ({evidence_id})",
-                    positions={p: f"{c.value:g} {c.unit}" for p, c in claims.items()},
-                    claim_ids=[c.id for c in claims.values()],
-                )
-            )
-    return out
+def quorum_of(answers: list[ModelAnswer]) -> Quorum:
+    """The quorum of a standalone merge: a majority of the answers given must be ok; the others are missing."""
+    missing = [a.provider for a in answers if a.status != "ok"]
+    return Quorum(required=max(1, len(answers) // 2 + 1), received=len(answers) - len(missing), missing=missing)
+
+
+def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: Quorum, *,
+                  options: MergeOptions | None = None) -> MergeResult:
+    """Merge the ok answers into claims with agreement, grounding, hallucination flags and disagreements."""
+    options = options or MergeOptions()
+    ok = [a for a in answers if a.status == "ok"]
+    vocabulary = _vocabulary(ok, evidence)
+    views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary)
+             for n, a in enumerate(ok) for k, c in enumerate(a.claims)]
+    index = index_evidence(evidence)
+    verdicts = [ground_claim(v, index) for v in views]
+    reliability = provider_reliability(views, verdicts)
+    known = frozenset(n.lower() for v in views for n in v.names if index.mentions(n))
+    matcher = Matcher(views, verdicts, _similarity(views, evidence, options), known)
+    groups, conflicts = group_claims(matcher)
+    answering = len({a.provider for a in ok})
+    merged = [(_merged(g, views, verdicts, answering, reliability), g) for g in groups]
+
+    def order(item: tuple[MergedClaim, list[int]]) -> tuple[object, ...]:
+        claim, members = item
+        trust = sum(reliability.get(p, 0.0) for p in claim.providers) / len(claim.providers)
+        return (claim.hallucination, _AGREEMENT_RANK[claim.agreement], GROUNDING_RANK[claim.grounding],
+                -round(trust, 6), min(views[m].order for m in members))
+
+    merged.sort(key=order)
+    degraded = bool(quorum.missing) or quorum.received < quorum.required
+    return MergeResult(claims=[c for c, _ in merged], disagreements=disagreements(groups, conflicts, views),
+                       degraded=degraded, quorum=quorum)

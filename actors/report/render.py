@@ -103,6 +103,12 @@ def _context(report: ReportInput) -> dict[str, Any]:
     groups = [_ProviderGroup(status=row, answer=answers.get(row.provider)) for row in rows]
     anchors = {item.id: f"ev-{n}" for n, item in enumerate(report.evidence, start=1)}
     brief = report.brief
+    merge = report.merge
+    flagged = [c for c in merge.claims if c.hallucination] if merge else []
+    flag_numbers, seen = [], 0
+    for claim in merge.claims if merge else []:
+        seen += claim.hallucination
+        flag_numbers.append(seen if claim.hallucination else 0)
     return {
         "r": report,
         "fmt": fmt,
@@ -114,7 +120,22 @@ def _context(report: ReportInput) -> dict[str, Any]:
         "agreement_tone": _AGREEMENT_TONE,
         "grounding_tone": _GROUNDING_TONE,
         "total_providers": len(rows),
+        "flagged": flagged,
+        "flag_numbers": flag_numbers,
+        "answering": merge.quorum.received if merge else len(report.answers),
+        "merge_summary": _merge_summary(report),
     }
+
+
+def _merge_summary(report: ReportInput) -> str:
+    """One line for the status banner: merged claims, flags, disagreements."""
+    if report.merge is None:
+        return ""
+    merge = report.merge
+    flagged = sum(c.hallucination for c in merge.claims)
+    return (f"Merge: {merge.quorum.received} answer(s) received ({merge.quorum.required} required); "
+            f"{len(merge.claims)} merged claim(s), {flagged} flagged as possible hallucination(s), "
+            f"{len(merge.disagreements)} disagreement(s).")
 
 
 @functools.lru_cache(maxsize=1)

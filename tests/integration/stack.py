@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from cluster.client import MkaClient, connect
 from cluster.relay import OutboxRelay
 from cluster.settings import Settings
-from schemas import JobRecord, JobState
+from schemas import JobRecord, JobState, parse_event
 from tests.conftest import NATS_URL, brief_data, wait_for_port
 from tests.integration.s3_server import start_s3_server
 from tests.integration.tcp_proxy import TcpProxy
@@ -187,6 +187,7 @@ def consume_job_events(job: JobRecord, *, idle_s: float = 2.0) -> list[str]:
                 msg = await sub.next_msg(timeout=idle_s)
             except nats.errors.TimeoutError:
                 break
+            assert parse_event(msg.data).id == msg.headers["Nats-Msg-Id"]  # consumers check the version
             ids.append(msg.headers["Nats-Msg-Id"])
         await nc.close()
         return ids

@@ -219,3 +219,39 @@ def test_provider_rows_are_derived_when_the_quorum_lists_none() -> None:
     rows = re.findall(r'<tr class="provider-row status-(\w+)">\s*<td><strong>(\w+)</strong>', html)
     assert rows == [("ok", "openai"), ("ok", "gemini"), ("timeout", "xai")]
     assert "not traced" in html and "No evidence was collected." in html
+
+
+def test_status_banner_is_the_first_thing_in_the_body() -> None:
+    html = render_html(make_report(degraded=True))
+    body = html[_pos(html, "<body>"):]
+    assert body.find('class="banner banner-degraded"') < body.find('class="report-header"')
+    assert "Merge: 2 answer(s) received (2 required); 2 merged claim(s), 1 flagged" in body[:body.find("<header")]
+
+
+def test_flagged_claims_appendix_lists_reasons_and_members() -> None:
+    html = render_html(make_report())
+    appendix = html[_pos(html, 'id="flagged"'):_pos(html, '<footer class="report-footer">')]
+    assert "Appendix — Flagged claims" in appendix
+    assert "Two in five urban coffee drinkers choose plant milk weekly." in appendix
+    assert "<li>cites unknown evidence ev-missing</li>" in appendix
+    assert "<strong>gemini</strong> <span class=\"mono\">g3</span>" in appendix
+    assert "The German plant-based milk market is about EUR 1.1 bn." not in appendix  # not flagged
+    assert '<a href="#flag-1">flag 1</a>' in html[_pos(html, 'id="merged"'):_pos(html, 'id="flagged"')]
+    assert _pos(html, 'id="evidence"') < _pos(html, 'id="flagged"')
+
+
+def test_appendix_says_when_nothing_was_flagged() -> None:
+    report = make_report()
+    assert report.merge is not None
+    clean = report.merge.model_copy(update={"claims": [c for c in report.merge.claims if not c.hallucination]})
+    html = render_html(report.model_copy(update={"merge": clean}))
+    assert "No claim was flagged." in html
+    assert 'id="flagged"' not in render_html(make_report(merge=False))
+
+
+def test_merged_claims_show_agreement_badges_with_counts() -> None:
+    html = render_html(make_report())
+    merged = html[_pos(html, 'id="merged"'):_pos(html, 'id="claims"')]
+    assert '<span class="badge badge-good">unanimous</span>' in merged
+    assert '<span class="badge badge-muted">single</span>' in merged
+    assert "2 of 2" in merged and "1 of 2" in merged

@@ -10,11 +10,23 @@ from pydantic import ValidationError
 
 import schemas
 from schemas import Evidence, MergeResult, ModelAnswer
-from schemas.export import SCHEMA_VERSION, json_schemas
+from schemas.compat import breaking_changes
+from schemas.export import FROZEN_VERSION, LIVE_DIR, json_schemas
 
 pytestmark = pytest.mark.unit
 
-SCHEMA_DIR = Path(schemas.__file__).parent / "json" / SCHEMA_VERSION
+SCHEMA_DIR = Path(schemas.__file__).parent / "json" / LIVE_DIR
+FROZEN_DIR = Path(schemas.__file__).parent / "json" / FROZEN_VERSION
+
+
+def test_current_contracts_are_compatible_with_the_freeze() -> None:
+    frozen = sorted(FROZEN_DIR.glob("*.json"))
+    assert len(frozen) >= 12, "the v1 freeze is missing"
+    live = json_schemas()
+    for path in frozen:
+        assert path.name in live, f"contract {path.name} was removed after the freeze"
+        found = breaking_changes(json.loads(path.read_text(encoding="utf-8")), live[path.name])
+        assert found == [], f"{path.name} breaks {FROZEN_VERSION}: {found}"
 
 
 def test_committed_json_schemas_are_up_to_date() -> None:
@@ -79,3 +91,15 @@ def test_merge_result_shape_from_design() -> None:
 
 def test_event_subject_format() -> None:
     assert schemas.event_subject("acme", "job-1", "job.state_changed") == "mka.events.acme.job-1.job_state_changed"
+
+
+def test_consumers_reject_unknown_major_event_versions() -> None:
+    from datetime import datetime, timezone
+
+    event = schemas.Event(id="e1", type="job.submitted", job_id="j1", project="p", occurred_at=datetime.now(timezone.utc))
+    assert event.schema_version == schemas.EVENT_SCHEMA_VERSION
+    assert schemas.parse_event(event.model_dump_json()) == event
+    assert schemas.parse_event({**event.model_dump(mode="json"), "schema_version": "1.7"}).schema_version == "1.7"
+    for version in ("2.0", "banana", ""):
+        with pytest.raises(schemas.UnsupportedEventVersion, match="not supported"):
+            schemas.parse_event({**event.model_dump(mode="json"), "schema_version": version})

@@ -1,0 +1,123 @@
+"""Reading one claim: its figures (with topic, names and places), names, places, words and polarity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from actors.merge.entities import entities, opening_names, places, word_forms
+from actors.merge.numbers import Quantity, agree, claim_quantity, comparable, extract_quantities
+from actors.merge.text import (
+    DECLINE_WORDS,
+    SUPERLATIVES,
+    TOPIC_WORDS,
+    canonical,
+    clause_spans,
+    negated,
+    tokens,
+    trend,
+)
+from schemas import Claim
+
+__all__ = ["ClaimView", "Figure", "read_claim"]
+
+_SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a claim states, and what it is a figure of."""
+
+    quantity: Quantity
+    primary: str | None  # the topic word nearest the figure ("growth", "share", ...)
+    topics: frozenset[str]
+    names: frozenset[str]  # lower-cased
+    places: frozenset[str]
+    context: frozenset[str] = frozenset()  # the clause's other content words ("households", "sample")
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """One provider's claim, read for matching and grounding."""
+
+    provider: str
+    order: tuple[int, int]  # (answer index, claim index): the stable input order
+    claim: Claim
+    figures: tuple[Figure, ...]
+    names: tuple[str, ...]
+    places: frozenset[str]
+    words: tuple[str, ...]  # canonical content words; places as "@DE"
+    surface: tuple[str, ...]  # the same words as written
+    name_words: frozenset[str]
+    opening: frozenset[str]  # lower-cased names that are only a capitalized sentence opener (maybe a common word)
+    negated: bool
+    trend: int
+    superlative: bool
+
+
+def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tuple[int, int]],
+            claim_names: frozenset[str], claim_places: frozenset[str]) -> Figure:
+    start, end = next(((s, e) for s, e in spans if s <= q.start < e), (0, len(text)))
+    local = [(pos, w) for pos, w in forms if start <= pos < end and w in TOPIC_WORDS]
+    scope = local or [(pos, w) for pos, w in forms if w in TOPIC_WORDS]
+    primary = min(scope, key=lambda pw: (abs(pw[0] - q.start), pw[0]))[1] if scope else None
+    if q.dimension == "area":
+        primary = "area"
+    clause = text[start:end]
+    context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
+    names = frozenset(n.lower() for n in entities(clause)) or (claim_names if len(claim_names) == 1 else frozenset())
+    where = places(clause) or claim_places
+    if primary == "growth" and q.value > 0 and not negated(clause):
+        if {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
+            q = replace(q, value=-q.value)
+    return Figure(q, primary, frozenset(w for _, w in scope), names, where, context)
+
+
+def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
+               vocabulary: frozenset[str] = frozenset()) -> ClaimView:
+    """Read `claim` (made by `provider`); `vocabulary` holds lower-case words seen elsewhere in the merge."""
+    text = claim.text
+    forms = word_forms(text)
+    spans = clause_spans(text)
+    names = tuple(entities(text, vocabulary=vocabulary))
+    claim_names = frozenset(n.lower() for n in names)
+    claim_places = places(text)
+    figures = [_figure(q, text, forms, spans, claim_names, claim_places)
+               for q in extract_quantities(text) if q.strong and q.dimension != "year"]
+    if claim.value is not None:
+        stated = claim_quantity(claim.value, claim.unit)
+        twin = next((i for i, f in enumerate(figures) if comparable(stated, f.quantity)
+                     and (agree(stated, f.quantity) or agree(f.quantity, stated))), None)
+        unit_topics = frozenset(t for t in stated.topics if t in TOPIC_WORDS)
+        if twin is not None:
+            f = figures[twin]
+            keep = stated if f.quantity.dimension == "number" or stated.dimension != "number" else f.quantity
+            keep = replace(keep, value=abs(keep.value) * (1 if f.quantity.value >= 0 else -1)
+                           if keep.value >= 0 else keep.value, start=f.quantity.start, end=f.quantity.end)
+            primary = min(unit_topics) if len(unit_topics) == 1 else f.primary
+            context = f.context | frozenset(t for t in stated.topics if t not in TOPIC_WORDS)
+            figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context)
+        else:
+            all_topics = frozenset(w for _, w in forms if w in TOPIC_WORDS)
+            primary = min(unit_topics) if len(unit_topics) == 1 else (min(all_topics) if len(all_topics) == 1 else None)
+            context = frozenset(w for _, w in forms if w not in TOPIC_WORDS and not w.startswith("@")) | frozenset(
+                t for t in stated.topics if t not in TOPIC_WORDS)
+            figures.append(Figure(stated, primary, unit_topics | all_topics, claim_names, claim_places, context))
+    figures = [f for i, f in enumerate(figures) if not (f.quantity.dimension == "number" and any(
+        j != i and g.quantity.dimension != "number" and agree(f.quantity, g.quantity) for j, g in enumerate(figures)))]
+    lower = text.lower()
+    return ClaimView(
+        provider=provider,
+        order=order,
+        claim=claim,
+        figures=tuple(figures),
+        names=names,
+        places=claim_places,
+        words=tuple(w for _, w in forms),
+        surface=tuple(_SURFACE.match(text, pos).group() for pos, _ in forms),  # type: ignore[union-attr]
+        name_words=frozenset(canonical(part) for name in names for part in name.split()),
+        opening=frozenset(n.lower() for n in opening_names(text, vocabulary=vocabulary)),
+        negated=negated(text),
+        trend=trend(text),
+        superlative=any(w in SUPERLATIVES for w in lower.replace("-", " ").split()) or "market leader" in lower,
+    )

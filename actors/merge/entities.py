@@ -1,0 +1,174 @@
+"""Named things in claims: places (as ISO country codes) and names (brands, competitors, placeholders)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from actors.merge.numbers import is_unit_word
+from actors.merge.text import NEGATIONS, PLACEHOLDER, STOPWORDS, SUPERLATIVES, TOPIC_WORDS, canonical, tokens
+
+__all__ = ["entities", "mentions", "opening_names", "places", "word_forms"]
+
+# Adjectives for the markets briefs usually name; country names themselves come from babel/pycountry.
+_DEMONYMS = {
+    "german": "DE", "french": "FR", "spanish": "ES", "italian": "IT", "dutch": "NL", "belgian": "BE",
+    "austrian": "AT", "swiss": "CH", "polish": "PL", "czech": "CZ", "swedish": "SE", "danish": "DK",
+    "norwegian": "NO", "finnish": "FI", "irish": "IE", "portuguese": "PT", "greek": "GR", "hungarian": "HU",
+    "romanian": "RO", "british": "GB", "english": "GB", "american": "US", "canadian": "CA", "mexican": "MX",
+    "brazilian": "BR", "argentine": "AR", "japanese": "JP", "chinese": "CN", "korean": "KR", "indian": "IN",
+    "australian": "AU", "turkish": "TR", "ukrainian": "UA", "russian": "RU", "south african": "ZA",
+}
+_ALIASES = {"uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "usa": "US", "u.s.": "US",
+            "united states": "US", "america": "US", "holland": "NL", "south korea": "KR"}
+_CAPITAL_CODES = {"US": "US", "USA": "US", "UK": "GB"}  # upper case only: "us" is a pronoun
+_NOT_NAMES = frozenset(
+    """eur usd gbp chf jpy cagr yoy gdp eu q1 q2 q3 q4 h1 h2 ceo cfo b2b b2c d2c dtc ai ok tv id
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    import pycountry
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            if value := getattr(country, attr, None):
+                names[value.lower()] = country.alpha_2
+    for code, name in Locale("en").territories.items():
+        if len(code) == 2 and code.isalpha():
+            names[name.lower()] = code
+    names.update(_DEMONYMS)
+    names.update(_ALIASES)
+    return names
+
+
+_CODE_IN_PARENS = re.compile(r"\(([A-Z]{2})\)|country=([A-Za-z]{2})\b|\bev-([a-z]{2})-")
+
+
+def places(text: str) -> frozenset[str]:
+    """ISO 3166 alpha-2 codes of the countries `text` names ("Germany", "German", "(DE)", "the UK")."""
+    import pycountry
+
+    found = set()
+    for match in _CODE_IN_PARENS.finditer(text):
+        code = (match.group(1) or match.group(2) or match.group(3)).upper()
+        if pycountry.countries.get(alpha_2=code) is not None:
+            found.add(code)
+    names = _country_names()
+    found.update(_CAPITAL_CODES[t.text] for t in tokens(text) if t.text in _CAPITAL_CODES)
+    words = [t for t in tokens(text) if not t.text[0].isdigit()]
+    for i in range(len(words)):
+        if not (words[i].text[0].isupper() or words[i].text.lower() in ("u.k.", "u.s.")):
+            continue
+        for n in (4, 3, 2, 1):
+            phrase = " ".join(w.text for w in words[i:i + n]).lower()
+            phrase = phrase[:-2] if phrase.endswith("'s") or phrase.endswith("’s") else phrase
+            if len(words[i:i + n]) == n and phrase in names:
+                found.add(names[phrase])
+                break
+    return frozenset(found)
+
+
+def _is_place_word(word: str) -> bool:
+    low = word.lower()
+    low = low[:-2] if low.endswith("'s") or low.endswith("’s") else low
+    return low in _country_names()
+
+
+_INFLECTIONS = ("ing", "ly", "ed", "ers", "ies", "tion", "tions")
+
+
+def _is_code(word: str) -> bool:
+    import pycountry
+
+    return len(word) == 2 and word.isupper() and pycountry.countries.get(alpha_2=word) is not None
+
+
+def opening_names(text: str, *, vocabulary: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Names that are a single capitalized word opening a sentence: possibly just a common word."""
+    return frozenset(n for n in entities(text, vocabulary=vocabulary, openers_only=True))
+
+
+def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), openers_only: bool = False) -> list[str]:
+    """Names in `text`: runs of capitalized words that are not places, units, months or sentence openers.
+
+    A capitalized word opening a sentence counts only when it is not a common word: not a stopword, not a
+    topic word, and not seen in lower case in `vocabulary` (the other claims' and the evidence's words).
+    Placeholders (<PERSON_1>) are names too.
+    """
+    out: list[str] = []
+    run: list[str] = []
+    sentence_start = True
+    previous_end = 0
+    run_opens = False
+
+    def flush() -> None:
+        if run:
+            name = " ".join(run).strip(" &")
+            if name and name not in out and (not openers_only or (run_opens and len(run) == 1)):
+                out.append(name)
+            run.clear()
+
+    for token in tokens(text):
+        gap = text[previous_end:token.start]
+        if any(ch in gap for ch in ".!?:;") and (not gap.strip() or not gap.strip()[0].isdigit()):
+            flush()
+            sentence_start = True
+        elif gap.strip() == "&" and run:
+            run.append("&")
+        elif gap.strip():
+            flush()
+        previous_end = token.end
+        word = token.text
+        if PLACEHOLDER.fullmatch(word):
+            flush()
+            if word not in out and not openers_only:
+                out.append(word)
+            sentence_start = False
+            continue
+        clean = word.rstrip("'’s") if word.endswith(("'s", "’s")) else word
+        low = clean.lower()
+        capitalized = clean[:1].isupper() and not clean.isdigit()
+        name_like = (capitalized and low not in STOPWORDS and low not in _NOT_NAMES and not _is_place_word(clean)
+                     and len(clean) > 1 and not _is_code(clean))
+        if name_like and sentence_start and not run:
+            name_like = (canonical(low) not in TOPIC_WORDS and low not in SUPERLATIVES and low not in vocabulary
+                         and canonical(low) not in vocabulary and not low.endswith(_INFLECTIONS))
+        if name_like:
+            if not run:
+                run_opens = sentence_start
+            run.append(clean)
+        else:
+            flush()
+        sentence_start = False
+    flush()
+    return out
+
+
+def mentions(haystack: str, name: str) -> bool:
+    """True when `haystack` contains `name` as whole words (case-insensitive)."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack, flags=re.IGNORECASE) is not None
+
+
+def word_forms(text: str) -> list[tuple[int, str]]:
+    """(offset, canonical word) for the content words of `text`, with countries as "@CODE"."""
+    out = []
+    for token in tokens(text):
+        offset = token.start
+        for part in token.text.split("-") if not token.text.startswith("<") else [token.text]:
+            low = part.lower()
+            if part in _CAPITAL_CODES:
+                out.append((offset, f"@{_CAPITAL_CODES[part]}"))
+            elif part and not (part[0].isdigit() or low in STOPWORDS or low in NEGATIONS or len(low) < 2
+                             or is_unit_word(part)):
+                where: frozenset[str] = frozenset()
+                if part[0].isupper():
+                    where = places(f"({part})" if len(part) == 2 else part)
+                out.append((offset, f"@{min(where)}" if len(where) == 1 else canonical(part)))
+            offset += len(part) + 1
+    return out

@@ -1,0 +1,105 @@
+"""Evidence as checkable facts: every figure in an item's data or text, with its topic, names and places."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actors.merge.entities import entities, mentions, places, word_forms
+from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, parse_unit
+from actors.merge.text import TOPIC_WORDS, clause_spans, content_words
+from schemas import Evidence
+
+__all__ = ["EvidenceIndex", "Fact", "index_evidence"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One figure an evidence item states."""
+
+    evidence_id: str
+    slot: str  # stable id of the figure: "<evidence id>#<data key>" or "<evidence id>@<offset>"
+    quantity: Quantity
+    topics: frozenset[str]
+    names: frozenset[str]  # lower-cased names the figure is about ("oatfield")
+    places: frozenset[str]
+    label: str  # how reasons name it: "Oatfield share_pct"
+
+    def describe(self) -> str:
+        """E.g. "ev-de-market: 6.4% (growth_pct)"."""
+        return f"{self.evidence_id}: {format_quantity(self.quantity)} ({self.label})"
+
+
+@dataclass(frozen=True)
+class EvidenceIndex:
+    """The evidence of one merge, by id, with its facts and searchable text."""
+
+    items: dict[str, Evidence]
+    facts: tuple[Fact, ...]
+    places: dict[str, frozenset[str]]
+    words: dict[str, frozenset[str]]  # canonical content words per item
+
+    def facts_of(self, ids: list[str] | None = None) -> list[Fact]:
+        """Facts of the given items (all items when `ids` is None)."""
+        if ids is None:
+            return list(self.facts)
+        wanted = set(ids)
+        return [f for f in self.facts if f.evidence_id in wanted]
+
+    def mentions(self, name: str) -> list[str]:
+        """Ids of the items whose text, data keys or source name `name`."""
+        return [i for i, e in self.items.items()
+                if mentions(e.text, name) or any(mentions(k, name) for k in (e.data or {})) or mentions(e.source, name)]
+
+    def covered_places(self) -> frozenset[str]:
+        """Every country some evidence is about."""
+        return frozenset().union(*self.places.values()) if self.places else frozenset()
+
+
+def _data_facts(item: Evidence, where: frozenset[str]) -> list[Fact]:
+    out = []
+    for key, value in sorted((item.data or {}).items()):
+        parts = key.split(" ")
+        name_parts = [p for p in parts[:-1] if p[:1].isupper()]
+        spec = " ".join(parts[len(name_parts):])
+        info = parse_unit(spec)
+        if info.dimension == "year":
+            continue
+        q = Quantity(value, info.scale, info.dimension, info.currency, 0, True, topics=info.topics)
+        names = frozenset([" ".join(name_parts).lower()]) if name_parts else frozenset()
+        out.append(Fact(item.id, f"{item.id}#{key}", q, frozenset(info.topics), names, where, key))
+    return out
+
+
+def _text_facts(item: Evidence, where: frozenset[str]) -> list[Fact]:
+    out = []
+    clauses = clause_spans(item.text)
+    for q in extract_quantities(item.text):
+        if not q.strong or q.dimension == "year":
+            continue
+        start, end = next(((s, e) for s, e in clauses if s <= q.start < e), (0, len(item.text)))
+        clause = item.text[start:end]
+        words = frozenset(content_words(clause))
+        topics = frozenset(w for w in words if w in TOPIC_WORDS) or words
+        names = frozenset(n.lower() for n in entities(clause))
+        snippet = " ".join(clause.split())
+        label = f'"{snippet}"' if len(snippet) <= 48 else f'"{snippet[:45].rstrip()}…"'
+        out.append(Fact(item.id, f"{item.id}@{q.start}", q, topics, names, places(clause) or where, label))
+    return out
+
+
+def index_evidence(evidence: list[Evidence]) -> EvidenceIndex:
+    """Index the evidence of one merge (later duplicates of an id are ignored)."""
+    items: dict[str, Evidence] = {}
+    for item in evidence:
+        items.setdefault(item.id, item)
+    facts: list[Fact] = []
+    where: dict[str, frozenset[str]] = {}
+    words: dict[str, frozenset[str]] = {}
+    for item in items.values():
+        where[item.id] = places(f"{item.text} {item.source} {item.id}")
+        words[item.id] = frozenset(w for _, w in word_forms(item.text))
+        data = _data_facts(item, where[item.id])
+        text = [f for f in _text_facts(item, where[item.id])
+                if not any(comparable(f.quantity, d.quantity) and agree(f.quantity, d.quantity) for d in data)]
+        facts += data + text
+    return EvidenceIndex(items, tuple(facts), where, words)

@@ -1,0 +1,178 @@
+"""Grounding one claim against the evidence it cites and the whole evidence set.
+
+- Cited ids must exist; an id that does not is reported ("cites ev-x, which does not exist").
+- Each figure is aligned to the evidence figure it is about: same dimension (and currency), compatible
+  places and names, best topic match ("growth", "share", "price", ...). The cited items are tried first,
+  then the rest of the set. A figure that agrees (numbers.agree) supports the claim; a confident alignment
+  that disagrees contradicts it (with the magnitude slip named when it is one); anything else is unverified.
+- Names (brands, competitors, placeholders) must appear somewhere in the evidence; countries the claim is
+  about must be covered by some evidence item.
+- A trend without a figure ("the market is shrinking") is checked against the growth figures' sign.
+- A claim with no figures is supported when most of its words occur in one evidence item (never when negated).
+
+Result: `contradicted` if anything contradicts; `supported` if everything checkable was confirmed and nothing
+was missing; otherwise `unverifiable` — "could not be judged", which is not "false".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actors.merge.analysis import ClaimView, Figure
+from actors.merge.evidence import EvidenceIndex, Fact
+from actors.merge.numbers import agree, comparable, format_quantity, magnitude_slip
+from actors.merge.ranking import rank_check
+from actors.merge.text import PLACEHOLDER, TOPIC_WORDS
+
+__all__ = ["LEXICAL_SUPPORT", "FigureCheck", "Verdict", "ground_claim"]
+
+LEXICAL_SUPPORT = 0.6
+
+
+@dataclass(frozen=True)
+class FigureCheck:
+    """How one figure of a claim fared: supported, contradicted or unverified, and against which fact."""
+
+    outcome: str
+    fact: Fact | None
+    confident: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The grounding of one claim, with reasons that name the evidence."""
+
+    grounding: str
+    reasons: tuple[str, ...]
+    unknown_ids: tuple[str, ...]
+    checks: tuple[FigureCheck, ...]
+
+    def slots(self) -> dict[int, str]:
+        """Figure index -> the evidence figure it is confidently about (or matched)."""
+        return {i: c.fact.slot for i, c in enumerate(self.checks)
+                if c.fact is not None and (c.confident or c.outcome == "supported")}
+
+
+def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
+    """Alignment score of a figure to a fact, and whether a mismatch would be a confident contradiction."""
+    if not comparable(fig.quantity, fact.quantity):
+        return None
+    if fig.places and fact.places and not fig.places & fact.places:
+        return None
+    names = _real_names(fig.names)
+    if names and fact.names and not names & fact.names:
+        return None
+    shared_names = len(names & fact.names)
+    primary = fig.primary is not None and fig.primary in fact.topics
+    others = len((fig.topics - {fig.primary}) & fact.topics)
+    context = len(fig.context & fact.topics)
+    same_dimension = fig.quantity.dimension == fact.quantity.dimension != "number"
+    extra = len(fact.topics - fig.topics - fig.context)  # what the fact is about that the claim does not say
+    score = (3 * shared_names + 2 * primary + others + context + same_dimension
+             + 0.5 * bool(fig.places & fact.places) - 0.25 * extra)
+    named_alike = bool(names) == bool(fact.names)
+    # a plain number never contradicts a figure with a unit (or the other way round)
+    same_kind = (fig.quantity.dimension == "number") == (fact.quantity.dimension == "number")
+    return score, named_alike and same_kind and (shared_names > 0 or primary or context > 0)
+
+
+def _real_names(names: frozenset[str]) -> frozenset[str]:
+    """Names without pseudonymization placeholders (a person quoted is a source, not the subject)."""
+    return frozenset(n for n in names if not PLACEHOLDER.fullmatch(n.upper()))
+
+
+def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None:
+    scored = [(s, c, f) for f in facts if (r := _score(fig, f)) is not None for s, c in [r]]
+    if not scored:
+        return None
+    q = fig.quantity
+    top = max(s for s, _, _ in scored)
+    best = [(c, f) for s, c, f in scored if s == top]
+    where = "" if cited else " (not cited)"
+    for _, fact in best:
+        if agree(q, fact.quantity):
+            return FigureCheck("supported", fact, True, f"{format_quantity(q)} matches {fact.describe()}{where}")
+    confident = any(c for c, _ in best) or (
+        cited and len(scored) == 1 and bool(_real_names(fig.names)) == bool(scored[0][2].names))
+    if not confident:
+        for _, _, fact in scored:
+            if agree(q, fact.quantity):
+                return FigureCheck("supported", fact, False, f"{format_quantity(q)} matches {fact.describe()}{where}")
+        return FigureCheck("unverified", None, False, "")
+    fact = best[0][1]
+    slip = magnitude_slip(q, fact.quantity)
+    note = f"; off by a factor of {10 ** abs(slip):,} (magnitude slip)" if slip else ""
+    return FigureCheck("contradicted", fact, True, f"{format_quantity(q)} contradicts {fact.describe()}{note}")
+
+
+def _check_figure(fig: Figure, cited: list[Fact], others: list[Fact], cited_ids: list[str]) -> FigureCheck:
+    first = _check(fig, cited, cited=True)
+    if first is not None and first.outcome != "unverified":
+        return first
+    second = _check(fig, others, cited=False)
+    if second is not None and (second.outcome == "supported" or (second.outcome == "contradicted" and fig.places)):
+        return second
+    scope = ", ".join(cited_ids) if cited_ids else "the evidence"
+    return FigureCheck("unverified", None, False, f"{format_quantity(fig.quantity)} not found in {scope}")
+
+
+def _trend_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
+    growth = [f for f in facts if "growth" in f.topics and f.quantity.dimension == "percent"
+              and (not view.places or not f.places or view.places & f.places)]
+    if not view.trend or not growth or any(fig.primary == "growth" for fig in view.figures):
+        return None
+    signs = {1 if f.quantity.value > 0 else -1 for f in growth if f.quantity.value}
+    fact = growth[0]
+    if signs == {view.trend}:
+        return "supported", f"its trend matches {fact.describe()}"
+    if signs == {-view.trend}:
+        word = "grows" if view.trend > 0 else "declines"
+        return "contradicted", f"says it {word}, but {fact.describe()}"
+    return None
+
+
+def _lexical(view: ClaimView, index: EvidenceIndex, ids: list[str]) -> str | None:
+    words = set(view.words)
+    if not words or view.negated:
+        return None
+    for item_id in ids:
+        if len(words & index.words[item_id]) / len(words) >= LEXICAL_SUPPORT:
+            return item_id
+    return None
+
+
+def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
+    """Check one claim against the evidence; see the module docstring for the rules."""
+    claim = view.claim
+    unknown = tuple(i for i in claim.evidence_ids if i not in index.items)
+    cited_ids = [i for i in dict.fromkeys(claim.evidence_ids) if i in index.items]
+    reasons = [f"cites {i}, which does not exist in the evidence" for i in unknown]
+    cited = index.facts_of(cited_ids)
+    others = [f for f in index.facts if f.evidence_id not in set(cited_ids)]
+    checks = tuple(_check_figure(fig, cited, others, cited_ids) for fig in view.figures)
+    reasons += [c.reason for c in checks]
+    missing = [f"names {name}, which no evidence mentions" for name in view.names if not index.mentions(name)]
+    covered = index.covered_places()
+    if covered:
+        missing += [f"is about {code}, which no evidence covers" for code in sorted(view.places - covered)]
+    reasons += missing
+    trend = _trend_check(view, cited or index.facts_of())
+    rank = rank_check(view, cited) or rank_check(view, index.facts_of())
+    reasons += [r[1] for r in (trend, rank) if r]
+    contradicted = any(c.outcome == "contradicted" for c in checks) or any(
+        r and r[0] == "contradicted" for r in (trend, rank))
+    if contradicted:
+        grounding = "contradicted"
+    elif missing:
+        grounding = "unverifiable"
+    elif checks:
+        grounding = "supported" if all(c.outcome == "supported" for c in checks) else "unverifiable"
+    else:
+        item = _lexical(view, index, cited_ids) or _lexical(view, index, [i for i in index.items if i not in cited_ids])
+        if item:
+            reasons.append(f"its wording matches {item}" + ("" if item in cited_ids else " (not cited)"))
+        grounding = "supported" if item or any(r and r[0] == "supported" for r in (trend, rank)) else "unverifiable"
+        if grounding == "unverifiable":
+            reasons.append("no evidence confirms or contradicts it" + (" (negated statement)" if view.negated else ""))
+    return Verdict(grounding, tuple(r for r in reasons if r), unknown, checks)

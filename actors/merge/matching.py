@@ -1,0 +1,192 @@
+"""Matching claims across providers: which say the same thing, which contradict each other.
+
+Two claims from different providers are compared on
+- words: IDF-weighted cosine of their canonical content words (placeholders are words, countries are
+  "@DE", numbers are left to the figures), optionally blended with sentence-embedding similarity;
+- figures: two figures are about the same quantity when grounding aligned them to the same evidence
+  figure, or when they share dimension, topic word, names and place; they agree within tolerance or conflict;
+- polarity: negation and trend direction ("grows" / "shrinks").
+
+`same` when nothing conflicts, polarity and flag status are equal, and either a figure agrees (with some
+shared wording) or the wording alone is close; never when places, names or evidence figures are disjoint.
+`conflict` when a shared quantity's values differ, when near-identical wording has opposite polarity, or
+when both name a different leader. Groups hold at most one claim per provider and are complete: every
+pair inside a group is `same` (no chaining).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from actors.merge.analysis import ClaimView, Figure
+from actors.merge.grounding import Verdict
+from actors.merge.numbers import agree, comparable
+
+__all__ = ["SAME_WORDING", "Conflict", "Matcher", "Similarity", "group_claims", "idf_weights"]
+
+SAME_WORDING = 0.5  # word similarity at which two claims without a shared figure are the same claim
+FIGURE_WORDING = 0.15  # word similarity needed besides an agreeing figure
+CONFLICT_WORDING = 0.3  # word similarity needed for a figure conflict outside a shared evidence figure
+POLARITY_WORDING = 0.5  # word similarity at which opposite polarity is a disagreement
+
+Similarity = Callable[[int, int], float]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two claims (indices into the views) that contradict each other, and on what."""
+
+    a: int
+    b: int
+    kind: str  # numeric | polarity | fact
+    topic: str
+
+
+def idf_weights(documents: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of every word."""
+    df: Counter[str] = Counter(w for doc in documents for w in set(doc))
+    n = len(documents)
+    return {w: 1.0 + math.log((n + 1) / (c + 1)) for w, c in df.items()}
+
+
+def word_similarity(a: Sequence[str], b: Sequence[str], idf: dict[str, float], *,
+                    exclude: frozenset[str] = frozenset()) -> float:
+    """IDF-weighted cosine of two word sets."""
+    sa, sb = set(a) - exclude, set(b) - exclude
+    if not sa or not sb:
+        return 0.0
+    weight = {w: idf.get(w, 1.0) ** 2 for w in sa | sb}
+    shared = sum(weight[w] for w in sa & sb)
+    return shared / math.sqrt(sum(weight[w] for w in sa) * sum(weight[w] for w in sb))
+
+
+def _clean_names(fig: Figure) -> frozenset[str]:
+    return frozenset(n for n in fig.names if not n.startswith("<"))
+
+
+def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) -> bool:
+    if slot_a is not None and slot_b is not None:
+        return slot_a == slot_b
+    qa, qb = fa.quantity, fb.quantity
+    if qa.dimension != qb.dimension or qa.dimension == "number":  # money in two currencies: same topic, in conflict
+        return False
+    if fa.places and fb.places and not fa.places & fb.places:
+        return False
+    return fa.primary is not None and fa.primary == fb.primary and _clean_names(fa) == _clean_names(fb)
+
+
+@dataclass
+class Matcher:
+    """Pairwise relations between the claims of one merge."""
+
+    views: list[ClaimView]
+    verdicts: list[Verdict]
+    similarity: Similarity
+    known_names: frozenset[str] = frozenset()  # lower-cased names the evidence mentions
+
+    def __post_init__(self) -> None:
+        self._slots = [v.slots() for v in self.verdicts]
+        self._flagged = [v.grounding == "contradicted" or bool(v.unknown_ids) for v in self.verdicts]
+
+    def _figures(self, i: int, j: int) -> tuple[list[tuple[int, int, bool, bool]], bool]:
+        """Figure pairs about the same quantity: (fig a, fig b, agree, same evidence figure); disjoint slots."""
+        a, b = self.views[i], self.views[j]
+        pairs = []
+        for x, fa in enumerate(a.figures):
+            for y, fb in enumerate(b.figures):
+                sa, sb = self._slots[i].get(x), self._slots[j].get(y)
+                if _about_same(fa, fb, sa, sb):
+                    qa, qb = fa.quantity, fb.quantity
+                    ok = comparable(qa, qb) and (agree(qa, qb) or agree(qb, qa))
+                    pairs.append((x, y, ok, sa is not None and sa == sb))
+        slots_a, slots_b = set(self._slots[i].values()), set(self._slots[j].values())
+        return pairs, bool(slots_a and slots_b and not slots_a & slots_b)
+
+    def relate(self, i: int, j: int) -> tuple[str, float, Conflict | None]:
+        """("same" | "conflict" | "none", score, conflict) for claims i and j of different providers."""
+        a, b = self.views[i], self.views[j]
+        if a.places and b.places and not a.places & b.places:
+            return "none", 0.0, None
+        sim = self.similarity(i, j)
+        pairs, disjoint = self._figures(i, j)
+        clash = [p for p in pairs if not p[2] and (p[3] or sim >= CONFLICT_WORDING)]
+        if clash:
+            return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0][0]))
+        opposite = a.negated != b.negated or a.trend * b.trend < 0
+        if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p[2] for p in pairs):
+            return "conflict", sim, Conflict(i, j, "polarity", self._word_topic(i, j))
+        names_a, names_b = self._names(a), self._names(b)
+        names_clash = bool(names_a and names_b and not names_a & names_b)
+        if names_clash and a.superlative and b.superlative and not a.figures and not b.figures:
+            exclude = a.name_words | b.name_words
+            if self._words_sim(i, j, exclude) >= POLARITY_WORDING:
+                return "conflict", sim, Conflict(i, j, "fact", "who leads: " + self._word_topic(i, j, exclude))
+        if opposite or names_clash or disjoint or self._flagged[i] != self._flagged[j]:
+            return "none", sim, None
+        agreeing = any(p[2] for p in pairs)
+        if agreeing and sim >= FIGURE_WORDING:
+            return "same", sim + 0.5, None
+        if a.figures and b.figures and not pairs:
+            return "none", sim, None
+        threshold = SAME_WORDING if bool(a.figures) == bool(b.figures) else SAME_WORDING + 0.2
+        return ("same" if sim >= threshold else "none"), sim, None
+
+    def _names(self, view: ClaimView) -> set[str]:
+        """Names sure enough to tell claims apart (placeholders included), not unknown sentence openers."""
+        lowered = {n.lower() for n in view.names}
+        return {n for n in lowered if n not in view.opening or n in self.known_names}
+
+    def _words_sim(self, i: int, j: int, exclude: frozenset[str]) -> float:
+        return word_similarity(self.views[i].words, self.views[j].words, {}, exclude=exclude)
+
+    def _figure_topic(self, i: int, x: int) -> str:
+        check = self.verdicts[i].checks[x] if x < len(self.verdicts[i].checks) else None
+        if check is not None and check.fact is not None and self._slots[i].get(x) == check.fact.slot:
+            return f"{check.fact.label} ({check.fact.evidence_id})"
+        fig = self.views[i].figures[x]
+        parts = [*sorted(_clean_names(fig)), fig.primary or fig.quantity.dimension, *sorted(fig.places)]
+        return " ".join(p for p in parts if p)
+
+    def _word_topic(self, i: int, j: int, exclude: frozenset[str] = frozenset()) -> str:
+        """The words both claims share, as claim i writes them (at most six)."""
+        shared = set(self.views[j].words) - exclude
+        view = self.views[i]
+        words = [s for w, s in dict((w, s) for w, s in zip(view.words, view.surface)).items() if w in shared]
+        return " ".join(words[:6]) or "statement"
+
+
+def group_claims(matcher: Matcher) -> tuple[list[list[int]], list[Conflict]]:
+    """Complete-linkage groups of `same` claims (one per provider) and the conflicts between claims."""
+    views = matcher.views
+    relation: dict[tuple[int, int], str] = {}
+    edges: list[tuple[float, int, int]] = []
+    conflicts: list[Conflict] = []
+    for i in range(len(views)):
+        for j in range(i + 1, len(views)):
+            if views[i].provider == views[j].provider:
+                continue
+            kind, score, conflict = matcher.relate(i, j)
+            relation[(i, j)] = kind
+            if kind == "same":
+                edges.append((-score, i, j))
+            elif conflict is not None:
+                conflicts.append(conflict)
+    group_of = {i: [i] for i in range(len(views))}
+    for _, i, j in sorted(edges):
+        gi, gj = group_of[i], group_of[j]
+        if gi is gj or {views[k].provider for k in gi} & {views[k].provider for k in gj}:
+            continue
+        if all(relation.get((min(x, y), max(x, y))) == "same" for x in gi for y in gj):
+            merged = sorted(gi + gj)
+            for k in merged:
+                group_of[k] = merged
+    groups: list[list[int]] = []
+    seen: set[int] = set()
+    for i in range(len(views)):
+        if id(group_of[i]) not in seen:
+            seen.add(id(group_of[i]))
+            groups.append(group_of[i])
+    return groups, conflicts

@@ -1,0 +1,85 @@
+"""Unit tests of merge number normalization: magnitudes, currencies, percentages, unit strings, tolerance."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors.merge.numbers import agree, claim_quantity, extract_quantities, magnitude_slip, parse_number, parse_unit
+
+pytestmark = pytest.mark.unit
+
+
+def only(text: str):  # type: ignore[no-untyped-def]
+    found = [q for q in extract_quantities(text) if q.dimension != "year"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("text", ["2.1bn", "2,100 million", "EUR 2.1 billion", "€2.1bn", "2.1 bn EUR",
+                                  "2,100,000,000", "2100 Mio", "2,1 Mrd"])
+def test_magnitudes_normalize_to_one_base_value(text: str) -> None:
+    assert only(f"worth {text} in 2024").base == pytest.approx(2.1e9)
+
+
+@pytest.mark.parametrize(("text", "currency"), [("$2.1 billion", "USD"), ("USD 3.4 mn", "USD"), ("€1.48bn", "EUR"),
+                                                ("2,49 €", "EUR"), ("£5m", "GBP"), ("12 euros", "EUR")])
+def test_currencies(text: str, currency: str) -> None:
+    q = only(text)
+    assert (q.dimension, q.currency) == ("money", currency)
+
+
+@pytest.mark.parametrize("text", ["6.4%", "6,4 %", "6.4 percent", "6.4 per cent", "6.4 pct"])
+def test_percentages(text: str) -> None:
+    q = only(f"growing {text} a year")
+    assert (q.dimension, q.value) == ("percent", 6.4)
+
+
+@pytest.mark.parametrize(("raw", "value", "decimals"), [("1,480.0", 1480.0, 1), ("6,4", 6.4, 1), ("2.100.000", 2.1e6, 0),
+                                                        ("1.234,5", 1234.5, 1), ("27", 27.0, 0)])
+def test_parse_number_english_and_continental(raw: str, value: float, decimals: int) -> None:
+    assert parse_number(raw) == (value, decimals)
+
+
+def test_years_small_counts_and_placeholders_are_not_figures_to_check() -> None:
+    found = extract_quantities("In 2024 the top 3 brands, says <PERSON_12> (<EMAIL_ADDRESS_2>), aged 25-40.")
+    assert [q.dimension for q in found if q.strong] == []
+    assert {q.value for q in found} == {2024.0, 3.0, 25.0, 40.0}  # nothing from the placeholders
+
+
+def test_measures_are_their_own_dimension() -> None:
+    assert [q.dimension for q in extract_quantities("a 200 g bag at $3.49")] == ["measure:g", "money"]
+
+
+@pytest.mark.parametrize(("unit", "dimension", "currency", "scale", "topics"), [
+    ("EUR bn", "money", "EUR", 1e9, ()),
+    ("growth pct", "percent", None, 1.0, ("growth",)),
+    ("value eur m", "money", "EUR", 1e6, ("value",)),
+    ("value_eur_m", "money", "EUR", 1e6, ("value",)),
+    ("share_pct", "percent", None, 1.0, ("share",)),
+    ("%", "percent", None, 1.0, ()),
+    ("million USD", "money", "USD", 1e6, ()),
+    ("km2", "area", None, 1.0, ()),
+    (None, "number", None, 1.0, ()),
+])
+def test_unit_strings_from_claims_and_data_keys(unit: str | None, dimension: str, currency: str | None, scale: float,
+                                                topics: tuple[str, ...]) -> None:
+    info = parse_unit(unit)
+    assert (info.dimension, info.currency, info.scale, info.topics) == (dimension, currency, scale, topics)
+
+
+def test_tolerance_relative_and_rounding() -> None:
+    source = claim_quantity(1480.0, "value eur m")
+    assert agree(only("EUR 1.5 bn"), source)  # rounded to the digits stated
+    assert agree(only("EUR 1,490 million"), source)  # within 2%
+    assert not agree(only("EUR 1.6 bn"), source)
+    growth = claim_quantity(6.4, "growth pct")
+    assert agree(only("6%"), growth) and agree(only("6.4%"), growth)
+    assert not agree(only("7%"), growth) and not agree(only("6.0%"), growth)
+    assert not agree(only("-6.4%"), growth)
+
+
+def test_magnitude_slip_is_named() -> None:
+    source = claim_quantity(1480.0, "EUR m")
+    assert magnitude_slip(only("EUR 1,480 billion"), source) == 3
+    assert magnitude_slip(claim_quantity(1.48, "EUR m"), source) == -3
+    assert magnitude_slip(only("EUR 1,850 million"), source) == 0
