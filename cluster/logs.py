@@ -8,7 +8,12 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from actors.pii.guard import guard_registry
+
 __all__ = ["JsonFormatter", "configure_logging", "log_event"]
+
+WITHHELD = "log line withheld: PII"
+"""The message of a log line that carried a value of a job's PII vault (the line itself is dropped)."""
 
 # Only these structured fields are written; anything else passed in `extra` is dropped.
 SAFE_FIELDS = frozenset(
@@ -33,6 +38,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: exception messages may quote user input.
             out["exc_type"] = record.exc_info[0].__name__
+        if guard_registry().find_any(out) is not None:  # fail closed: a vault value never reaches a log
+            out = {key: out[key] for key in ("ts", "level", "logger")}
+            out["msg"] = WITHHELD
         return json.dumps(out, default=str)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore, OutboxMessage
+from actors.pii.guard import guard_registry
 from actors.state_machine import decide
 from cluster.db import ArtifactRow, IdempotencyRow, JobRow, OutboxRow, StepRow, make_engine
 from cluster.migrate import upgrade
@@ -341,6 +342,8 @@ class SqlJobStore(JobStore):
         }
         if traceparent:
             headers["traceparent"] = traceparent
+        # Fail closed: an event carrying a value of the job's PII vault raises, and the transaction rolls back.
+        guard_registry().check(job.id, "event", {"event": event.model_dump(mode="json"), "headers": headers})
         s.add(
             OutboxRow(
                 event_id=event.id,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.orchestrator.observe import Metrics, Tracer
+from actors.pii.guard import guard_registry
 from actors.quorum import outcome_summary
 from actors.orchestrator.ports import (
     Agents,
@@ -303,7 +304,9 @@ class JobRunner:
         key = vault_key(job.id)
         existing = self.objects.get(key) if self.objects.exists(key) else None
         output, vault = self.agents.redact_brief(envelope(job.brief), existing)
-        self.objects.put(key, vault, content_type="application/octet-stream")
+        guards = guard_registry()  # vault retention, and the egress guard of this job's events/logs/spans
+        self.objects.put(key, vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now()))
+        guards.register_vault(job.id, vault)
         return output
 
     def _collect(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
@@ -311,7 +314,11 @@ class JobRunner:
         evidence = self.agents.collect(envelope(CollectRequest(job_id=job.id, brief=brief)))
         allow = [brief.product.name, *brief.competitors]
         output, vault = self.agents.redact_evidence(envelope(evidence), self.objects.get(vault_key(job.id)), allow)
-        self.objects.put(vault_key(job.id), vault, content_type="application/octet-stream")
+        guards = guard_registry()
+        self.objects.put(
+            vault_key(job.id), vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now())
+        )
+        guards.register_vault(job.id, vault)
         return output
 
     def _analyze(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
@@ -338,6 +345,10 @@ class JobRunner:
             for p in providers
         }
         required = len(providers) // 2 + 1
+        guards = guard_registry()  # fail closed: a request carrying a vault value fails the step (not retried)
+        guards.register_vault(job.id, self.objects.get(vault_key(job.id)) if self.objects.exists(vault_key(job.id)) else None)
+        for p, request in envelopes.items():
+            guards.check(job.id, f"llm:{p}", request)
         output = self.agents.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s)
         for status in output.quorum.providers:
             self.metrics.provider_outcome(status.provider, status.status)

@@ -1,4 +1,7 @@
-"""PII, first level: Presidio (offline spaCy engine) tags PII; a per-job vault swaps it for placeholders.
+"""PII: tag it (Presidio, offline spaCy), swap it for vault placeholders, and guard every egress.
+
+Names load lazily, so `actors.pii.guard` (imported by logging, tracing and the event store)
+does not pull in spaCy and Presidio.
 
 Example:
     >>> from actors.pii import PiiAgent, Vault, redact_text
@@ -8,34 +11,80 @@ Example:
 
 from __future__ import annotations
 
-from actors.pii.agent import PiiAgent, brief_allow_list, country_names
-from actors.pii.analyzer import (
-    DEFAULT_ENTITIES,
-    SPACY_MODEL,
-    PiiEngineUnavailable,
-    build_analyzer,
-    get_analyzer,
-)
-from actors.pii.policy import DEFAULT_MIN_SCORE, AllowList, clean_entities
-from actors.pii.pseudonymize import (
-    KNOWN_VALUE_SCORE,
-    apply_placeholders,
-    detect,
-    detect_many,
-    known_values,
-    pseudonymize,
-    pseudonymize_many,
-    redact_text,
-)
-from actors.pii.vault import Vault, VaultError, load_vault_key
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from actors.pii.agent import PiiAgent, brief_allow_list, country_names
+    from actors.pii.analyzer import SPACY_MODEL, PiiAnalyzer, PiiEngineUnavailable, build_analyzer, get_analyzer
+    from actors.pii.config import DEFAULT_ENTITIES, DEFAULT_MIN_SCORES, PiiConfig
+    from actors.pii.guard import EgressBlocked, EgressGuard, GuardRegistry, guard_registry
+    from actors.pii.policy import DEFAULT_MIN_SCORE, AllowList, clean_entities
+    from actors.pii.redaction import (
+        KNOWN_VALUE_SCORE,
+        apply_placeholders,
+        detect,
+        detect_many,
+        known_values,
+        pseudonymize,
+        pseudonymize_many,
+        redact_many,
+        redact_text,
+    )
+    from actors.pii.retention import purge_expired_vaults
+    from actors.pii.readers import load_job_vault, reveal, reveal_model
+    from actors.pii.vault import Vault, VaultError, load_vault_key
+
+_WHERE = {
+    "DEFAULT_ENTITIES": "config",
+    "DEFAULT_MIN_SCORE": "policy",
+    "DEFAULT_MIN_SCORES": "config",
+    "KNOWN_VALUE_SCORE": "redaction",
+    "SPACY_MODEL": "analyzer",
+    "AllowList": "policy",
+    "EgressBlocked": "guard",
+    "EgressGuard": "guard",
+    "GuardRegistry": "guard",
+    "PiiAgent": "agent",
+    "PiiAnalyzer": "analyzer",
+    "PiiConfig": "config",
+    "PiiEngineUnavailable": "analyzer",
+    "Vault": "vault",
+    "VaultError": "vault",
+    "apply_placeholders": "redaction",
+    "brief_allow_list": "agent",
+    "build_analyzer": "analyzer",
+    "clean_entities": "policy",
+    "country_names": "agent",
+    "detect": "redaction",
+    "detect_many": "redaction",
+    "get_analyzer": "analyzer",
+    "guard_registry": "guard",
+    "known_values": "redaction",
+    "load_job_vault": "readers",
+    "load_vault_key": "vault",
+    "pseudonymize": "redaction",
+    "pseudonymize_many": "redaction",
+    "purge_expired_vaults": "retention",
+    "redact_many": "redaction",
+    "redact_text": "redaction",
+    "reveal": "readers",
+    "reveal_model": "readers",
+}
 
 __all__ = [
     "DEFAULT_ENTITIES",
     "DEFAULT_MIN_SCORE",
+    "DEFAULT_MIN_SCORES",
     "KNOWN_VALUE_SCORE",
     "SPACY_MODEL",
     "AllowList",
+    "EgressBlocked",
+    "EgressGuard",
+    "GuardRegistry",
     "PiiAgent",
+    "PiiAnalyzer",
+    "PiiConfig",
     "PiiEngineUnavailable",
     "Vault",
     "VaultError",
@@ -47,9 +96,28 @@ __all__ = [
     "detect",
     "detect_many",
     "get_analyzer",
+    "guard_registry",
     "known_values",
+    "load_job_vault",
     "load_vault_key",
     "pseudonymize",
     "pseudonymize_many",
+    "purge_expired_vaults",
+    "redact_many",
     "redact_text",
+    "reveal",
+    "reveal_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actors.pii' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"actors.pii.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

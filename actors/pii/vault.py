@@ -25,6 +25,7 @@ VAULT_FORMAT = 1
 _KEY_FILE = "vault.key"
 _SEPARATORS = re.compile(r"[\s\-./()]")
 _NUMBERISH = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE"})
+_NAMES = frozenset({"PERSON", "LOCATION"})
 
 
 class VaultError(AgentError):
@@ -78,12 +79,20 @@ class Vault:
     def lookup(self, value: str) -> str | None:
         """Return the placeholder of a known value (any case or spacing), or None."""
         norm = normalize(value)
-        entry = self._by_key.get(norm) or self._by_key.get(_SEPARATORS.sub("", norm))
+        entry = (
+            self._by_key.get(norm)
+            or self._by_key.get(_SEPARATORS.sub("", norm))
+            or self._by_key.get(" ".join(re.split(r"[\s\-_.]+", norm)))  # "MARIA-KELLER"
+        )
         return entry.placeholder if entry else None
 
     def values(self) -> frozenset[str]:
         """Every original value seen (all surface forms): what must never leave the process."""
         return frozenset(v for entry in self._by_placeholder.values() for v in entry.values)
+
+    def entries(self) -> list[tuple[str, str]]:
+        """Every original value seen, with its entity type (what the egress guard looks for)."""
+        return [(v, entry.type) for entry in self._by_placeholder.values() for v in entry.values]
 
     def placeholders(self) -> dict[str, str]:
         """Map each placeholder to its entity type."""
@@ -143,7 +152,11 @@ class Vault:
 
 def _key(value: str, entity_type: str) -> str:
     norm = normalize(value)
-    return _SEPARATORS.sub("", norm) if entity_type in _NUMBERISH else norm
+    if entity_type in _NUMBERISH:
+        return _SEPARATORS.sub("", norm)
+    if entity_type in _NAMES:  # "MARIA-KELLER" is "Maria Keller"
+        return " ".join(part for part in re.split(r"[\s\-_.]+", norm) if part)
+    return norm
 
 
 def load_vault_key(settings: Settings) -> bytes:

@@ -16,6 +16,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 
+from actors.pii.guard import guard_registry
+
 __all__ = ["SAFE_ATTRIBUTE_KEYS", "JsonlSpanExporter", "SanitizingExporter"]
 
 SAFE_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
@@ -44,12 +46,16 @@ def _safe_value(value: Any) -> bool:
 
 
 def _filter(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (attributes or {}).items() if k in SAFE_ATTRIBUTE_KEYS and _safe_value(v)}
+    kept = {k: v for k, v in (attributes or {}).items() if k in SAFE_ATTRIBUTE_KEYS and _safe_value(v)}
+    guards = guard_registry()  # fail closed: an attribute carrying a vault value is dropped
+    return {k: v for k, v in kept.items() if isinstance(v, (bool, int, float)) or guards.find_any(v) is None}
 
 
 def _sanitize(s: ReadableSpan) -> ReadableSpan:
     description = s.status.description
-    status = Status(s.status.status_code, description if description and _SAFE_VALUE.match(description) else None)
+    if description and (not _SAFE_VALUE.match(description) or guard_registry().find_any(description) is not None):
+        description = None
+    status = Status(s.status.status_code, description)
     return ReadableSpan(
         name=s.name,
         context=s.context,

@@ -146,3 +146,21 @@ def test_a_missing_spacy_package_fails_clearly_instead_of_downloading(monkeypatc
     monkeypatch.setattr(actors.pii.analyzer, "SPACY_MODEL", "en_core_web_lg")  # Presidio's default, not installed
     with pytest.raises(PiiEngineUnavailable, match="never downloaded"):
         build_analyzer()
+
+
+def test_redact_text_keeps_countries_and_allowed_terms(analyzer: AnalyzerEngine) -> None:
+    text = "Oatly sells in Germany and France; ask Jonas Becker (@jonas_b, CUST-004512, VAT DE123456789)."
+    out = redact_text(text, analyzer=analyzer, allow=["Oatly"])
+    assert out["redacted"] == (
+        "Oatly sells in Germany and France; ask <PERSON_1> (<SOCIAL_HANDLE_1>, <CUSTOMER_ID_1>, VAT <EU_VAT_ID_1>)."
+    )
+
+
+def test_long_texts_are_chunked_with_exact_offsets(analyzer: AnalyzerEngine) -> None:
+    filler = "The oat drink category keeps growing in every market we track. " * 120
+    text = f"{filler}Write to Maria Keller at maria.keller@example.com. {filler}Call +49 170 1234567."
+    found = detect(text, analyzer=analyzer)
+    assert len(text) > 2 * 4000
+    assert [(e.type, text[e.start : e.end]) for e in found] == [
+        ("PERSON", "Maria Keller"), ("EMAIL_ADDRESS", "maria.keller@example.com"), ("PHONE_NUMBER", "+49 170 1234567"),
+    ]  # fmt: skip

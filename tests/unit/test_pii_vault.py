@@ -94,3 +94,12 @@ def test_key_is_generated_once_with_owner_only_mode(tmp_path: Path) -> None:
     assert load_vault_key(settings) == first
     Fernet(first)  # a valid key
     assert [p.name for p in path.parent.iterdir()] == ["vault.key"]  # no temp file left
+
+
+def test_names_match_across_separators_numbers_across_formatting() -> None:
+    vault = filled_vault()
+    assert vault.placeholder_for("MARIA-KELLER", "PERSON") == "<PERSON_1>"
+    assert vault.lookup("maria.keller") == "<PERSON_1>"
+    assert vault.placeholder_for("0049-170-1234567", "PHONE_NUMBER") != "<PHONE_NUMBER_1>"  # another number
+    assert vault.placeholder_for("+49 (170) 123-4567", "PHONE_NUMBER") == "<PHONE_NUMBER_1>"
+    assert ("MARIA-KELLER", "PERSON") in vault.entries()

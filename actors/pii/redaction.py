@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from presidio_analyzer import AnalyzerEngine
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
-from actors.pii.analyzer import DEFAULT_ENTITIES, get_analyzer
-from actors.pii.policy import DEFAULT_MIN_SCORE, PLACEHOLDER_RE, AllowList, clean_entities
+from actors.pii.analyzer import get_analyzer
+from actors.pii.chunking import chunk_text
+from actors.pii.config import PiiConfig
+from actors.pii.names import ner_view
+from actors.pii.policy import PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
 from actors.pii.vault import Vault
 from schemas import PiiEntity
 
@@ -21,6 +24,7 @@ __all__ = [
     "known_values",
     "pseudonymize",
     "pseudonymize_many",
+    "redact_many",
     "redact_text",
 ]
 
@@ -31,28 +35,45 @@ _LANGUAGE = "en"
 _MIN_KNOWN_LEN = 3
 
 
+def _config(engine: AnalyzerEngine) -> PiiConfig:
+    config = getattr(engine, "config", None)
+    return config if isinstance(config, PiiConfig) else PiiConfig()
+
+
 def detect_many(
     texts: Sequence[str],
     *,
     analyzer: AnalyzerEngine | None = None,
-    entities: Iterable[str] = DEFAULT_ENTITIES,
+    entities: Iterable[str] | None = None,
     allow: AllowList | Iterable[str] = (),
-    min_score: float = DEFAULT_MIN_SCORE,
-    batch_size: int = 32,
+    min_score: float | Mapping[str, float] | None = None,
+    batch_size: int | None = None,
 ) -> list[list[PiiEntity]]:
-    """Find PII in many texts at once (one spaCy `pipe` pass); one sorted entity list per text."""
+    """Find PII in many texts at once: one spaCy `pipe` pass over sentence-aligned chunks.
+
+    Entities, thresholds and batch size default to the engine's `PiiConfig`; one sorted entity
+    list per text, offsets into that text.
+    """
     engine = analyzer if analyzer is not None else get_analyzer()
-    wanted = tuple(entities)
-    allow_list = AllowList.of(allow)
-    out: list[list[PiiEntity]] = [[] for _ in texts]
-    todo = [i for i, text in enumerate(texts) if text and not text.isspace()]
-    if not todo:
-        return out
-    batch = engine.nlp_engine.process_batch([texts[i] for i in todo], language=_LANGUAGE, batch_size=batch_size)
-    for i, (text, artifacts) in zip(todo, batch, strict=True):
-        raw = engine.analyze(text=str(text), language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts)
-        out[i] = clean_entities(texts[i], raw, entities=wanted, allow=allow_list, min_score=min_score)
-    return out
+    config = _config(engine)
+    wanted = tuple(entities) if entities is not None else config.entities
+    threshold = min_score if min_score is not None else config.min_score
+    allow_list = AllowList.of(allow).merged(config.allow_terms)
+    jobs: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+    for i, text in enumerate(texts):
+        if text and not text.isspace():
+            jobs.extend((i, offset, piece) for offset, piece in chunk_text(text, config.chunk_chars))
+    raw: list[list[RecognizerResult]] = [[] for _ in texts]
+    views = [ner_view(piece) for _, _, piece in jobs]
+    batch = engine.nlp_engine.process_batch(views, language=_LANGUAGE, batch_size=batch_size or config.batch_size)
+    for (i, offset, piece), (_, artifacts) in zip(jobs, batch, strict=True):
+        for res in engine.analyze(text=piece, language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts):
+            res.start, res.end = res.start + offset, res.end + offset
+            raw[i].append(res)
+    return [
+        clean_entities(text, found, entities=wanted, allow=allow_list, min_score=threshold) if found else []
+        for text, found in zip(texts, raw, strict=True)
+    ]
 
 
 def detect(text: str, **options: Any) -> list[PiiEntity]:
@@ -79,7 +100,7 @@ def known_values(text: str, vault: Vault, *, taken: Sequence[PiiEntity] = ()) ->
     values = sorted((v for v in vault.values() if len(v.strip()) >= _MIN_KNOWN_LEN), key=len, reverse=True)
     if not values:
         return []
-    alternatives = "|".join(r"\s+".join(map(re.escape, v.split())) for v in values)
+    alternatives = "|".join(r"[\s\-_.]+".join(map(re.escape, v.split())) for v in values)  # any spacing
     pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     found: list[PiiEntity] = []
     for match in pattern.finditer(text):
@@ -121,7 +142,7 @@ def pseudonymize(
     *,
     allow: AllowList | Iterable[str] = (),
     analyzer: AnalyzerEngine | None = None,
-    min_score: float = DEFAULT_MIN_SCORE,
+    min_score: float | Mapping[str, float] | None = None,
 ) -> tuple[str, list[PiiEntity]]:
     """Return the text with PII replaced by placeholders, and the entities (offsets into `text`).
 
@@ -133,10 +154,29 @@ def pseudonymize(
     return pseudonymize_many([text], vault, allow=allow, analyzer=analyzer, min_score=min_score)[0]
 
 
-def redact_text(text: str, *, analyzer: AnalyzerEngine | None = None) -> dict[str, Any]:
+def redact_many(
+    texts: Sequence[str], *, allow: AllowList | Iterable[str] = (), analyzer: AnalyzerEngine | None = None
+) -> list[tuple[str, list[PiiEntity]]]:
+    """Redact texts independently (a fresh vault each) in one batch; country names are never redacted."""
+    allow_list = countries_allowed().merged(allow)
+    detected = detect_many(texts, analyzer=analyzer, allow=allow_list)
+    out: list[tuple[str, list[PiiEntity]]] = []
+    for text, found in zip(texts, detected, strict=True):
+        vault = Vault()
+        for ent in found:
+            vault.placeholder_for(text[ent.start : ent.end], ent.type)
+        everything = sorted([*found, *known_values(text, vault, taken=found)], key=lambda e: (e.start, e.end))
+        out.append((apply_placeholders(text, everything, vault), everything))
+    return out
+
+
+def redact_text(
+    text: str, *, analyzer: AnalyzerEngine | None = None, allow: AllowList | Iterable[str] = ()
+) -> dict[str, Any]:
     """Redact one text with a fresh vault: `{"redacted", "entities": [{"type", "start", "end", "score"}]}`.
 
-    The JSON shape of `mka redact`; offsets index `text`, types are Presidio names.
+    The JSON shape of `mka redact`; offsets index `text`, types are Presidio names (plus EU_VAT_ID,
+    SOCIAL_HANDLE, CUSTOMER_ID); country names and `allow` terms are kept.
     """
-    redacted, found = pseudonymize(text, Vault(), analyzer=analyzer)
+    redacted, found = redact_many([text], allow=allow, analyzer=analyzer)[0]
     return {"redacted": redacted, "entities": [ent.model_dump() for ent in found]}

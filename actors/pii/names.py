@@ -1,0 +1,266 @@
+"""Person names beyond the small NER model: cue words, CRM records, cleaned-up NER spans, all-caps text.
+
+The small spaCy model misses many European names, takes some for organizations and runs spans
+across line breaks. Here NER spans are trimmed and completed, and names are also found by what
+stands before them (honorifics, field labels, greetings, sign-offs) and by where they stand (the
+name field of a delimited record that carries an email or phone number).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from actors.pii.recognizers import _Recognizer
+
+__all__ = ["NerRecognizer", "PersonCueRecognizer", "RecordNameRecognizer", "is_name_like", "ner_view"]
+
+_UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĪĮİŁŃŇŌŐŒŘŚŞŠŢŤŪŮŰŲŹŻŽ"
+_LO = "a-zß-öø-ÿāăąćčďđēėęěğīįıłńňōőœřśşšţťūůűųźżž"
+_NAME_PREFIX = r"(?:Mc|Mac|O['’]|D['’]|L['’]|Di|De|Da|Du|Le|La|Van|Von|Fitz)?"  # McDonald, O'Connor, DiCaprio
+_CAP_PART = rf"{_NAME_PREFIX}[{_UP}][{_LO}'’]+"
+_CAP_WORD = rf"{_CAP_PART}(?:-(?:(?:van|von|de|der|den|la|le|di|da|du)[ \t]+){{0,2}}{_CAP_PART})*(?![{_UP}{_LO}0-9])"
+_CAPS_WORD = rf"[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})*(?![{_UP}{_LO}0-9])"
+_PARTICLE = r"(?:de|la|le|du|des|del|della|di|da|dos|das|do|van|von|der|den|ten|ter|zu|y|e|af|al|bin)"
+_WORD = rf"(?:{_CAP_WORD}|{_CAPS_WORD})"
+NAME = rf"{_WORD}(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{0,3}}"
+_NAME_RE = re.compile(NAME)
+_LOWER_NAME = rf"[{_LO}]{{2,}}[ \t]+[{_LO}]{{2,}}"
+
+# Capitalized words that are not names: sentence starters, labels, roles, org words, calendar words.
+STOP_WORDS = frozenset(
+    """
+    a an the and or but for with without from to of in on at by via per our your my his her their we you they
+    i it this that these those there here hi hello hey dear thanks thank regards best kind cheers sincerely
+    yours greetings good morning afternoon evening welcome please note re fw fwd cc bcc attn subject
+    name names contact contacts email e-mail mail phone tel fax mobile address company customer client lead
+    leads owner account manager team sales marketing support service services office head director ceo cto
+    cfo cmo coo vp founder buyer barista influencer panel feedback quote quotes interview review reviewed
+    reviewer signed signature distributor partner agency vendor supplier retailer shop store brand product
+    products order orders invoice ticket case payment refund card iban vat id total price offer campaign
+    newsletter event registration webinar survey question answer q a met ask asked call called spoke
+    meeting mentioned wants wrote says said mr mrs ms miss mx dr prof sir herr frau hr fr m mme mlle sr sra
+    srta don doña monsieur madame sig dott ing ansprechpartner ansprechpartnerin kontakt nom prénom nombre contacto
+    january february march july september october november december monday tuesday
+    wednesday thursday friday saturday sunday today tomorrow yesterday q1 q2 q3 q4 north south east west
+    street road avenue city country region market markets europe eu uk usa us gmbh ag kg ug ltd llc inc
+    corp co sa sl sas sarl bv nv plc oy ab as spa srl group holding foods farms fest expo ok yes no new
+    united kingdom states republic sku ean gtin art nr visa mastercard amex maestro paypal adresse dirección
+    direccion anschrift flat suite apt unit piso calle rue chemin avenue boulevard allee allée street st
+    teléfono telefono telefon téléphone handy courriel correo
+    later then also yesterday however finally next meanwhile recently unfortunately fortunately afterwards
+    still so because when while after before since although though if once now again first second last only
+    even just maybe perhaps sadly luckily overall actually honestly anyway besides instead otherwise
+    """.split()
+)
+_ORG_MARKERS = re.compile(
+    r"\b(?:GmbH|AG|KG|UG|e\.?\s?G\.?|e\.?\s?V\.?|Ltd\.?|LLC|Inc\.?|Corp\.?|S\.?\s?A\.?|S\.?\s?L\.?|SAS|SARL|"
+    r"B\.?V\.?|N\.?V\.?|PLC|Oy|AB|S\.?p\.?A\.?|S\.?r\.?l\.?|& Co\.?|and Sons|Group|Holding)(?![\w])"
+)
+_ORG_AFTER = re.compile(
+    r"^[ \t]*,?[ \t]*(?:&|and[ \t]+Co|GmbH|AG\b|KG\b|UG\b|e\.[ \t]?[GV]\.|Ltd|LLC|Inc\b|Corp\b|PLC\b|S\.?[ \t]?[AL]\.|"
+    r"S\.?A\.?S\.?|SARL|S\.?Coop|S\.?p\.?A|S\.?r\.?l|B\.?V\.|N\.?V\.|Oy\b|AB\b|Group\b|Holding\b)"
+)
+_ORG_BEFORE = re.compile(
+    r"(?i:\b(?:company|firm|firma|unternehmen|société|entreprise|empresa|compañía|distributor|distributeur|"
+    r"distribuidor|retailer|wholesaler|vendor|supplier|lieferant|fournisseur|proveedor|agency|agentur|agence|"
+    r"employer|organi[sz]ation|brand|marke|marque|marca|bank|banco|banque)[\"']?[ \t]*:?[ \t]*[\"']?)$"
+)
+_HONORIFIC = (
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Hr|Fr|M|Mme|Mlle|Monsieur|Madame|Sr|Sra|Srta|Don|Doña|"
+    r"Dott|Sig|Sig\.ra|Dipl\.-Ing|Ing)\.?"
+)
+_STRONG_CUES = (
+    rf"\b{_HONORIFIC}(?:[ \t]+{_HONORIFIC})?[ \t]+",
+    r"(?i:\b(?:full[ \t]?name|name|contact(?:[ \t]person)?|customer|client|lead[ \t]owner|owner|account[ \t]manager|"
+    r"ansprechpartner(?:in)?|kontakt|nom|prénom|nombre|contacto|interlocutor|author|attn|attention|signed|"
+    rf"signature|from|to|cc)[\"']?[ \t]*[:=][ \t]*\n?[ \t]*[\"']?(?:{_HONORIFIC}[ \t]+){{0,2}})",
+    r"(?i:\b(?:my[ \t]name[ \t]is|name[ \t]is|i'm|i[ \t]am|this[ \t]is|call[ \t]me)[ \t]+)",
+    r"(?i:\b(?:reviewed|posted|submitted|written|signed|sent|approved|moderated|requested|quoted|answered)"
+    r"[ \t]+by[ \t]+)",
+    r"(?i:\b(?:dear|hi|hello|hey|bonjour|hola|hallo|liebe|lieber|ciao|salut|estimad[oa]|sehr[ \t]geehrte[rs]?)"
+    r"(?:[ \t]+(?:Mr|Mrs|Ms|Dr|Herr|Frau)\.?)?[ \t]+)",
+    r"(?i:(?:regards|cheers|sincerely|thanks|thank[ \t]you|best|grüße|gruß|cordialement|saludos)[ \t]*,?[ \t]*\n[ \t]*)",
+    r"(?:^|[\s\"'])[—–][ \t]*",
+)
+_WEAK_CUES = (
+    r"(?i:\b(?:met|thanks[ \t]to|thank[ \t]you|meeting[ \t]with|call[ \t]with|spoke[ \t](?:with|to)|talked[ \t]to|ask|contact|email|"
+    r"feedback[ \t]from|quotes?[ \t](?:by|from)|interview[ \t]with|by|account[ \t-]?manager|accountmanager|"
+    r"(?:sales|key[ \t]account|marketing|brand|product|store|category)[ \t]manager|ceo|cfo|cmo|cto|coo|founder|"
+    r"co-founder|buyer|einkäufer(?:in)?|geschäftsführer(?:in)?|director|consultant|representative|colleague|"
+    r"kollege|kollegin|intern|assistant|owner)[ \t]+"
+    rf"(?:{_HONORIFIC}[ \t]+){{0,2}})",
+)
+_AFTER_VERBS = (
+    r"says|said|wrote|writes|asked|asks|reports|reported|mentioned|complained|explained|confirmed|agreed|"
+    r"disagrees|disagreed|called|emailed|replied|commented|posted|tweeted|shared|loved|bought|ordered|approved|"
+    r"signed|joined|left|visited|requested|prefers|recommends|recommended|thinks|thought|noted|subscribed|"
+    r"unsubscribed|registered|won|attended|purchased|paid|returned|cancelled|canceled|answered|responded|rated|"
+    r"reviewed|liked|follows|followed|moderated|presented|hosted|organized|organised|spoke|talked|met|tested|tried"
+)
+_FIELD_NAME = re.compile(rf"(?m)(?:^|[:(\[])[ \t]*(?P<name>{NAME})[ \t]*(?:$|[)\]])")
+_NAME_BEFORE_VERB = re.compile(rf"(?P<name>{NAME})(?:[ \t]+(?:{_AFTER_VERBS})\b|[ \t]*[<(\[][ \t]*(?:mailto:)?[^\s@<>()]*@)")
+_CUE_NAME = re.compile(rf"(?:{'|'.join(_STRONG_CUES)})(?P<name>{NAME})|(?:{'|'.join(_WEAK_CUES)})(?P<weak>{NAME})")
+_INTRO_LOWER = re.compile(rf"(?i:\bmy[ \t]name[ \t]is|\bi'm|\bi[ \t]am|\bname[ \t]?:)[ \t]+(?P<name>{_LOWER_NAME})\b")
+_FIELD_SPLIT = re.compile(r"[;|\t]|,(?=\s*\S)")
+_RECORD_PII = re.compile(r"@\w|\d[\d \-()/.]{6,}\d")
+_JSON_NAME = re.compile(rf"\"(?:name|full_?name|contact|customer)\"[ \t]*:[ \t]*\"(?P<name>{NAME})\"", re.IGNORECASE)
+_CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[ \t]+{_CAPS_WORD}){{1,3}}")
+
+
+def _words(value: str) -> list[str]:
+    return [w for w in re.split(r"[\s]+", value) if w]
+
+
+def org_context(text: str, start: int, end: int) -> bool:
+    """Tell whether a name-shaped span is a company: a legal form after it or a company word before it."""
+    return bool(_ORG_AFTER.match(text[end : end + 12]) or _ORG_BEFORE.search(text[max(0, start - 24) : start]))
+
+
+def is_name_like(value: str, *, min_words: int = 1) -> bool:
+    """Tell whether a value looks like a personal name: name-shaped words, not stop words or an org."""
+    if not _NAME_RE.fullmatch(value.strip()) or _ORG_MARKERS.search(value):
+        return False
+    words = [w for w in _words(value) if not re.fullmatch(_PARTICLE, w)]
+    if len(words) < min_words:
+        return False
+    return not any(w.lower().strip(".") in STOP_WORDS for w in words)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Cut a person span to its leading name-shaped run (stop words off the left, lines kept apart)."""
+    value = text[start:end]
+    match = _NAME_RE.search(value)
+    while match is not None and match.group().split()[0].lower() in STOP_WORDS:
+        head = match.group().split()[0]
+        nxt = _NAME_RE.search(value, match.start() + len(head))
+        match = nxt
+    if match is None:
+        return None
+    s, e = start + match.start(), start + match.end()
+    lines = text[s:e].split("\n")
+    first = s + len(lines[0].rstrip())
+    if len(lines) > 1 and (len(_words(lines[0])) >= 2 or not is_name_like(text[s:e])):
+        e = first  # "Maria Keller\nHead": the name ends at the line; "Sabine\nFischer" stays whole
+    if org_context(text, s, e):
+        return None
+    return (s, e) if is_name_like(text[s:e]) else None
+
+
+def _extend(text: str, start: int, end: int) -> tuple[int, int]:
+    """Take in particles and name words that directly follow a person span on the same line."""
+    tail = re.match(rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD})+", text[end:])
+    if tail is not None:
+        extra = tail.group()
+        words = [w for w in _words(extra) if not re.fullmatch(_PARTICLE, w)]
+        if words and not any(w.lower() in STOP_WORDS for w in words) and not _ORG_MARKERS.search(extra):
+            end += len(extra)
+    return start, end
+
+
+class NerRecognizer(EntityRecognizer):
+    """spaCy's PERSON and LOCATION entities; person spans trimmed of labels and completed on their line."""
+
+    def __init__(self, *, entities: Iterable[str] = ("PERSON", "LOCATION")) -> None:
+        super().__init__(supported_entities=sorted(set(entities)), supported_language="en", context=[])
+
+    def load(self) -> None:
+        """Nothing to load: entities come with the NLP artifacts."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        """Turn the artifacts' entities into results.
+
+        A one-word person counts only as part of a longer name found in the same text (a lone
+        surname is most often a company or a place to the small model); locations score below
+        names found by cue words, so "Hi Giulia" stays a person.
+        """
+        if nlp_artifacts is None:
+            return []
+        places: list[RecognizerResult] = []
+        people: list[tuple[int, int, float]] = []
+        for ent in nlp_artifacts.entities:
+            label, start, end = ent.label_, ent.start_char, ent.end_char
+            if label == "LOCATION" and "LOCATION" in self.supported_entities:
+                if text[start:end].lower().removeprefix("the ") not in STOP_WORDS:
+                    places.append(RecognizerResult("LOCATION", start, end, 0.6))
+            elif label == "PERSON" and "PERSON" in self.supported_entities:
+                span = _trim(text, start, end)
+                if span is not None:
+                    people.append((*_extend(text, *span), 0.85))
+        known = {w.lower() for s, e, _ in people for w in _words(text[s:e]) if len(_words(text[s:e])) > 1}
+        out = [
+            RecognizerResult("PERSON", s, e, score if len(_words(text[s:e])) > 1 or text[s:e].lower() in known else 0.4)
+            for s, e, score in people
+        ]
+        return out + places
+
+
+class PersonCueRecognizer(_Recognizer):
+    """Names after honorifics, field labels, self-introductions, greetings, sign-offs and a few verbs."""
+
+    ENTITY = "PERSON"
+
+    def find(self, text: str) -> Iterable[RecognizerResult]:
+        """Yield names by the words before them; weak cues need a two-word name."""
+        for match in _CUE_NAME.finditer(text):
+            strong = match.group("name") is not None
+            group = "name" if strong else "weak"
+            span = _trim(text, match.start(group), match.end(group))
+            if span is None or (not strong and len(_words(text[span[0] : span[1]])) < 2):
+                continue
+            yield self.result(*_extend(text, *span), 0.8 if strong else 0.65)
+        for match in _NAME_BEFORE_VERB.finditer(text):
+            span = _trim(text, match.start("name"), match.end("name"))
+            if span is not None and len(_words(text[span[0] : span[1]])) >= 2:
+                yield self.result(*span, 0.65)
+        for match in _FIELD_NAME.finditer(text):
+            span = _trim(text, match.start("name"), match.end("name"))
+            if span is not None and len(_words(text[span[0] : span[1]])) >= 2:
+                yield self.result(*span, 0.55)
+        for match in _INTRO_LOWER.finditer(text):
+            words = match.group("name").split()
+            if not any(w in STOP_WORDS for w in words):
+                yield self.result(match.start("name"), match.end("name"), 0.5)
+
+
+class RecordNameRecognizer(_Recognizer):
+    """The name field of a delimited or JSON record that also carries an email address or phone number."""
+
+    ENTITY = "PERSON"
+
+    def find(self, text: str) -> Iterable[RecognizerResult]:
+        """Yield name-shaped fields standing next to an email or phone field."""
+        for match in _JSON_NAME.finditer(text):
+            yield self.result(match.start("name"), match.end("name"), 0.8)
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            if _RECORD_PII.search(line) and _FIELD_SPLIT.search(line):
+                yield from self._fields(line, offset)
+            offset += len(line)
+
+    def _fields(self, line: str, offset: int) -> Iterable[RecognizerResult]:
+        bounds = [0, *(m.end() for m in _FIELD_SPLIT.finditer(line))]
+        fields = [(b, (bounds[i + 1] - 1) if i + 1 < len(bounds) else len(line)) for i, b in enumerate(bounds)]
+        for i, (s, e) in enumerate(fields):
+            raw = line[s:e]
+            value = raw.strip()
+            if not is_name_like(value, min_words=2):
+                continue
+            neighbours = [line[a:b] for a, b in fields[max(0, i - 1) : i] + fields[i + 1 : i + 2]]
+            if any(_RECORD_PII.search(n) for n in neighbours):
+                start = offset + s + (len(raw) - len(raw.lstrip()))
+                yield self.result(start, start + len(value), 0.7)
+
+
+def ner_view(text: str) -> str:
+    """The text as the NER model should see it: runs of all-caps words title-cased (same length)."""
+
+    def title(match: re.Match[str]) -> str:
+        run = match.group()
+        titled = run.title()
+        return titled if len(titled) == len(run) else run
+
+    return _CAPS_RUN.sub(title, text)
