@@ -299,6 +299,14 @@ def merge(answers: Path, evidence: Path, as_json: bool = JSON_OPT) -> None:
     raise typer.Exit(merge_command(answers, evidence, as_json))
 
 
+@app.command()
+def doctor(as_json: bool = JSON_OPT) -> None:
+    """Check the LLM providers: keys (masked), endpoints reachable, models offered, advice."""
+    from cluster.doctor import doctor_command
+
+    raise typer.Exit(doctor_command(as_json))
+
+
 @jobs_app.command("list")
 def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), as_json: bool = JSON_OPT) -> None:
     """List the newest jobs."""

@@ -127,7 +127,8 @@ class MkaClient:
 def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> dict[str, Any]:
     """Build the job summary printed by `mka run` (pure)."""
     providers = (
-        {p.provider: {"status": p.status, "reason": p.reason, "latency_s": p.latency_s, "claims": p.claims}
+        {p.provider: {"status": p.status, "error_kind": p.error_kind, "reason": p.reason, "model": p.model,
+                      "latency_s": p.latency_s, "claims": p.claims, "tokens": p.tokens, "cost_usd": p.cost}
          for p in analysis.quorum.providers}
         if analysis else {}
     )
@@ -138,7 +139,8 @@ def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutp
         "providers": providers,
         "quorum": (
             {"required": analysis.quorum.required, "received": analysis.quorum.received,
-             "missing": analysis.quorum.missing, "waited_s": analysis.quorum.waited_s}
+             "missing": analysis.quorum.missing, "waited_s": analysis.quorum.waited_s,
+             "cost_usd": analysis.quorum.cost_usd, "cost_budget_usd": analysis.quorum.cost_budget_usd}
             if analysis else None
         ),
         "artifacts": [

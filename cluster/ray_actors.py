@@ -39,11 +39,19 @@ class PiiActor:
     """Presidio once per worker process; vaults travel encrypted."""
 
     def __init__(self, settings: Settings) -> None:
-        from actors.pii import PiiAgent, load_vault_key
+        from actors.pii import PiiAgent, PiiConfig, get_analyzer, guard_registry, load_vault_key
 
         _start(settings)
-        self._agent = PiiAgent()
+        config = PiiConfig.from_settings(settings)
+        self._agent = PiiAgent(analyzer=get_analyzer(config))  # one engine per worker process
         self._key = load_vault_key(settings)
+        guard_registry().configure(key=self._key)  # this worker's logs and spans are guarded too
+
+    @staticmethod
+    def _guard(job_id: str, vault: Any) -> None:
+        from actors.pii import EgressGuard, guard_registry
+
+        guard_registry().register(job_id, EgressGuard.from_vault(vault))
 
     def _vault(self, blob: bytes | None) -> Any:
         from actors.pii import Vault
@@ -57,6 +65,7 @@ class PiiActor:
         with span("agent.pii.brief", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
             v = self._vault(vault)
             brief = self._agent.redact_brief(envelope.payload, v)
+            self._guard(envelope.job_id, v)
             return RedactOutput(brief=brief, entities=_counts(v.placeholders())), v.encrypt(self._key)
 
     def redact_evidence(self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]) -> tuple[Any, bytes]:
@@ -66,6 +75,7 @@ class PiiActor:
         with span("agent.pii.evidence", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
             v = self._vault(vault)
             items = self._agent.redact_evidence(envelope.payload, v, allow=allow)
+            self._guard(envelope.job_id, v)
             return CollectOutput(evidence=items, entities=_counts(v.placeholders())), v.encrypt(self._key)
 
     def scan_values(self, texts: list[str]) -> int:
@@ -134,24 +144,45 @@ class CollectorActor:
 
 
 class LlmActor:
-    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call)."""
+    """One provider's LLM agent (async actor, so `ray.cancel` interrupts a call).
+
+    The agent comes from the registry: the stub, the provider's SDK agent, or none when the
+    provider is not configured (then every call answers `not_configured`, never silently).
+    """
 
     def __init__(self, settings: Settings, provider: str) -> None:
-        from actors.llm import StubLlmAgent
+        from actors.llm import build_llm_agent, not_configured_answer
 
         _start(settings)
         self._provider = provider
-        self._agent = StubLlmAgent(provider)
+        self._agent = build_llm_agent(settings, provider)
+        self._missing = None if self._agent is not None else not_configured_answer(settings, provider)
         # What was sent out lately (pseudonymized by contract), for operators and egress checks.
         self._recent: deque[str] = deque(maxlen=50)
 
     async def analyze(self, envelope: AgentRequest[Any]) -> ModelAnswer:
         """Answer the analysis request (failures come back as answer values)."""
-        self._recent.append(envelope.payload.model_dump_json())
+        from actors.quorum import error_kind
+
         with span("agent.llm", traceparent=envelope.traceparent, job_id=envelope.job_id, provider=self._provider) as s:
-            answer = await self._agent.analyze(envelope)
+            if self._agent is None:
+                answer = self._missing.model_copy()  # type: ignore[union-attr]
+            else:
+                self._recent.append(envelope.payload.model_dump_json())
+                answer = await self._agent.analyze(envelope)
             s.set_attribute("mka.outcome", answer.status)
+            s.set_attribute("mka.model", answer.model)
+            kind = error_kind(answer)
+            if kind:
+                s.set_attribute("mka.error_kind", kind)
+            if answer.usage is not None:
+                s.set_attribute("mka.tokens", answer.usage.tokens)
+                s.set_attribute("mka.cost_usd", answer.usage.cost)
             return answer
+
+    async def estimate_cost(self, request: Any) -> float:
+        """Upper estimate (USD) of one call for this request; 0 for stubs and unconfigured providers."""
+        return 0.0 if self._agent is None else self._agent.estimate_cost(request)
 
     async def recent_requests(self) -> list[str]:
         """The last requests this agent sent to its provider (JSON), newest last."""
@@ -186,6 +217,10 @@ class OrchestratorActor:
 
         _start(settings)
         self._settings = settings
+        from actors.pii import guard_registry, load_vault_key
+
+        # Opens job vaults here so the job's events, logs, spans and LLM requests are checked against them.
+        guard_registry().configure(key=load_vault_key(settings), retention_days=settings.retention_days)
         self.store = build_store(settings)
         self.objects = build_object_store(settings)
         self.metrics = RayMetrics()
@@ -199,6 +234,8 @@ class OrchestratorActor:
             grace_s=settings.quorum_grace_s,
             step_max_attempts=settings.step_max_attempts,
             step_timeout_s=settings.step_timeout_s,
+            provider_deadlines_s=dict(settings.provider_deadlines_s),
+            cost_budget_usd=settings.cost_budget_usd,
         )
         self.runner = JobRunner(
             store=self.store, objects=self.objects, agents=agents, config=config, tracer=OtelTracer(), metrics=self.metrics

@@ -53,12 +53,61 @@ class Settings(BaseSettings):
     vault_key: SecretStr | None = Field(
         default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
     )
+    # --- PII: retention of a job's vault, detection thresholds and patterns ------------------------------------
+    retention_days: int = Field(default=30, ge=1, description="Days a job's PII vault is kept (retention-until).")
+    pii_min_scores: dict[str, float] = Field(
+        default_factory=dict, description='Per-entity PII score thresholds, e.g. {"PERSON": 0.6}; others keep defaults.'
+    )
+    pii_id_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes of customer/lead ids (a group named id marks the id inside a match); empty keeps defaults.",
+    )
+    pii_allow_terms: list[str] = Field(default_factory=list, description="Terms never redacted in any job (own brands).")
     providers: list[str] = Field(default_factory=lambda: ["openai", "gemini", "xai"])
     quorum_deadline_s: float = Field(default=60.0, gt=0, description="Wait this long for a quorum of answers.")
     quorum_grace_s: float = Field(default=1.0, ge=0, description="Extra wait for the rest once quorum is met.")
     step_max_attempts: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout of a pipeline step.")
     report_pdf: bool = Field(default=True, description="Render the PDF; off stores the HTML report only.")
+    # --- LLM providers: stubs by default; official SDKs when MKA_USE_STUBS=false and a key is present ----------
+    use_stubs: bool = Field(
+        default=True,
+        description="Scripted offline stub providers (demo, tests). false: each provider with a key (or an "
+        "OpenAI-compatible base URL) uses its official SDK; a provider without one is reported as not configured.",
+    )
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MKA_OPENAI_API_KEY", "OPENAI_API_KEY"))
+    openai_model: str = "gpt-5.4-mini"
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MKA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Any OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama) or a vLLM server.",
+    )
+    openai_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout of one OpenAI call.")
+    openai_price_input_per_1k: float = Field(default=0.00075, ge=0, description="USD per 1k input tokens.")
+    openai_price_output_per_1k: float = Field(default=0.0045, ge=0, description="USD per 1k output tokens.")
+    gemini_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MKA_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+    )
+    gemini_model: str = "gemini-3.8-flash"
+    gemini_base_url: str | None = Field(default=None, description="Gemini API root; unset uses Google's endpoint.")
+    gemini_timeout_s: float = Field(default=60.0, gt=0)
+    gemini_price_input_per_1k: float = Field(default=0.0003, ge=0)
+    gemini_price_output_per_1k: float = Field(default=0.0025, ge=0)
+    xai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MKA_XAI_API_KEY", "XAI_API_KEY"))
+    xai_model: str = "grok-4.20-non-reasoning"
+    xai_base_url: str | None = Field(
+        default=None, description="gRPC host of the xAI API; http://host:port means an insecure (local) channel."
+    )
+    xai_timeout_s: float = Field(default=60.0, gt=0)
+    xai_price_input_per_1k: float = Field(default=0.002, ge=0)
+    xai_price_output_per_1k: float = Field(default=0.006, ge=0)
+    llm_max_output_tokens: int = Field(default=4096, ge=16, description="Output cap of one model call.")
+    cost_budget_usd: float | None = Field(
+        default=None, ge=0, description="Per-job LLM budget: providers whose estimated cost would exceed it are not asked."
+    )
+    provider_deadlines_s: dict[str, float] = Field(
+        default_factory=dict, description='Per-provider deadlines within the quorum deadline, e.g. {"xai": 20}.'
+    )
     ray_address: str | None = Field(default=None, description="Ray cluster to join; unset starts a local one.")
     ray_namespace: str = "mka"
     ray_dashboard: bool = Field(default=False, description="Start the Ray dashboard with a local cluster.")

@@ -90,15 +90,28 @@ class AgentError(MkaError):
 
 
 class ProviderError(AgentError):
-    """An LLM provider failed; `kind` is timeout, rate_limit, server_error, auth or bad_output."""
+    """An LLM provider failed; `kind` is one of `KINDS` and decides whether a retry can help.
+
+    Retryable: timeout, rate_limit (wait at least `retry_after_s`), server_error. Final: auth,
+    model_not_found (unknown or retired model id), content_filter (the provider refused the
+    content), bad_output (the answer did not parse, even after the repair retry).
+    """
 
     code = "provider_error"
+    KINDS = ("timeout", "rate_limit", "server_error", "auth", "model_not_found", "content_filter", "bad_output")
     _RETRYABLE = {"timeout", "rate_limit", "server_error"}
 
     def __init__(self, kind: str, message: str = "", *, retry_after_s: float | None = None) -> None:
         super().__init__(message or kind, retryable=kind in self._RETRYABLE)
         self.kind = kind
         self.retry_after_s = retry_after_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with its kind (and retry-after when the provider sent one)."""
+        out = {**super().to_dict(), "kind": self.kind}
+        if self.retry_after_s is not None:
+            out["retry_after_s"] = self.retry_after_s
+        return out
 
 
 class StepTimeout(AgentError):

@@ -25,7 +25,9 @@ __all__ = [
 
 PROVIDERS: tuple[str, ...] = ("openai", "gemini", "xai")
 
-ProviderErrorKind = Literal["timeout", "rate_limit", "server_error", "auth", "bad_output"]
+ProviderErrorKind = Literal[
+    "timeout", "rate_limit", "server_error", "auth", "model_not_found", "content_filter", "bad_output"
+]
 
 
 class ProviderBehaviour(BaseModel):
@@ -38,6 +40,9 @@ class ProviderBehaviour(BaseModel):
     error: ProviderErrorKind | None = None
     claims: list[Claim] | None = Field(default=None, description="Scripted claims; None lets the stub write its own.")
     model: str | None = None
+    deadline_s: float | None = Field(
+        default=None, gt=0, le=3600, description="This provider's own deadline (capped by the quorum deadline)."
+    )
 
 
 class ProvidersScript(BaseModel):
@@ -47,6 +52,7 @@ class ProvidersScript(BaseModel):
 
     deadline_s: float | None = Field(default=None, gt=0, le=3600)
     grace_s: float | None = Field(default=None, ge=0, le=600)
+    cost_budget_usd: float | None = Field(default=None, ge=0, description="Per-job LLM cost budget override (USD).")
     providers: dict[str, ProviderBehaviour] = Field(default_factory=dict)
 
 
@@ -65,16 +71,27 @@ class AnalysisRequest(BaseModel):
     brief: Brief
     evidence: list[Evidence]
     behaviour: ProviderBehaviour | None = Field(default=None, description="Stub script for this provider.")
+    cost_budget_usd: float | None = Field(
+        default=None, ge=0, description="The most this provider's calls may cost (USD); None means no limit."
+    )
 
 
 class ProviderStatus(BaseModel):
     """One provider's outcome in a job."""
 
     provider: str
-    status: Literal["ok", "timeout", "error", "cancelled", "not_configured"]
+    status: Literal["ok", "timeout", "error", "cancelled", "not_configured", "skipped"]
     reason: str = ""
     latency_s: float | None = None
     claims: int = 0
+    error_kind: str | None = Field(
+        default=None,
+        description="Why it failed: a provider error kind (timeout, rate_limit, server_error, auth, model_not_found, "
+        "content_filter, bad_output) or not_configured, cancelled, budget, actor_died.",
+    )
+    model: str | None = None
+    tokens: int | None = Field(default=None, ge=0)
+    cost: float | None = Field(default=None, ge=0, description="USD spent on this provider in the job.")
 
 
 class QuorumDecision(BaseModel):
@@ -89,6 +106,8 @@ class QuorumDecision(BaseModel):
     grace_s: float
     waited_s: float
     providers: list[ProviderStatus] = Field(default_factory=list)
+    cost_usd: float = Field(default=0.0, ge=0, description="USD spent on every provider in the job.")
+    cost_budget_usd: float | None = Field(default=None, ge=0, description="The job's cost budget, when one was set.")
 
 
 class ReportInput(BaseModel):

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 
-from actors.llm.base import LlmAgent
+from actors.llm.base import LlmAgent, Repair
 from actors.retry import RetryPolicy
 from schemas import Claim, Evidence, ProviderError
 from schemas.pipeline import AnalysisRequest, ProviderBehaviour
@@ -27,7 +27,7 @@ class StubLlmAgent(LlmAgent):
     def __init__(self, provider: str, *, model: str | None = None, retry: RetryPolicy | None = None) -> None:
         super().__init__(provider=provider, model=model or f"stub-{provider}", retry=retry)
 
-    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None) -> str:
+    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None, repair: Repair | None = None) -> str:
         behaviour = request.behaviour or ProviderBehaviour()
         if behaviour.hang:
             await asyncio.sleep(_HANG_S)  # until cancelled or cut off by the deadline
