@@ -105,7 +105,7 @@ def test_orchestrator_killed_mid_job(stack: Stack) -> None:
         _wait_step_running(stack, job_id, "analyze")  # the LLM calls are in flight
         ray.kill(client.orchestrator, no_restart=False)
         job = client.wait(job_id, timeout_s=180)
-    assert job.state == JobState.COMPLETED
+    assert job.state == JobState.COMPLETED, job.error
     steps = client.store.steps(job_id)
     for name in ("validate", "redact", "collect"):
         assert [(s.attempt, s.outcome) for s in steps if s.step == name] == [(1, StepOutcome.SUCCEEDED)]
@@ -202,7 +202,7 @@ def test_postgres_connections_dropped_mid_job(stack: Stack) -> None:
             time.sleep(0.7)
         assert killed > 0
         job = client.wait(job_id, timeout_s=180)
-    assert job.state == JobState.COMPLETED
+    assert job.state == JobState.COMPLETED, job.error
     assert _states(stack, job_id)[-1] == "completed"
     _events_exactly_once(stack, job)
     _pii_clean(stack, job_id)

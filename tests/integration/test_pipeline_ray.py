@@ -174,7 +174,9 @@ def test_one_answer_fails_below_quorum(stack) -> None:  # type: ignore[no-untype
     job = client.wait(job_id, timeout_s=120)
     assert job.state == JobState.FAILED
     assert job.error and job.error["code"] == "below_quorum"
-    assert "gemini (auth" in job.error["message"] and "xai (no answer by the 1.5s deadline)" in job.error["message"]
+    message = job.error["message"]
+    assert "gemini (auth" in message
+    assert "xai (no answer by the 1.5s deadline)" in message or "xai (timeout: no answer within" in message
     summary = client.summary(job_id)
     assert summary["quorum"]["received"] == ["openai"]
 
