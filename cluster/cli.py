@@ -343,6 +343,45 @@ def jobs_show(job_id: str, as_json: bool = JSON_OPT) -> None:
         out.print(f"  artifact {art['kind']}: {art['uri']}")
 
 
+@jobs_app.command("merge")
+def jobs_merge(
+    job_id: str,
+    reveal_pii: bool = typer.Option(False, "--reveal-pii", help="Re-identify placeholders (needs MKA_ALLOW_PII=true)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Print a job's merge result; placeholders stay unless this reader may see PII and asks for it."""
+    from actors.orchestrator.runner import checkpoint_key
+    from actors.pii import load_job_vault, load_vault_key, reveal_model
+    from cluster.objects import build_object_store
+    from schemas import MergeResult
+
+    settings = load_settings()
+    store, objects = _store(settings), build_object_store(settings)
+    try:
+        store.get(job_id)
+        key = checkpoint_key(job_id, "merge")
+        if not objects.exists(key):
+            raise MkaError(f"job {job_id} has no merge result yet")
+        if reveal_pii and not settings.allow_pii:
+            raise MkaError("re-identification needs a reader allowed to see PII (MKA_ALLOW_PII=true)")
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    result = MergeResult.model_validate_json(objects.get(key))
+    if reveal_pii:  # printed to this reader only; nothing re-identified is stored or sent anywhere
+        vault = load_job_vault(job_id, objects=objects, key=load_vault_key(settings))
+        result = reveal_model(result, vault, allow_pii=True)
+    if as_json:
+        _print_json(result.model_dump(mode="json"))
+        return
+    status = "DEGRADED" if result.degraded else "complete"
+    out.print(f"{status}: {result.quorum.received} of {result.quorum.required} required answers; missing {result.quorum.missing or 'none'}")
+    for claim in result.claims:
+        flag = " [red]FLAGGED[/red]" if claim.hallucination else ""
+        out.print(f"- [{claim.agreement}/{claim.grounding}] {claim.text}{flag}", highlight=False)
+    for d in result.disagreements:
+        out.print(f"disagreement: {d.topic}: " + "; ".join(f"{p}: {t}" for p, t in d.positions.items()), highlight=False)
+
+
 @jobs_app.command("resume")
 def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
     """Resume a job that failed on infrastructure (storage, database) and wait for it."""

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     # --- PII: retention of a job's vault, detection thresholds and patterns ------------------------------------
     retention_days: int = Field(default=30, ge=1, description="Days a job's PII vault is kept (retention-until).")
+    allow_pii: bool = Field(
+        default=False, description="This reader may see re-identified PII (a flag until RBAC): `mka jobs merge --reveal-pii`."
+    )
     pii_min_scores: dict[str, float] = Field(
         default_factory=dict, description='Per-entity PII score thresholds, e.g. {"PERSON": 0.6}; others keep defaults.'
     )

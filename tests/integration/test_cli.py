@@ -110,3 +110,22 @@ def test_oversized_and_binary_inputs_are_refused_early(tmp_path: Path) -> None:
     (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00garbage")
     r = mka("run", "bin.yaml", cwd=tmp_path)
     assert r.returncode == 2 and "not UTF-8" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_reidentification_only_for_readers_allowed_to_see_pii(tmp_path: Path) -> None:
+    (tmp_path / "brief.json").write_text(json.dumps(brief_data(audience="Fans of the influencer Maria Keller in Berlin")))
+    claim = {"id": "c1", "text": "<PERSON_1> is followed by most of the audience.", "evidence_ids": []}
+    script = {"providers": {p: {"claims": [claim]} for p in ("openai", "gemini", "xai")}}
+    (tmp_path / "script.json").write_text(json.dumps(script))
+    summary = json.loads(mka("run", "brief.json", "--providers-script", "script.json", "--json", cwd=tmp_path).stdout)
+    job_id = summary["job_id"]
+    plain = mka("jobs", "merge", job_id, "--json", cwd=tmp_path)
+    assert plain.returncode == 0 and "<PERSON_1>" in plain.stdout and "Maria Keller" not in plain.stdout
+    refused = mka("jobs", "merge", job_id, "--reveal-pii", "--json", cwd=tmp_path)
+    assert refused.returncode == 2 and "MKA_ALLOW_PII" in refused.stdout and "Maria Keller" not in refused.stdout
+    env_allowed = {**os.environ, "MKA_HOME": str(tmp_path / ".mka"), "MKA_ALLOW_PII": "true"}
+    allowed = subprocess.run([sys.executable, "-m", "cluster.cli", "jobs", "merge", job_id, "--reveal-pii", "--json"],
+                             cwd=tmp_path, env=env_allowed, capture_output=True, text=True, timeout=120)
+    assert allowed.returncode == 0 and "Maria Keller is followed" in allowed.stdout
+    # Nothing re-identified was written anywhere: the stored merge result still has the placeholder.
+    assert "<PERSON_1>" in mka("jobs", "merge", job_id, "--json", cwd=tmp_path).stdout
