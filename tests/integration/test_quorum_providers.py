@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-ray = pytest.importorskip("ray")
+import ray  # noqa: E402 - a hard dependency: a missing Ray must fail, not skip
 
 from actors.llm import build_llm_agent, provider_config  # noqa: E402
 from actors.orchestrator.ports import AnalyzeOutput  # noqa: E402

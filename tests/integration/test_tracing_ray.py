@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray")
+import ray  # noqa: E402 - a hard dependency: a missing Ray must fail, not skip
 
 from cluster.settings import Settings  # noqa: E402
 from cluster.tracing import (  # noqa: E402

@@ -45,7 +45,7 @@ def test_config_matches_rays_schema(config: dict[str, Any], schema: dict[str, An
 
 
 def test_config_passes_rays_own_preparation_and_validation(config: dict[str, Any]) -> None:
-    util = pytest.importorskip("ray.autoscaler._private.util")
+    import ray.autoscaler._private.util as util  # Ray is a hard dependency: fail, do not skip
     util.validate_config(config)
     util.validate_config(util.prepare_config(copy.deepcopy(config)))  # what `ray up` does
 
