@@ -72,8 +72,12 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
                                   num_cpus=0.05, max_restarts=-1, max_task_retries=2)
     handles["pii"] = _actor(shells.PiiActor, ACTOR_NAMES["pii"], settings,
                             num_cpus=0.25, memory=600 * 1024**2, max_restarts=-1, max_task_retries=2)
-    handles["report"] = _actor(shells.ReportActor, ACTOR_NAMES["report"], settings,
-                               num_cpus=0.25, memory=400 * 1024**2, max_restarts=-1, max_task_retries=1)
+    # PDF layout is CPU-bound and single-threaded: a small pool renders concurrent jobs in parallel.
+    handles["report"] = [
+        _actor(shells.ReportActor, f"{ACTOR_NAMES['report']}-{i}", settings,
+               num_cpus=0.25, memory=400 * 1024**2, max_restarts=-1, max_task_retries=1)
+        for i in range(settings.report_actors)
+    ]
     for provider in settings.providers:
         handles[f"llm-{provider}"] = _actor(shells.LlmActor, llm_actor_name(provider), settings, provider,
                                             num_cpus=0.05, max_restarts=-1, max_task_retries=0)

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     step_max_attempts: int = Field(default=3, ge=1)
     step_timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout of a pipeline step.")
     report_pdf: bool = Field(default=True, description="Render the PDF; off stores the HTML report only.")
+    report_actors: int = Field(default=2, ge=1, le=64, description="Report actors rendering PDFs in parallel.")
     # --- LLM providers: stubs by default; official SDKs when MKA_USE_STUBS=false and a key is present ----------
     use_stubs: bool = Field(
         default=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -112,11 +113,11 @@ def _seconds_left(envelope: AgentRequest[Any]) -> float:
 class RayAgents(Agents):
     """Agents behind named Ray actor handles; merge runs in-process (pure and cheap)."""
 
-    def __init__(self, *, pii: Any, collector: Any, llms: dict[str, Any], report: Any) -> None:
+    def __init__(self, *, pii: Any, collector: Any, llms: dict[str, Any], report: Any | list[Any]) -> None:
         self.pii = pii
         self.collector = collector
         self.llms = llms
-        self.report = report
+        self.reports = report if isinstance(report, list) else [report]
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
         """Pseudonymize the brief on the PII actor."""
@@ -197,5 +198,6 @@ class RayAgents(Agents):
         )
 
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
-        """Render the report on the report actor."""
-        return _get(self.report.render.remote(envelope), envelope)
+        """Render the report on one of the report actors (the same one for a job's retries)."""
+        actor = self.reports[zlib.crc32(envelope.job_id.encode()) % len(self.reports)]
+        return _get(actor.render.remote(envelope), envelope)
