@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from actors.clock import Clock, SystemClock
 from actors.report.render import render_html, render_pdf
-from cluster.objects import ObjectStore, artifact_for, job_key
+from actors.object_store import ObjectStore, artifact_for, job_key
 from schemas.artifacts import Artifact
 from schemas.pipeline import ReportInput
 
