@@ -45,11 +45,10 @@ import re  # noqa: E402
 from collections import Counter  # noqa: E402
 
 from actors.llm import StubLlmAgent  # noqa: E402
-from actors.merge import merge_answers  # noqa: E402
-from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput  # noqa: E402
+from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis  # noqa: E402
 from actors.quorum import decide_quorum  # noqa: E402
-from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, Quorum  # noqa: E402
-from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput  # noqa: E402
+from schemas import AgentRequest, Artifact, Evidence  # noqa: E402
+from schemas.pipeline import AnalysisRequest, ReportInput  # noqa: E402
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -126,8 +125,7 @@ class FakeAgents(Agents):
     def merge(self, envelope, evidence):  # type: ignore[no-untyped-def]
         """The real merge agent."""
         self._enter("merge")
-        q = envelope.payload.quorum
-        return merge_answers(envelope.payload.answers, evidence, Quorum(required=q.required, received=len(q.received), missing=sorted(q.missing)))
+        return merge_analysis(envelope.payload, evidence)
 
     def render(self, envelope):  # type: ignore[no-untyped-def]
         """Store the report input as JSON instead of a PDF."""

@@ -12,23 +12,17 @@ from typing import Any, TypeVar
 from actors.data_collection import DataCollectionAgent
 from actors.llm.base import LlmAgent
 from actors.mcp import DiscoveryCache, ResourceBroker
-from actors.merge import merge_answers
-from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput
+from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis
 from actors.pii import PiiAgent, Vault
 from actors.quorum import decide_quorum
 from actors.report import ReportAgent
-from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer, Quorum
+from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
-__all__ = ["LocalAgents", "merge_analysis"]
+__all__ = ["LocalAgents"]
 
 T = TypeVar("T")
 
-
-def merge_analysis(analysis: AnalyzeOutput, evidence: list[Evidence]) -> MergeResult:
-    """Merge an analysis step's answers with the quorum it reached."""
-    q = analysis.quorum
-    return merge_answers(analysis.answers, evidence, Quorum(required=q.required, received=len(q.received), missing=sorted(q.missing)))
 
 
 class LocalAgents(Agents):

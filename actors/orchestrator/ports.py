@@ -6,7 +6,8 @@ import abc
 
 from pydantic import BaseModel, Field
 
-from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
+from actors.merge import merge_answers
+from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer, Quorum
 from schemas.pipeline import AnalysisRequest, CollectRequest, QuorumDecision, ReportInput
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "RedactOutput",
     "RenderOutput",
     "ValidateOutput",
+    "merge_analysis",
 ]
 
 
@@ -83,3 +85,9 @@ class Agents(abc.ABC):
     @abc.abstractmethod
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render and store the report; return its artifacts."""
+
+
+def merge_analysis(analysis: AnalyzeOutput, evidence: list[Evidence]) -> MergeResult:
+    """Merge an analysis step's answers with the quorum it reached (every `Agents.merge` does this)."""
+    q = analysis.quorum
+    return merge_answers(analysis.answers, evidence, Quorum(required=q.required, received=len(q.received), missing=sorted(q.missing)))

@@ -10,10 +10,9 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, TaskCancelledError
 
-from actors.merge import merge_answers
-from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput
+from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis
 from actors.quorum import decide_quorum, plan_budget
-from schemas import AgentError, AgentRequest, Artifact, Brief, Evidence, MergeResult, MkaError, ModelAnswer, Quorum
+from schemas import AgentError, AgentRequest, Artifact, Brief, Evidence, MergeResult, MkaError, ModelAnswer
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
 __all__ = ["RayAgents", "fan_out"]
@@ -189,13 +188,8 @@ class RayAgents(Agents):
         return out
 
     def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
-        """Merge the answers (in-process)."""
-        quorum = envelope.payload.quorum
-        return merge_answers(
-            envelope.payload.answers,
-            evidence,
-            Quorum(required=quorum.required, received=len(quorum.received), missing=sorted(quorum.missing)),
-        )
+        """Merge the answers (in-process: pure and cheap)."""
+        return merge_analysis(envelope.payload, evidence)
 
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render the report on one of the report actors (the same one for a job's retries)."""
