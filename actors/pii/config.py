@@ -30,13 +30,19 @@ DEFAULT_ENTITIES: tuple[str, ...] = (
     "US_PASSPORT",
     "UK_NHS",
     "UK_NINO",
+    "DATE_OF_BIRTH",
+    "DE_TAX_ID",
+    "FR_NIR",
+    "NL_BSN",
+    "PL_PESEL",
     "ES_NIF",
     "ES_NIE",
     "IT_FISCAL_CODE",
     "CRYPTO",
     "MAC_ADDRESS",
 )
-"""Entity names detected by default: Presidio's names, plus EU_VAT_ID, SOCIAL_HANDLE and CUSTOMER_ID."""
+"""Entity names detected by default: Presidio's names, plus EU_VAT_ID, SOCIAL_HANDLE, CUSTOMER_ID, DATE_OF_BIRTH,
+DE_TAX_ID, FR_NIR and NL_BSN (Presidio has no recognizers of these)."""
 
 DEFAULT_MIN_SCORES: dict[str, float] = {
     "PERSON": 0.5,
@@ -47,6 +53,7 @@ DEFAULT_MIN_SCORES: dict[str, float] = {
     "URL": 0.5,
     "US_ITIN": 0.5,
     "US_PASSPORT": 0.4,
+    "NL_BSN": 0.5,
 }
 """Per-entity score thresholds; entities not named here use `PiiConfig.default_min_score`."""
 

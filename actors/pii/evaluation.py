@@ -21,6 +21,10 @@ import yaml  # type: ignore[import-untyped]
 
 __all__ = [
     "EVAL_DIR",
+    "OUTSIDE_SPLITS",
+    "LeakScore",
+    "leaks",
+    "load_outside_split",
     "EntityScore",
     "LabeledText",
     "Span",
@@ -57,6 +61,8 @@ class LabeledText:
     entities: tuple[Span, ...]
     allow: tuple[str, ...] = ()
     source: str = "generated"
+    keep: tuple[str, ...] = ()
+    lang: str = "en"
 
 
 @dataclass
@@ -118,6 +124,78 @@ def load_eval_set(directory: Path = EVAL_DIR) -> list[LabeledText]:
             LabeledText(id=case["id"], text=text, entities=tuple(marked), allow=tuple(case.get("allow", ())), source="hard")
         )
     return items
+
+
+OUTSIDE_SPLITS = ("tune", "test")
+"""Halves of the outside set (tests/data/pii/outside/): tuned on, and written after tuning and never tuned on."""
+
+
+def load_outside_split(split: str, directory: Path = EVAL_DIR) -> list[LabeledText]:
+    """Load one half of the outside set: `{{TYPE|value}}` markup, `allow` and `keep` per text."""
+    items: list[LabeledText] = []
+    for case in yaml.safe_load((directory / "outside" / f"{split}.yaml").read_text(encoding="utf-8")) or []:
+        text, marked = parse_markup(case["text"])
+        items.append(
+            LabeledText(
+                id=str(case["id"]),
+                text=text,
+                entities=tuple(marked),
+                allow=tuple(case.get("allow") or ()),
+                source=split,
+                keep=tuple(str(k) for k in case.get("keep") or ()),
+                lang=str(case.get("lang", "en")),
+            )
+        )
+    return items
+
+
+@dataclass
+class LeakScore:
+    """Leaks and kept facts over a set: a labeled value leaks when any of its words survives unredacted."""
+
+    labeled: int = 0
+    leaked: list[str] = field(default_factory=list)
+    facts: int = 0
+    lost: list[str] = field(default_factory=list)
+
+    @property
+    def leak_recall(self) -> float:
+        """Share of labeled values with no word left in the output."""
+        return 1 - len(self.leaked) / self.labeled if self.labeled else 1.0
+
+    @property
+    def keep_rate(self) -> float:
+        """Share of listed non-PII facts that survive intact."""
+        return 1 - len(self.lost) / self.facts if self.facts else 1.0
+
+
+def leaks(items: Sequence[LabeledText], predictions: Sequence[Iterable[Span]], *, types: Iterable[str] | None = None) -> LeakScore:
+    """Leak-recall (any type may cover a value) and keep-rate of predictions; `types` limits the labels counted."""
+    wanted = set(types) if types is not None else None
+    out = LeakScore()
+    for item, predicted in zip(items, predictions, strict=True):
+        preds = list(predicted)
+        covered = set().union(*(_letters(item.text, p.start, p.end) for p in preds)) if preds else set()
+        for gold in item.entities:
+            if wanted is not None and gold.type not in wanted:
+                continue
+            out.labeled += 1
+            words = [m.span() for m in re.finditer(r"\w+", item.text[gold.start : gold.end])]
+            if any(not (_letters(item.text, gold.start + a, gold.start + b) <= covered) for a, b in words):
+                out.leaked.append(f"{item.id}: {gold.type} {item.text[gold.start:gold.end]!r}")
+        redacted = _apply(item.text, preds)
+        for fact in item.keep:
+            out.facts += 1
+            if fact not in redacted:
+                out.lost.append(f"{item.id}: {fact!r}")
+    return out
+
+
+def _apply(text: str, spans: Sequence[Span]) -> str:
+    out = text
+    for span in sorted(spans, key=lambda s: s.start, reverse=True):
+        out = out[: span.start] + f"<{span.type}>" + out[span.end :]
+    return out
 
 
 def _letters(text: str, start: int, end: int) -> set[int]:

@@ -8,6 +8,7 @@ name field of a delimited record that carries an email or phone number).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -26,7 +27,11 @@ _CAP_WORD = rf"{_CAP_PART}(?:-(?:(?:van|von|de|der|den|la|le|di|da|du)[ \t]+){{0
 _CAPS_WORD = rf"[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})*(?![{_UP}{_LO}0-9])"
 _PARTICLE = r"(?:de|la|le|du|des|del|della|di|da|dos|das|do|van|von|der|den|ten|ter|zu|y|e|af|al|bin)"
 _WORD = rf"(?:{_CAP_WORD}|{_CAPS_WORD})"
-NAME = rf"{_WORD}(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD}){{0,3}}"
+_INITIAL = rf"[{_UP}]\.?(?=[ \t]+[{_UP}])"  # "Ildikó R Varga", "J. Smith"
+NAME = (
+    rf"(?:{_INITIAL}[ \t]+)?{_WORD}"
+    rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*)(?:{_PARTICLE}[ \t]+){{0,2}}(?:{_INITIAL}[ \t]+)?{_WORD}){{0,3}}"
+)
 _NAME_RE = re.compile(NAME)
 _LOWER_NAME = rf"[{_LO}]{{2,}}[ \t]+[{_LO}]{{2,}}"
 
@@ -54,6 +59,11 @@ STOP_WORDS = frozenset(
     later then also yesterday however finally next meanwhile recently unfortunately fortunately afterwards
     still so because when while after before since although though if once now again first second last only
     even just maybe perhaps sadly luckily overall actually honestly anyway besides instead otherwise
+    launch launching buy try get order shop discover enjoy visit join book download test compare switch grab taste
+    drink eat save win see read watch listen explore introducing introduce new free sale zero sugar light original
+    classic premium organic vegan buying purchasing procurement category trade retail wholesale logistics
+    finance operations legal hr it einkauf vertrieb achats ventes compras ventas acquisti vendite inkoop verkoop
+    zakupy sprzedaż
     """.split()
 )
 _ORG_MARKERS = re.compile(
@@ -103,12 +113,43 @@ _AFTER_VERBS = (
 )
 _FIELD_NAME = re.compile(rf"(?m)(?:^|[:(\[])[ \t]*(?P<name>{NAME})[ \t]*(?:$|[)\]])")
 _NAME_BEFORE_VERB = re.compile(rf"(?P<name>{NAME})(?:[ \t]+(?:{_AFTER_VERBS})\b|[ \t]*[<(\[][ \t]*(?:mailto:)?[^\s@<>()]*@)")
-_CUE_NAME = re.compile(rf"(?:{'|'.join(_STRONG_CUES)})(?P<name>{NAME})|(?:{'|'.join(_WEAK_CUES)})(?P<weak>{NAME})")
-_INTRO_LOWER = re.compile(rf"(?i:\bmy[ \t]name[ \t]is|\bi'm|\bi[ \t]am|\bname[ \t]?:)[ \t]+(?P<name>{_LOWER_NAME})\b")
+_CUE_NAME = re.compile(rf"(?:{'|'.join(_STRONG_CUES)})(?P<name>{NAME})")
+_WEAK_CUE_NAME = re.compile(rf"(?:{'|'.join(_WEAK_CUES)})(?P<weak>{NAME})")
+_INTRO_LOWER = re.compile(
+    r"(?i:\b(?:my[ \t]name[ \t]is|i'm|i[ \t]am|name[ \t]?:|call[ \t]back|callback|ring[ \t]back|call|ask(?:ed)?[ \t]for|"
+    r"spoke[ \t](?:with|to)|talked[ \t](?:with|to)|speak[ \t](?:with|to)|meeting[ \t]with|met(?:[ \t]with)?|contact|cc|"
+    r"ask|tell|remind|email|e-mail|message|ping|text|page|"
+    r"dear|hi|hello|hey|thanks|thank[ \t]you|signed|regards,?|rückruf|zurückrufen|rappeler|llamar[ \t]a|richiamare|"
+    r"terugbellen|oddzwonić[ \t]do|holder:?|owner:?|from:?)[ \t]+)"
+    rf"(?P<name>{_LOWER_NAME}(?:[ \t]+[{_LO}]{{2,}})?)(?![{_LO}{_UP}0-9])"
+)
+_NOT_LOWER_NAMES = frozenset(
+    "tomorrow today tonight yesterday asap later soon again now back monday tuesday wednesday thursday friday "
+    "saturday sunday morning afternoon evening week month year team support sales office customer client store "
+    "shop manager supplier buyer about regarding please before after".split()
+)
+_COMMON_SUFFIXES = ("ing", "ed", "ly", "tion", "ment", "ness", "ity", "ies", "ous", "ful", "able", "ive")
 _FIELD_SPLIT = re.compile(r"[;|\t]|,(?=\s*\S)")
 _RECORD_PII = re.compile(r"@\w|\d[\d \-()/.]{6,}\d")
 _JSON_NAME = re.compile(rf"\"(?:name|full_?name|contact|customer)\"[ \t]*:[ \t]*\"(?P<name>{NAME})\"", re.IGNORECASE)
 _CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[ \t]+{_CAPS_WORD}){{1,3}}")
+
+
+@functools.cache
+def _function_words() -> frozenset[str]:
+    """spaCy's stop words of the languages we read: words a lowercase name never is."""
+    import importlib
+
+    words: set[str] = set()
+    for lang in ("en", "de", "fr", "es", "it", "nl", "pl", "pt"):
+        words.update(importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS)
+    return frozenset(words)
+
+
+def _common(word: str) -> bool:
+    """A lowercase word that is a function word, a stop word or has a common-word ending."""
+    w = word.lower()
+    return w in STOP_WORDS or w in _NOT_LOWER_NAMES or w in _function_words() or w.endswith(_COMMON_SUFFIXES)
 
 
 def _words(value: str) -> list[str]:
@@ -152,7 +193,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def _extend(text: str, start: int, end: int) -> tuple[int, int]:
     """Take in particles and name words that directly follow a person span on the same line."""
-    tail = re.match(rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD})+", text[end:])
+    tail = re.match(rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?:{_INITIAL}[ \t]+)?{_WORD})+", text[end:])
     if tail is not None:
         extra = tail.group()
         words = [w for w in _words(extra) if not re.fullmatch(_PARTICLE, w)]
@@ -205,8 +246,8 @@ class PersonCueRecognizer(_Recognizer):
 
     def find(self, text: str) -> Iterable[RecognizerResult]:
         """Yield names by the words before them; weak cues need a two-word name."""
-        for match in _CUE_NAME.finditer(text):
-            strong = match.group("name") is not None
+        for match in [*_CUE_NAME.finditer(text), *_WEAK_CUE_NAME.finditer(text)]:
+            strong = "name" in match.re.groupindex
             group = "name" if strong else "weak"
             span = _trim(text, match.start(group), match.end(group))
             if span is None or (not strong and len(_words(text[span[0] : span[1]])) < 2):
@@ -221,9 +262,11 @@ class PersonCueRecognizer(_Recognizer):
             if span is not None and len(_words(text[span[0] : span[1]])) >= 2:
                 yield self.result(*span, 0.55)
         for match in _INTRO_LOWER.finditer(text):
-            words = match.group("name").split()
-            if not any(w in STOP_WORDS for w in words):
-                yield self.result(match.start("name"), match.end("name"), 0.5)
+            spans = list(re.finditer(r"\S+", match.group("name")))
+            if len(spans) == 3 and _common(spans[2].group()):
+                spans = spans[:2]
+            if not any(_common(w.group()) for w in spans):
+                yield self.result(match.start("name"), match.start("name") + spans[-1].end(), 0.55)
 
 
 class RecordNameRecognizer(_Recognizer):

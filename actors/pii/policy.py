@@ -11,6 +11,7 @@ from typing import Protocol
 
 import pycountry
 
+from actors.pii.ids import is_profile_url
 from schemas import PiiEntity
 
 __all__ = [
@@ -35,6 +36,7 @@ _CONTAINERS_BY_SCORE = frozenset({"PERSON", "LOCATION", "URL"})  # these contain
 # Which type keeps a span when different types overlap with equal scores: validated patterns first.
 _PRIORITY = {
     "EMAIL_ADDRESS": 0, "IBAN_CODE": 1, "CREDIT_CARD": 2, "IP_ADDRESS": 3, "EU_VAT_ID": 4, "US_SSN": 5,
+    "UK_NINO": 5, "DE_TAX_ID": 5, "FR_NIR": 5, "NL_BSN": 5, "PL_PESEL": 5, "DATE_OF_BIRTH": 5,
     "PHONE_NUMBER": 6, "CUSTOMER_ID": 7, "SOCIAL_HANDLE": 8, "URL": 9, "PERSON": 10, "LOCATION": 11,
 }  # fmt: skip
 # Words the small spaCy model takes for names: field labels and business abbreviations.
@@ -66,21 +68,32 @@ def normalize(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
+def _spaced(value: str) -> str:
+    """NFKC and single spaces, case kept: allow-list terms compare this way (exact, case-aware)."""
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
 @dataclass(frozen=True)
 class AllowList:
-    """Terms never redacted: brand terms (matched inside names too) and places (matched as LOCATION only).
+    """Terms never redacted: brand terms (exact whole spans, case-aware) and places (LOCATION only, any case).
+
+    A brand term protects a detection only when the detection lies inside an occurrence of the
+    whole term: "Müller" keeps the dairy brand but not "Hans Müller", and "Ford" does not unmask
+    "Tom Ford".
 
     Example:
-        >>> allow = AllowList.of(["Oatly Barista"])
-        >>> allow.permits("PERSON", "Oatly"), allow.permits("PERSON", "Maria")
-        (True, False)
+        >>> allow = AllowList.of(["Oatly Barista", "Müller"])
+        >>> allow.permits("PERSON", "Oatly Barista"), allow.permits("PERSON", "Oatly"), allow.permits("PERSON", "Hans Müller")
+        (True, False, False)
+        >>> allow.covered("Hans Müller buys Müller", [(0, 11), (17, 23)])
+        [False, True]
     """
 
     terms: frozenset[str] = field(default_factory=frozenset)
     places: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "terms", frozenset(n for n in map(normalize, self.terms) if n))
+        object.__setattr__(self, "terms", frozenset(n for n in map(_spaced, self.terms) if n))
         object.__setattr__(self, "places", frozenset(n for n in map(normalize, self.places) if n))
 
     @classmethod
@@ -96,16 +109,30 @@ class AllowList:
         return AllowList(terms=self.terms | extra.terms, places=self.places | extra.places)
 
     def permits(self, entity_type: str, value: str) -> bool:
-        """Tell whether a detected value of that type is allow-listed."""
-        norm = normalize(value.removeprefix("@") if entity_type == "SOCIAL_HANDLE" else value)
-        if not norm:
+        """Tell whether a detected value of that type is allow-listed (the whole value, exactly)."""
+        spaced = _spaced(value.removeprefix("@") if entity_type == "SOCIAL_HANDLE" else value)
+        if not spaced:
             return False
-        if norm in self.terms or (entity_type == "LOCATION" and norm in self.places):
+        if spaced in self.terms:
             return True
-        if entity_type not in _NER_TYPES:
-            return False
-        # A name that is part of a brand ("Oatly" of "Oatly Barista") or carries one ("Alpro Professional").
-        return any(_has_words(term, norm) or _has_words(norm, term) for term in self.terms)
+        return entity_type == "LOCATION" and normalize(spaced) in self.places
+
+    def occurrences(self, text: str) -> list[tuple[int, int]]:
+        """Spans of whole-word, case-aware occurrences of the brand terms in `text`."""
+        return [m.span() for m in _terms_pattern(self.terms).finditer(text)] if self.terms else []
+
+    def covered(self, text: str, spans: Iterable[tuple[int, int]]) -> list[bool]:
+        """For each span, whether it lies inside one occurrence of a brand term."""
+        found = self.occurrences(text)
+        return [any(s <= start and end <= e for s, e in found) for start, end in spans]
+
+
+@functools.lru_cache(maxsize=256)
+def _terms_pattern(terms: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(
+        r"[ \t]+".join(map(re.escape, t.split())) for t in sorted(terms, key=len, reverse=True)
+    )
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])")
 
 
 @functools.cache
@@ -123,10 +150,6 @@ def countries_allowed() -> AllowList:
     """An allow-list of every country's English names and ISO codes ("DE", "FRA"), as places."""
     codes = {code for c in pycountry.countries for code in (c.alpha_2, c.alpha_3)}
     return AllowList(places=country_names() | codes)
-
-
-def _has_words(haystack: str, needle: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
 
 
 def clean_entities(
@@ -147,6 +170,7 @@ def clean_entities(
     threshold = _thresholds(min_score)
     placeholders = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
     kept: list[PiiEntity] = []
+    brand_spans = allow_list.occurrences(text)
     for det in detections:
         if det.entity_type not in wanted or det.score < threshold(det.entity_type):
             continue
@@ -159,6 +183,8 @@ def clean_entities(
             continue  # already pseudonymized
         if not _plausible(text, det.entity_type, start, value) or allow_list.permits(det.entity_type, value):
             continue
+        if det.entity_type in _NER_TYPES and any(s <= start and end <= e for s, e in brand_spans):
+            continue  # inside a whole occurrence of a brand term: "Oetker" in "Dr. Oetker"
         kept.append(PiiEntity(type=det.entity_type, start=start, end=end, score=min(max(det.score, 0.0), 1.0)))
     return _without_overlaps(kept)
 
@@ -198,8 +224,8 @@ def _plausible(text: str, entity_type: str, start: int, value: str) -> bool:
         if normalize(value).rstrip(".") in _LABEL_WORDS:
             return False
         return not (entity_type == "PERSON" and " " not in value and value.isupper() and len(value) <= 5)
-    if entity_type == "URL":
-        return "@" in value or "%40" in value.lower()  # only URLs that carry an email address
+    if entity_type == "URL":  # only URLs that carry an email address or name a person (profiles)
+        return "@" in value or "%40" in value.lower() or is_profile_url(value)
     if entity_type == "PHONE_NUMBER":
         digits = sum(ch.isdigit() for ch in value)
         if digits < 7 or YEAR_RANGE_RE.match(value):

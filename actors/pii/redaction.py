@@ -9,9 +9,13 @@ from typing import Any
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from actors.pii.analyzer import get_analyzer
+from actors.pii.brands import known_brands
 from actors.pii.chunking import chunk_text
 from actors.pii.config import PiiConfig
+from actors.pii.firstnames import is_given_name
+from actors.pii.language import paragraphs
 from actors.pii.names import ner_view
+from actors.pii.people import refine
 from actors.pii.policy import PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
 from actors.pii.vault import Vault
 from schemas import PiiEntity
@@ -59,21 +63,39 @@ def detect_many(
     wanted = tuple(entities) if entities is not None else config.entities
     threshold = min_score if min_score is not None else config.min_score
     allow_list = AllowList.of(allow).merged(config.allow_terms)
-    jobs: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+    ner_language = getattr(engine, "ner_language", lambda lang: _LANGUAGE)
+    jobs: dict[str, list[tuple[int, int, str]]] = {}  # NER language → (text index, offset, piece)
+    languages: list[dict[int, str]] = [{} for _ in texts]  # text index → piece offset → paragraph language
     for i, text in enumerate(texts):
         if text and not text.isspace():
-            jobs.extend((i, offset, piece) for offset, piece in chunk_text(text, config.chunk_chars))
+            for start, paragraph, lang in paragraphs(text):
+                pieces = chunk_text(paragraph, config.chunk_chars)
+                jobs.setdefault(ner_language(lang), []).extend((i, start + off, piece) for off, piece in pieces)
+                languages[i].update((start + off, lang) for off, _ in pieces)
     raw: list[list[RecognizerResult]] = [[] for _ in texts]
-    views = [ner_view(piece) for _, _, piece in jobs]
-    batch = engine.nlp_engine.process_batch(views, language=_LANGUAGE, batch_size=batch_size or config.batch_size)
-    for (i, offset, piece), (_, artifacts) in zip(jobs, batch, strict=True):
-        for res in engine.analyze(text=piece, language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts):
-            res.start, res.end = res.start + offset, res.end + offset
-            raw[i].append(res)
+    for lang, group in jobs.items():
+        views = [ner_view(piece) for _, _, piece in group]
+        batch = engine.nlp_engine.process_batch(views, language=lang, batch_size=batch_size or config.batch_size)
+        for (i, offset, piece), (_, artifacts) in zip(group, batch, strict=True):
+            for res in engine.analyze(text=piece, language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts):
+                if lang != languages[i].get(offset, lang) and not _corroborated(piece, res):
+                    continue  # the English model read a paragraph of another language
+                res.start, res.end = res.start + offset, res.end + offset
+                raw[i].append(res)
     return [
-        clean_entities(text, found, entities=wanted, allow=allow_list, min_score=threshold) if found else []
+        clean_entities(text, refine(text, found, allow_list), entities=wanted, allow=allow_list, min_score=threshold)
+        if text and not text.isspace()
+        else []
         for text, found in zip(texts, raw, strict=True)
     ]
+
+
+def _corroborated(piece: str, res: RecognizerResult) -> bool:
+    """A detection that stands without the NER model's say: any non-NER result, or a name led by a given name."""
+    if (res.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) != "NerRecognizer":
+        return True
+    words = piece[res.start : res.end].split()
+    return res.entity_type == "PERSON" and len(words) >= 2 and is_given_name(words[0].strip(".,"))
 
 
 def detect(text: str, **options: Any) -> list[PiiEntity]:
@@ -158,7 +180,7 @@ def redact_many(
     texts: Sequence[str], *, allow: AllowList | Iterable[str] = (), analyzer: AnalyzerEngine | None = None
 ) -> list[tuple[str, list[PiiEntity]]]:
     """Redact texts independently (a fresh vault each) in one batch; country names are never redacted."""
-    allow_list = countries_allowed().merged(allow)
+    allow_list = countries_allowed().merged(known_brands()).merged(allow)
     detected = detect_many(texts, analyzer=analyzer, allow=allow_list)
     out: list[tuple[str, list[PiiEntity]]] = []
     for text, found in zip(texts, detected, strict=True):

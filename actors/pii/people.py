@@ -1,0 +1,211 @@
+"""A second pass over one text's detections: places that are market facts, and people the first pass half-found.
+
+Rules, each applied to the results of every recognizer for one whole text:
+- Places are not people, nor personal data: a place the NER model found stays in the text unless
+  it is part of a postal address or stands right after a person ("Eva Lind from Ystad").
+- Lists: once one member of a list of names is a person ("founded by Lindqvist, Okafor and
+  Brandt", "Moreau and Castellanos"), or a list cue stands before it ("founders:"), every
+  name-shaped member is a person.
+- Dialogue: speakers at the start of chat lines ("Tobias: did you see…") and the people they
+  address (", Clara?") are people.
+- Propagation: every further occurrence, in any case, of a word of a full name found in the text
+  is a person too ("Keller said…" after "Maria Keller").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+
+from presidio_analyzer import RecognizerResult
+
+from actors.pii.names import _NAME_RE, NAME, STOP_WORDS, is_name_like, org_context
+from actors.pii.firstnames import is_given_name
+from actors.pii.policy import AllowList
+
+__all__ = ["LABEL_WORDS", "refine"]
+
+_NER = "NerRecognizer"
+_ADDRESS = "AddressRecognizer"
+_SEED_SCORE = 0.4
+
+LABEL_WORDS = frozenset(
+    """
+    note notes update reminder summary status action warning tip example result question answer feedback comment
+    source context goal budget timeline agenda pros cons verdict rating location date time topic title headline
+    product channel market segment audience insight outcome issue problem solution reply response edit ps nb fyi
+    agent bot system user moderator host interviewer respondent customer client caller support operator admin
+    team staff guest visitor member anonymous unknown internal external bcc subject re fw fwd cc from to sent
+    hinweis betreff notiz antwort frage kommentar ergebnis objet réponse remarque question sujet asunto respuesta
+    pregunta nota oggetto risposta domanda onderwerp antwoord opmerking vraag temat odpowiedź uwaga pytanie
+    step steps next todo to-do price prices cost costs total overview background objective objectives q a
+    """.split()
+)
+"""Words that end in a colon at a line start without being a speaker ("Note:", "Betreff:")."""
+
+_CONNECTOR = re.compile(
+    r"^[ \t]*,?[ \t]*(?:\(|from|of|in|aus|von|de|du|da|di|z|ze|uit|van|à|a|en|lives[ \t]in|living[ \t]in|based[ \t]in|"
+    r"wohnt[ \t]in|wohnhaft[ \t]in|domicilié[e]?[ \t]à|vive[ \t]en|vive[ \t]a|woont[ \t]in|mieszka[ \t]w)[ \t]*$",
+    re.IGNORECASE,
+)
+_TIMESTAMP = r"(?:[\[(]?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[ \t]?[AaPp][Mm])?[\])]?[ \t]*[-–]?[ \t]*)"
+_SPEAKER = re.compile(
+    rf"(?m)^[ \t>*-]*(?P<ts>{_TIMESTAMP})?(?P<name>{NAME})[ \t]*(?:\([^)\n]{{0,30}}\))?[ \t]*:[ \t]+(?P<said>\S[^\n]*)"
+)
+_VOCATIVE = re.compile(rf",[ \t]*(?P<name>{NAME})[ \t]*(?P<end>[?!.])")
+_LEADING_VOCATIVE = re.compile(rf":[ \t]+(?P<name>{NAME}),[ \t]")
+_CONJ = r"(?:and|und|et|y|e|en|i|oraz|&|ou|o|oder|or|of)"
+_ITEM = r"(?:[A-ZÀ-ÖØ-Þ]\.?[ \t]+)?" + NAME.replace("{0,3}", "{0,2}")
+_LIST = re.compile(rf"{_ITEM}(?:(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+|[ \t]*/[ \t]*){_ITEM})+")
+_LIST_SPLIT = re.compile(rf"[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+|[ \t]*/[ \t]*")
+_LIST_CUE = re.compile(
+    r"(?i:(?:founded|co-founded|started|run|led|hosted|presented|moderated|organi[sz]ed|signed|joined)[ \t]+by|"
+    r"founders?|co-founders?|team|speakers?|panel(?:ists)?|attendees?|participants?|guests?|hosts?|judges?|winners?|"
+    r"authors?|contacts?|members?|partners?|owners?|people|staff|employees|colleagues|with|cc|"
+    r"gegründet[ \t]von|gründer(?:innen)?|teilnehmer(?:innen)?|mit|fondée?s?[ \t]par|fondateurs?|fondatrices?|"
+    r"participants?|avec|fundad[oa]s?[ \t]por|fundador(?:es|as)?|asistentes|con|fondat[oa][ \t]da|fondatori|"
+    r"partecipanti|opgericht[ \t]door|oprichters?|deelnemers|met|założon[aey][ \t]przez|założyciele|uczestnicy|z)"
+    r"[ \t]*:?[ \t]*$"
+)
+
+
+def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> list[RecognizerResult]:
+    """Apply the rules above to one text's raw results; returns the kept results and the new ones."""
+    raw = list(results)
+    kept = _places(text, raw)
+    places = [(r.start, r.end) for r in raw if r.entity_type == "LOCATION"]
+    brands = allow.occurrences(text)
+    found: list[RecognizerResult] = []
+    found.extend(_speakers(text))
+    seeds = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= _SEED_SCORE and _name(r) != _NER]
+    found.extend(_lists(text, seeds, places))
+    people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
+    found.extend(r for r in _propagate(text, people) if not any(s <= r.start and r.end <= e for s, e in places))
+    found = [r for r in found if not any(s <= r.start and r.end <= e for s, e in brands)]
+    kept = [r for r in kept if not _brand_line(text, r, brands)]
+    return kept + found
+
+
+def _brand_line(text: str, r: RecognizerResult, brands: list[tuple[int, int]]) -> bool:
+    """A person span that runs over a brand into words that are no given name: a product line ("Dr. Oetker Ristorante")."""
+    if r.entity_type != "PERSON":
+        return False
+    for s, e in brands:
+        if s < r.end and r.start < e and not (s <= r.start and r.end <= e):
+            rest = (text[r.start : max(r.start, s)] + " " + text[min(r.end, e) : r.end]).split()
+            return not any(is_given_name(w.strip(".,")) for w in rest)
+    return False
+
+
+def _name(r: RecognizerResult) -> str:
+    return (r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+
+
+def _places(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop NER places (market facts), and given-name guesses that the NER model calls a place ("Florence")."""
+    places = [(r.start, r.end) for r in results if r.entity_type == "LOCATION" and _name(r) == _NER]
+    out: list[RecognizerResult] = []
+    for r in results:
+        if r.entity_type == "LOCATION" and _name(r) != _ADDRESS:
+            continue
+        if _name(r) == "FirstNameRecognizer" and " " not in text[r.start : r.end].strip():
+            if any(s <= r.start and r.end <= e for s, e in places):
+                continue
+        out.append(r)
+    return out
+
+
+def _result(start: int, end: int, score: float) -> RecognizerResult:
+    return RecognizerResult("PERSON", start, end, score, recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "PeopleRefiner"})
+
+
+def _words(value: str) -> list[str]:
+    return value.split()
+
+
+def _speaker_ok(name: str) -> bool:
+    words = _words(name)
+    if not 1 <= len(words) <= 3 or not is_name_like(name):
+        return False
+    return not any(w.lower().strip(".") in LABEL_WORDS for w in words)
+
+
+def _speakers(text: str) -> Iterable[RecognizerResult]:
+    """Chat speakers and the people they address."""
+    lines = [m for m in _SPEAKER.finditer(text) if _speaker_ok(m.group("name"))]
+    names = {m.group("name") for m in lines}
+    dialogue = len(lines) >= 2 and len(names) >= 2
+    for m in lines:
+        said = m.group("said")
+        speech = bool(m.group("ts")) or dialogue or len(_words(m.group("name"))) >= 2
+        speech = speech or said[:1].islower() or "?" in said or said.split()[0].lower() in _SPEECH_STARTS
+        if speech:
+            yield _result(m.start("name"), m.end("name"), 0.75)
+    if not lines and "?" not in text and "!" not in text:
+        return
+    for m in _VOCATIVE.finditer(text):
+        value = m.group("name")
+        if (m.group("end") in "?!" or lines) and len(_words(value)) <= 2 and _speaker_ok(value):
+            yield _result(m.start("name"), m.end("name"), 0.6)
+    for m in _LEADING_VOCATIVE.finditer(text):
+        if lines and len(_words(m.group("name"))) == 1 and _speaker_ok(m.group("name")):
+            yield _result(m.start("name"), m.end("name"), 0.6)
+
+
+_SPEECH_STARTS = frozenset(
+    "i i'm i've we you hi hey hello yes yeah no ok okay sure thanks thank sorry please did do does can could "
+    "would will is are was hallo ja nein danke bitte bonjour oui non merci salut hola sí gracias ciao grazie "
+    "hoi ja nee dank cześć tak nie dzięki".split()
+)
+
+
+def _lists(text: str, seeds: list[RecognizerResult], places: list[tuple[int, int]]) -> Iterable[RecognizerResult]:
+    """Members of a name list that holds a person or follows a list cue."""
+    for match in _LIST.finditer(text):
+        items: list[tuple[int, int]] = []
+        pos = match.start()
+        for sep in _LIST_SPLIT.finditer(text, match.start(), match.end()):
+            items.append((pos, sep.start()))
+            pos = sep.end()
+        items.append((pos, match.end()))
+        items = [(s, e) for s, e in items if e > s]
+        if len(items) < 2:
+            continue
+        seeded = any(r.start < e and s < r.end for r in seeds for s, e in items)
+        cued = _LIST_CUE.search(text[max(0, match.start() - 40) : match.start()]) is not None
+        if not (seeded or cued) or org_context(text, match.start(), match.end()):
+            continue  # "Distributor Skinner, Simon and Webb": a firm
+        for s, e in items:
+            value = text[s:e]
+            if any(a <= s and e <= b for a, b in places):
+                continue
+            if is_name_like(value) or _initialled(value):
+                yield _result(s, e, 0.7)
+
+
+def _initialled(value: str) -> bool:
+    words = _words(value)
+    return len(words) >= 2 and bool(re.fullmatch(r"[A-ZÀ-ÖØ-Þ]\.?", words[0])) and is_name_like(" ".join(words[1:]))
+
+
+def _propagate(text: str, people: list[RecognizerResult]) -> Iterable[RecognizerResult]:
+    """Other occurrences (any case) of the words of full names found in the text."""
+    tokens: set[str] = set()
+    for r in people:
+        words = [w.strip(".,") for w in _words(text[r.start : r.end])]
+        if len(words) >= 2 or r.score >= 0.7:
+            tokens.update(w for w in words if len(w) >= 3 and w.lower() not in STOP_WORDS and _NAME_RE.fullmatch(w))
+    if not tokens:
+        return
+    pattern = _token_pattern(frozenset(tokens))
+    taken = [(r.start, r.end) for r in people]
+    for m in pattern.finditer(text):
+        if not any(s <= m.start() and m.end() <= e for s, e in taken):
+            yield _result(m.start(), m.end(), 0.6)
+
+
+@functools.lru_cache(maxsize=1024)
+def _token_pattern(tokens: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(map(re.escape, sorted(tokens, key=len, reverse=True)))
+    return re.compile(rf"(?<![\w@.])(?:{alternatives})(?![\w@]|\.\w)", re.IGNORECASE)
