@@ -45,7 +45,9 @@ _LOCALITY = re.compile(
     rf"(?<![\w-])(?:\d{{5}}[ \t]+(?!{_UNITS}){_TOWN}"  # 10115 Berlin, 69002 Lyon
     rf"|{_TOWN},[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"  # Mountain View, CA 94043
     rf"|{_TOWN},[ \t]*\d{{5}}(?![ \t]+[{_UP}])"  # Albacete, 30687
-    rf"|(?:{_TOWN}[ \t]+)?[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}})(?![\w])"  # London NW1 6XE
+    rf"|(?:{_TOWN}[ \t]+)?[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}}"  # London NW1 6XE
+    rf"|\d{{4}}[ \t]?[A-Z]{{2}}[ \t]+{_TOWN}"  # 3511 AX Utrecht
+    rf"|\d{{2}}-\d{{3}}[ \t]+{_TOWN})(?![\w])"  # 00-514 Warszawa
 )
 _PART_TOKEN = re.compile(
     rf"(?:\d{{1,5}}[a-zA-Z]?(?:[-/]\d{{1,5}}[a-zA-Z]?)?,?|[{_UP}][\w'’.-]*|(?i:apt\.?|suite|flat|piso|puerta|unit)"

@@ -199,8 +199,16 @@ class PlPeselRecognizer(_Recognizer):
                 yield self.result(match.start(), match.end(), 0.95 if context else 0.6)
 
 
-_AT = r"(?:[ \t]*(?:\[[ \t]*(?:at|@)[ \t]*\]|\([ \t]*(?:at|@)[ \t]*\)|\{[ \t]*(?:at|@)[ \t]*\}|<[ \t]*at[ \t]*>)[ \t]*|[ \t]+(?:at|AT)[ \t]+|_at_|-at-|[ \t]+@[ \t]+)"
-_DOT = r"(?:[ \t]*(?:\[[ \t]*(?:dot|\.)[ \t]*\]|\([ \t]*(?:dot|\.)[ \t]*\)|\{[ \t]*(?:dot|\.)[ \t]*\}|<[ \t]*dot[ \t]*>)[ \t]*|[ \t]+(?:dot|DOT)[ \t]+|_dot_|\.)"
+_AT_WORD = r"(?:at|@|arroba|chiocciola|małpa|malpa|klammeraffe|apenstaartje|arobase|snabel-a)"
+_DOT_WORD = r"(?:dot|\.|punto|punkt|point|kropka|punt|prik)"
+_AT = (
+    rf"(?:[ \t]*(?:\[[ \t]*{_AT_WORD}[ \t]*\]|\([ \t]*{_AT_WORD}[ \t]*\)|\{{[ \t]*{_AT_WORD}[ \t]*\}}|<[ \t]*{_AT_WORD}[ \t]*>)[ \t]*"
+    rf"|[ \t]+{_AT_WORD}[ \t]+|_at_|-at-)"
+)
+_DOT = (
+    rf"(?:[ \t]*(?:\[[ \t]*{_DOT_WORD}[ \t]*\]|\([ \t]*{_DOT_WORD}[ \t]*\)|\{{[ \t]*{_DOT_WORD}[ \t]*\}}|<[ \t]*{_DOT_WORD}[ \t]*>)[ \t]*"
+    rf"|[ \t]+{_DOT_WORD}[ \t]+|_dot_|\.)"
+)
 _OBFUSCATED = re.compile(
     rf"(?<![\w.+-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]*){_AT}(?P<domain>[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}(?P<tld>[A-Za-z]{{2,12}}))(?![\w])",
     re.IGNORECASE,
@@ -218,9 +226,9 @@ class ObfuscatedEmailRecognizer(_Recognizer):
             value = match.group()
             if "@" in value and not re.search(r"[\[\({<]|[ \t]@[ \t]", value):
                 continue  # a plain address
-            bracketed = re.search(r"[\[\({<_-](?:at|@)[\]\)}>_-]", value, re.IGNORECASE) is not None
-            spelled_dot = re.search(r"(?i)[\[\({<_ \t]dot[\]\)}>_ \t]", value) is not None
-            if bracketed or spelled_dot or re.search(r"[ \t]@[ \t]", value):
+            marked = re.search(rf"[\[\({{<_-][ \t]*{_AT_WORD}[ \t]*[\]\)}}>_-]", value, re.IGNORECASE) is not None
+            spelled_dot = re.search(rf"(?i)[\[\({{<_ \t]{_DOT_WORD}[\]\)}}>_ \t]", value) is not None
+            if marked or spelled_dot or re.search(r"[ \t]@[ \t]", value):
                 yield self.result(match.start(), match.end(), 0.85)
 
 

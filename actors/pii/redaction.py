@@ -92,8 +92,8 @@ def detect_many(
 
 def _corroborated(piece: str, res: RecognizerResult) -> bool:
     """A detection that stands without the NER model's say: any non-NER result, or a name led by a given name."""
-    if (res.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) != "NerRecognizer":
-        return True
+    if res.entity_type != "PERSON" or (res.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) != "NerRecognizer":
+        return True  # places stay as a signal (a given name that is a place); the policy drops them later
     words = piece[res.start : res.end].split()
     return res.entity_type == "PERSON" and len(words) >= 2 and is_given_name(words[0].strip(".,"))
 
