@@ -292,9 +292,10 @@ def build_analyzer(*, entities: list[str] | tuple[str, ...] | None = None, confi
     cfg = config or PiiConfig()
     if entities is not None:
         cfg = cfg.model_copy(update={"entities": tuple(entities)})
-    languages = tuple(lang for lang, model in NER_MODELS.items() if lang == "en" or spacy.util.is_package(model))
+    models = {**NER_MODELS, "en": SPACY_MODEL}
+    languages = tuple(lang for lang, model in models.items() if lang == "en" or spacy.util.is_package(model))
     nlp_engine = OfflineSpacyNlpEngine(
-        models=[{"lang_code": lang, "model_name": NER_MODELS[lang]} for lang in languages],
+        models=[{"lang_code": lang, "model_name": models[lang]} for lang in languages],
         ner_model_configuration=NerModelConfiguration(
             model_to_presidio_entity_mapping=dict(_NER_MAPPING), labels_to_ignore=list(_NER_IGNORED)
         ),

@@ -89,7 +89,7 @@ class FirstNameRecognizer(_Recognizer):
         """Yield full names that start with a known given name."""
         for match in _WORDS.finditer(text):
             first, last = match.group("first"), match.group("last")
-            if not is_given_name(first) or not is_name_like(f"{first} {last}"):
+            if not is_given_name(first) or _common(first) or not is_name_like(f"{first} {last}"):
                 continue
             if first.lower() in _AMBIGUOUS and not is_given_name(last):
                 continue  # "Will Power", "May Sales": a word, unless a second given name follows
@@ -103,11 +103,17 @@ class FirstNameRecognizer(_Recognizer):
                 yield self.result(match.start(), match.end(), 0.6)
         for match in _REVERSED.finditer(text):
             first, last = match.group("first"), match.group("last")
+            if first.isupper() != last.isupper():
+                continue  # "Venkataraman, NINO": a name, then a label
             if is_given_name(first, strict=True) and not is_given_name(last) and is_name_like(last):
                 yield self.result(match.start(), match.end(), 0.65)
         for match in _SINGLE.finditer(text):
             word = match.group("first")
             if len(word) >= 3 and is_given_name(word, strict=True) and is_name_like(word):
+                before = text[: match.start()].rstrip(" \t\"'(")
+                sentence_start = not before or before[-1] in ".!?\n"
+                if sentence_start and text[match.end() : match.end() + 1] not in (",", ":"):
+                    continue  # "Urban coffee drinkers": a capitalized word, not (surely) a name
                 yield self.result(match.start(), match.end(), 0.55)
         yield from _table_names(text, self.result)
 

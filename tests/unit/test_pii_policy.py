@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 import pytest
@@ -10,6 +12,14 @@ import actors.pii
 from actors.pii import DEFAULT_ENTITIES, AllowList, clean_entities
 
 pytestmark = pytest.mark.unit
+
+
+@dataclasses.dataclass
+class _Det:
+    entity_type: str
+    start: int
+    end: int
+    score: float
 
 
 @dataclass
@@ -39,13 +49,25 @@ def test_public_surface_is_sorted_and_importable() -> None:
     assert all(hasattr(actors.pii, name) for name in names)
 
 
-def test_brand_terms_match_parts_and_containing_names() -> None:
-    allow = AllowList.of(["Oatly Barista", "Alpro"])
-    assert allow.permits("PERSON", "Oatly")
-    assert allow.permits("PERSON", "alpro  professional")
-    assert allow.permits("EMAIL_ADDRESS", "OATLY BARISTA")
+def test_brand_terms_match_exact_whole_values_only() -> None:
+    allow = AllowList.of(["Oatly Barista", "Alpro", "Müller"])
+    assert allow.permits("PERSON", "Oatly Barista") and allow.permits("PERSON", "Oatly  Barista")
+    assert not allow.permits("PERSON", "Oatly")  # a part is not the term
+    assert not allow.permits("PERSON", "alpro")  # case-aware
+    assert not allow.permits("PERSON", "Alpro Professional")
+    assert not allow.permits("PERSON", "Hans Müller")  # a name containing the term is a person
     assert not allow.permits("PERSON", "Maria Keller")
-    assert not allow.permits("EMAIL_ADDRESS", "Oatly")  # pattern types: exact terms only
+
+
+def test_detections_inside_a_whole_brand_occurrence_are_dropped() -> None:
+    text = "Dr. Oetker and Hans Müller like Müller."
+    found = clean_entities(
+        text,
+        [_Det("PERSON", 4, 10, 0.8), _Det("PERSON", 15, 26, 0.8), _Det("PERSON", 32, 38, 0.8)],
+        entities=["PERSON"],
+        allow=["Dr. Oetker", "Müller"],
+    )
+    assert [text[e.start : e.end] for e in found] == ["Hans Müller"]
 
 
 def test_places_are_allowed_only_as_locations() -> None:
