@@ -38,7 +38,35 @@ class JobStore(abc.ABC):
         trace_id: str | None = None,
         traceparent: str | None = None,
     ) -> JobRecord:
-        """Create a job in `submitted`, or return the job already created with this key."""
+        """Create a job in `submitted`, or return the job already created with this key.
+
+        Nothing raw at rest: the record's brief is masked (`actors.pii.briefs.mask_brief`), the
+        brief as submitted is kept sealed with the job's key, and the idempotency fingerprint is
+        a keyed hash.
+        """
+
+    @abc.abstractmethod
+    def raw_brief(self, job_id: str) -> Brief | None:
+        """Open the job's sealed raw brief (validate and redact steps); None once purged or never sealed."""
+
+    @abc.abstractmethod
+    def sealed_brief(self, job_id: str) -> bytes | None:
+        """The job's raw brief as stored, sealed (None once purged or never sealed)."""
+
+    @abc.abstractmethod
+    def reseal_brief(self, job_id: str, sealed: bytes) -> bool:
+        """Replace the sealed raw brief (key rotation: same brief, newer key); False when there is none."""
+
+    @abc.abstractmethod
+    def purge_raw_brief(self, job_id: str) -> bool:
+        """Delete the job's sealed raw brief (with its vault, at the end of retention); True if there was one."""
+
+    @abc.abstractmethod
+    def set_brief(self, job_id: str, brief: Brief) -> None:
+        """Store the pseudonymized brief in the record in place of the masked one (after the redact step).
+
+        Only free-text fields may differ from the stored brief. Not a state change: no version bump, no event.
+        """
 
     @abc.abstractmethod
     def get(self, job_id: str) -> JobRecord:

@@ -9,7 +9,7 @@ __all__ = ["build_store"]
 
 
 def build_store(settings: Settings) -> JobStore:
-    """Job store on the configured database (migrated to head)."""
+    """Job store on the configured database (migrated to head), sealing raw briefs with the vault keyring."""
     from cluster.sql_store import SqlJobStore
 
     return SqlJobStore.from_settings(settings)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from cluster.pii_cli import pii_app
 from cluster.settings import Settings, load_settings
 from schemas import InvalidBrief, MkaError, parse_brief
 
@@ -24,6 +25,7 @@ jobs_app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(pii_app, name="pii")
 
 out = Console()
 err = Console(stderr=True)
@@ -329,7 +331,7 @@ def jobs_show(job_id: str, as_json: bool = JSON_OPT) -> None:
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     data = {
-        "job": job.model_dump(mode="json", exclude={"brief"}),
+        "job": job.model_dump(mode="json"),  # the brief is masked until the redact step, pseudonymized after
         "steps": [s.model_dump(mode="json") for s in store.steps(job_id)],
         "artifacts": [a.model_dump(mode="json") for a in store.artifacts(job_id)],
     }
@@ -337,6 +339,7 @@ def jobs_show(job_id: str, as_json: bool = JSON_OPT) -> None:
         _print_json(data)
         return
     out.print(f"job {job.id}  state={job.state.value}  version={job.version}  degraded={job.degraded}")
+    out.print(f"  brief: {job.brief.title or job.brief.product.name}; audience: {job.brief.audience}", markup=False, highlight=False)
     for step in data["steps"]:
         out.print(f"  step {step['step']} #{step['attempt']}: {step['outcome']}")
     for art in data["artifacts"]:
@@ -351,7 +354,7 @@ def jobs_merge(
 ) -> None:
     """Print a job's merge result; placeholders stay unless this reader may see PII and asks for it."""
     from actors.orchestrator.runner import checkpoint_key
-    from actors.pii import load_job_vault, load_vault_key, reveal_model
+    from actors.pii import load_job_vault, load_keyring, reveal_model
     from cluster.objects import build_object_store
     from schemas import MergeResult
 
@@ -368,7 +371,10 @@ def jobs_merge(
         raise _fail(exc, as_json) from None
     result = MergeResult.model_validate_json(objects.get(key))
     if reveal_pii:  # printed to this reader only; nothing re-identified is stored or sent anywhere
-        vault = load_job_vault(job_id, objects=objects, key=load_vault_key(settings))
+        try:
+            vault = load_job_vault(job_id, objects=objects, keyring=load_keyring(settings))
+        except MkaError as exc:  # a missing or wrong vault key, a vault that does not open
+            raise _fail(exc, as_json) from None
         result = reveal_model(result, vault, allow_pii=True)
     if as_json:
         _print_json(result.model_dump(mode="json"))

@@ -125,7 +125,7 @@ class MkaClient:
 
 
 def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> dict[str, Any]:
-    """Build the job summary printed by `mka run` (pure)."""
+    """Build the job summary printed by `mka run` (pure); its brief is masked or pseudonymized, never raw."""
     providers = (
         {p.provider: {"status": p.status, "error_kind": p.error_kind, "reason": p.reason, "model": p.model,
                       "latency_s": p.latency_s, "claims": p.claims, "tokens": p.tokens, "cost_usd": p.cost}
@@ -150,4 +150,5 @@ def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutp
         ],
         "trace_id": job.trace_id,
         "error": job.error,
+        "brief": job.brief.model_dump(mode="json"),
     }

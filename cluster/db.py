@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cluster.private_files import private_file, tighten
+
 __all__ = ["Base", "JobRow", "StepRow", "OutboxRow", "ArtifactRow", "IdempotencyRow", "make_engine"]
+
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 class Base(DeclarativeBase):
@@ -42,7 +47,8 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(32), index=True)
     version: Mapped[int] = mapped_column(Integer)
     degraded: Mapped[bool] = mapped_column(Boolean, default=False)
-    brief: Mapped[dict[str, Any]]
+    brief: Mapped[dict[str, Any]]  # masked until the redact step writes the pseudonymized brief
+    brief_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # the raw brief, sealed with the job's key
     idempotency_key: Mapped[str | None] = mapped_column(String(256))
     trace_id: Mapped[str | None] = mapped_column(String(32))
     traceparent: Mapped[str | None] = mapped_column(String(55))
@@ -119,12 +125,19 @@ class IdempotencyRow(Base):
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys, PostgreSQL a checked pool."""
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys, PostgreSQL a checked pool.
+
+    Error messages never show bound values (`hide_parameters`): a failed insert names no brief,
+    vault or key. A SQLite file is created 0600 (its directory 0700); SQLite gives its journal,
+    WAL and shared-memory files the database file's mode.
+    """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            private_file(Path(path))
+            for suffix in _SQLITE_SIDE_FILES:  # made before this rule: no longer readable by others
+                tighten(Path(path + suffix))
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -135,4 +148,4 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True)

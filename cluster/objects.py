@@ -20,6 +20,7 @@ from minio.error import MinioException, S3Error
 from pydantic import SecretStr
 
 from actors.object_store import ObjectStore, StoredObject, artifact_for, job_key
+from cluster.private_files import private_dir
 from cluster.settings import Settings
 from schemas._errors import StorageError
 
@@ -44,7 +45,10 @@ def _fs_errors(op: str, key: str) -> Iterator[None]:
 
 
 class FsObjectStore(ObjectStore):
-    """Objects as files under `root`; writes are atomic, metadata sits in JSON sidecars under `root/.mka-meta`."""
+    """Objects as files under `root`; writes are atomic, metadata sits in JSON sidecars under `root/.mka-meta`.
+
+    Only this user may read them: files are 0600, the directories this store creates 0700.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -57,8 +61,8 @@ class FsObjectStore(ObjectStore):
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp_dir = self.root / ".mka-tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(tmp_dir)  # job data: directories 0700, files 0600 (mkstemp's mode, kept by the rename)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=tmp_dir)
         try:
             with os.fdopen(fd, "wb") as fh:

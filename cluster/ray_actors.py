@@ -35,17 +35,22 @@ def _counts(placeholders: dict[str, str]) -> dict[str, int]:
     return dict(Counter(placeholders.values()))
 
 
+def _log_purge(result: Any) -> None:
+    if result.purged:
+        log_event(log, "purged expired PII", jobs=len(result.purged), raw_briefs=result.raw_briefs)
+
+
 class PiiActor:
     """Presidio once per worker process; vaults travel encrypted."""
 
     def __init__(self, settings: Settings) -> None:
-        from actors.pii import PiiAgent, PiiConfig, get_analyzer, guard_registry, load_vault_key
+        from actors.pii import PiiAgent, PiiConfig, get_analyzer, guard_registry, load_keyring
 
         _start(settings)
         config = PiiConfig.from_settings(settings)
         self._agent = PiiAgent(analyzer=get_analyzer(config))  # one engine per worker process
-        self._key = load_vault_key(settings)
-        guard_registry().configure(key=self._key)  # this worker's logs and spans are guarded too
+        self._keyring = load_keyring(settings)  # a missing or wrong key stops here, before any job
+        guard_registry().configure(keyring=self._keyring)  # this worker's logs and spans are guarded too
 
     @staticmethod
     def _guard(job_id: str, vault: Any) -> None:
@@ -53,30 +58,30 @@ class PiiActor:
 
         guard_registry().register(job_id, EgressGuard.from_vault(vault))
 
-    def _vault(self, blob: bytes | None) -> Any:
+    def _vault(self, job_id: str, blob: bytes | None) -> Any:
         from actors.pii import Vault
 
-        return Vault.decrypt(blob, self._key) if blob else Vault()
+        return Vault.decrypt(blob, self._keyring, job_id) if blob else Vault()
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[Any, bytes]:
         """Pseudonymize the brief; return (RedactOutput, encrypted vault)."""
         from actors.orchestrator.ports import RedactOutput
 
         with span("agent.pii.brief", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            v = self._vault(vault)
+            v = self._vault(envelope.job_id, vault)
             brief = self._agent.redact_brief(envelope.payload, v)
             self._guard(envelope.job_id, v)
-            return RedactOutput(brief=brief, entities=_counts(v.placeholders())), v.encrypt(self._key)
+            return RedactOutput(brief=brief, entities=_counts(v.placeholders())), v.encrypt(self._keyring, envelope.job_id)
 
     def redact_evidence(self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]) -> tuple[Any, bytes]:
         """Pseudonymize evidence; return (CollectOutput, encrypted vault)."""
         from actors.orchestrator.ports import CollectOutput
 
         with span("agent.pii.evidence", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            v = self._vault(vault)
+            v = self._vault(envelope.job_id, vault)
             items = self._agent.redact_evidence(envelope.payload, v, allow=allow)
             self._guard(envelope.job_id, v)
-            return CollectOutput(evidence=items, entities=_counts(v.placeholders())), v.encrypt(self._key)
+            return CollectOutput(evidence=items, entities=_counts(v.placeholders())), v.encrypt(self._keyring, envelope.job_id)
 
     def scan_values(self, texts: list[str]) -> int:
         """Count PII entities in texts (operators' spot check)."""
@@ -217,10 +222,10 @@ class OrchestratorActor:
 
         _start(settings)
         self._settings = settings
-        from actors.pii import guard_registry, load_vault_key
+        from actors.pii import guard_registry, load_keyring
 
         # Opens job vaults here so the job's events, logs, spans and LLM requests are checked against them.
-        guard_registry().configure(key=load_vault_key(settings), retention_days=settings.retention_days)
+        guard_registry().configure(keyring=load_keyring(settings), retention_days=settings.retention_days)
         self.store = build_store(settings)
         self.objects = build_object_store(settings)
         self.metrics = RayMetrics()
@@ -244,6 +249,13 @@ class OrchestratorActor:
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self.resume()
+        from actors.pii.retention import purge_schedule
+
+        # Expired vaults and raw briefs of finished jobs go at start and every MKA_PII_PURGE_INTERVAL_S.
+        self.purge = purge_schedule(
+            self.store, self.objects, retention_days=settings.retention_days,
+            interval_s=settings.pii_purge_interval_s, on_purge=_log_purge,
+        ).start()
 
     def ping(self) -> str:
         """Liveness check."""

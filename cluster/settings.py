@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     )
     # --- PII: retention of a job's vault, detection thresholds and patterns ------------------------------------
     retention_days: int = Field(default=30, ge=1, description="Days a job's PII vault is kept (retention-until).")
+    pii_purge_interval_s: float = Field(
+        default=3600.0, gt=0, description="The orchestrator deletes expired vaults and raw briefs this often (and at start)."
+    )
     allow_pii: bool = Field(
         default=False, description="This reader may see re-identified PII (a flag until RBAC): `mka jobs merge --reveal-pii`."
     )

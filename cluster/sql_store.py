@@ -18,23 +18,28 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore, OutboxMessage
-from actors.pii.guard import guard_registry
+from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
+from actors.pii.guard import EgressBlocked, EgressGuard, guard_registry
+from actors.pii.keys import Keyring, VaultKeyError
 from actors.state_machine import decide
 from cluster.db import ArtifactRow, IdempotencyRow, JobRow, OutboxRow, StepRow, make_engine
 from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
     EVENT_SCHEMA_VERSION,
+    TERMINAL_STATES,
     AdapterError,
     Artifact,
     Brief,
     Event,
     EventType,
     IdempotencyConflict,
+    JobError,
     JobNotFound,
     JobRecord,
     JobState,
     StaleJobVersion,
+    StepOutcome,
     StepRecord,
 )
 
@@ -54,11 +59,14 @@ class SqlJobStore(JobStore):
         self,
         engine: Engine,
         *,
+        keyring: Keyring | Callable[[], Keyring] | None = None,
         clock: Clock | None = None,
         new_id: Callable[[], str] | None = None,
         migrate: bool = True,
     ) -> None:
+        """`keyring` seals raw briefs (a callable loads it on first use); without one, `submit` refuses."""
         self.engine = engine
+        self._keyring = keyring
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -67,8 +75,19 @@ class SqlJobStore(JobStore):
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> SqlJobStore:
-        """Build the store on the database the settings name."""
+        """Build the store on the database the settings name, with the vault keyring (loaded on first use)."""
+        kwargs.setdefault("keyring", lambda: _load_keyring(settings))
         return cls(make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size), **kwargs)
+
+    def _ring(self) -> Keyring:
+        if self._keyring is None:
+            raise VaultKeyError(
+                "this job store has no vault keyring, so it cannot seal or open raw briefs: "
+                "build it with SqlJobStore.from_settings or pass keyring="
+            )
+        if not isinstance(self._keyring, Keyring):
+            self._keyring = self._keyring()
+        return self._keyring
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -80,6 +99,59 @@ class SqlJobStore(JobStore):
             # A dropped connection or a database that is down: callers may retry (the pool
             # replaces dead connections); constraint errors stay as they are.
             raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
+        except _EventBlocked as blocked:
+            # The write that carried a vault value rolled back; the job fails instead, so it is never
+            # stranded in a running state. Callers see an ordinary (final) `EgressBlocked`.
+            self._fail_blocked(blocked)
+            raise EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type) from None
+
+    def _fail_blocked(self, blocked: _EventBlocked) -> None:
+        """Fail a job whose event the egress guard blocked: `failed`, reason `pii_egress_blocked`.
+
+        Its running step attempts are closed as failed too, and every event this writes is scrubbed
+        (see `_emit`). A job that is already terminal keeps its state; a job that does not exist (a
+        blocked `submit`) has nothing to fail. The failure is not resumable: it is not infrastructure.
+        """
+        error = EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type).to_dict()
+        for _ in range(5):  # a writer racing us moved the version: read again and retry
+            try:
+                self._fail_blocked_once(blocked, error)
+                return
+            except StaleJobVersion:
+                continue
+
+    def _fail_blocked_once(self, blocked: _EventBlocked, error: dict[str, Any]) -> None:
+        with self._tx() as s:
+            row = s.get(JobRow, blocked.job_id)
+            if row is None:
+                return
+            now = self._clock.now()
+            running = select(StepRow).where(StepRow.job_id == row.id, StepRow.outcome == StepOutcome.RUNNING.value)
+            closed = []
+            for step in s.scalars(running.order_by(StepRow.id)):
+                step.outcome, step.error, step.finished_at = StepOutcome.FAILED.value, error, now
+                closed.append(step.step)
+                payload = {"step": step.step, "attempt": step.attempt, "outcome": step.outcome, "error_code": error["code"]}
+                self._emit(s, row, EventType.STEP_RECORDED, payload, row.traceparent, scrub=True)
+            state = JobState(row.state)
+            if state in TERMINAL_STATES:
+                return
+            details = {**error, "step": closed[-1] if closed else None, "state": state.value, "resumable": False}
+            if blocked.cause:
+                details["cause"] = blocked.cause  # the failure that was being written when the guard blocked
+            decision = decide(state, JobState.FAILED, reason=error["code"], error_code=error["code"], degraded=row.degraded)
+            values = {"state": JobState.FAILED.value, "version": row.version + 1, "error": details, "updated_at": now}
+            result = s.execute(
+                update(JobRow)
+                .where(JobRow.id == row.id, JobRow.version == row.version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise StaleJobVersion(f"job {row.id} changed while failing it")
+            for key, value in values.items():
+                set_committed_value(row, key, value)
+            self._emit(s, row, decision.event_type, decision.payload, row.traceparent, scrub=True)
 
     # --- jobs -------------------------------------------------------------------------------
 
@@ -91,11 +163,15 @@ class SqlJobStore(JobStore):
         trace_id: str | None = None,
         traceparent: str | None = None,
     ) -> JobRecord:
-        """Create a job in `submitted`, or return the job already created with this key."""
-        brief_json = brief.model_dump(mode="json")
-        request_hash = hashlib.sha256(json.dumps(brief_json, sort_keys=True).encode()).hexdigest()
+        """Create a job in `submitted`, or return the job already created with this key.
+
+        The row keeps the masked brief and the raw brief sealed with the job's key; the idempotency
+        row keeps a keyed hash of the brief. Nothing of the brief's free text is written in clear.
+        """
+        keyring = self._ring()
+        hashes = request_hashes(keyring, brief)
         if idempotency_key:
-            existing = self._job_for_key(brief.project, idempotency_key, request_hash)
+            existing = self._job_for_key(brief.project, idempotency_key, hashes, brief)
             if existing is not None:
                 return existing
         now = self._clock.now()
@@ -106,7 +182,8 @@ class SqlJobStore(JobStore):
             state=JobState.SUBMITTED.value,
             version=1,
             degraded=False,
-            brief=brief_json,
+            brief=mask_brief(brief).model_dump(mode="json"),
+            brief_sealed=seal_brief(keyring, job_id, brief),
             idempotency_key=idempotency_key,
             trace_id=trace_id,
             traceparent=traceparent,
@@ -124,7 +201,7 @@ class SqlJobStore(JobStore):
                             project=brief.project,
                             key=idempotency_key,
                             job_id=job_id,
-                            request_hash=request_hash,
+                            request_hash=hashes[0],
                             created_at=now,
                         )
                     )
@@ -134,20 +211,66 @@ class SqlJobStore(JobStore):
             # A concurrent submit with the same key won the race; its job is the answer.
             if not idempotency_key:
                 raise
-            existing = self._job_for_key(brief.project, idempotency_key, request_hash)
+            existing = self._job_for_key(brief.project, idempotency_key, hashes, brief)
             if existing is None:
                 raise
             return existing
         return _job(row)
 
-    def _job_for_key(self, project: str, key: str, request_hash: str) -> JobRecord | None:
+    def _job_for_key(self, project: str, key: str, hashes: list[str], brief: Brief) -> JobRecord | None:
         with self._tx() as s:
             idem = s.get(IdempotencyRow, (project, key))
             if idem is None:
                 return None
-            if idem.request_hash != request_hash:
+            if idem.request_hash not in hashes and idem.request_hash != _legacy_hash(brief):
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for a different brief")
             return _job(s.get_one(JobRow, idem.job_id))
+
+    # --- the brief at rest ------------------------------------------------------------------
+
+    def raw_brief(self, job_id: str) -> Brief | None:
+        """Open the job's sealed raw brief with the keyring; None once purged or never sealed."""
+        sealed = self.sealed_brief(job_id)
+        return None if sealed is None else open_brief(self._ring(), job_id, sealed)
+
+    def sealed_brief(self, job_id: str) -> bytes | None:
+        """The job's raw brief as stored, sealed."""
+        with self._tx() as s:
+            sealed = self._row(s, job_id).brief_sealed
+            return None if sealed is None else bytes(sealed)
+
+    def reseal_brief(self, job_id: str, sealed: bytes) -> bool:
+        """Replace the sealed raw brief (key rotation); False when there is none to replace."""
+        return self._set_sealed(job_id, sealed)
+
+    def purge_raw_brief(self, job_id: str) -> bool:
+        """Delete the job's sealed raw brief; True if there was one."""
+        return self._set_sealed(job_id, None)
+
+    def _set_sealed(self, job_id: str, sealed: bytes | None) -> bool:
+        with self._tx() as s:
+            self._row(s, job_id)
+            result = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.brief_sealed.is_not(None))
+                .values(brief_sealed=sealed)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def set_brief(self, job_id: str, brief: Brief) -> None:
+        """Store the pseudonymized brief in place of the masked one; only free-text fields may differ."""
+        with self._tx() as s:
+            row = self._row(s, job_id)
+            stored = Brief.model_validate(row.brief)
+            if mask_brief(stored) != mask_brief(brief):
+                raise JobError(f"job {job_id}: a brief may be replaced only by its redacted copy (free-text fields)")
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id)
+                .values(brief=brief.model_dump(mode="json"))
+                .execution_options(synchronize_session=False)
+            )
 
     def get(self, job_id: str) -> JobRecord:
         """Return the job; raise `JobNotFound`."""
@@ -324,8 +447,23 @@ class SqlJobStore(JobStore):
         return row
 
     def _emit(
-        self, s: Session, job: JobRow, event_type: str, payload: dict[str, object], traceparent: str | None
+        self,
+        s: Session,
+        job: JobRow,
+        event_type: str,
+        payload: dict[str, object],
+        traceparent: str | None,
+        *,
+        scrub: bool = False,
     ) -> None:
+        """Add an event to the outbox, checked by the job's egress guard.
+
+        Fail closed: an event carrying a value of the job's PII vault raises `_EventBlocked`, so the
+        transaction rolls back (and `_tx` fails the job instead). With `scrub`, the failure path
+        writes the event without the values: strings carrying one become `<BLOCKED>`, a project that
+        carries one becomes `pii-blocked` (in the event and its subject), headers carrying one go.
+        An event the guard still flags after that is not written at all.
+        """
         event = Event(
             id=self._new_id(),
             type=event_type,
@@ -342,13 +480,19 @@ class SqlJobStore(JobStore):
         }
         if traceparent:
             headers["traceparent"] = traceparent
-        # Fail closed: an event carrying a value of the job's PII vault raises, and the transaction rolls back.
-        guard_registry().check(job.id, "event", {"event": event.model_dump(mode="json"), "headers": headers})
+        guard = guard_registry().guard(job.id)
+        found = guard.find({"event": event.model_dump(mode="json"), "headers": headers}) if guard else None
+        if guard is not None and found is not None:
+            if not scrub:
+                raise _EventBlocked(job.id, found, payload)
+            event, headers = _scrubbed(guard, event, headers)
+            if guard.find({"event": event.model_dump(mode="json"), "headers": headers}) is not None:
+                return
         s.add(
             OutboxRow(
                 event_id=event.id,
                 job_id=job.id,
-                project=job.project,
+                project=event.project,
                 type=event.type,
                 subject=event.subject,
                 event=event.model_dump(mode="json"),
@@ -357,6 +501,42 @@ class SqlJobStore(JobStore):
                 published_at=None,
             )
         )
+
+
+BLOCKED_PROJECT = "pii-blocked"
+"""The project token of a scrubbed event whose project name carries a vault value."""
+
+
+class _EventBlocked(EgressBlocked):
+    """An event of `job_id` carried a vault value (raised inside a transaction, handled by `_tx`)."""
+
+    def __init__(self, job_id: str, entity_type: str, payload: dict[str, object]) -> None:
+        super().__init__(
+            f"blocked outbound event payload: it carries a {entity_type} value of the job's PII vault",
+            channel="event",
+            entity_type=entity_type,
+        )
+        self.job_id = job_id
+        # The error code of a failure that was being written, if the blocked event announced one.
+        self.cause = str(payload["error_code"]) if payload.get("to_state") == JobState.FAILED.value and payload.get("error_code") else None
+
+
+def _scrubbed(guard: EgressGuard, event: Event, headers: dict[str, str]) -> tuple[Event, dict[str, str]]:
+    """The event and headers without the guard's values (see `SqlJobStore._emit`)."""
+    project = event.project if guard.find(event.project) is None else BLOCKED_PROJECT
+    clean = event.model_copy(update={"project": project, "payload": guard.scrub(event.payload)})
+    return clean, {k: v for k, v in headers.items() if guard.find(v) is None and guard.find(k) is None}
+
+
+def _load_keyring(settings: Settings) -> Keyring:
+    from actors.pii.vault import load_keyring  # the key file's checks pull in the PII policy: only when sealing
+
+    return load_keyring(settings)
+
+
+def _legacy_hash(brief: Brief) -> str:
+    """The unkeyed hash idempotency rows stored before hashes were keyed (a retry across the upgrade still matches)."""
+    return hashlib.sha256(json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -147,6 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from cluster.db import make_engine
+    from actors.pii.keys import Keyring
     from cluster.sql_store import SqlJobStore
 
     ray.init(num_cpus=2, include_dashboard=False, namespace=f"mka-bench-{uuid.uuid4().hex[:8]}", log_to_driver=False)
@@ -156,7 +157,8 @@ def main() -> None:
             home = Path(tmp)
             handles = llm_actors(fakes, home)
             engine = make_engine(f"sqlite:///{home / 'bench.db'}")
-            store, objects = SqlJobStore(engine), FsObjectStore(home / "objects")
+            store = SqlJobStore(engine, keyring=Keyring([Keyring.generate()]))
+            objects = FsObjectStore(home / "objects")
             config = RunnerConfig(providers=list(PROVIDERS), deadline_s=args.deadline, grace_s=args.grace,
                                   retry_base_delay_s=0.05)
 

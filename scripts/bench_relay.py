@@ -22,6 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
+from actors.pii.keys import Keyring
 from actors.state_machine import PIPELINE
 from cluster.db import make_engine
 from cluster.relay import OutboxRelay
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             result = asyncio.run(
                 bench(
-                    SqlJobStore(engine),
+                    SqlJobStore(engine, keyring=Keyring([Keyring.generate()])),
                     events=args.events,
                     nats_url=args.nats_url,
                     stream=args.stream,

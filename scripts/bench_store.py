@@ -11,6 +11,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from actors.pii.keys import Keyring
 from actors.state_machine import PIPELINE
 from cluster.db import make_engine
 from cluster.sql_store import SqlJobStore
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 8])
     args = parser.parse_args()
     engine = make_engine(args.database_url, pool_size=max(args.threads) + 2)
-    store = SqlJobStore(engine)
+    store = SqlJobStore(engine, keyring=Keyring([Keyring.generate()]))  # seals each brief, as a real submit does
     brief = Brief.model_validate({**BRIEF, "project": f"bench-{uuid.uuid4().hex[:8]}"})
     walk(store, brief)  # warm-up: migrations, pool, statement caches
     print(f"backend={engine.dialect.name} jobs={args.jobs} transitions/job={len(PIPELINE) - 1}")

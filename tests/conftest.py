@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from actors.pii.keys import Keyring
 from schemas import Brief
 
 PG_URL = os.environ.get("MKA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NATS_URL = os.environ.get("MKA_TEST_NATS_URL", "nats://127.0.0.1:4222")
+TEST_KEYRING = Keyring([Keyring.generate()])
+"""Vault keyring of the test stores (raw briefs are sealed with it)."""
 
 
 def wait_for_port(host: str, port: int, timeout_s: float = 30.0) -> None:
@@ -65,7 +68,7 @@ def sqlite_store(tmp_path):  # type: ignore[no-untyped-def]
     from cluster.sql_store import SqlJobStore
 
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    yield SqlJobStore(engine)
+    yield SqlJobStore(engine, keyring=TEST_KEYRING)
     engine.dispose()
 
 
@@ -86,5 +89,5 @@ def pg_store(pg_url: str):  # type: ignore[no-untyped-def]
     from cluster.sql_store import SqlJobStore
 
     engine = make_engine(pg_url, pool_size=25)
-    yield SqlJobStore(engine)
+    yield SqlJobStore(engine, keyring=TEST_KEYRING)
     engine.dispose()

@@ -13,7 +13,7 @@ from actors.data_collection import DataCollectionAgent
 from actors.llm.base import LlmAgent
 from actors.mcp import DiscoveryCache, ResourceBroker
 from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis
-from actors.pii import PiiAgent, Vault
+from actors.pii import Keyring, PiiAgent, Vault
 from actors.quorum import decide_quorum
 from actors.report import ReportAgent
 from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
@@ -32,7 +32,7 @@ class LocalAgents(Agents):
         self,
         *,
         objects: Any,
-        vault_key: bytes,
+        keyring: Keyring,
         mcp_servers: dict[str, dict[str, Any]],
         llms: dict[str, LlmAgent],
         mcp_timeout_s: float = 20.0,
@@ -41,7 +41,7 @@ class LocalAgents(Agents):
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="mka-local-agents", daemon=True)
         self._thread.start()
-        self._key = vault_key
+        self._keyring = keyring
         self.pii = PiiAgent()
         self.cache = DiscoveryCache(mcp_servers, timeout_s=mcp_timeout_s)
         self.broker = ResourceBroker(mcp_servers, self.cache, timeout_s=mcp_timeout_s)
@@ -61,9 +61,10 @@ class LocalAgents(Agents):
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
         """Pseudonymize the brief with the job's vault."""
-        v = Vault.decrypt(vault, self._key) if vault else Vault()
+        job_id = envelope.job_id
+        v = Vault.decrypt(vault, self._keyring, job_id) if vault else Vault()
         brief = self.pii.redact_brief(envelope.payload, v)
-        return RedactOutput(brief=brief, entities=dict(Counter(v.placeholders().values()))), v.encrypt(self._key)
+        return RedactOutput(brief=brief, entities=dict(Counter(v.placeholders().values()))), v.encrypt(self._keyring, job_id)
 
     def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
         """Collect evidence through the in-process broker."""
@@ -73,9 +74,10 @@ class LocalAgents(Agents):
         self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]
     ) -> tuple[CollectOutput, bytes]:
         """Pseudonymize evidence with the job's vault."""
-        v = Vault.decrypt(vault, self._key)
+        v = Vault.decrypt(vault, self._keyring, envelope.job_id)
         items = self.pii.redact_evidence(envelope.payload, v, allow=allow)
-        return CollectOutput(evidence=items, entities=dict(Counter(v.placeholders().values()))), v.encrypt(self._key)
+        entities = dict(Counter(v.placeholders().values()))
+        return CollectOutput(evidence=items, entities=entities), v.encrypt(self._keyring, envelope.job_id)
 
     def analyze(
         self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float

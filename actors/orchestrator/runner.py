@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.orchestrator.observe import Metrics, Tracer
-from actors.pii.guard import guard_registry
+from actors.pii.briefs import is_masked
+from actors.pii.guard import EgressBlocked, guard_registry
 from actors.quorum import outcome_summary
 from actors.orchestrator.ports import (
     Agents,
@@ -31,6 +32,7 @@ from actors.retry import Attempt, RetryPolicy
 from schemas import (
     AdapterError,
     AgentRequest,
+    Brief,
     IllegalTransition,
     RetriesExhausted,
     JobError,
@@ -167,7 +169,9 @@ class JobRunner:
             except StaleJobVersion:
                 job = None  # cancelled or moved by someone else: re-read, decide again
             except _StepFailed as failed:
-                job = self._fail(job, failed.error)  # type: ignore[arg-type]
+                job = self._fail(job_id, failed.error)
+            except EgressBlocked as blocked:  # an event between steps carried a vault value: final
+                job = self._fail(job_id, blocked)
             except AdapterError:
                 outage_started = self.clock.monotonic() if outage_started is None else outage_started
                 if self.clock.monotonic() - outage_started > self.config.infra_patience_s:
@@ -202,13 +206,20 @@ class JobRunner:
 
     def _advance(self, job: JobRecord, step: str) -> JobRecord:
         degraded, reason = None, ""
+        if step == "redact":  # the record shows the pseudonymized brief from now on, not the masked one
+            self.store.set_brief(job.id, self._load(job.id, "redact", RedactOutput).brief)
         if step == "analyze":
             quorum = self._load(job.id, "analyze", AnalyzeOutput).quorum
             degraded, reason = quorum.degraded, outcome_summary(quorum)
         return self._move(job, NEXT_STATE[job.state], degraded=degraded, reason=reason)
 
-    def _fail(self, job: JobRecord, error: MkaError) -> JobRecord:
-        current = self.store.get(job.id)
+    def _fail(self, job_id: str, error: MkaError) -> JobRecord:
+        """Move the job to `failed` with the error's details; a job already terminal stays as it is.
+
+        A guard block in the job store (an event carrying a vault value) fails the job there, with
+        the event scrubbed, and raises `EgressBlocked`: the job is terminal then, and so returned.
+        """
+        current = self.store.get(job_id)
         if current.terminal:
             return current
         root = error.__cause__ if isinstance(error, RetriesExhausted) and isinstance(error.__cause__, MkaError) else error
@@ -220,7 +231,13 @@ class JobRunner:
             "resumable": isinstance(root, AdapterError),
         }
         reason = f"{error.code}: {error.outcomes}" if isinstance(error, BelowQuorum) and error.outcomes else error.code
-        return self._move(current, S.FAILED, error=details, reason=reason)
+        try:
+            return self._move(current, S.FAILED, error=details, reason=reason)
+        except EgressBlocked:
+            failed = self.store.get(job_id)
+            if not failed.terminal:
+                raise
+            return failed
 
     def _succeeded(self, job_id: str, step: str) -> bool:
         return any(s.step == step and s.outcome == StepOutcome.SUCCEEDED for s in self.store.steps(job_id))
@@ -296,14 +313,23 @@ class JobRunner:
 
     # --- the steps --------------------------------------------------------------------------
 
+    def _raw_brief(self, job: JobRecord) -> Brief:
+        """The brief as submitted: its sealed copy, opened (jobs stored before sealing keep it in the record)."""
+        raw = self.store.raw_brief(job.id)
+        if raw is not None:
+            return raw
+        if is_masked(job.brief):
+            raise JobError(f"the raw brief of job {job.id} was purged with its vault (retention): it cannot be redacted again")
+        return job.brief
+
     def _validate(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        brief = parse_brief(job.brief.model_dump(mode="json"))
+        brief = parse_brief(self._raw_brief(job).model_dump(mode="json"))
         return ValidateOutput(markets=brief.markets, outputs=list(brief.outputs))
 
     def _redact(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
         key = vault_key(job.id)
         existing = self.objects.get(key) if self.objects.exists(key) else None
-        output, vault = self.agents.redact_brief(envelope(job.brief), existing)
+        output, vault = self.agents.redact_brief(envelope(self._raw_brief(job)), existing)
         guards = guard_registry()  # vault retention, and the egress guard of this job's events/logs/spans
         self.objects.put(key, vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now()))
         guards.register_vault(job.id, vault)

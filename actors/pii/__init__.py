@@ -31,9 +31,11 @@ if TYPE_CHECKING:
         redact_many,
         redact_text,
     )
-    from actors.pii.retention import purge_expired_vaults
+    from actors.pii.retention import PurgeResult, purge_expired, purge_expired_vaults
     from actors.pii.readers import load_job_vault, reveal, reveal_model
-    from actors.pii.vault import Vault, VaultError, load_vault_key
+    from actors.pii.keys import Keyring, SealError, VaultKeyError
+    from actors.pii.rotation import RotationResult, reseal_jobs, rotate_key
+    from actors.pii.vault import Vault, VaultError, load_keyring
 
 _WHERE = {
     "DEFAULT_ENTITIES": "config",
@@ -45,12 +47,17 @@ _WHERE = {
     "EgressBlocked": "guard",
     "EgressGuard": "guard",
     "GuardRegistry": "guard",
+    "Keyring": "keys",
     "PiiAgent": "agent",
     "PiiAnalyzer": "analyzer",
     "PiiConfig": "config",
     "PiiEngineUnavailable": "analyzer",
+    "PurgeResult": "retention",
+    "RotationResult": "rotation",
+    "SealError": "keys",
     "Vault": "vault",
     "VaultError": "vault",
+    "VaultKeyError": "keys",
     "apply_placeholders": "redaction",
     "brief_allow_list": "agent",
     "build_analyzer": "analyzer",
@@ -62,14 +69,17 @@ _WHERE = {
     "guard_registry": "guard",
     "known_values": "redaction",
     "load_job_vault": "readers",
-    "load_vault_key": "vault",
+    "load_keyring": "vault",
     "pseudonymize": "redaction",
     "pseudonymize_many": "redaction",
+    "purge_expired": "retention",
     "purge_expired_vaults": "retention",
     "redact_many": "redaction",
     "redact_text": "redaction",
+    "reseal_jobs": "rotation",
     "reveal": "readers",
     "reveal_model": "readers",
+    "rotate_key": "rotation",
 }
 
 __all__ = [
@@ -82,12 +92,17 @@ __all__ = [
     "EgressBlocked",
     "EgressGuard",
     "GuardRegistry",
+    "Keyring",
     "PiiAgent",
     "PiiAnalyzer",
     "PiiConfig",
     "PiiEngineUnavailable",
+    "PurgeResult",
+    "RotationResult",
+    "SealError",
     "Vault",
     "VaultError",
+    "VaultKeyError",
     "apply_placeholders",
     "brief_allow_list",
     "build_analyzer",
@@ -99,14 +114,17 @@ __all__ = [
     "guard_registry",
     "known_values",
     "load_job_vault",
-    "load_vault_key",
+    "load_keyring",
     "pseudonymize",
     "pseudonymize_many",
+    "purge_expired",
     "purge_expired_vaults",
     "redact_many",
     "redact_text",
+    "reseal_jobs",
     "reveal",
     "reveal_model",
+    "rotate_key",
 ]
 
 

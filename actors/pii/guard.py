@@ -1,9 +1,14 @@
 """The egress guard: every outbound payload is checked against the job's vault values; fail closed.
 
-A value matches in any case and spacing: texts are compared as sequences of case-folded words
+A value matches in any case and spacing: texts are compared as sequences of folded words
 ("MARIA  KELLER", "maria-keller" match "Maria Keller"), and longer values also with every
-separator removed ("+49 170 1234567" matches "+491701234567"). Values shorter than three
-characters are not checked (as they are not replaced in texts either).
+separator removed ("+49 170 1234567" matches "+491701234567"). Folding (`_fold`) also takes
+compatibility forms, Cyrillic and Greek look-alike letters, accents and umlaut spellings apart
+("Маria" with a Cyrillic М, "Jürgen"/"Juergen"/"Jurgen", "Straße"/"Strasse"). Near-variants
+(`_variants`) match too: name order and initials ("Keller, Maria", "M. Keller"; a lone "Maria" or
+"Keller Street" does not), emails without their plus-tag, and phone numbers in national or
+international spelling, compared as E.164. Values shorter than three characters are not checked
+(as they are not replaced in texts either).
 
 Channels: "llm:<provider>", "figma", "event", "log", "span" (any name works; it names the block).
 
@@ -17,17 +22,24 @@ Example:
 from __future__ import annotations
 
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from actors.pii._fold import fold
+from actors.pii._variants import WORDS, Emails, People, Phones, split_words
 from schemas import AgentError
 
-__all__ = ["EgressBlocked", "EgressGuard", "GuardRegistry", "guard_registry"]
+if TYPE_CHECKING:
+    from actors.pii.keys import Keyring
+
+__all__ = ["BLOCKED", "EgressBlocked", "EgressGuard", "GuardRegistry", "guard_registry"]
+
+BLOCKED = "<BLOCKED>"
+"""What `EgressGuard.scrub` puts in place of a string that carries a vault value."""
 
 _MIN_LEN = 3
 _MIN_COMPACT = 8
@@ -35,29 +47,31 @@ _MAX_JOBS = 256
 
 
 class EgressBlocked(AgentError):
-    """An outbound payload carried a value of the job's PII vault; it was not sent (never retried)."""
+    """An outbound payload carried a value of the job's PII vault; it was not sent (never retried).
+
+    `channel` ("llm:openai", "event", ...) and `entity_type` name the block; the value never is.
+    """
 
     code = "pii_egress_blocked"
     retryable = False
 
+    def __init__(self, message: str, *, channel: str = "", entity_type: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.entity_type = entity_type
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with the channel and entity type it was blocked for."""
+        out = super().to_dict()
+        if self.channel:
+            out["channel"] = self.channel
+        if self.entity_type:
+            out["entity_type"] = self.entity_type
+        return out
+
 
 class _HasEntries(Protocol):
     def entries(self) -> list[tuple[str, str]]: ...
-
-
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    out: list[str] = []
-    word: list[str] = []
-    for ch in folded:
-        if ch.isalnum():
-            word.append(ch)
-        elif word:
-            out.append("".join(word))
-            word = []
-    if word:
-        out.append("".join(word))
-    return out
 
 
 def _strings(payload: Any) -> Iterator[str]:
@@ -82,19 +96,39 @@ def _strings(payload: Any) -> Iterator[str]:
 
 
 class EgressGuard:
-    """Finds a job's vault values (and near-variants) in outbound payloads."""
+    """Finds a job's vault values (and near-variants) in outbound payloads.
+
+    Every vault value is folded and split into words once, here; `find` folds each payload text
+    once and looks its words up in dictionaries, so a check costs about one pass over the text.
+    """
 
     def __init__(self, values: Iterable[tuple[str, str]]) -> None:
-        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        self._compact: list[tuple[str, str]] = []
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
+        self._compact: list[tuple[str, int, str]] = []
+        people: list[tuple[list[str], int, str]] = []
+        emails: list[tuple[str, int, str]] = []
+        phones: list[tuple[str, int, str]] = []
         for value, entity_type in values:
-            words = tuple(_words(value))
-            compact = "".join(words)
-            if len(compact) < _MIN_LEN:
+            size = len("".join(WORDS.findall(value)))
+            folded = fold(value)
+            words = split_words(folded)
+            if size < _MIN_LEN or not words:
                 continue
-            self._by_first.setdefault(words[0], []).append((words, entity_type))
+            self._by_first.setdefault(words[0], []).append((tuple(words), size, entity_type))
+            compact = "".join(words)
             if len(compact) >= _MIN_COMPACT:
-                self._compact.append((compact, entity_type))
+                self._compact.append((compact, size, entity_type))
+            if entity_type == "PERSON":
+                people.append((words, size, entity_type))
+            if "@" in folded:
+                emails.append((folded, size, entity_type))
+            if "PHONE" in entity_type:
+                phones.append((value, size, entity_type))
+        self._people = People(people)
+        self._emails = Emails(emails)
+        self._phones = Phones(phones)
+        # A text none of whose words is one of these needs no word-by-word look.
+        self._keys = frozenset(self._by_first) | self._people.keys()
 
     @classmethod
     def from_vault(cls, vault: _HasEntries) -> EgressGuard:
@@ -109,53 +143,97 @@ class EgressGuard:
         if not self._by_first:
             return None
         for text in _strings(payload):
-            words = _words(text)
-            best: tuple[int, str] | None = None
-            for i, word in enumerate(words):
-                for seq, entity_type in self._by_first.get(word, ()):
-                    size = sum(map(len, seq))
-                    if tuple(words[i : i + len(seq)]) == seq and (best is None or size > best[0]):
-                        best = (size, entity_type)
-            if self._compact:
-                joined = "".join(words)
-                for compact, entity_type in self._compact:
-                    if (best is None or len(compact) > best[0]) and compact in joined:
-                        best = (len(compact), entity_type)
-            if best is not None:
-                return best[1]
+            found = self._find_in(text)
+            if found is not None:
+                return found[1]
         return None
+
+    def _find_in(self, text: str) -> tuple[int, str] | None:
+        folded = fold(text)
+        words = split_words(folded)
+        best: tuple[int, str] | None = None
+        if not self._keys.isdisjoint(words):
+            by_first = self._by_first
+            for i, word in enumerate(words):
+                starts = by_first.get(word)
+                if starts is None:
+                    continue
+                for seq, size, entity_type in starts:
+                    if (best is None or size > best[0]) and tuple(words[i : i + len(seq)]) == seq:
+                        best = (size, entity_type)
+            if self._people:
+                found = self._people.find(words, folded)
+                if found is not None and (best is None or found[0] > best[0]):
+                    best = found
+        joined = "".join(words)
+        if len(joined) >= _MIN_COMPACT:
+            for compact, size, entity_type in self._compact:
+                if (best is None or size > best[0]) and compact in joined:
+                    best = (size, entity_type)
+        for found in (
+            self._emails.find(folded) if self._emails else None,
+            self._phones.find(folded, joined) if self._phones else None,
+        ):
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+        return best
 
     def check(self, channel: str, payload: Any) -> None:
         """Raise `EgressBlocked` (naming the channel and entity type, never the value) on a match."""
         entity_type = self.find(payload)
         if entity_type is not None:
-            raise EgressBlocked(f"blocked outbound {channel} payload: it carries a {entity_type} value of the job's PII vault")
+            raise EgressBlocked(
+                f"blocked outbound {channel} payload: it carries a {entity_type} value of the job's PII vault",
+                channel=channel,
+                entity_type=entity_type,
+            )
+
+    def scrub(self, payload: Any) -> Any:
+        """A JSON-like copy of the payload without vault values: such strings become `BLOCKED`, such keys go.
+
+        Example:
+            >>> EgressGuard([("Maria Keller", "PERSON")]).scrub({"to": "M. Keller", "n": 2, "Keller, Maria": 1})
+            {'to': '<BLOCKED>', 'n': 2}
+        """
+        if payload is None or isinstance(payload, (bool, int, float)):
+            return payload
+        if isinstance(payload, str):
+            return BLOCKED if self._find_in(payload) is not None else payload
+        if isinstance(payload, (bytes, bytearray, memoryview)):
+            return self.scrub(bytes(payload).decode("utf-8", errors="replace"))
+        if isinstance(payload, BaseModel):
+            return self.scrub(payload.model_dump(mode="json"))
+        if isinstance(payload, Mapping):
+            return {k: self.scrub(v) for k, v in payload.items() if not (isinstance(k, str) and self._find_in(k))}
+        if isinstance(payload, Iterable):
+            return [self.scrub(item) for item in payload]
+        return self.scrub(str(payload))
 
 
 class GuardRegistry:
-    """This process's egress guards by job, the vault key to open vaults, and the vault retention.
+    """This process's egress guards by job, the vault keyring to open vaults, and the vault retention.
 
-    The orchestrator configures it with the key and registers a job's guard whenever the job's
+    The orchestrator configures it with the keyring and registers a job's guard whenever the job's
     vault changes; the event store, log formatter and span exporter consult it. Unconfigured
-    (no key), `register_vault` does nothing. At most the newest 256 jobs are kept.
+    (no keyring), `register_vault` does nothing. At most the newest 256 jobs are kept.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._guards: OrderedDict[str, EgressGuard] = OrderedDict()
-        self._key: bytes | None = None
+        self._keyring: Keyring | None = None
         self._retention_days: int | None = None
 
-    def configure(self, *, key: bytes, retention_days: int | None = None) -> None:
-        """Set the vault key (and the vault retention in days) of this process."""
+    def configure(self, *, keyring: Keyring, retention_days: int | None = None) -> None:
+        """Set the vault keyring (and the vault retention in days) of this process."""
         with self._lock:
-            self._key, self._retention_days = key, retention_days
+            self._keyring, self._retention_days = keyring, retention_days
 
     def reset(self) -> None:
-        """Forget the key, the retention and every guard (tests)."""
+        """Forget the keyring, the retention and every guard (tests)."""
         with self._lock:
             self._guards.clear()
-            self._key = self._retention_days = None
+            self._keyring = self._retention_days = None
 
     def vault_metadata(self, now: datetime) -> dict[str, str]:
         """Object metadata for a vault stored at `now`: `retention-until` when a retention is set."""
@@ -172,12 +250,12 @@ class GuardRegistry:
                 self._guards.popitem(last=False)
 
     def register_vault(self, job_id: str, blob: bytes | None) -> EgressGuard | None:
-        """Decrypt a job's vault with the configured key and register its guard (no key: nothing)."""
-        if self._key is None or not blob:
+        """Open a job's vault with the configured keyring and register its guard (no keyring: nothing)."""
+        if self._keyring is None or not blob:
             return None
         from actors.pii.vault import Vault  # cryptography only when a vault is opened
 
-        guard = EgressGuard.from_vault(Vault.decrypt(blob, self._key))
+        guard = EgressGuard.from_vault(Vault.decrypt(blob, self._keyring, job_id))
         self.register(job_id, guard)
         return guard
 
@@ -211,7 +289,11 @@ class GuardRegistry:
         """Check a payload not tied to one job (logs, spans) against every registered job."""
         found = self.find_any(payload)
         if found is not None:
-            raise EgressBlocked(f"blocked outbound {channel} payload: it carries a {found} value of a job's PII vault")
+            raise EgressBlocked(
+                f"blocked outbound {channel} payload: it carries a {found} value of a job's PII vault",
+                channel=channel,
+                entity_type=found,
+            )
 
 
 _registry = GuardRegistry()

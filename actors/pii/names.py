@@ -22,7 +22,7 @@ __all__ = ["NerRecognizer", "PersonCueRecognizer", "RecordNameRecognizer", "is_n
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĪĮİŁŃŇŌŐŒŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _LO = "a-zß-öø-ÿāăąćčďđēėęěğīįıłńňōőœřśşšţťūůűųźżž"
 _NAME_PREFIX = r"(?:Mc|Mac|O['’]|D['’]|L['’]|Di|De|Da|Du|Le|La|Van|Von|Fitz)?"  # McDonald, O'Connor, DiCaprio
-_CAP_PART = rf"{_NAME_PREFIX}[{_UP}][{_LO}'’]+"
+_CAP_PART = rf"{_NAME_PREFIX}[{_UP}][{_LO}'’]+(?:-[{_LO}]{{2,}}(?![{_LO}]))?"  # "Ji-woo"
 _CAP_WORD = rf"{_CAP_PART}(?:-(?:(?:van|von|de|der|den|la|le|di|da|du)[ \t]+){{0,2}}{_CAP_PART})*(?![{_UP}{_LO}0-9])"
 _CAPS_WORD = rf"[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})*(?![{_UP}{_LO}0-9])"
 _PARTICLE = r"(?:de|la|le|du|des|del|della|di|da|dos|das|do|van|von|der|den|ten|ter|zu|y|e|af|al|bin)"
@@ -63,7 +63,15 @@ STOP_WORDS = frozenset(
     drink eat save win see read watch listen explore introducing introduce new free sale zero sugar light original
     classic premium organic vegan buying purchasing procurement category trade retail wholesale logistics
     finance operations legal hr it einkauf vertrieb achats ventes compras ventas acquisti vendite inkoop verkoop
-    zakupy sprzedaż
+    zakupy sprzedaż cliente clienta clientes kunde kundin kunden klant klanten klient klientka klienci
+    agente agent hola gracias merci bonjour bonsoir salut hallo danke grazie buongiorno buonasera dziękuję dzień
+    groetjes pozdrawiam saludos grüße gruß ciao hoi goedemiddag goedemorgen dobry prego atención atencion servicio
+    service kundenservice kundendienst webcare equipo équipe squadra zespół
+    like as such including incl e.g vs versus feb mar apr jun jul aug sep sept oct nov dec
+    januar februar märz juni juli oktober dezember janvier février mars avril juin juillet août septembre octobre
+    novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre januari februari maart mei augustus
+    styczeń luty marzec kwiecień maj czerwiec lipiec sierpień wrzesień październik listopad grudzień
     """.split()
 )
 _ORG_MARKERS = re.compile(
@@ -92,6 +100,14 @@ _STRONG_CUES = (
     r"ansprechpartner(?:in)?|kontakt|nom|prénom|nombre|contacto|interlocutor|author|attn|attention|signed|"
     rf"signature|from|to|cc)[\"']?[ \t]*[:=][ \t]*\n?[ \t]*[\"']?(?:{_HONORIFIC}[ \t]+){{0,2}})",
     r"(?i:\b(?:my[ \t]name[ \t]is|name[ \t]is|i'm|i[ \t]am|this[ \t]is|call[ \t]me)[ \t]+)",
+    r"(?i:\b(?:my|our|his|her|their|mein(?:e|em)?|ma|mon|mi|mio|mia|mijn|moja|mój)[ \t]+(?:little[ \t]|older[ \t]|younger[ \t]|big[ \t])?"
+    r"(?:sister|brother|mum|mom|mother|dad|father|wife|husband|son|daughter|friend|best[ \t]friend|colleague|boss|partner|"
+    r"girlfriend|boyfriend|cousin|aunt|uncle|grandma|grandpa|granny|neighbou?r|kid|child|coworker|co-worker|teammate|"
+    r"schwester|bruder|mutter|vater|tochter|sohn|freundin|freund|kollegin|kollege|sœur|soeur|frère|frere|mère|père|fille|"
+    r"fils|amie?|collègue|hermana|hermano|madre|padre|hija|hijo|amig[oa]|sorella|fratello|figlia|figlio|zus|broer|"
+    r"dochter|zoon|vriend(?:in)?|siostra|brat|córka|syn|przyjaciółka|przyjaciel),?[ \t]+)",
+    r"(?i:\b(?:shout-?out[ \t]to|kudos[ \t]to|props[ \t]to|big[ \t]thanks[ \t]to|thanks[ \t]to|danke[ \t]an|merci[ \t]à|gracias[ \t]a|"
+    r"grazie[ \t]a|dank[ \t]aan|dzięki[ \t]dla)[ \t]+)",
     r"(?i:\b(?:reviewed|posted|submitted|written|signed|sent|approved|moderated|requested|quoted|answered)"
     r"[ \t]+by[ \t]+)",
     r"(?i:\b(?:dear|hi|hello|hey|bonjour|hola|hallo|liebe|lieber|ciao|salut|estimad[oa]|sehr[ \t]geehrte[rs]?)"

@@ -22,6 +22,7 @@ from presidio_analyzer import RecognizerResult
 
 from actors.pii.names import _NAME_RE, NAME, STOP_WORDS, _function_words, is_name_like, org_context
 from actors.pii.firstnames import is_given_name
+from actors.pii.places import is_place
 from actors.pii.policy import AllowList
 
 __all__ = ["LABEL_WORDS", "refine"]
@@ -57,14 +58,17 @@ _VOCATIVE = re.compile(rf",[ \t]*(?P<name>{NAME})[ \t]*(?P<end>[?!.])")
 _LEADING_VOCATIVE = re.compile(rf":[ \t]+(?P<name>{NAME}),[ \t]")
 _CONJ = r"(?:and|und|et|y|e|en|i|oraz|&|ou|o|oder|or|of)"
 _ITEM = r"(?:[A-ZÀ-ÖØ-Þ]\.?[ \t]+)?" + NAME.replace("{0,3}", "{0,2}")
-_LIST = re.compile(rf"{_ITEM}(?:(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+|[ \t]*/[ \t]*){_ITEM})+")
+_ASIDE = r"(?:[ \t]*\([^()\n]{1,40}\))?"  # "Jordi Vilaseca (Mango), Nerea Castaño (Desigual)"
+_LIST = re.compile(rf"{_ITEM}{_ASIDE}(?:(?:[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+|[ \t]*/[ \t]*){_ITEM}{_ASIDE})+")
+_ASIDES = re.compile(r"[ \t]*\([^()\n]{1,40}\)")
 _LIST_SPLIT = re.compile(rf"[ \t]*,[ \t]*(?:{_CONJ}[ \t]+)?|[ \t]+{_CONJ}[ \t]+|[ \t]*/[ \t]*")
 _LIST_CUE = re.compile(
     r"(?i:(?:founded|co-founded|started|run|led|hosted|presented|moderated|organi[sz]ed|signed|joined)[ \t]+by|"
     r"founders?|co-founders?|team|speakers?|panel(?:ists)?|attendees?|participants?|guests?|hosts?|judges?|winners?|"
     r"authors?|contacts?|members?|partners?|owners?|people|staff|employees|colleagues|with|cc|"
     r"gegründet[ \t]von|gründer(?:innen)?|teilnehmer(?:innen)?|mit|fondée?s?[ \t]par|fondateurs?|fondatrices?|"
-    r"participants?|avec|fundad[oa]s?[ \t]por|fundador(?:es|as)?|asistentes|con|fondat[oa][ \t]da|fondatori|"
+    r"participants?|avec|fundad[oa]s?[ \t]por|by|par|von|por|door|przez|asistentes|deelnemers|partecipanti|"
+    r"fundador(?:es|as)?|asistentes|con|fondat[oa][ \t]da|fondatori|"
     r"partecipanti|opgericht[ \t]door|oprichters?|deelnemers|met|założon[aey][ \t]przez|założyciele|uczestnicy|z)"
     r"[ \t]*:?[ \t]*$"
 )
@@ -83,8 +87,15 @@ def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> 
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
     found.extend(r for r in _propagate(text, people) if not any(s <= r.start and r.end <= e for s, e in places))
     found = [r for r in found if not any(s <= r.start and r.end <= e for s, e in brands)]
-    kept = [r for r in kept if not _brand_line(text, r, brands)]
-    return kept + found
+    return [r for r in kept + found if not _brand_line(text, r, brands) and not _city_guess(text, r)]
+
+
+_WEAK = frozenset({_NER, "FirstNameRecognizer", "PeopleRefiner"})
+
+
+def _city_guess(text: str, r: RecognizerResult) -> bool:
+    """A person guess that is exactly a place ("Valencia", "Île-de-France"): a place, unless a cue said otherwise."""
+    return r.entity_type == "PERSON" and _name(r) in _WEAK and r.score < 0.75 and is_place(text[r.start : r.end])
 
 
 def _brand_line(text: str, r: RecognizerResult, brands: list[tuple[int, int]]) -> bool:
@@ -124,6 +135,15 @@ def _words(value: str) -> list[str]:
     return value.split()
 
 
+def _speaker_span(m: re.Match[str]) -> tuple[int, int]:
+    """The speaker's name without a leading role word ("Agent Gregor" → "Gregor")."""
+    start, end = m.start("name"), m.end("name")
+    for word in re.finditer(r"\S+", m.group("name")):
+        if word.group().lower().strip(".") not in LABEL_WORDS:
+            return start + word.start(), end
+    return end, end
+
+
 def _speaker_ok(name: str) -> bool:
     words = _words(name)
     if not 1 <= len(words) <= 3 or not is_name_like(name):
@@ -133,15 +153,17 @@ def _speaker_ok(name: str) -> bool:
 
 def _speakers(text: str) -> Iterable[RecognizerResult]:
     """Chat speakers and the people they address."""
-    lines = [m for m in _SPEAKER.finditer(text) if _speaker_ok(m.group("name"))]
-    names = {m.group("name") for m in lines}
-    dialogue = len(lines) >= 2 and len(names) >= 2
-    for m in lines:
+    lines = [(m, *_speaker_span(m)) for m in _SPEAKER.finditer(text)]
+    lines = [(m, s, e) for m, s, e in lines if e > s and _speaker_ok(text[s:e])]
+    names = [text[s:e] for _, s, e in lines]
+    dialogue = len(lines) >= 2
+    for m, s, e in lines:
         said = m.group("said")
-        speech = bool(m.group("ts")) or dialogue or len(_words(m.group("name"))) >= 2
+        speech = bool(m.group("ts")) or dialogue or len(_words(text[s:e])) >= 2
         speech = speech or said[:1].islower() or "?" in said or said.split()[0].lower() in _SPEECH_STARTS
         if speech:
-            yield _result(m.start("name"), m.end("name"), 0.75)
+            yield _result(s, e, 0.75)
+    del names
     if not lines and "?" not in text and "!" not in text:
         return
     for m in _VOCATIVE.finditer(text):
@@ -169,7 +191,7 @@ def _lists(text: str, seeds: list[RecognizerResult], places: list[tuple[int, int
             items.append((pos, sep.start()))
             pos = sep.end()
         items.append((pos, match.end()))
-        items = [(s, e) for s, e in items if e > s]
+        items = [(s, _before_aside(text, s, e)) for s, e in items if e > s]
         if len(items) < 2:
             continue
         seeded = any(r.start < e and s < r.end for r in seeds for s, e in items)
@@ -178,12 +200,18 @@ def _lists(text: str, seeds: list[RecognizerResult], places: list[tuple[int, int
             continue  # "Distributor Skinner, Simon and Webb": a firm
         for s, e in items:
             value = text[s:e]
-            if not cued and any(a <= s and e <= b for a, b in places):
-                continue  # "Lena Berg, Hamburg": the NER model's place, in a list no cue calls people
+            if is_place(value) or (not cued and any(a <= s and e <= b for a, b in places)):
+                continue  # "Lena Berg, Hamburg": a place, in a list of people
             if value.split()[0].lower() in _function_words():
                 continue  # "How do Alpro": a sentence, not a name
             if is_name_like(value) or _initialled(value):
                 yield _result(s, e, 0.7)
+
+
+def _before_aside(text: str, start: int, end: int) -> int:
+    """The end of a list item without its parenthetical aside."""
+    aside = _ASIDES.search(text, start, end)
+    return aside.start() if aside else end
 
 
 def _initialled(value: str) -> bool:

@@ -203,7 +203,7 @@ def _adjust(text: str, entity_type: str, start: int, end: int) -> tuple[int, int
     if entity_type == "EMAIL_ADDRESS":
         # Presidio's email regex swallows a preceding URL query: "site.org?email=ann@x.de".
         at = text.find("@", start, end)
-        cut = max((text.rfind(ch, start, at) for ch in "?=&/:"), default=-1)
+        cut = max((text.rfind(ch, start, at) for ch in "?=&/:"), default=-1) if at >= 0 else -1
         if cut >= start:
             start = cut + 1
     if entity_type in _NER_TYPES:  # spaCy's "expand" alignment can take in quotes and brackets

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from actors.pii.keys import Keyring
 from actors.pii.vault import Vault
 
 __all__ = ["load_job_vault", "reveal", "reveal_model"]
@@ -36,12 +37,12 @@ def reveal_model(model: M, vault: Vault, *, allow_pii: bool) -> M:
     return type(model).model_validate(_walk(model.model_dump(mode="json"), vault))
 
 
-def load_job_vault(job_id: str, *, objects: Any, key: bytes) -> Vault:
+def load_job_vault(job_id: str, *, objects: Any, keyring: Keyring) -> Vault:
     """Open a job's stored vault (an empty one when the job has none)."""
     from actors.pii.retention import vault_object_key
 
     path = vault_object_key(job_id)
-    return Vault.decrypt(objects.get(path), key) if objects.exists(path) else Vault()
+    return Vault.decrypt(objects.get(path), keyring, job_id) if objects.exists(path) else Vault()
 
 
 def _walk(value: Any, vault: Vault) -> Any:

@@ -46,6 +46,7 @@ _UNIT_AFTER = re.compile(
 )
 _CURRENCY_BEFORE = re.compile(r"(?:[€$£¥]|\b(?:eur|usd|gbp|chf|sek|dkk|nok|pln))\s?$", re.IGNORECASE)
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$")
+_DATE_INSIDE = re.compile(r"(?<!\d)\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d(?!\d)")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s*[-–—/]\s*(?:19|20)\d\d$")
 _DATE_RANGE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*[-–]\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _GROUPED_AMOUNT = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^\d{1,2}(?: \d{3})+$")
@@ -155,6 +156,8 @@ class PhoneFormatRecognizer(_Recognizer):
             return 0.0
         if _DATE.match(compact) or _YEAR_RANGE.match(compact) or _DATE_RANGE.match(compact) or _IPV4_SHAPE.match(compact):
             return 0.0
+        if _DATE_INSIDE.search(compact):
+            return 0.0  # "2025 (05/06/2025": a year and a date
         international = core.startswith(("+", "00"))
         if _GROUPED_AMOUNT.match(compact) and not international:
             return 0.0

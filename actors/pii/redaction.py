@@ -78,7 +78,7 @@ def detect_many(
         batch = engine.nlp_engine.process_batch(views, language=lang, batch_size=batch_size or config.batch_size)
         for (i, offset, piece), (_, artifacts) in zip(group, batch, strict=True):
             for res in engine.analyze(text=piece, language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts):
-                if lang != languages[i].get(offset, lang) and not _corroborated(piece, res):
+                if lang != languages[i].get(offset, lang) and not _corroborated(piece, res, languages[i].get(offset, lang)):
                     continue  # the English model read a paragraph of another language
                 res.start, res.end = res.start + offset, res.end + offset
                 raw[i].append(res)
@@ -90,12 +90,18 @@ def detect_many(
     ]
 
 
-def _corroborated(piece: str, res: RecognizerResult) -> bool:
-    """A detection that stands without the NER model's say: any non-NER result, or a name led by a given name."""
+def _corroborated(piece: str, res: RecognizerResult, language: str) -> bool:
+    """A detection that stands without the NER model's say: any non-NER result, or a name led by a given name.
+
+    Outside German (which capitalizes every noun), a run of two or more capitalized words that the
+    English model calls a person is taken as one too.
+    """
     if res.entity_type != "PERSON" or (res.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY) != "NerRecognizer":
         return True  # places stay as a signal (a given name that is a place); the policy drops them later
     words = piece[res.start : res.end].split()
-    return res.entity_type == "PERSON" and len(words) >= 2 and is_given_name(words[0].strip(".,"))
+    if res.entity_type != "PERSON" or len(words) < 2:
+        return False
+    return is_given_name(words[0].strip(".,")) or (language != "de" and all(w[:1].isupper() for w in words))
 
 
 def detect(text: str, **options: Any) -> list[PiiEntity]:

@@ -1,4 +1,16 @@
-"""The per-job PII vault: original values ↔ `<TYPE_N>` placeholders, Fernet-encrypted at rest."""
+"""The per-job PII vault: original values ↔ `<TYPE_N>` placeholders, sealed per job at rest; its master keys.
+
+Master keys (`load_keyring`) come from `MKA_VAULT_KEY` (comma-separated, newest first) or else the
+key file `MKA_HOME/vault.key` (one key per line, newest first, mode 0600), generated on first use.
+
+The key check: when a key is generated, or on the first load that finds no marker, the marker
+`MKA_HOME/vault.keycheck` is written, a constant sealed under the primary key. A later load
+refuses to start (`VaultKeyError`) when no key is configured but sealed data exists (the marker,
+or any `jobs/*/vault.bin` in the filesystem object store), or when the keyring cannot open the
+marker: a lost key is never silently replaced by a new one. Only a rotation
+(`mka pii rotate-key`) re-seals the marker, after every job's blobs were re-sealed, so the marker
+always names the oldest key still needed.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +21,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
-
+from actors.pii.keys import Keyring, SealError, VaultKeyError
 from actors.pii.policy import PLACEHOLDER_RE, normalize
 from schemas import AgentError
 
 if TYPE_CHECKING:
     from cluster.settings import Settings
 
-__all__ = ["VAULT_FORMAT", "Vault", "VaultError", "load_vault_key"]
+__all__ = [
+    "KEYCHECK_FILE", "KEY_FILE", "VAULT_FORMAT", "VAULT_PURPOSE", "Vault", "VaultError", "VaultKeyError",
+    "add_key", "load_keyring", "seal_keycheck",
+]
 
 VAULT_FORMAT = 1
 """Version of the `to_json()` document."""
 
-_KEY_FILE = "vault.key"
+VAULT_PURPOSE = "vault"
+"""Seal purpose of a job's vault."""
+
+KEY_FILE = "vault.key"
+"""Master keys under `MKA_HOME`, one per line, newest first."""
+
+KEYCHECK_FILE = "vault.keycheck"
+"""Marker under `MKA_HOME`: a constant sealed under the oldest master key still needed."""
+
+_KEYCHECK_JOB = "mka-keycheck"  # no job has this id (job ids are uuids)
+_KEYCHECK_PURPOSE = "keycheck"
+_KEYCHECK_TEXT = b"mka vault keycheck v1"
 _SEPARATORS = re.compile(r"[\s\-./()]")
 _NUMBERISH = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE"})
 _NAMES = frozenset({"PERSON", "LOCATION"})
@@ -136,17 +161,17 @@ class Vault:
             raise VaultError(f"not a PII vault document: {exc}") from exc
         return vault
 
-    def encrypt(self, key: bytes) -> bytes:
-        """Return the vault as a Fernet token (what is stored at rest)."""
-        return Fernet(key).encrypt(self.to_json().encode())
+    def encrypt(self, keyring: Keyring, job_id: str) -> bytes:
+        """Return the vault sealed for `job_id` under the keyring's newest key (what is stored at rest)."""
+        return keyring.seal(job_id, self.to_json().encode(), purpose=VAULT_PURPOSE)
 
     @classmethod
-    def decrypt(cls, token: bytes, key: bytes) -> Vault:
-        """Decrypt a token from `encrypt()`; raise `VaultError` on a wrong key or tampered token."""
+    def decrypt(cls, token: bytes, keyring: Keyring, job_id: str) -> Vault:
+        """Open a blob from `encrypt()`; raise `VaultError` for another job's vault, an unknown key or tampering."""
         try:
-            plain = Fernet(key).decrypt(token)
-        except (InvalidToken, ValueError, TypeError) as exc:
-            raise VaultError("cannot decrypt PII vault: wrong key or tampered data") from exc
+            plain = keyring.open(job_id, token, purpose=VAULT_PURPOSE)
+        except SealError as exc:
+            raise VaultError(exc.message) from exc
         return cls.from_json(plain)
 
 
@@ -159,37 +184,139 @@ def _key(value: str, entity_type: str) -> str:
     return norm
 
 
-def load_vault_key(settings: Settings) -> bytes:
-    """Return the Fernet key: `settings.vault_key`, else one generated once under `settings.home` (0600)."""
-    if settings.vault_key is not None and settings.vault_key.get_secret_value():
-        key = settings.vault_key.get_secret_value().encode()
-        _check_key(key, "MKA_VAULT_KEY")
-        return key
-    path = Path(settings.home) / _KEY_FILE
+_ENV = "MKA_VAULT_KEY"
+_NEW_KEY_HINT = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """The master keyring: `MKA_VAULT_KEY`, else the key file (generated on first use), key-checked.
+
+    Raises `VaultKeyError` for a malformed key, for a missing key while sealed data exists (never a
+    silent new key), and for keys that do not open the key check.
+    """
+    home = Path(settings.home)
+    found = _configured_keys(settings)
+    if found is None:
+        _refuse_if_sealed_data(settings)
+        _write_private(home / KEY_FILE, Keyring.generate() + b"\n", replace=False)  # another process's key may win
+        found = _configured_keys(settings)
+        assert found is not None
+    keys, origin = found
+    try:
+        keyring = Keyring(keys)
+    except VaultKeyError as exc:
+        raise VaultKeyError(f"{exc.message} (from {origin}; one url-safe base64 key per entry, newest first)") from exc
+    _check_keys(settings, keyring, origin)
+    return keyring
+
+
+def add_key(settings: Settings) -> Keyring:
+    """Generate a master key and put it first in the key file; return the new keyring (rotation).
+
+    Blobs sealed under the older keys still open; re-seal them, then `seal_keycheck`. Refused with
+    `VaultKeyError` when the keys come from `MKA_VAULT_KEY`, which only the operator can change.
+    """
+    if _env_keys(settings):
+        raise VaultKeyError(
+            f"the vault keys come from {_ENV}, which this command cannot change: prepend a new key to it "
+            f"({_ENV}=<new>,<old>; make one with `{_NEW_KEY_HINT}`), restart every process, "
+            "then run `mka pii rotate-key --reseal-only`"
+        )
+    keyring = Keyring([Keyring.generate(), *load_keyring(settings).keys])
+    _write_private(Path(settings.home) / KEY_FILE, b"".join(k + b"\n" for k in keyring.keys), replace=True)
+    return keyring
+
+
+def seal_keycheck(settings: Settings, keyring: Keyring) -> None:
+    """Re-seal the key check under the primary key: call only once every older blob is re-sealed."""
+    _write_private(Path(settings.home) / KEYCHECK_FILE, _keycheck(keyring), replace=True)
+
+
+def _env_keys(settings: Settings) -> list[bytes]:
+    raw = settings.vault_key.get_secret_value() if settings.vault_key is not None else ""
+    return [part.strip().encode() for part in raw.split(",") if part.strip()]
+
+
+def _configured_keys(settings: Settings) -> tuple[list[bytes], str] | None:
+    """The keys and where they come from; None when neither the variable nor the key file exists."""
+    if keys := _env_keys(settings):
+        return keys, _ENV
+    path = Path(settings.home) / KEY_FILE
     if not path.exists():
-        _create_key_file(path)
-    key = path.read_bytes().strip()
-    _check_key(key, str(path))
-    return key
+        return None
+    return [line.strip() for line in path.read_bytes().splitlines() if line.strip()], str(path)
 
 
-def _create_key_file(path: Path) -> None:
-    """Write a new key atomically: a complete 0600 file appears, or another process's key wins."""
+def _keycheck(keyring: Keyring) -> bytes:
+    return keyring.seal(_KEYCHECK_JOB, _KEYCHECK_TEXT, purpose=_KEYCHECK_PURPOSE)
+
+
+def _sealed_sample(settings: Settings) -> Path | None:
+    """Some vault in the filesystem object store, if there is one (S3 stores rely on the marker)."""
+    jobs = Path(settings.artifacts_dir) / "jobs"
+    return next(jobs.glob("*/vault.bin"), None) if jobs.is_dir() else None
+
+
+def _refuse_if_sealed_data(settings: Settings) -> None:
+    home = Path(settings.home)
+    marker = home / KEYCHECK_FILE
+    found = marker if marker.exists() else _sealed_sample(settings)
+    # A key file that appeared meanwhile is another process's first start (it writes the key before the marker).
+    if found is not None and not (home / KEY_FILE).exists():
+        raise VaultKeyError(
+            f"no vault key: {_ENV} is unset and {home / KEY_FILE} is missing, but sealed PII data exists ({found}). "
+            f"Restore {KEY_FILE} from a backup (one key per line, newest first, mode 0600) or set {_ENV} to the "
+            "keys (comma-separated, newest first); a new key would leave every existing vault unreadable, "
+            "so none is generated"
+        )
+
+
+def _check_keys(settings: Settings, keyring: Keyring, origin: str) -> None:
+    """Open the key check (or, before there is one, a stored vault), then write a missing key check."""
+    marker = Path(settings.home) / KEYCHECK_FILE
+    restore = (
+        f"restore the key file from a backup or set {_ENV} to the original keys (comma-separated, newest first); "
+        f"never delete {marker.name} to get past this: every vault sealed before would stay unreadable"
+    )
+    if marker.exists():
+        try:
+            keyring.open(_KEYCHECK_JOB, marker.read_bytes(), purpose=_KEYCHECK_PURPOSE)
+        except SealError as exc:
+            raise VaultKeyError(
+                f"the vault keys from {origin} ({len(keyring.keys)}) do not open {marker}: sealed data needs a "
+                f"master key they lack; {restore}"
+            ) from exc
+        return
+    sample = _sealed_sample(settings)
+    if sample is not None:
+        try:
+            keyring.open(sample.parent.name, sample.read_bytes(), purpose=VAULT_PURPOSE)
+        except SealError as exc:
+            raise VaultKeyError(f"the vault keys from {origin} do not open the stored vault {sample}; {restore}") from exc
+    try:
+        _write_private(marker, _keycheck(keyring), replace=False)
+    except OSError:
+        pass  # a read-only home: no key check, as before it existed
+
+
+def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write a 0600 file atomically: the complete file appears or nothing does.
+
+    Without `replace` an existing file wins (a key vaults were sealed with is never overwritten).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
-        os.link(tmp, path)  # fails if the key exists: never replace a key vaults were encrypted with
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the file exists
     except FileExistsError:
         pass
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _check_key(key: bytes, origin: str) -> None:
-    try:
-        Fernet(key)
-    except (ValueError, TypeError) as exc:
-        raise VaultError(f"vault key from {origin} is not a Fernet key (32 url-safe base64 bytes)") from exc

@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Status
 
 from actors.pii.guard import guard_registry
+from cluster.private_files import private_dir, tighten
 
 __all__ = ["SAFE_ATTRIBUTE_KEYS", "JsonlSpanExporter", "SanitizingExporter"]
 
@@ -133,12 +134,16 @@ class JsonlSpanExporter(SpanExporter):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._tightened = False
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Write the spans as JSON lines."""
+        """Write the spans as JSON lines (a 0600 file in a 0700 directory when this creates them)."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            private_dir(self.path.parent)
+            if not self._tightened:  # a span file from before this rule: no longer readable by others
+                tighten(self.path)
+                self._tightened = True
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 for s in spans:
                     os.write(fd, (json.dumps(_record(s), default=str) + "\n").encode())

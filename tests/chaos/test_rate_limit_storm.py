@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from actors.llm import StubLlmAgent
 from actors.llm.config import ProviderConfig
@@ -20,11 +19,12 @@ from actors.llm.openai_agent import OpenAiAgent
 from actors.orchestrator.local_agents import LocalAgents
 from actors.orchestrator.ports import AnalyzeOutput
 from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
+from actors.pii import Keyring
 from cluster.db import make_engine
 from cluster.objects import FsObjectStore
 from cluster.sql_store import SqlJobStore
 from schemas import JobState, parse_brief
-from tests.conftest import brief_data
+from tests.conftest import TEST_KEYRING, brief_data
 from tests.providers.contract import PRICE
 from tests.providers.openai_server import FakeOpenAi
 from tests.providers.scenario import Reply
@@ -42,11 +42,11 @@ def fake() -> Iterator[FakeOpenAi]:
 
 def _run(tmp_path: Path, fake: FakeOpenAi, **config: object) -> tuple[SqlJobStore, FsObjectStore, str]:
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    store, objects = SqlJobStore(engine), FsObjectStore(tmp_path / "objects")
+    store, objects = SqlJobStore(engine, keyring=TEST_KEYRING), FsObjectStore(tmp_path / "objects")
     openai = OpenAiAgent(ProviderConfig(provider="openai", model="gpt-test", api_key=fake.api_key, base_url=fake.v1,
                                         timeout_s=5.0, price=PRICE, max_output_tokens=512))
     servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
-    agents = LocalAgents(objects=objects, vault_key=Fernet.generate_key(), mcp_servers=servers, pdf=False,
+    agents = LocalAgents(objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers, pdf=False,
                          llms={"openai": openai, "gemini": StubLlmAgent("gemini"), "xai": StubLlmAgent("xai")})
     try:
         runner = JobRunner(store=store, objects=objects, agents=agents,

@@ -27,6 +27,7 @@ from cluster.objects import FsObjectStore
 from cluster.sql_store import SqlJobStore
 from schemas import JobState
 from schemas.pipeline import ProvidersScript
+from tests.conftest import TEST_KEYRING
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -38,14 +39,14 @@ UPDATE = os.environ.get("MKA_UPDATE_GOLDEN") == "1"
 def _run(tmp_path: Path) -> tuple[str, str]:
     ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    store = SqlJobStore(engine, new_id=lambda: next(ids))
+    store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
     objects = FsObjectStore(tmp_path / "objects")
     providers = ["openai", "gemini", "xai"]
     servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
-    from cryptography.fernet import Fernet
+    from actors.pii import Keyring
 
     agents = LocalAgents(
-        objects=objects, vault_key=Fernet.generate_key(), mcp_servers=servers,
+        objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers,
         llms={p: StubLlmAgent(p) for p in providers}, pdf=False,
     )
     try:

@@ -1,7 +1,7 @@
 """End to end in one process: a job with planted PII leaves zero planted values outside its vault.
 
 JobRunner over SQLite and the filesystem object store, the real PII agent (offline Presidio,
-Fernet vault), stub LLMs, the event outbox, JSON logs and the span file. Every channel is scanned
+sealed vault), stub LLMs, the event outbox, JSON logs and the span file. Every channel is scanned
 with the egress guard's own matcher, so case and spacing variants count as leaks too.
 """
 
@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from actors.orchestrator.ports import CollectOutput, RedactOutput
 from actors.orchestrator.runner import JobRunner, RunnerConfig, vault_key
-from actors.pii import EgressGuard, PiiAgent, Vault, get_analyzer, guard_registry
+from actors.pii import EgressGuard, Keyring, PiiAgent, Vault, get_analyzer, guard_registry
 from cluster.logs import WITHHELD, JsonFormatter, log_event
 from cluster.metrics import OtelTracer
 from cluster.objects import FsObjectStore
@@ -33,7 +32,7 @@ pytestmark = pytest.mark.integration
 PLANTED_BRIEF = ["Sabine Fischer", "sabine.fischer@example.org", "+49 151 23456789"]
 PLANTED_EVIDENCE = ["Henrik Vogel", "henrik.vogel@example.net", "DE89 3704 0044 0532 0130 00"]
 PLANTED = PLANTED_BRIEF + PLANTED_EVIDENCE
-KEY = Fernet.generate_key()
+KEY = Keyring([Keyring.generate()])
 
 
 class PiiAgents(FakeAgents):
@@ -53,15 +52,16 @@ class PiiAgents(FakeAgents):
     def redact_brief(self, envelope, vault):  # type: ignore[no-untyped-def]
         """Pseudonymize the brief into the job's vault."""
         self._enter("redact_brief")
-        v = Vault.decrypt(vault, KEY) if vault else Vault()
+        v = Vault.decrypt(vault, KEY, envelope.job_id) if vault else Vault()
         brief = self.pii.redact_brief(envelope.payload, v)
-        return RedactOutput(brief=brief, entities={}), v.encrypt(KEY)
+        return RedactOutput(brief=brief, entities={}), v.encrypt(KEY, envelope.job_id)
 
     def redact_evidence(self, envelope, vault, allow):  # type: ignore[no-untyped-def]
         """Pseudonymize evidence with the job's vault."""
         self._enter("redact_evidence")
-        v = Vault.decrypt(vault, KEY)
-        return CollectOutput(evidence=self.pii.redact_evidence(envelope.payload, v, allow=allow)), v.encrypt(KEY)
+        v = Vault.decrypt(vault, KEY, envelope.job_id)
+        items = self.pii.redact_evidence(envelope.payload, v, allow=allow)
+        return CollectOutput(evidence=items), v.encrypt(KEY, envelope.job_id)
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def logs() -> Iterator[io.StringIO]:
 @pytest.fixture(autouse=True)
 def _registry() -> Iterator[None]:
     guard_registry().reset()
-    guard_registry().configure(key=KEY, retention_days=30)
+    guard_registry().configure(keyring=KEY, retention_days=30)
     yield
     guard_registry().reset()
 
@@ -106,7 +106,7 @@ def test_planted_pii_stays_in_the_vault(tmp_path: Path, make_brief, logs: io.Str
     shutdown_tracing()
     assert job.state == JobState.COMPLETED, job.error
 
-    vault = Vault.decrypt(objects.get(vault_key(job.id)), KEY)
+    vault = Vault.decrypt(objects.get(vault_key(job.id)), KEY, job.id)
     leak = EgressGuard([(value, "PLANTED") for value in PLANTED])
     assert all(leak.find(value) for value in PLANTED) and not leak.find("<PERSON_1> <EMAIL_ADDRESS_1>")
     assert {v.casefold() for v in PLANTED} <= {v.casefold() for v in vault.values()}

@@ -95,5 +95,6 @@ def test_free_text_fields_carry_pii_tags() -> None:
     for path in ("audience", "notes", "title", "questions", "product.description"):
         assert tags[path] is PiiClass.FREE_TEXT, path
     assert tags["markets"] is PiiClass.NONE
-    assert tags["product.name"] is PiiClass.NONE
+    for path in ("product.name", "product.category", "competitors"):  # every free-text string is scanned
+        assert tags[path] is PiiClass.FREE_TEXT, path
     assert Brief.model_json_schema()["properties"]["audience"]["x-pii"] == "free_text"

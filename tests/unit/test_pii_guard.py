@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from actors.orchestrator.runner import JobRunner, RunnerConfig, vault_key
-from actors.pii import EgressBlocked, EgressGuard, Vault, guard_registry
+from actors.pii import EgressBlocked, EgressGuard, Keyring, Vault, guard_registry
 from cluster.logs import WITHHELD, JsonFormatter
 from cluster.objects import FsObjectStore
 from cluster.settings import Settings
@@ -28,7 +27,7 @@ from tests.fakes import FakeAgents
 
 pytestmark = pytest.mark.unit
 
-KEY = Fernet.generate_key()
+KEY = Keyring([Keyring.generate()])
 
 
 def planted_vault() -> Vault:
@@ -96,9 +95,9 @@ def test_figma_channel_with_a_stand_in_payload(job_id: str) -> None:
 
 
 def test_registry_opens_vault_blobs_only_when_configured() -> None:
-    blob = planted_vault().encrypt(KEY)
-    assert guard_registry().register_vault("j-1", blob) is None  # no key: nothing to open
-    guard_registry().configure(key=KEY, retention_days=30)
+    blob = planted_vault().encrypt(KEY, "j-1")
+    assert guard_registry().register_vault("j-1", blob) is None  # no keyring: nothing to open
+    guard_registry().configure(keyring=KEY, retention_days=30)
     assert guard_registry().register_vault("j-1", blob) is not None
     assert guard_registry().find_any("SABINE FISCHER") == "PERSON"
     guard_registry().unregister("j-1")
@@ -108,16 +107,23 @@ def test_registry_opens_vault_blobs_only_when_configured() -> None:
 # --- events --------------------------------------------------------------------------------------
 
 
-def test_an_event_with_a_vault_value_raises_and_rolls_back(tmp_path: Path, make_brief) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_with_a_vault_value_fails_the_job_instead(tmp_path: Path, make_brief) -> None:  # type: ignore[no-untyped-def]
+    """The blocked move rolls back and the job fails at once; its failure event carries no value.
+
+    The store-level cases (step records, resume, PostgreSQL) are in tests/integration/test_pii_egress_block.py.
+    """
     store = SqlJobStore.from_settings(Settings(home=tmp_path))
     job = store.submit(make_brief())
     guard_registry().register(job.id, EgressGuard([(job.project, "PERSON")]))  # the project name is in every event
-    with pytest.raises(EgressBlocked, match="event"):
+    with pytest.raises(EgressBlocked, match="event") as info:
         store.transition(job.id, JobState.VALIDATING, expected_version=job.version)
-    assert store.get(job.id).state == JobState.SUBMITTED  # nothing committed
-    assert [m.event.type for m in store.events(job.id)] == ["job.submitted"]
-    guard_registry().unregister(job.id)
-    store.transition(job.id, JobState.VALIDATING, expected_version=job.version)
+    assert info.value.channel == "event" and info.value.retryable is False
+    failed = store.get(job.id)
+    assert failed.state == JobState.FAILED and failed.error is not None
+    assert failed.error["code"] == "pii_egress_blocked" and failed.error["channel"] == "event"
+    assert failed.error["resumable"] is False
+    last = store.events(job.id)[-1]
+    assert last.event.payload["to_state"] == "failed" and job.project not in last.model_dump_json()
 
 
 # --- logs ----------------------------------------------------------------------------------------
@@ -168,14 +174,14 @@ def test_a_span_attribute_with_a_vault_value_is_dropped(job_id: str) -> None:
 
 
 class LeakyAgents(FakeAgents):
-    """Real (Fernet) vaults, and a redactor that misses the planted name in the notes."""
+    """Real (sealed) vaults, and a redactor that misses the planted name in the notes."""
 
     def redact_brief(self, envelope, vault):  # type: ignore[no-untyped-def]
         """Keep the brief as it is (the leak); put the planted values in the vault."""
         self._enter("redact_brief")
         from actors.orchestrator.ports import RedactOutput
 
-        return RedactOutput(brief=envelope.payload, entities={}), planted_vault().encrypt(KEY)
+        return RedactOutput(brief=envelope.payload, entities={}), planted_vault().encrypt(KEY, envelope.job_id)
 
     def redact_evidence(self, envelope, vault, allow):  # type: ignore[no-untyped-def]
         """Pass evidence through; the vault stays as it was."""
@@ -186,7 +192,7 @@ class LeakyAgents(FakeAgents):
 
 
 def test_an_llm_request_with_a_vault_value_fails_the_step_without_retry(tmp_path: Path, make_brief) -> None:  # type: ignore[no-untyped-def]
-    guard_registry().configure(key=KEY, retention_days=30)
+    guard_registry().configure(keyring=KEY, retention_days=30)
     store = SqlJobStore.from_settings(Settings(home=tmp_path))
     objects = FsObjectStore(tmp_path / "objects")
     agents = LeakyAgents(objects)

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from actors.orchestrator.runner import vault_key
-from actors.pii import Vault, guard_registry, load_job_vault, purge_expired_vaults, reveal, reveal_model
+from actors.pii import Keyring, Vault, guard_registry, load_job_vault, purge_expired_vaults, reveal, reveal_model
 from actors.pii.retention import RETENTION_KEY, vault_object_key
 from cluster.objects import FsObjectStore
 from cluster.settings import Settings
@@ -20,7 +19,7 @@ from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.unit
 
-KEY = Fernet.generate_key()
+KEY = Keyring([Keyring.generate()])
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +37,7 @@ def test_retention_days_default_to_thirty() -> None:
 def test_vault_metadata_carries_the_expiry() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=datetime.now().astimezone().tzinfo)
     assert guard_registry().vault_metadata(now) == {}
-    guard_registry().configure(key=KEY, retention_days=30)
+    guard_registry().configure(keyring=KEY, retention_days=30)
     until = guard_registry().vault_metadata(now)[RETENTION_KEY]
     assert datetime.fromisoformat(until) == now + timedelta(days=30)
 
@@ -53,16 +52,16 @@ def test_expired_vaults_of_finished_jobs_are_purged(tmp_path: Path, make_brief) 
     clock = FakeClock()
     store = SqlJobStore.from_settings(Settings(home=tmp_path), clock=clock)
     objects = FsObjectStore(tmp_path / "objects")
-    guard_registry().configure(key=KEY, retention_days=30)
+    guard_registry().configure(keyring=KEY, retention_days=30)
     old, fresh, legacy = (_finished_job(store, make_brief) for _ in range(3))
     running = store.submit(make_brief()).id
     for job_id in (old, running):
-        objects.put(vault_key(job_id), Vault().encrypt(KEY), content_type="application/octet-stream",
+        objects.put(vault_key(job_id), Vault().encrypt(KEY, job_id), content_type="application/octet-stream",
                     metadata=guard_registry().vault_metadata(clock.now()))
     clock.advance(10 * 86400)
-    objects.put(vault_key(fresh), Vault().encrypt(KEY), content_type="application/octet-stream",
+    objects.put(vault_key(fresh), Vault().encrypt(KEY, fresh), content_type="application/octet-stream",
                 metadata=guard_registry().vault_metadata(clock.now()))
-    objects.put(vault_key(legacy), Vault().encrypt(KEY), content_type="application/octet-stream")  # no metadata
+    objects.put(vault_key(legacy), Vault().encrypt(KEY, legacy), content_type="application/octet-stream")  # no metadata
 
     clock.advance(19 * 86400)
     assert purge_expired_vaults(store, objects, clock.now()) == []
@@ -100,10 +99,10 @@ def test_reveal_a_merge_result(tmp_path: Path) -> None:
         }
     )
     objects = FsObjectStore(tmp_path)
-    objects.put(vault_key("j1"), _vault().encrypt(KEY), content_type="application/octet-stream")
-    vault = load_job_vault("j1", objects=objects, key=KEY)
+    objects.put(vault_key("j1"), _vault().encrypt(KEY, "j1"), content_type="application/octet-stream")
+    vault = load_job_vault("j1", objects=objects, keyring=KEY)
     assert reveal_model(merge, vault, allow_pii=False) is merge
     shown = reveal_model(merge, vault, allow_pii=True)
     assert shown.claims[0].text == "Sabine Fischer expects growth"
     assert merge.claims[0].text == "<PERSON_1> expects growth"  # the stored result is untouched
-    assert len(load_job_vault("missing", objects=objects, key=KEY)) == 0
+    assert len(load_job_vault("missing", objects=objects, keyring=KEY)) == 0
