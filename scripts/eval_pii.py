@@ -4,14 +4,16 @@ Run: python scripts/eval_pii.py [--set old|tune|test|all] [--misses] [--json]
 
 Sets (all in tests/data/pii/):
 - old:  generated.jsonl (Faker) and hard_cases.yaml, written by the hand that first tuned the engine;
-- tune: outside/tune.yaml, written independently of the code, tuned on;
-- test: outside/test.yaml, written after tuning was done and never tuned on.
+- tune:  outside/tune.yaml, written independently of the code, tuned on;
+- test1: outside/test1.yaml, written after a first round of tuning and measured once (commit 5da9c2b);
+         tuning went on afterwards on `tune` only, its misses never read, so it is no longer pristine;
+- test2: outside/test2.yaml, written after the last tuning and never tuned on (the one the targets use).
 
 Each text is redacted as `mka redact` does it (fresh vault, per-paragraph language, country names
 and bundled brands kept) with its brief allow-list. Entity scoring is described in
 `actors.pii.evaluation`; leak-recall counts a labeled value as leaked when any of its words
 survives unredacted, whatever type covered the rest; keep-rate is the share of listed non-PII
-facts (cities, brands, prices) that survive intact. Targets (checked on the test half, exit 1
+facts (cities, brands, prices) that survive intact. Targets (checked on the newest test split, exit 1
 when missed): PERSON leak-recall >= 0.97, recall 1.0 for every structured type, keep-rate >= 0.97.
 """
 
@@ -72,12 +74,12 @@ def main() -> int:
     """Print the tables (and misses); return 1 when a target on the test half is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=EVAL_DIR)
-    parser.add_argument("--set", choices=["old", "tune", "test", "all"], default="all")
+    parser.add_argument("--set", choices=["old", "tune", "test1", "test2", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="list leaked values, lost facts and wrong predictions")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    wanted = ["old", "tune", "test"] if args.set == "all" else [args.set]
+    wanted = ["old", "tune", "test1", "test2"] if args.set == "all" else [args.set]
     results = []
     for name in wanted:
         if name == "old":
@@ -91,19 +93,18 @@ def main() -> int:
         if not args.json:
             _print(result, items)
     failed: list[str] = []
-    for result in results:
-        if result["set"] != "test":
-            continue
+    tests = [r for r in results if r["set"].startswith("test")]
+    for result in tests[-1:]:
         if result["person_leak_recall"] < 0.97:
-            failed.append(f"test PERSON leak-recall {result['person_leak_recall']:.3f} < 0.97")
+            failed.append(f"{result['set']} PERSON leak-recall {result['person_leak_recall']:.3f} < 0.97")
         if result["structured_recall_min"] < 1.0:
-            failed.append(f"test structured recall {result['structured_recall_min']:.3f} < 1.0")
+            failed.append(f"{result['set']} structured recall {result['structured_recall_min']:.3f} < 1.0")
         if result["keep_rate"] < 0.97:
-            failed.append(f"test keep-rate {result['keep_rate']:.3f} < 0.97")
+            failed.append(f"{result['set']} keep-rate {result['keep_rate']:.3f} < 0.97")
     if args.json:
         print(json.dumps({"sets": results, "targets_missed": failed}, indent=2, ensure_ascii=False))
     else:
-        print("targets (test half): " + ("all met" if not failed else "MISSED: " + "; ".join(failed)))
+        print("targets (newest test split): " + ("all met" if not failed else "MISSED: " + "; ".join(failed)))
     return 1 if failed else 0
 
 

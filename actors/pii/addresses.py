@@ -50,7 +50,7 @@ _LOCALITY = re.compile(
     rf"|\d{{2}}-\d{{3}}[ \t]+{_TOWN})(?![\w])"  # 00-514 Warszawa
 )
 _PART_TOKEN = re.compile(
-    rf"(?:\d{{1,5}}[a-zA-Z]?(?:[-/]\d{{1,5}}[a-zA-Z]?)?,?|[{_UP}][\w'’.-]*|(?i:apt\.?|suite|flat|piso|puerta|unit)"
+    rf"(?:\d{{1,5}}[a-zA-Zºª°]?(?:[-/]\d{{1,5}}[a-zA-Z]?)?,?|C/|(?i:ul|al|lok|pl|os|m|nr|no)\.|[{_UP}][\w'’.-]*|(?i:apt\.?|suite|flat|piso|puerta|unit)"
     rf"|de|la|le|du|des|del|los|las|y|of|the|am|an|der|sur|(?i:{_STREET_WORDS}))"
 )
 _MAX_PARTS = 3

@@ -126,8 +126,8 @@ def load_eval_set(directory: Path = EVAL_DIR) -> list[LabeledText]:
     return items
 
 
-OUTSIDE_SPLITS = ("tune", "test")
-"""Halves of the outside set (tests/data/pii/outside/): tuned on, and written after tuning and never tuned on."""
+OUTSIDE_SPLITS = ("tune", "test1", "test2")
+"""Splits of the outside set (tests/data/pii/outside/): tuned on; held out after a first round; held out after the last."""
 
 
 def load_outside_split(split: str, directory: Path = EVAL_DIR) -> list[LabeledText]:

@@ -34,11 +34,15 @@ _AMBIGUOUS = frozenset(
     sale new free best top more most many much long short young old white black brown green gray grey
     """.split()
 )
-_WORDS = re.compile(
-    rf"(?P<first>{_CAP_WORD})(?:[ \t]+(?P<mid>[A-ZÀ-ÖØ-Þ]\.?|{_CAP_WORD}))??[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?P<last>{_CAP_WORD})"
+_WORDS = re.compile(  # a lookahead, so "Opinión de Guadalupe Ferrández" is tried at "Guadalupe" too
+    rf"(?<![\w'’-])(?=(?P<first>{_CAP_WORD})(?:[ \t]+(?P<mid>[A-ZÀ-ÖØ-Þ]\.?|{_CAP_WORD}))??[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}"
+    rf"(?P<last>{_CAP_WORD}))"
 )
 _LO = "a-zß-öø-ÿāăąćčďđēėęěğīįıłńňōőœřśşšţťūůűųźżž"
-_LOWER = re.compile(rf"(?<![\w@.])(?P<first>[{_LO}]{{4,}})[ \t]+(?P<last>[{_LO}]{{4,}})(?![\w@])")
+_LOWER = re.compile(  # a lookahead, so "and margaret ellison" is tried at "margaret" too
+    rf"(?<![\w@.-])(?=(?P<first>[{_LO}]{{3,}})[ \t]+(?P<last>[{_LO}]{{3,}}(?:-[{_LO}]{{2,}})?(?:[ \t]+[{_LO}]{{4,}})?)(?![\w@-]))"
+)
+_WITH_INITIAL = re.compile(rf"(?P<first>{_CAP_WORD}|[{_LO}]{{3,}})[ \t]+(?P<initial>[A-Za-zÀ-ÖØ-Þ])\.(?![\w])")
 _CAPS = r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+"
 _REVERSED = re.compile(rf"(?P<last>{_CAP_WORD}|{_CAPS}),[ \t]*(?P<first>{_CAP_WORD}|{_CAPS})(?![\w])")
 _SINGLE = re.compile(rf"(?<![\w@#./-])(?P<first>{_CAP_WORD})(?![\w@]|\.\w)")
@@ -72,11 +76,17 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
+_INFLECTED = (("ą", "a"), ("ę", "a"), ("em", ""), ("owi", ""), ("ie", ""), ("iem", ""), ("u", ""), ("y", "a"), ("i", "a"))
+"""Polish case endings back to the nominative: "Agnieszką" → "Agnieszka", "Witoldem" → "Witold"."""
+
+
 def is_given_name(word: str, *, strict: bool = False) -> bool:
-    """Tell whether a word is a given name; `strict` also rules out names that are common words or places."""
+    """Tell whether a word is a given name (also in a Polish case form); `strict` rules out common words and places."""
     w = word.lower()
-    if w not in given_names():
-        return False
+    names = given_names()
+    if w not in names:
+        if len(w) < 5 or not any(w.endswith(end) and w[: -len(end)] + base in names for end, base in _INFLECTED):
+            return False
     return not (strict and (w in _AMBIGUOUS or _common(w)))
 
 
@@ -93,11 +103,18 @@ class FirstNameRecognizer(_Recognizer):
                 continue
             if first.lower() in _AMBIGUOUS and not is_given_name(last):
                 continue  # "Will Power", "May Sales": a word, unless a second given name follows
-            yield self.result(match.start(), match.end(), 0.7)
+            yield self.result(match.start("first"), match.end("last"), 0.7)
         for match in _LOWER.finditer(text):
-            first, last = match.group("first"), match.group("last")
-            if is_given_name(first, strict=True) and not _common(last) and last.lower() not in _AMBIGUOUS:
-                yield self.result(match.start(), match.end(), 0.55)
+            first, words = match.group("first"), match.group("last").split()
+            if not is_given_name(first, strict=True) or _common(words[0]) or words[0].lower() in _AMBIGUOUS:
+                continue
+            end = match.start("last") + len(words[0])
+            if len(words) > 1 and not _common(words[1]):
+                end = match.end("last")
+            yield self.result(match.start("first"), end, 0.55)
+        for match in _WITH_INITIAL.finditer(text):
+            if is_given_name(match.group("first"), strict=True):
+                yield self.result(match.start(), match.end(), 0.65)
         for match in _ALONE.finditer(text):
             if is_given_name(match.group("first"), strict=True) and is_name_like(match.group("first")):
                 yield self.result(match.start(), match.end(), 0.6)

@@ -210,7 +210,7 @@ _DOT = (
     rf"|[ \t]+{_DOT_WORD}[ \t]+|_dot_|\.)"
 )
 _OBFUSCATED = re.compile(
-    rf"(?<![\w.+-])(?P<local>[A-Za-z0-9][A-Za-z0-9._%+-]*){_AT}(?P<domain>[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}(?P<tld>[A-Za-z]{{2,12}}))(?![\w])",
+    rf"(?<![\w.+-])(?P<local>(?:[A-Za-z0-9]+[ \t]+{_DOT_WORD}[ \t]+)*[A-Za-z0-9][A-Za-z0-9._%+-]*){_AT}(?P<domain>[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}(?P<tld>[A-Za-z]{{2,12}}))(?![\w])",
     re.IGNORECASE,
 )
 

@@ -21,7 +21,7 @@ __all__ = ["NerRecognizer", "PersonCueRecognizer", "RecordNameRecognizer", "is_n
 
 _UP = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĪĮİŁŃŇŌŐŒŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _LO = "a-zß-öø-ÿāăąćčďđēėęěğīįıłńňōőœřśşšţťūůűųźżž"
-_NAME_PREFIX = r"(?:Mc|Mac|O['’]|D['’]|L['’]|Di|De|Da|Du|Le|La|Van|Von|Fitz)?"  # McDonald, O'Connor, DiCaprio
+_NAME_PREFIX = r"(?:Mc|Mac|O['’]|D['’]|L['’]|d['’]|l['’]|dell['’]|Di|De|Da|Du|Le|La|Van|Von|Fitz)?"  # McDonald, O'Connor, DiCaprio
 _CAP_PART = rf"{_NAME_PREFIX}[{_UP}][{_LO}'’]+(?:-[{_LO}]{{2,}}(?![{_LO}]))?"  # "Ji-woo"
 _CAP_WORD = rf"{_CAP_PART}(?:-(?:(?:van|von|de|der|den|la|le|di|da|du)[ \t]+){{0,2}}{_CAP_PART})*(?![{_UP}{_LO}0-9])"
 _CAPS_WORD = rf"[{_UP}]{{2,}}(?:-[{_UP}]{{2,}})*(?![{_UP}{_LO}0-9])"
@@ -67,6 +67,7 @@ STOP_WORDS = frozenset(
     agente agent hola gracias merci bonjour bonsoir salut hallo danke grazie buongiorno buonasera dziękuję dzień
     groetjes pozdrawiam saludos grüße gruß ciao hoi goedemiddag goedemorgen dobry prego atención atencion servicio
     service kundenservice kundendienst webcare equipo équipe squadra zespół
+    gern gerne verified anonymous provincia województwo azienda firma telefono telefon cognome nome nazwisko imię
     like as such including incl e.g vs versus feb mar apr jun jul aug sep sept oct nov dec
     januar februar märz juni juli oktober dezember janvier février mars avril juin juillet août septembre octobre
     novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
@@ -113,7 +114,7 @@ _STRONG_CUES = (
     r"(?i:\b(?:dear|hi|hello|hey|bonjour|hola|hallo|liebe|lieber|ciao|salut|estimad[oa]|sehr[ \t]geehrte[rs]?)"
     r"(?:[ \t]+(?:Mr|Mrs|Ms|Dr|Herr|Frau)\.?)?[ \t]+)",
     r"(?i:(?:regards|cheers|sincerely|thanks|thank[ \t]you|best|grüße|gruß|cordialement|saludos)[ \t]*,?[ \t]*\n[ \t]*)",
-    r"(?:^|[\s\"'])[—–][ \t]*",
+    r"(?:^|(?<=[.!?\"'\n]))[ \t]*[—–][ \t]*",  # a sign-off: "… stays. — Lena"
 )
 _WEAK_CUES = (
     r"(?i:\b(?:met|thanks[ \t]to|thank[ \t]you|meeting[ \t]with|call[ \t]with|spoke[ \t](?:with|to)|talked[ \t]to|ask|contact|email|"
@@ -129,6 +130,11 @@ _AFTER_VERBS = (
     r"signed|joined|left|visited|requested|prefers|recommends|recommended|thinks|thought|noted|subscribed|"
     r"unsubscribed|registered|won|attended|purchased|paid|returned|cancelled|canceled|answered|responded|rated|"
     r"reviewed|liked|follows|followed|moderated|presented|hosted|organized|organised|spoke|talked|met|tested|tried"
+)
+_SIGN_OFF = re.compile(
+    r"(?i:\b(?:groetjes|groeten|pozdrawiam|pozdrowienia|saludos|un[ \t]saludo|cordialement|bisous|bises|grüße|gruß|lg|vg|mfg|"
+    r"cheers|thanks|regards|best|saluti|un[ \t]saluto|abrazos|besos|xoxo|love|ciao|a[ \t]presto|bis[ \t]bald|tot[ \t]ziens),?[ \t]+)"
+    rf"(?P<name>{NAME})(?=[ \t]*(?:$|\n|[.!]))"
 )
 _FIELD_NAME = re.compile(rf"(?m)(?:^|[:(\[])[ \t]*(?P<name>{NAME})[ \t]*(?:$|[)\]])")
 _NAME_BEFORE_VERB = re.compile(rf"(?P<name>{NAME})(?:[ \t]+(?:{_AFTER_VERBS})\b|[ \t]*[<(\[][ \t]*(?:mailto:)?[^\s@<>()]*@)")
@@ -272,6 +278,10 @@ class PersonCueRecognizer(_Recognizer):
             if span is None or (not strong and len(_words(text[span[0] : span[1]])) < 2):
                 continue
             yield self.result(*_extend(text, *span), 0.8 if strong else 0.65)
+        for match in _SIGN_OFF.finditer(text):
+            span = _trim(text, match.start("name"), match.end("name"))
+            if span is not None:
+                yield self.result(*span, 0.75)
         for match in _NAME_BEFORE_VERB.finditer(text):
             span = _trim(text, match.start("name"), match.end("name"))
             if span is not None and len(_words(text[span[0] : span[1]])) >= 2:

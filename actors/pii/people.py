@@ -82,10 +82,12 @@ def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> 
     brands = allow.occurrences(text)
     found: list[RecognizerResult] = []
     found.extend(_speakers(text))
+    people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
+    found.extend(r for r in _propagate(text, people) if not _locative(text, r, places))
     seeds = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= _SEED_SCORE]
     found.extend(_lists(text, seeds, places))
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
-    found.extend(r for r in _propagate(text, people) if not any(s <= r.start and r.end <= e for s, e in places))
+    found.extend(r for r in _propagate(text, people) if not _locative(text, r, places))
     found = [r for r in found if not any(s <= r.start and r.end <= e for s, e in brands)]
     return [r for r in kept + found if not _brand_line(text, r, brands) and not _city_guess(text, r)]
 
@@ -95,7 +97,15 @@ _WEAK = frozenset({_NER, "FirstNameRecognizer", "PeopleRefiner"})
 
 def _city_guess(text: str, r: RecognizerResult) -> bool:
     """A person guess that is exactly a place ("Valencia", "Île-de-France"): a place, unless a cue said otherwise."""
-    return r.entity_type == "PERSON" and _name(r) in _WEAK and r.score < 0.75 and is_place(text[r.start : r.end])
+    return r.entity_type == "PERSON" and _name(r) in _WEAK and is_place(text[r.start : r.end])
+
+
+_LOCATIVE = re.compile(r"(?i:\b(?:in|at|from|to|near|en|à|a|de|aus|nach|bei|im|w|z|we|ze|do|uit|naar|bij|di|da|per))[ \t]+$")
+
+
+def _locative(text: str, r: RecognizerResult, places: list[tuple[int, int]]) -> bool:
+    """An occurrence the NER model calls a place, after a locative word ("in Paris"): not the person "Paris Hilton"."""
+    return any(s <= r.start and r.end <= e for s, e in places) and _LOCATIVE.search(text[max(0, r.start - 12) : r.start]) is not None
 
 
 def _brand_line(text: str, r: RecognizerResult, brands: list[tuple[int, int]]) -> bool:
@@ -120,7 +130,7 @@ def _places(text: str, results: list[RecognizerResult]) -> list[RecognizerResult
     for r in results:
         if r.entity_type == "LOCATION" and _name(r) != _ADDRESS:
             continue
-        if _name(r) == "FirstNameRecognizer" and " " not in text[r.start : r.end].strip():
+        if _name(r) == "FirstNameRecognizer" and r.score < 0.75 and " " not in text[r.start : r.end].strip():
             if any(s <= r.start and r.end <= e for s, e in places):
                 continue
         out.append(r)
@@ -161,6 +171,7 @@ def _speakers(text: str) -> Iterable[RecognizerResult]:
         said = m.group("said")
         speech = bool(m.group("ts")) or dialogue or len(_words(text[s:e])) >= 2
         speech = speech or said[:1].islower() or "?" in said or said.split()[0].lower() in _SPEECH_STARTS
+        speech = speech or "(" in text[m.end("name") : m.start("said")]  # "Annika (Support): …"
         if speech:
             yield _result(s, e, 0.75)
     del names

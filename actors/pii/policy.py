@@ -225,7 +225,7 @@ def _plausible(text: str, entity_type: str, start: int, value: str) -> bool:
             return False
         return not (entity_type == "PERSON" and " " not in value and value.isupper() and len(value) <= 5)
     if entity_type == "URL":  # only URLs that carry an email address or name a person (profiles)
-        return "@" in value or "%40" in value.lower() or is_profile_url(value)
+        return "@" in value or "%40" in value.lower() or is_profile_url(value) or _personal_domain(value)
     if entity_type == "PHONE_NUMBER":
         digits = sum(ch.isdigit() for ch in value)
         if digits < 7 or YEAR_RANGE_RE.match(value):
@@ -233,6 +233,20 @@ def _plausible(text: str, entity_type: str, start: int, value: str) -> bool:
         international = value.startswith(("+", "00"))
         return international or not _ID_LABEL_BEFORE.search(text[max(0, start - 20) : start])
     return True
+
+
+def _personal_domain(url: str) -> bool:
+    """A personal site: its domain is a given name and a surname ("margauxdelacroix.com", "friederike-stolzenberg.de")."""
+    from actors.pii.firstnames import is_given_name
+
+    host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0].removeprefix("www.")
+    label = host.split(".")[0]
+    parts = label.split("-")
+    if len(parts) == 2 and all(p.isalpha() for p in parts):
+        return len(parts[0]) >= 3 and len(parts[1]) >= 3 and is_given_name(parts[0], strict=True)
+    if not label.isalpha():
+        return False
+    return any(is_given_name(label[:i], strict=True) and len(label) - i >= 4 for i in range(4, len(label) - 3))
 
 
 def _swallows(outer: PiiEntity, inner: PiiEntity) -> bool:

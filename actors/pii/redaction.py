@@ -14,7 +14,7 @@ from actors.pii.chunking import chunk_text
 from actors.pii.config import PiiConfig
 from actors.pii.firstnames import is_given_name
 from actors.pii.language import paragraphs
-from actors.pii.names import ner_view
+from actors.pii.names import _function_words, ner_view
 from actors.pii.people import refine
 from actors.pii.policy import PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
 from actors.pii.vault import Vault
@@ -101,7 +101,8 @@ def _corroborated(piece: str, res: RecognizerResult, language: str) -> bool:
     words = piece[res.start : res.end].split()
     if res.entity_type != "PERSON" or len(words) < 2:
         return False
-    return is_given_name(words[0].strip(".,")) or (language != "de" and all(w[:1].isupper() for w in words))
+    first = words[0].strip(".,")
+    return is_given_name(first, strict=True) or (language != "de" and first.lower() not in _function_words() and all(w[:1].isupper() for w in words))
 
 
 def detect(text: str, **options: Any) -> list[PiiEntity]:
