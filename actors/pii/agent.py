@@ -17,7 +17,7 @@ from actors.pii.analyzer import get_analyzer
 from actors.pii.brands import known_brands
 from actors.pii.config import PiiConfig
 from actors.pii.policy import AllowList, countries_allowed, country_names
-from actors.pii.redaction import detect_many, pseudonymize_many
+from actors.pii.redaction import apply_placeholders, detect_many, known_values, pseudonymize_many
 from actors.pii.vault import Vault
 from schemas import Brief, Evidence, PiiClass, PiiEntity, pii_fields
 
@@ -130,22 +130,25 @@ class PiiAgent:
     ) -> list[Evidence]:
         """Return the evidence with its text and data keys pseudonymized (ids, sources and values untouched).
 
-        Data keys ("Oatfield share_pct") go through the same vault as the texts, so a name the
-        brief's notes made a placeholder is a placeholder in the keys too, and the keys never
-        carry a vault value to an LLM.
+        Names an item carries as data keys ("Oatfield share_pct" → "Oatfield") are dataset labels,
+        allowed in the texts, unless the job's vault already holds them (a name the brief's notes
+        made a placeholder). Keys get the vault's placeholders wherever they hold a vault value, so
+        they never carry one to an LLM.
         """
-        allow_list = _countries_allowed().merged(known_brands()).merged(allow)
-        keys = [(i, key) for i, item in enumerate(items) for key in (item.data or {})]
-        texts = [item.text for item in items] + [_key_text(key) for _, key in keys]
-        redacted = self._redact_texts(texts, vault, allow_list)
-        new_keys = redacted[len(items) :]
-        data: list[dict[str, float] | None] = [None if item.data is None else {} for item in items]
-        for (i, key), new in zip(keys, new_keys, strict=True):
-            data[i][_key_back(key, new)] = items[i].data[key]  # type: ignore[index]
-        return [
-            item.model_copy(update={"text": text, "data": data[i]})
-            for i, (item, text) in enumerate(zip(items, redacted[: len(items)], strict=True))
-        ]
+        labels = [name for name in _data_names(items) if vault.lookup(name) is None]
+        allow_list = _countries_allowed().merged(known_brands()).merged(allow).merged(labels)
+        redacted = self._redact_texts([item.text for item in items], vault, allow_list)
+        out: list[Evidence] = []
+        for item, text in zip(items, redacted, strict=True):
+            data = None
+            if item.data is not None:
+                data = {}
+                for key, value in item.data.items():
+                    name = _key_text(key)
+                    known = known_values(name, vault)
+                    data[_key_back(key, apply_placeholders(name, known, vault)) if known else key] = value
+            out.append(item.model_copy(update={"text": text, "data": data}))
+        return out
 
     def _people(self, terms: list[str]) -> list[str]:
         """The terms that are a person's name as a whole (not a bundled brand): never allow-listed."""
@@ -167,6 +170,10 @@ class PiiAgent:
             "min_score": self._min_score,
             "batch_size": self._batch_size,
         }  # None: the engine's PiiConfig decides
+
+
+def _data_names(items: Sequence[Evidence]) -> list[str]:
+    return sorted({_key_text(key).strip() for item in items for key in item.data or {} if _DATA_KEY_SUFFIX.search(key)})
 
 
 def _key_text(key: str) -> str:

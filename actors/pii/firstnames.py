@@ -76,7 +76,7 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
-_INFLECTED = (("ą", "a"), ("ę", "a"), ("em", ""), ("owi", ""), ("ie", ""), ("iem", ""), ("u", ""), ("y", "a"), ("i", "a"))
+_INFLECTED = (("ą", "a"), ("ę", "a"), ("em", ""), ("owi", ""), ("ie", ""), ("iem", ""))
 """Polish case endings back to the nominative: "Agnieszką" → "Agnieszka", "Witoldem" → "Witold"."""
 
 
@@ -85,9 +85,19 @@ def is_given_name(word: str, *, strict: bool = False) -> bool:
     w = word.lower()
     names = given_names()
     if w not in names:
-        if len(w) < 5 or not any(w.endswith(end) and w[: -len(end)] + base in names for end, base in _INFLECTED):
+        if len(w) < 5 or not word[:1].isupper() or not any(w.endswith(end) and w[: -len(end)] + base in names for end, base in _INFLECTED):
             return False
-    return not (strict and (w in _AMBIGUOUS or _common(w)))
+    return not (strict and (w in _AMBIGUOUS or _common(w) or w in _languages_and_countries()))
+
+
+@functools.cache
+def _languages_and_countries() -> frozenset[str]:
+    """Language and country names ("German", "Jordan"): words before they are given names."""
+    import pycountry
+
+    names = {lang.name.lower() for lang in pycountry.languages}
+    names.update(c.name.lower() for c in pycountry.countries)
+    return frozenset(names)
 
 
 class FirstNameRecognizer(_Recognizer):
