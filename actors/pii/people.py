@@ -89,7 +89,41 @@ def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> 
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
     found.extend(r for r in _propagate(text, people) if not _locative(text, r, places))
     found = [r for r in found if not any(s <= r.start and r.end <= e for s, e in brands)]
-    return [r for r in kept + found if not _brand_line(text, r, brands) and not _city_guess(text, r)]
+    return [
+        r for r in kept + found if not _brand_line(text, r, brands) and not _city_guess(text, r) and not _business(text, r)
+    ]
+
+
+_BUSINESS_WORDS = (
+    r"bakery|bäckerei|baeckerei|boulangerie|pâtisserie|patisserie|panadería|panaderia|panificio|pasticceria|bakkerij|"
+    r"piekarnia|cukiernia|pastificio|traiteur|enoteca|oleificio|conservas|koffiebranderij|rösterei|roesterei|torréfaction|"
+    r"tostadero|torrefazione|palarnia|mleczarnia|molkerei|laiterie|lechería|caseificio|zuivel|zuivelhoeve|manufaktura|"
+    r"manufaktur|brewery|brauerei|birrificio|brasserie|cervecería|cerveceria|brouwerij|browar|winery|weingut|bodegas?|"
+    r"cantina|wijnhuis|winnica|distillery|destillerie|distillerie|destilería|distilleria|stokerij|gorzelnia|farm|hofladen|"
+    r"ferme|granja|fattoria|boerderij|gospodarstwo|café|cafe|restaurant|bistro|trattoria|osteria|pizzeria|deli|"
+    r"delikatessen|épicerie|epicerie|alimentari|toko|sklep|tienda|negozio|winkel|boutique|metzgerei|boucherie|carnicería|"
+    r"macelleria|slagerij|fromagerie|quesería|imports?|exports?|trading|foods|distribution|distribuzione|distribución|"
+    r"vertrieb|handel|hurtownia|groothandel|mayorista|grossiste|agency|agentur|agence|agencia|agenzia|studio|atelier|"
+    r"maison|casa|haus|huis|dom|hotel|hostel|pension|gasthof|gasthaus|albergo|hostal|pensione"
+)
+_BUSINESS_BEFORE = re.compile(rf"(?i:\b(?:{_BUSINESS_WORDS}))[ \t]+$")
+_BUSINESS_FIRST = re.compile(rf"(?i:(?:{_BUSINESS_WORDS}))(?:[ \t]|$)")
+_BUSINESS_AFTER = re.compile(
+    r"^[ \t]*(?:&[ \t]*(?:Co|Figli|Fils|Söhne|Sons|Hijos|Zonen|Synowie)\b|Cash[ \t]&[ \t]Carry|(?:Ltd|GmbH|BV|B\.V\.|S\.?r\.?l|"
+    r"S\.?L\.?|S\.?A\.?|SAS|SARL|Sp\.[ \t]z[ \t]o\.o\.|KG|AG|Inc|LLC|PLC)\b)"
+)
+
+
+def _business(text: str, r: RecognizerResult) -> bool:
+    """A name-shaped run that names a business ("Piekarnia Wiśniewski", "Bassani & Figli"), from a weak source."""
+    if r.entity_type != "PERSON" or _name(r) not in _WEAK:
+        return False
+    value = text[r.start : r.end]
+    return bool(
+        _BUSINESS_FIRST.match(value)
+        or _BUSINESS_BEFORE.search(text[max(0, r.start - 20) : r.start])
+        or _BUSINESS_AFTER.match(text[r.end : r.end + 16])
+    )
 
 
 _WEAK = frozenset({_NER, "FirstNameRecognizer", "PeopleRefiner"})

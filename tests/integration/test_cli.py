@@ -129,3 +129,55 @@ def test_reidentification_only_for_readers_allowed_to_see_pii(tmp_path: Path) ->
     assert allowed.returncode == 0 and "Maria Keller is followed" in allowed.stdout
     # Nothing re-identified was written anywhere: the stored merge result still has the placeholder.
     assert "<PERSON_1>" in mka("jobs", "merge", job_id, "--json", cwd=tmp_path).stdout
+
+
+PLANTED = ["Henrietta Vandersloot", "henrietta.vandersloot@example.org", "+49 151 23456789", "DE89 3704 0044 0532 0130 00",
+           "14/03/1988", "Deepa Venkataraman"]
+
+
+def _grep(root: Path, needles: list[str]) -> list[str]:
+    """Files under `root` whose bytes hold a needle (as UTF-8, any case)."""
+    hits: list[str] = []
+    lowered = [n.lower().encode() for n in needles]
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes().lower()
+            hits.extend(f"{path}: {n.decode()}" for n in lowered if n in data)
+    return hits
+
+
+def test_a_pii_laden_berlin_brief_completes_and_leaves_no_planted_value_at_rest(tmp_path: Path) -> None:
+    """Done-when of the PII issue: planted values nowhere under MKA_HOME (database included) or in Ray's logs.
+
+    The project, notes and audience mention Berlin and the competitor "Müller" shares a surname with a
+    person in the notes: the job completes, places stay, the person stays pseudonymized.
+    """
+    import tempfile
+
+    notes = (
+        f"Launch contact {PLANTED[0]} ({PLANTED[1]}, {PLANTED[2]}), born {PLANTED[4]}, pays from IBAN {PLANTED[3]}. "
+        f"Our Berlin buyer Hans Müller compares us with Müller yoghurt. Account holder: {PLANTED[5]}."
+    )
+    brief = brief_data(
+        project="berlin-launch", audience="Baristas in Berlin and Hamburg", notes=notes, competitors=["Müller", "Alpro"],
+        markets=["DE"],
+    )
+    (tmp_path / "brief.json").write_text(json.dumps(brief))
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MKA_", "OTEL_"))}
+    env.update({"MKA_HOME": str(tmp_path / ".mka"), "RAY_TMPDIR": str(ray_tmp)})
+    r = subprocess.run([sys.executable, "-m", "cluster.cli", "run", "brief.json", "--out", "out", "--json"], cwd=tmp_path,
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    summary = json.loads(r.stdout)
+    assert summary["state"] == "completed"
+    needles = [*PLANTED, "Hans Müller", "Vandersloot", "Venkataraman"]
+    assert _grep(tmp_path / ".mka", needles) == []
+    assert _grep(tmp_path / "out", needles) == []
+    logs = list(ray_tmp.rglob("logs"))
+    assert logs, "Ray wrote no session logs where expected"
+    for folder in logs:
+        assert _grep(folder, needles) == []
+    page = next((tmp_path / ".mka" / "artifacts").rglob("report.html")).read_text()
+    assert "Berlin" in page and "&lt;LOCATION_" not in page and "<LOCATION_" not in page
+    assert "Müller" in page  # the competitor brand stays

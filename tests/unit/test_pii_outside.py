@@ -183,3 +183,21 @@ def test_outside_tune_split_loads_with_keep_facts() -> None:
     items = load_outside_split("tune")
     assert len(items) >= 100 and sum(len(i.keep) for i in items) > 100
     assert {"PERSON", "EMAIL_ADDRESS", "DATE_OF_BIRTH"} <= {s.type for i in items for s in i.entities}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Orders from Enoteca Bassani & Figli and Pastificio Pellegrini doubled in Torino.",
+        "Sales in Nordrhein-Westfalen, Île-de-France and Cataluña grew; Valencia and Bradford lag.",
+        "Official languages German and French; region Western Europe; capital Berlin.",
+        "Foams like dairy milk; plant-based dairy alternatives sell in Paris.",
+    ],
+)
+def test_market_facts_and_businesses_are_kept(text: str) -> None:
+    assert _redacted(text) == text
+
+
+def test_a_place_name_that_is_also_a_given_name_is_kept_but_a_cued_person_is_not() -> None:
+    assert _redacted("Our store in Florence sold out.") == "Our store in Florence sold out."
+    assert "Florence" not in _redacted("Hi Florence, thanks for the samples!")
