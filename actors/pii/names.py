@@ -162,12 +162,25 @@ _CAPS_RUN = re.compile(rf"{_CAPS_WORD}(?:[ \t]+{_CAPS_WORD}){{1,3}}")
 
 @functools.cache
 def _function_words() -> frozenset[str]:
-    """spaCy's stop words of the languages we read: words a lowercase name never is."""
-    import importlib
+    """spaCy's stop words of the languages we read: words a lowercase name never is.
+
+    The word lists are read from their own files: importing `spacy.lang.fr` would first build the
+    French tokenizer exceptions, which takes seconds.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    import spacy
 
     words: set[str] = set()
     for lang in ("en", "de", "fr", "es", "it", "nl", "pl", "pt"):
-        words.update(importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS)
+        path = Path(spacy.__file__).parent / "lang" / lang / "stop_words.py"
+        spec = importlib.util.spec_from_file_location(f"_mka_stop_words_{lang}", path)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        words.update(module.STOP_WORDS)
     return frozenset(words)
 
 
