@@ -54,6 +54,7 @@ _PART_TOKEN = re.compile(
     rf"|de|la|le|du|des|del|los|las|y|of|the|am|an|der|sur|(?i:{_STREET_WORDS}))"
 )
 _MAX_PARTS = 3
+_STREET_PREFIX = re.compile(r"(?i:ul|al|pl|os)\.|C/")  # "ul. Długa 17/4", "C/ Asunción 48"
 
 
 def _address_tail(part: str) -> int | None:
@@ -67,7 +68,7 @@ def _address_tail(part: str) -> int | None:
         first = i
     while first < len(tokens):
         token = tokens[first].group()
-        if token[0].isupper() or token[0].isdigit() or _STREET_WORD_RE.fullmatch(token):
+        if token[0].isupper() or token[0].isdigit() or _STREET_WORD_RE.fullmatch(token) or _STREET_PREFIX.fullmatch(token):
             return tokens[first].start()
         first += 1
     return None

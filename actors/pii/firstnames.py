@@ -17,7 +17,7 @@ from typing import Any
 
 from presidio_analyzer import RecognizerResult
 
-from actors.pii.names import _AFTER_VERBS, _CAP_WORD, _PARTICLE, _common, is_name_like
+from actors.pii.names import _AFTER_VERBS, _CAP_WORD, _PARTICLE, _common, _extend, is_name_like
 from actors.pii.recognizers import _Recognizer
 
 __all__ = ["FirstNameRecognizer", "given_names", "is_given_name"]
@@ -84,6 +84,8 @@ def is_given_name(word: str, *, strict: bool = False) -> bool:
     """Tell whether a word is a given name (also in a Polish case form); `strict` rules out common words and places."""
     w = word.lower()
     names = given_names()
+    if "-" in w.strip("-") and all(part in names for part in w.split("-")):
+        return not strict or not any(part in _AMBIGUOUS for part in w.split("-"))  # "Pieter-Jan", "Ji-woo"
     if w not in names:
         if len(w) < 5 or not word[:1].isupper() or not any(w.endswith(end) and w[: -len(end)] + base in names for end, base in _INFLECTED):
             return False
@@ -113,7 +115,7 @@ class FirstNameRecognizer(_Recognizer):
                 continue
             if first.lower() in _AMBIGUOUS and not is_given_name(last):
                 continue  # "Will Power", "May Sales": a word, unless a second given name follows
-            yield self.result(match.start("first"), match.end("last"), 0.7)
+            yield self.result(*_extend(text, match.start("first"), match.end("last")), 0.7)
         for match in _LOWER.finditer(text):
             first, words = match.group("first"), match.group("last").split()
             if not is_given_name(first, strict=True) or _common(words[0]) or words[0].lower() in _AMBIGUOUS:

@@ -145,8 +145,14 @@ _INTRO_LOWER = re.compile(
     r"spoke[ \t](?:with|to)|talked[ \t](?:with|to)|speak[ \t](?:with|to)|meeting[ \t]with|met(?:[ \t]with)?|contact|cc|"
     r"ask|tell|remind|email|e-mail|message|ping|text|page|"
     r"dear|hi|hello|hey|thanks|thank[ \t]you|signed|regards,?|rückruf|zurückrufen|rappeler|llamar[ \t]a|richiamare|"
-    r"terugbellen|oddzwonić[ \t]do|holder:?|owner:?|from:?)[ \t]+)"
-    rf"(?P<name>{_LOWER_NAME}(?:[ \t]+[{_LO}]{{2,}})?)(?![{_LO}{_UP}0-9])"
+    r"terugbellen|oddzwonić[ \t]do|holder:?|owner:?|from:?|"
+    r"(?:my|his|her|our|their)[ \t]+(?:boss|manager|colleague|sister|brother|mum|mom|dad|wife|husband|friend|partner|"
+    r"daughter|son|contact|buyer|rep)|frau|herr|mr\.?|mrs\.?|ms\.?|pani|pan|mevrouw|meneer|señora|señor|signora|"
+    r"signor|madame|monsieur|mme\.?)[ \t]+)"
+    rf"(?P<name>[{_LO}]{{2,}}(?:[ \t]+[{_LO}]{{2,}}){{0,2}})(?![{_LO}{_UP}0-9])"
+)
+_LOWER_HONORIFIC = re.compile(
+    r"(?i:\b(?:frau|herr|mr\.?|mrs\.?|ms\.?|pani|pan|mevrouw|meneer|señora|señor|signora|signor|madame|monsieur|mme\.?))[ \t]+$"
 )
 _NOT_LOWER_NAMES = frozenset(
     "tomorrow today tonight yesterday asap later soon again now back monday tuesday wednesday thursday friday "
@@ -304,11 +310,17 @@ class PersonCueRecognizer(_Recognizer):
             if span is not None and len(_words(text[span[0] : span[1]])) >= 2:
                 yield self.result(*span, 0.55)
         for match in _INTRO_LOWER.finditer(text):
-            spans = list(re.finditer(r"\S+", match.group("name")))
-            if len(spans) == 3 and _common(spans[2].group()):
-                spans = spans[:2]
-            if not any(_common(w.group()) for w in spans):
-                yield self.result(match.start("name"), match.start("name") + spans[-1].end(), 0.55)
+            words = list(re.finditer(r"\S+", match.group("name")))
+            run: list[re.Match[str]] = []
+            for word in words[:3]:
+                if _common(word.group()):
+                    break
+                run.append(word)
+            if len(run) == 3 and not re.match(r"[ \t]*(?:$|[,.;:!?)\n])", text[match.start("name") + run[2].end() :]):
+                run = run[:2]  # "thandeka dlamini signs off": a third word only before punctuation
+            honorific = _LOWER_HONORIFIC.search(text[max(0, match.start("name") - 12) : match.start("name")]) is not None
+            if len(run) >= 2 or (honorific and run):
+                yield self.result(match.start("name"), match.start("name") + run[-1].end(), 0.55)
 
 
 class RecordNameRecognizer(_Recognizer):

@@ -77,21 +77,24 @@ _LIST_CUE = re.compile(
 def refine(text: str, results: Sequence[RecognizerResult], allow: AllowList) -> list[RecognizerResult]:
     """Apply the rules above to one text's raw results; returns the kept results and the new ones."""
     raw = list(results)
-    kept = _places(text, raw)
     places = [(r.start, r.end) for r in raw if r.entity_type == "LOCATION"]
     brands = allow.occurrences(text)
+
+    def plausible(r: RecognizerResult) -> bool:
+        inside_brand = any(s <= r.start and r.end <= e for s, e in brands) and _name(r) == "PeopleRefiner"
+        return not (inside_brand or _brand_line(text, r, brands) or _city_guess(text, r) or _business(text, r))
+
+    kept = [r for r in _places(text, raw) if plausible(r)]  # before they seed lists and propagation
     found: list[RecognizerResult] = []
     found.extend(_speakers(text))
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
-    found.extend(r for r in _propagate(text, people) if not _locative(text, r, places))
+    found.extend(r for r in _propagate(text, people) if not _locative(text, r, places) and plausible(r))
     seeds = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= _SEED_SCORE]
     found.extend(_lists(text, seeds, places))
     people = [r for r in kept + found if r.entity_type == "PERSON" and r.score >= 0.5]
     found.extend(r for r in _propagate(text, people) if not _locative(text, r, places))
-    found = [r for r in found if not any(s <= r.start and r.end <= e for s, e in brands)]
-    return [
-        r for r in kept + found if not _brand_line(text, r, brands) and not _city_guess(text, r) and not _business(text, r)
-    ]
+    found = [r for r in found if plausible(r)]
+    return kept + found
 
 
 _BUSINESS_WORDS = (

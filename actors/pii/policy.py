@@ -50,6 +50,10 @@ _ID_LABEL_BEFORE = re.compile(
     r"(?:[\s.-]*(?:no|nr|number|id|#))?[\s.:#-]*$",
     re.IGNORECASE,
 )
+_HONORIFIC_BEFORE = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Herr|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame|Sr|Sra|Srta|Señor|Señora|Sig|Sig\.ra|Signora|Signor|"
+    r"Dhr|Mevr|Mw|Pan|Pani)\.?)[ \t]+$"
+)  # not "Dr": "Dr. Oetker" and "Dr Pepper" are brands
 YEAR_RANGE_RE = re.compile(r"^(?:19|20)\d\d\s*[-–—/]\s*(?:19|20)\d\d$")
 _URLISH = re.compile(r"://|@|www\.|[/\\#€$£¥%=]")
 
@@ -181,10 +185,14 @@ def clean_entities(
         value = text[start:end]
         if any(start < p_end and p_start < end for p_start, p_end in placeholders):
             continue  # already pseudonymized
-        if not _plausible(text, det.entity_type, start, value) or allow_list.permits(det.entity_type, value):
+        if not _plausible(text, det.entity_type, start, value):
             continue
-        if det.entity_type in _NER_TYPES and any(s <= start and end <= e for s, e in brand_spans):
-            continue  # inside a whole occurrence of a brand term: "Oetker" in "Dr. Oetker"
+        addressed = det.entity_type == "PERSON" and _HONORIFIC_BEFORE.search(text[max(0, start - 12) : start]) is not None
+        if not addressed:  # "Herr Müller" is a person even when the brief allows the brand "Müller"
+            if allow_list.permits(det.entity_type, value):
+                continue
+            if det.entity_type in _NER_TYPES and any(s <= start and end <= e for s, e in brand_spans):
+                continue  # inside a whole occurrence of a brand term: "Oetker" in "Dr. Oetker"
         kept.append(PiiEntity(type=det.entity_type, start=start, end=end, score=min(max(det.score, 0.0), 1.0)))
     return _without_overlaps(kept)
 

@@ -16,7 +16,7 @@ from actors.pii.firstnames import is_given_name
 from actors.pii.language import paragraphs
 from actors.pii.names import _function_words, ner_view
 from actors.pii.people import refine
-from actors.pii.policy import PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
+from actors.pii.policy import _HONORIFIC_BEFORE, PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
 from actors.pii.vault import Vault
 from schemas import PiiEntity
 
@@ -79,7 +79,10 @@ def detect_many(
         for (i, offset, piece), (_, artifacts) in zip(group, batch, strict=True):
             for res in engine.analyze(text=piece, language=_LANGUAGE, entities=list(wanted), nlp_artifacts=artifacts):
                 if lang != languages[i].get(offset, lang) and not _corroborated(piece, res, languages[i].get(offset, lang)):
-                    continue  # the English model read a paragraph of another language
+                    trimmed = _from_given_name(piece, res)
+                    if trimmed is None:
+                        continue  # the English model read a paragraph of another language
+                    res = trimmed
                 res.start, res.end = res.start + offset, res.end + offset
                 raw[i].append(res)
     return [
@@ -105,6 +108,18 @@ def _corroborated(piece: str, res: RecognizerResult, language: str) -> bool:
     return is_given_name(first, strict=True) or (language != "de" and first.lower() not in _function_words() and all(w[:1].isupper() for w in words))
 
 
+def _from_given_name(piece: str, res: RecognizerResult) -> RecognizerResult | None:
+    """The part of an uncorroborated NER person span that starts at a given name ("Opinión de Guadalupe Ferrández")."""
+    if res.entity_type != "PERSON":
+        return None
+    for word in re.finditer(r"\S+", piece[res.start : res.end]):
+        rest = piece[res.start + word.start() : res.end]
+        if is_given_name(word.group().strip(".,"), strict=True) and len(rest.split()) >= 2:
+            start = res.start + word.start()
+            return RecognizerResult("PERSON", start, res.end, res.score, recognition_metadata=res.recognition_metadata)
+    return None
+
+
 def detect(text: str, **options: Any) -> list[PiiEntity]:
     """Find PII in one text (options as for `detect_many`)."""
     return detect_many([text], **options)[0]
@@ -120,7 +135,9 @@ def apply_placeholders(text: str, found: Sequence[PiiEntity], vault: Vault) -> s
     return out
 
 
-def known_values(text: str, vault: Vault, *, taken: Sequence[PiiEntity] = ()) -> list[PiiEntity]:
+def known_values(
+    text: str, vault: Vault, *, taken: Sequence[PiiEntity] = (), allow: AllowList | Iterable[str] = ()
+) -> list[PiiEntity]:
     """Find further occurrences of values already in the vault (any case), outside the `taken` spans.
 
     The small NER model misses a name it found elsewhere ("MARIA KELLER", "maria keller"); a value
@@ -132,8 +149,11 @@ def known_values(text: str, vault: Vault, *, taken: Sequence[PiiEntity] = ()) ->
     alternatives = "|".join(r"[\s\-_.]+".join(map(re.escape, v.split())) for v in values)  # any spacing
     pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     found: list[PiiEntity] = []
+    brands = AllowList.of(allow).occurrences(text)
     for match in pattern.finditer(text):
         start, end = match.span()
+        if any(s <= start and end <= e for s, e in brands) and not _HONORIFIC_BEFORE.search(text[max(0, start - 12) : start]):
+            continue  # the brand "Müller" stays where the vault holds the person "Müller" ("Herr Müller")
         placeholder = vault.lookup(match.group())
         if placeholder is None or any(start < t.end and t.start < end for t in (*taken, *found)):
             continue
@@ -160,7 +180,8 @@ def pseudonymize_many(
             vault.placeholder_for(text[ent.start : ent.end], ent.type)
     out: list[tuple[str, list[PiiEntity]]] = []
     for text, found in zip(texts, detected, strict=True):
-        everything = sorted([*found, *known_values(text, vault, taken=found)], key=lambda e: (e.start, e.end))
+        known = known_values(text, vault, taken=found, allow=AllowList.of(allow))
+        everything = sorted([*found, *known], key=lambda e: (e.start, e.end))
         out.append((apply_placeholders(text, everything, vault), everything))
     return out
 
@@ -194,7 +215,8 @@ def redact_many(
         vault = Vault()
         for ent in found:
             vault.placeholder_for(text[ent.start : ent.end], ent.type)
-        everything = sorted([*found, *known_values(text, vault, taken=found)], key=lambda e: (e.start, e.end))
+        known = known_values(text, vault, taken=found, allow=allow_list)
+        everything = sorted([*found, *known], key=lambda e: (e.start, e.end))
         out.append((apply_placeholders(text, everything, vault), everything))
     return out
 

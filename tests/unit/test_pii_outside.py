@@ -201,3 +201,23 @@ def test_market_facts_and_businesses_are_kept(text: str) -> None:
 def test_a_place_name_that_is_also_a_given_name_is_kept_but_a_cued_person_is_not() -> None:
     assert _redacted("Our store in Florence sold out.") == "Our store in Florence sold out."
     assert "Florence" not in _redacted("Hi Florence, thanks for the samples!")
+
+
+def test_an_honorific_beats_the_brand_allow_list_but_the_brand_stays_elsewhere() -> None:
+    out = _redacted("Herr Müller will Müllermilch und Müller Joghurt. Mr. Ford drives a Ford.", allow=["Müller", "Ford"])
+    assert out.startswith("Herr <PERSON_") and "Mr. <PERSON_" in out
+    assert "und Müller Joghurt" in out and "drives a Ford." in out and "Müllermilch" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("die nette Verkäuferin frau demirtaş hat geholfen", "demirtaş"),
+        ("his boss thandeka dlamini signs off anything above 20k", "dlamini"),
+        ("Opinión de Guadalupe Ferrández (Murcia): las galletas", "Ferrández"),
+        ("Review door Pieter-Jan V.: te duur", "Pieter-Jan"),
+        ("Pozdrawiam,\nMałgorzata\nul. Długa 17/4, 31-147 Kraków", "Długa"),
+    ],
+)
+def test_lowercase_honorifics_given_names_in_other_languages_and_polish_streets(text: str, secret: str) -> None:
+    assert secret not in _redacted(text)
