@@ -40,11 +40,11 @@ from actors.pii.config import DEFAULT_ENTITIES, PiiConfig
 from actors.pii.firstnames import FirstNameRecognizer
 from actors.pii.ids import (
     DateOfBirthRecognizer,
-    DeTaxIdRecognizer,
+    SteuerIdRecognizer,
     FrNirRecognizer,
     NlBsnRecognizer,
     ObfuscatedEmailRecognizer,
-    PlPeselRecognizer,
+    PeselRecognizer,
     ProfileUrlRecognizer,
     UkNinoSpacedRecognizer,
 )
@@ -283,10 +283,10 @@ def _recognizers(config: PiiConfig) -> list[EntityRecognizer]:
         ProfileUrlRecognizer(),
         DateOfBirthRecognizer(),
         UkNinoSpacedRecognizer(),
-        DeTaxIdRecognizer(),
+        SteuerIdRecognizer(),
         FrNirRecognizer(),
         NlBsnRecognizer(),
-        PlPeselRecognizer(),
+        PeselRecognizer(),
         PhoneFormatRecognizer(regions=config.phone_regions),
         PaymentCardRecognizer(),
         IbanChecksumRecognizer(),

@@ -16,11 +16,11 @@ from actors.pii.recognizers import _Recognizer, context_before
 
 __all__ = [
     "DateOfBirthRecognizer",
-    "DeTaxIdRecognizer",
+    "SteuerIdRecognizer",
     "FrNirRecognizer",
     "NlBsnRecognizer",
     "ObfuscatedEmailRecognizer",
-    "PlPeselRecognizer",
+    "PeselRecognizer",
     "ProfileUrlRecognizer",
     "UkNinoSpacedRecognizer",
 ]
@@ -102,7 +102,7 @@ _STEUER_CONTEXT = frozenset(
 )
 
 
-class DeTaxIdRecognizer(_Recognizer):
+class SteuerIdRecognizer(_Recognizer):
     """German tax ids (Steuer-ID, 11 digits, check digit valid); plain runs need a label before them."""
 
     ENTITY = "DE_TAX_ID"
@@ -186,7 +186,7 @@ def _pesel_valid(d: str) -> bool:
     return check == int(d[10])
 
 
-class PlPeselRecognizer(_Recognizer):
+class PeselRecognizer(_Recognizer):
     """Polish PESEL numbers (11 digits: a birth date and a checksum)."""
 
     ENTITY = "PL_PESEL"

@@ -168,3 +168,16 @@ def test_config_from_settings() -> None:
     )
     assert config.min_score("PERSON") == 0.7 and config.min_score("PHONE_NUMBER") == 0.45
     assert config.id_patterns == (r"\bACME-\d+\b",) and config.allow_terms == ("Oatly",)
+
+
+def test_our_recognizer_class_names_do_not_shadow_presidios() -> None:
+    """Presidio's default registry picks recognizer classes by name among all subclasses: names must be unique."""
+    from collections import Counter
+
+    from presidio_analyzer import EntityRecognizer
+    from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerListLoader
+
+    import actors.pii.analyzer  # noqa: F401 - defines ours
+
+    names = Counter(c.__name__ for c in RecognizerListLoader.get_all_existing_recognizers(EntityRecognizer))
+    assert [n for n, count in names.items() if count > 1] == []
