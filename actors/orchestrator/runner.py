@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
@@ -62,6 +62,13 @@ STEPS: tuple[tuple[JobState, str], ...] = (
 )
 STEP_OF = dict(STEPS)
 NEXT_STATE = {state: STEPS[i + 1][0] if i + 1 < len(STEPS) else S.COMPLETED for i, (state, _) in enumerate(STEPS)}
+
+
+class BriefTooLong(JobError):
+    """Placeholders made a brief field longer than its limit; the user must shorten it (never retried)."""
+
+    code = "pseudonymized_brief_too_long"
+    retryable = False
 
 
 class BelowQuorum(JobError):
@@ -179,6 +186,10 @@ class JobRunner:
                 failures += 1
                 self.clock.sleep(min(10.0, self.config.retry_base_delay_s * 2 ** min(failures, 10)))
                 job = None
+            except MkaError as exc:  # anything else between steps fails the job: never a non-terminal state
+                job = self._fail(job_id, exc)
+            except Exception as exc:  # noqa: BLE001 - a bug between steps still ends the job, with its kind only
+                job = self._fail(job_id, MkaError(f"{type(exc).__name__} between steps"))
         self.metrics.job_state(job.state.value)
         return job
 
@@ -206,8 +217,6 @@ class JobRunner:
 
     def _advance(self, job: JobRecord, step: str) -> JobRecord:
         degraded, reason = None, ""
-        if step == "redact":  # the record shows the pseudonymized brief from now on, not the masked one
-            self.store.set_brief(job.id, self._load(job.id, "redact", RedactOutput).brief)
         if step == "analyze":
             quorum = self._load(job.id, "analyze", AnalyzeOutput).quorum
             degraded, reason = quorum.degraded, outcome_summary(quorum)
@@ -333,7 +342,13 @@ class JobRunner:
         guards = guard_registry()  # vault retention, and the egress guard of this job's events/logs/spans
         self.objects.put(key, vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now()))
         guards.register_vault(job.id, vault)
-        return output
+        try:  # placeholders are longer than some values: the pseudonymized brief must still be a brief
+            checked = RedactOutput.model_validate_json(output.model_dump_json())
+        except ValidationError as exc:
+            fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) for err in exc.errors())
+            raise BriefTooLong(f"the pseudonymized brief exceeds the limits of: {fields}; shorten those fields") from None
+        self.store.set_brief(job.id, checked.brief)  # the record shows the pseudonymized brief, not the masked one
+        return checked
 
     def _collect(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
         brief = self._load(job.id, "redact", RedactOutput).brief

@@ -21,7 +21,8 @@ __all__ = ["AddressRecognizer"]
 _UP = "A-ZÀ-ÖØ-ÞĀ-Ž"
 _TOWN_WORD = rf"[{_UP}][\w'’]*(?:-[\w'’]+)*"
 _TOWN_PARTICLE = r"(?:sur|sous|les|la|le|de|del|am|an|im|in|der|bei|en|upon|on)"
-_TOWN = rf"{_TOWN_WORD}(?:[ \t-]+(?:{_TOWN_PARTICLE}[ \t-]+)*{_TOWN_WORD})*"
+# Hyphens belong to the word ("Frankfurt-am-Main"), spaces join words: one way to read "Aa-Aa-Aa", not 2^n.
+_TOWN = rf"{_TOWN_WORD}(?:[ \t]+(?:{_TOWN_PARTICLE}[ \t]+)*{_TOWN_WORD})*"
 _STREET_WORDS = (
     r"straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|"
     r"rue|avenue|av\.|boulevard|bd\.?|chemin|place|impasse|allée|quai|route|cours|square|passage|voie|"

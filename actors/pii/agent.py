@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from actors.pii.analyzer import get_analyzer
 from actors.pii.brands import known_brands
+from actors.pii.firstnames import is_given_name
 from actors.pii.config import PiiConfig
 from actors.pii.policy import AllowList, countries_allowed, country_names
 from actors.pii.redaction import apply_placeholders, detect_many, known_values, pseudonymize_many
@@ -132,10 +133,14 @@ class PiiAgent:
 
         Names an item carries as data keys ("Oatfield share_pct" → "Oatfield") are dataset labels,
         allowed in the texts, unless the job's vault already holds them (a name the brief's notes
-        made a placeholder). Keys get the vault's placeholders wherever they hold a vault value, so
+        made a placeholder) or the label is a person's name as a whole (it joins the vault). Keys get the vault's placeholders wherever they hold a vault value, so
         they never carry one to an LLM.
         """
         labels = [name for name in _data_names(items) if vault.lookup(name) is None]
+        people = [p for p in self._people(labels) if is_given_name(p.split()[0], strict=True)]  # not "Nutty Grove"
+        for person in people:  # "Anna Schmidt share_pct": a person, not a dataset label
+            vault.placeholder_for(person, "PERSON")
+            labels.remove(person)
         allow_list = _countries_allowed().merged(known_brands()).merged(allow).merged(labels)
         redacted = self._redact_texts([item.text for item in items], vault, allow_list)
         out: list[Evidence] = []

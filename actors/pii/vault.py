@@ -304,7 +304,7 @@ def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
 
     Without `replace` an existing file wins (a key vaults were sealed with is never overwritten).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # MKA_HOME itself: only its user
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

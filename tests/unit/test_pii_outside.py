@@ -221,3 +221,12 @@ def test_an_honorific_beats_the_brand_allow_list_but_the_brand_stays_elsewhere()
 )
 def test_lowercase_honorifics_given_names_in_other_languages_and_polish_streets(text: str, secret: str) -> None:
     assert secret not in _redacted(text)
+
+
+def test_a_person_used_as_an_evidence_data_key_is_pseudonymized_in_key_and_text(agent: PiiAgent) -> None:
+    vault = Vault()
+    items = [Evidence(id="e1", source="mcp://x/1", text="Ask Anna Schmidt for the raw numbers.", data={"Anna Schmidt share_pct": 12.5})]
+    out = agent.redact_evidence(items, vault)[0]
+    assert "Anna" not in out.text and "Schmidt" not in out.text
+    assert out.data is not None and all("Anna" not in k and "Schmidt" not in k for k in out.data)
+    assert list(out.data.values()) == [12.5]

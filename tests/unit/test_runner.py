@@ -193,3 +193,26 @@ def test_database_outage_longer_than_patience_gives_up(env, make_brief) -> None:
     with pytest.raises(AdapterError):
         flaky.run(job.id)
     assert 20 < clock.monotonic() <= 20 + 10
+
+
+def test_a_pseudonymized_brief_over_its_limits_fails_the_job_instead_of_stranding_it(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    store, objects, agents, runner = env
+    notes = ("a@b.de " * 1200)[:7990].strip()  # each 6-character email becomes a longer placeholder
+    job = store.submit(make_brief(notes=notes))
+    final = runner.run(job.id)
+    assert final.state == JobState.FAILED
+    assert final.error and final.error["code"] == "pseudonymized_brief_too_long" and "notes" in final.error["message"]
+    assert "a@b.de" not in final.error["message"]
+    assert runner.run(job.id).state == JobState.FAILED  # terminal: a rerun does not raise
+
+
+def test_an_unexpected_error_between_steps_fails_the_job(env, make_brief, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    store, objects, agents, runner = env
+    job = store.submit(make_brief())
+
+    def broken(job, step):  # type: ignore[no-untyped-def]
+        raise KeyError("bug")
+
+    monkeypatch.setattr(runner, "_advance", broken)
+    final = runner.run(job.id)
+    assert final.state == JobState.FAILED and "KeyError" in final.error["message"]
