@@ -141,16 +141,7 @@ class SqlJobStore(JobStore):
                 details["cause"] = blocked.cause  # the failure that was being written when the guard blocked
             decision = decide(state, JobState.FAILED, reason=error["code"], error_code=error["code"], degraded=row.degraded)
             values = {"state": JobState.FAILED.value, "version": row.version + 1, "error": details, "updated_at": now}
-            result = s.execute(
-                update(JobRow)
-                .where(JobRow.id == row.id, JobRow.version == row.version)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                raise StaleJobVersion(f"job {row.id} changed while failing it")
-            for key, value in values.items():
-                set_committed_value(row, key, value)
+            _update_versioned(s, row, row.version, values, doing="failing it")
             self._emit(s, row, decision.event_type, decision.payload, row.traceparent, scrub=True)
 
     # --- jobs -------------------------------------------------------------------------------
@@ -323,16 +314,7 @@ class SqlJobStore(JobStore):
                 "updated_at": self._clock.now(),
             }
             # The version guard in WHERE makes the check above hold even against a racing writer.
-            result = s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.version == expected_version)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                raise StaleJobVersion(f"job {job_id} changed while moving it to {to_state.value}")
-            for key, value in values.items():
-                set_committed_value(row, key, value)
+            _update_versioned(s, row, expected_version, values, doing=f"moving it to {to_state.value}")
             self._emit(s, row, decision.event_type, decision.payload, traceparent)
             return _job(row)
 
@@ -505,6 +487,23 @@ class SqlJobStore(JobStore):
 
 BLOCKED_PROJECT = "pii-blocked"
 """The project token of a scrubbed event whose project name carries a vault value."""
+
+
+def _update_versioned(s: Session, row: JobRow, expected_version: int, values: dict[str, Any], *, doing: str) -> None:
+    """Update a job row only if it is still at `expected_version`; mirror the values on the loaded row.
+
+    The version guard in WHERE holds even against a racing writer; `StaleJobVersion` otherwise.
+    """
+    result = s.execute(
+        update(JobRow)
+        .where(JobRow.id == row.id, JobRow.version == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleJobVersion(f"job {row.id} changed while {doing}")
+    for key, value in values.items():
+        set_committed_value(row, key, value)
 
 
 class _EventBlocked(EgressBlocked):

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from actors.pii.evaluation import ALL, EVAL_DIR, format_table, leaks, load_eval_set, load_outside_split, predict, score
+from actors.pii.evaluation import ALL, EVAL_DIR, leaks, load_eval_set, load_outside_split, predict, score
 
 NAME_TYPES = ("PERSON", "LOCATION")
 
@@ -57,7 +57,7 @@ def evaluate(name: str, items: list[Any], *, misses: bool) -> dict[str, Any]:
     return result
 
 
-def _print(result: dict[str, Any], table_items: list[Any]) -> None:
+def _print(result: dict[str, Any]) -> None:
     print(f"== {result['set']}: {result['texts']} texts")
     for kind, row in result["entities"].items():
         print(f"  {kind:<16}{row['labeled']:>6} labeled {row['predicted']:>6} predicted  P {row['precision']:.3f}  R {row['recall']:.3f}")
@@ -91,7 +91,7 @@ def main() -> int:
         result = evaluate(name, items, misses=args.misses)
         results.append(result)
         if not args.json:
-            _print(result, items)
+            _print(result)
     failed: list[str] = []
     tests = [r for r in results if r["set"].startswith("test")]
     for result in tests[-1:]:

@@ -1,8 +1,8 @@
 """A second pass over one text's detections: places that are market facts, and people the first pass half-found.
 
 Rules, each applied to the results of every recognizer for one whole text:
-- Places are not people, nor personal data: a place the NER model found stays in the text unless
-  it is part of a postal address or stands right after a person ("Eva Lind from Ystad").
+- Places are not people, nor personal data: a place the NER model found stays in the text; only
+  postal addresses (the address recognizer's) are redacted.
 - Lists: once one member of a list of names is a person ("founded by Lindqvist, Okafor and
   Brandt", "Moreau and Castellanos"), or a list cue stands before it ("founders:"), every
   name-shaped member is a person.
@@ -45,11 +45,6 @@ LABEL_WORDS = frozenset(
 )
 """Words that end in a colon at a line start without being a speaker ("Note:", "Betreff:")."""
 
-_CONNECTOR = re.compile(
-    r"^[ \t]*,?[ \t]*(?:\(|from|of|in|aus|von|de|du|da|di|z|ze|uit|van|à|a|en|lives[ \t]in|living[ \t]in|based[ \t]in|"
-    r"wohnt[ \t]in|wohnhaft[ \t]in|domicilié[e]?[ \t]à|vive[ \t]en|vive[ \t]a|woont[ \t]in|mieszka[ \t]w)[ \t]*$",
-    re.IGNORECASE,
-)
 _TIMESTAMP = r"(?:[\[(]?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[ \t]?[AaPp][Mm])?[\])]?[ \t]*[-–]?[ \t]*)"
 _SPEAKER = re.compile(
     rf"(?m)^[ \t>*-]*(?P<ts>{_TIMESTAMP})?(?P<name>{NAME})[ \t]*(?:\([^)\n]{{0,30}}\))?[ \t]*:[ \t]+(?P<said>\S[^\n]*)"
@@ -202,7 +197,6 @@ def _speakers(text: str) -> Iterable[RecognizerResult]:
     """Chat speakers and the people they address."""
     lines = [(m, *_speaker_span(m)) for m in _SPEAKER.finditer(text)]
     lines = [(m, s, e) for m, s, e in lines if e > s and _speaker_ok(text[s:e])]
-    names = [text[s:e] for _, s, e in lines]
     dialogue = len(lines) >= 2
     for m, s, e in lines:
         said = m.group("said")
@@ -211,7 +205,6 @@ def _speakers(text: str) -> Iterable[RecognizerResult]:
         speech = speech or "(" in text[m.end("name") : m.start("said")]  # "Annika (Support): …"
         if speech:
             yield _result(s, e, 0.75)
-    del names
     if not lines and "?" not in text and "!" not in text:
         return
     for m in _VOCATIVE.finditer(text):
