@@ -1,0 +1,187 @@
+"""Golden conflict cases (issue 11): claims about the same quantity meet, and a wrong figure is contradicted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actors.merge import merge_answers, quorum_of
+from schemas import Claim, Evidence, MergeResult, ModelAnswer
+
+pytestmark = pytest.mark.unit
+
+
+def ev(id: str, text: str, data: dict[str, float]) -> Evidence:
+    return Evidence(id=id, source=f"mcp://market-data/{id}", text=text, data=data)
+
+
+def run(evidence: list[Evidence], **claims: list[tuple[Any, ...]]) -> MergeResult:
+    """Merge one answer per provider: claims as (id, text[, value, unit]), all citing every evidence item."""
+    ids = [e.id for e in evidence]
+    answers = [ModelAnswer(provider=p, model=f"{p}-m", status="ok", latency_s=1.0,
+                           claims=[Claim(id=c[0], text=c[1], evidence_ids=ids,
+                                         value=c[2] if len(c) > 2 else None, unit=c[3] if len(c) > 3 else None)
+                                   for c in cs])
+               for p, cs in claims.items()]
+    return merge_answers(answers, evidence, quorum_of(answers))
+
+
+def member(result: MergeResult, claim_id: str):  # type: ignore[no-untyped-def]
+    return next(c for c in result.claims if claim_id in c.member_claim_ids)
+
+
+def assert_one_disagreement(result: MergeResult, ids: set[str]) -> None:
+    assert len(result.disagreements) == 1, result.disagreements
+    assert set(result.disagreements[0].claim_ids) == ids
+
+
+def assert_contradicted(result: MergeResult, claim_id: str, field: str, *values: str) -> None:
+    claim = member(result, claim_id)
+    assert claim.grounding == "contradicted" and claim.hallucination, claim
+    flag = claim.reasons[0]
+    assert field in flag and all(v in flag for v in values), flag
+
+
+PIZZA = [ev("ev-fr-frozen", "Frozen pizza made up 38% of frozen ready-meal sales in France in 2023.",
+            {"pizza_share_pct": 38, "year": 2023})]
+
+
+def test_value_conflict_on_a_share() -> None:
+    result = run(PIZZA, openai=[("o1", "Frozen pizza is about 38 % of the frozen ready-meal aisle.")],
+                 gemini=[("g1", "Frozen pizza holds a 19 % share of frozen ready meals.")])
+    assert_one_disagreement(result, {"o1", "g1"})
+    assert member(result, "o1").grounding == "supported"
+    assert_contradicted(result, "g1", "pizza_share_pct", "19%", "38%")
+    assert "share" in result.disagreements[0].topic
+
+
+CINEMA = [ev("ev-de-cinema", "Cinema attendance in Germany changed by -6% in 2022.",
+             {"attendance_change_pct": -6, "year": 2022})]
+
+
+def test_direction_conflict() -> None:
+    result = run(CINEMA, openai=[("o1", "German cinema attendance fell 6 % in 2022.")],
+                 xai=[("x1", "German cinema attendance rose 6 % in 2022.")])
+    assert_one_disagreement(result, {"o1", "x1"})
+    assert member(result, "o1").grounding == "supported"
+    assert_contradicted(result, "x1", "attendance_change_pct", "+6%", "-6%")
+
+
+COFFEE = [ev("ev-ch-coffee", "Swiss coffee imports were worth CHF 1.1 billion in 2023.",
+             {"imports_chf_bn": 1.1, "year": 2023})]
+
+
+def test_currency_conflict() -> None:
+    result = run(COFFEE, openai=[("o1", "Swiss coffee imports were CHF 1.1 billion in 2023.")],
+                 gemini=[("g1", "Switzerland imported EUR 1.1 billion of coffee in 2023.")])
+    assert_one_disagreement(result, {"o1", "g1"})
+    assert member(result, "o1").grounding == "supported"
+    assert_contradicted(result, "g1", "imports_chf_bn", "EUR", "CHF")
+
+
+SUBSCRIBERS = [ev("ev-nl-stream", "Streamly had 120,000 subscribers in the Netherlands at the end of 2024.",
+                  {"subscribers": 120000, "year": 2024})]
+
+
+def test_magnitude_conflict_three_ways() -> None:
+    result = run(SUBSCRIBERS, openai=[("o1", "Streamly has 120k subscribers in the Netherlands.")],
+                 gemini=[("g1", "Streamly counts 0.12 million Dutch subscribers.")],
+                 xai=[("x1", "Streamly has 1.2 million subscribers in the Netherlands.")])
+    assert_one_disagreement(result, {"o1", "g1", "x1"})
+    assert member(result, "o1") is member(result, "g1") and member(result, "o1").grounding == "supported"
+    assert_contradicted(result, "x1", "subscribers", "1.2", "120")
+    assert "magnitude" in member(result, "x1").reasons[0]
+
+
+def test_a_wrong_figure_is_contradicted_not_unverifiable() -> None:
+    result = run(SUBSCRIBERS, openai=[("o1", "Streamly reached 1,200,000 subscribers.")])
+    assert_contradicted(result, "o1", "subscribers", "1,200,000", "120,000")
+
+
+SHARE_PP = [ev("ev-se-oat", "Oat drinks gained 3 percentage points of the Swedish plant-milk market in 2024, "
+               "reaching a 41% share.", {"oat_share_change_pp": 3, "oat_share_pct": 41, "year": 2024})]
+
+
+def test_percent_versus_percentage_points() -> None:
+    result = run(SHARE_PP, openai=[("o1", "Oat drinks' share rose 3 percentage points in Sweden in 2024.")],
+                 gemini=[("g1", "Oat drinks' share rose 3% in Sweden in 2024.")])
+    assert_one_disagreement(result, {"o1", "g1"})
+    assert member(result, "o1").grounding == "supported"
+    assert member(result, "g1").grounding == "contradicted"
+
+
+CHEESE = [ev("ev-fr-cheese", "The French eat 27 kg of cheese per person a year.", {"cheese_consumption_kg": 27})]
+
+
+def test_unit_slip_kg_versus_tonnes() -> None:
+    result = run(CHEESE, openai=[("o1", "Cheese consumption in France is 27 kg per person a year.")],
+                 gemini=[("g1", "Cheese consumption in France is 27 t per person a year.")])
+    assert_one_disagreement(result, {"o1", "g1"})
+    assert_contradicted(result, "g1", "cheese_consumption_kg", "27 t", "27 kg")
+
+
+def test_equal_masses_in_different_units_agree() -> None:
+    result = run(CHEESE, openai=[("o1", "Cheese consumption in France is 27 kg per person a year.")],
+                 gemini=[("g1", "Cheese consumption in France is 0.027 tonnes per person a year.")])
+    assert not result.disagreements
+    assert member(result, "o1") is member(result, "g1")
+
+
+AREA = [ev("ev-at-facts", "Austria covers 83,879 km².", {"area_km2": 83879})]
+
+
+def test_unit_slip_square_kilometres_versus_square_miles() -> None:
+    result = run(AREA, openai=[("o1", "Austria's area is 83,879 km².")],
+                 xai=[("x1", "Austria's area is 83,879 square miles.")])
+    assert_one_disagreement(result, {"o1", "x1"})
+    assert member(result, "x1").grounding == "contradicted"
+
+
+MARKET = [ev("ev-de-market", "The German oat milk market was worth EUR 1,480 million in 2024.",
+             {"value_eur_m": 1480, "year": 2024})]
+
+
+def test_the_same_figure_in_another_year_is_a_period_conflict() -> None:
+    result = run(MARKET, openai=[("o1", "The German oat milk market was worth EUR 1.48 bn in 2024.")],
+                 gemini=[("g1", "The German oat milk market was worth EUR 1.48 bn in 2022.")])
+    assert_one_disagreement(result, {"o1", "g1"})
+    assert "2022" in result.disagreements[0].topic or "period" in result.disagreements[0].topic
+    assert member(result, "o1").grounding == "supported"
+    assert member(result, "g1").grounding == "contradicted"
+
+
+def test_another_value_for_another_year_is_no_conflict() -> None:
+    result = run(MARKET, openai=[("o1", "The German oat milk market was worth EUR 1.48 bn in 2024.")],
+                 gemini=[("g1", "The German oat milk market was worth EUR 1.2 bn in 2021.")])
+    assert not result.disagreements
+    assert member(result, "o1").grounding == "supported"
+    assert member(result, "g1").grounding == "unverifiable"
+
+
+def test_rounded_values_within_stated_precision_agree() -> None:
+    evidence = [ev("ev-fr-frozen", "Frozen pizza made up 37.6% of frozen ready-meal sales in France in 2023.",
+                   {"pizza_share_pct": 37.6, "year": 2023})]
+    result = run(evidence, openai=[("o1", "Frozen pizza is about 38 % of French frozen ready meals.")],
+                 gemini=[("g1", "Frozen pizza holds a 37.6% share of frozen ready meals in France.")])
+    assert not result.disagreements
+    assert {c.grounding for c in result.claims} == {"supported"}
+
+
+def test_same_metric_in_another_market_is_no_conflict() -> None:
+    evidence = [ev("ev-fr-frozen", "Frozen pizza made up 38% of frozen ready-meal sales in France in 2023.",
+                   {"pizza_share_pct": 38, "year": 2023})]
+    result = run(evidence, openai=[("o1", "Frozen pizza is 38% of frozen ready meals in France.")],
+                 gemini=[("g1", "Frozen pizza is 24% of frozen ready meals in Spain.")])
+    assert not result.disagreements
+    assert member(result, "g1").grounding == "unverifiable"
+
+
+def test_a_majority_with_the_evidence_does_not_hide_the_dissent() -> None:
+    result = run(PIZZA, openai=[("o1", "Frozen pizza accounts for 38% of frozen ready meals.")],
+                 gemini=[("g1", "Frozen pizza makes up 38 percent of frozen ready-meal sales.")],
+                 xai=[("x1", "Frozen pizza holds 29% of the frozen ready-meal category.")])
+    assert_one_disagreement(result, {"o1", "g1", "x1"})
+    assert member(result, "o1").agreement == "majority"
+    assert set(result.disagreements[0].positions) == {"openai", "gemini", "xai"}
+    assert_contradicted(result, "x1", "pizza_share_pct", "29%", "38%")
