@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from actors.merge.entities import entities, opening_names, places, word_forms
+from actors.merge.entities import entities, mentions, opening_names, places, word_forms
 from actors.merge.numbers import Quantity, agree, claim_quantity, comparable, extract_quantities
 from actors.merge.text import (
     DECLINE_WORDS,
@@ -34,6 +34,13 @@ class Figure:
     names: frozenset[str]  # lower-cased
     places: frozenset[str]
     context: frozenset[str] = frozenset()  # the clause's other content words ("households", "sample")
+    period: int | None = None  # the year the figure is for, when the claim says
+    head: str | None = None  # the word the figure counts ("subscribers" in "120k subscribers")
+
+    @property
+    def metric(self) -> str | None:
+        """What the figure measures: its topic word, else the word it counts."""
+        return self.primary or self.head
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,23 @@ class ClaimView:
     superlative: bool
 
 
+def _period(q: Quantity, years: list[Quantity], start: int, end: int) -> int | None:
+    """The year nearest the figure in its clause, else the claim's only year."""
+    local = [y for y in years if start <= y.start < end]
+    if local:
+        return int(min(local, key=lambda y: (abs(y.start - q.start), y.start < q.start)).value)
+    distinct = {int(y.value) for y in years}
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def _head(q: Quantity, forms: list[tuple[int, str]], end: int) -> str | None:
+    """The first content word after the figure in its clause, within three words (places and units skipped)."""
+    after = [w for pos, w in forms if q.end <= pos < end and not w.startswith("@")][:3]
+    return next((w for w in after if w not in TOPIC_WORDS), None)
+
+
 def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tuple[int, int]],
-            claim_names: frozenset[str], claim_places: frozenset[str]) -> Figure:
+            claim_names: frozenset[str], claim_places: frozenset[str], years: list[Quantity]) -> Figure:
     start, end = next(((s, e) for s, e in spans if s <= q.start < e), (0, len(text)))
     local = [(pos, w) for pos, w in forms if start <= pos < end and w in TOPIC_WORDS]
     scope = local or [(pos, w) for pos, w in forms if w in TOPIC_WORDS]
@@ -65,12 +87,14 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         primary = "area"
     clause = text[start:end]
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
-    names = frozenset(n.lower() for n in entities(clause)) or (claim_names if len(claim_names) == 1 else frozenset())
+    names = frozenset(n for n in claim_names if mentions(clause, n)) or (
+        claim_names if len(claim_names) == 1 else frozenset())
     where = places(clause) or claim_places
     if primary == "growth" and q.value > 0 and not negated(clause):
         if {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
             q = replace(q, value=-q.value)
-    return Figure(q, primary, frozenset(w for _, w in scope), names, where, context)
+    return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
+                  _head(q, forms, end))
 
 
 def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
@@ -82,8 +106,10 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
     names = tuple(entities(text, vocabulary=vocabulary))
     claim_names = frozenset(n.lower() for n in names)
     claim_places = places(text)
-    figures = [_figure(q, text, forms, spans, claim_names, claim_places)
-               for q in extract_quantities(text) if q.strong and q.dimension != "year"]
+    found = extract_quantities(text)
+    years = [q for q in found if q.dimension == "year"]
+    figures = [_figure(q, text, forms, spans, claim_names, claim_places, years)
+               for q in found if q.strong and q.dimension != "year"]
     if claim.value is not None:
         stated = claim_quantity(claim.value, claim.unit)
         twin = next((i for i, f in enumerate(figures) if comparable(stated, f.quantity)
@@ -96,13 +122,14 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
                            if keep.value >= 0 else keep.value, start=f.quantity.start, end=f.quantity.end)
             primary = min(unit_topics) if len(unit_topics) == 1 else f.primary
             context = f.context | frozenset(t for t in stated.topics if t not in TOPIC_WORDS)
-            figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context)
+            figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context, f.period, f.head)
         else:
             all_topics = frozenset(w for _, w in forms if w in TOPIC_WORDS)
             primary = min(unit_topics) if len(unit_topics) == 1 else (min(all_topics) if len(all_topics) == 1 else None)
             context = frozenset(w for _, w in forms if w not in TOPIC_WORDS and not w.startswith("@")) | frozenset(
                 t for t in stated.topics if t not in TOPIC_WORDS)
-            figures.append(Figure(stated, primary, unit_topics | all_topics, claim_names, claim_places, context))
+            period = _period(stated, years, 0, 0)
+            figures.append(Figure(stated, primary, unit_topics | all_topics, claim_names, claim_places, context, period))
     figures = [f for i, f in enumerate(figures) if not (f.quantity.dimension == "number" and any(
         j != i and g.quantity.dimension != "number" and agree(f.quantity, g.quantity) for j, g in enumerate(figures)))]
     lower = text.lower()

@@ -88,7 +88,9 @@ def _merged(members: list[int], views: list[ClaimView], verdicts: list[Verdict],
     unknown = sorted({i for m in members for i in verdicts[m].unknown_ids})
     flags = []
     if verdict.grounding == "contradicted":
-        flags.append("flagged: contradicted by the evidence")
+        why = verdict.contradiction() or next((r for r in verdict.reasons if "contradict" in r or ", but " in r
+                                               or ", not " in r), None)
+        flags.append("flagged: contradicted by the evidence" + (f": {why}" if why else ""))
     if unknown:
         flags.append(f"flagged: cites evidence that does not exist ({', '.join(unknown)})")
     if agreement == "single" and verdict.grounding == "unverifiable":
@@ -124,7 +126,7 @@ def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: 
     vocabulary = _vocabulary(ok, evidence)
     views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary)
              for n, a in enumerate(ok) for k, c in enumerate(a.claims)]
-    index = index_evidence(evidence)
+    index = index_evidence(evidence, vocabulary)
     verdicts = [ground_claim(v, index) for v in views]
     reliability = provider_reliability(views, verdicts)
     known = frozenset(n.lower() for v in views for n in v.names if index.mentions(n))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.merge.entities import entities, mentions, places, word_forms
-from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, parse_unit
+from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, is_unit_word, parse_unit
 from actors.merge.text import TOPIC_WORDS, clause_spans, content_words
 from schemas import Evidence
 
@@ -23,10 +23,21 @@ class Fact:
     names: frozenset[str]  # lower-cased names the figure is about ("oatfield")
     places: frozenset[str]
     label: str  # how reasons name it: "Oatfield share_pct"
+    period: int | None = None  # the year the figure is for, when the item says
+    mentioned: frozenset[str] = frozenset()  # lower-cased names anywhere in the item's text
 
-    def describe(self) -> str:
+    def describe(self, *, signed: bool = False) -> str:
         """E.g. "ev-de-market: 6.4% (growth_pct)"."""
-        return f"{self.evidence_id}: {format_quantity(self.quantity)} ({self.label})"
+        return f"{self.evidence_id}: {format_quantity(self.quantity, signed=signed)} ({self.label})"
+
+    @property
+    def topic(self) -> str:
+        """What the figure is about, in words: "Oatfield share", "pizza share" (no data-key spelling)."""
+        if self.label.startswith('"'):
+            return " ".join(sorted(self.topics))
+        parts = self.label.replace("_", " ").split()
+        words = [p for p in parts if not is_unit_word(p) and not is_unit_word(p.upper()) and p.lower() != "year"]
+        return " ".join(["market value"] if words == ["value"] else words) or self.label
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,15 @@ class EvidenceIndex:
         return frozenset().union(*self.places.values()) if self.places else frozenset()
 
 
-def _data_facts(item: Evidence, where: frozenset[str]) -> list[Fact]:
+def _item_period(item: Evidence) -> int | None:
+    year = (item.data or {}).get("year")
+    if year is not None and float(year).is_integer() and 1900 <= year <= 2100:
+        return int(year)
+    years = {int(q.value) for q in extract_quantities(item.text) if q.dimension == "year"}
+    return years.pop() if len(years) == 1 else None
+
+
+def _data_facts(item: Evidence, where: frozenset[str], period: int | None, mentioned: frozenset[str]) -> list[Fact]:
     out = []
     for key, value in sorted((item.data or {}).items()):
         parts = key.split(" ")
@@ -64,31 +83,36 @@ def _data_facts(item: Evidence, where: frozenset[str]) -> list[Fact]:
         info = parse_unit(spec)
         if info.dimension == "year":
             continue
-        q = Quantity(value, info.scale, info.dimension, info.currency, 0, True, topics=info.topics)
+        q = Quantity(value, info.scale, info.dimension, info.currency, 0, True, topics=info.topics, unit=info.unit,
+                     factor=info.factor)
         names = frozenset([" ".join(name_parts).lower()]) if name_parts else frozenset()
-        out.append(Fact(item.id, f"{item.id}#{key}", q, frozenset(info.topics), names, where, key))
+        out.append(Fact(item.id, f"{item.id}#{key}", q, frozenset(info.topics), names, where, key, period, mentioned))
     return out
 
 
-def _text_facts(item: Evidence, where: frozenset[str]) -> list[Fact]:
+def _text_facts(item: Evidence, where: frozenset[str], period: int | None, mentioned: frozenset[str],
+                vocabulary: frozenset[str]) -> list[Fact]:
     out = []
     clauses = clause_spans(item.text)
-    for q in extract_quantities(item.text):
+    found = extract_quantities(item.text)
+    for q in found:
         if not q.strong or q.dimension == "year":
             continue
         start, end = next(((s, e) for s, e in clauses if s <= q.start < e), (0, len(item.text)))
         clause = item.text[start:end]
+        years = {int(y.value) for y in found if y.dimension == "year" and start <= y.start < end}
         words = frozenset(content_words(clause))
         topics = frozenset(w for w in words if w in TOPIC_WORDS) or words
-        names = frozenset(n.lower() for n in entities(clause))
+        names = frozenset(n.lower() for n in entities(clause, vocabulary=vocabulary))
         snippet = " ".join(clause.split())
         label = f'"{snippet}"' if len(snippet) <= 48 else f'"{snippet[:45].rstrip()}…"'
-        out.append(Fact(item.id, f"{item.id}@{q.start}", q, topics, names, places(clause) or where, label))
+        out.append(Fact(item.id, f"{item.id}@{q.start}", q, topics, names, places(clause) or where, label,
+                        years.pop() if len(years) == 1 else period, mentioned))
     return out
 
 
-def index_evidence(evidence: list[Evidence]) -> EvidenceIndex:
-    """Index the evidence of one merge (later duplicates of an id are ignored)."""
+def index_evidence(evidence: list[Evidence], vocabulary: frozenset[str] = frozenset()) -> EvidenceIndex:
+    """Index the evidence of one merge (later duplicates of an id are ignored); `vocabulary` as in `entities`."""
     items: dict[str, Evidence] = {}
     for item in evidence:
         items.setdefault(item.id, item)
@@ -98,8 +122,10 @@ def index_evidence(evidence: list[Evidence]) -> EvidenceIndex:
     for item in items.values():
         where[item.id] = places(f"{item.text} {item.source} {item.id}")
         words[item.id] = frozenset(w for _, w in word_forms(item.text))
-        data = _data_facts(item, where[item.id])
-        text = [f for f in _text_facts(item, where[item.id])
+        period = _item_period(item)
+        mentioned = frozenset(n.lower() for n in entities(item.text, vocabulary=vocabulary))
+        data = _data_facts(item, where[item.id], period, mentioned)
+        text = [f for f in _text_facts(item, where[item.id], period, mentioned, vocabulary)
                 if not any(comparable(f.quantity, d.quantity) and agree(f.quantity, d.quantity) for d in data)]
         facts += data + text
     return EvidenceIndex(items, tuple(facts), where, words)

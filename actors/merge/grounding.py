@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
 from actors.merge.evidence import EvidenceIndex, Fact
-from actors.merge.numbers import agree, comparable, format_quantity, magnitude_slip
+from actors.merge.numbers import Quantity, agree, format_quantity, magnitude_slip, related, unit_slip
 from actors.merge.ranking import rank_check
 from actors.merge.text import PLACEHOLDER, TOPIC_WORDS
 
@@ -37,6 +37,14 @@ class FigureCheck:
     fact: Fact | None
     confident: bool
     reason: str
+    other_period: bool = False  # the fact is the same metric in another year than the claim's
+
+    @property
+    def slot(self) -> str | None:
+        """The evidence figure this check is about; a figure for another year is a slot of its own."""
+        if self.fact is None:
+            return None
+        return f"{self.fact.slot}|{self.fact.period}" if self.other_period else self.fact.slot
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,17 @@ class Verdict:
 
     def slots(self) -> dict[int, str]:
         """Figure index -> the evidence figure it is confidently about (or matched)."""
-        return {i: c.fact.slot for i, c in enumerate(self.checks)
-                if c.fact is not None and (c.confident or c.outcome == "supported")}
+        return {i: c.slot for i, c in enumerate(self.checks)
+                if c.slot is not None and (c.confident or c.outcome == "supported")}
+
+    def contradiction(self) -> str | None:
+        """The first reason that shows the claim false."""
+        return next((c.reason for c in self.checks if c.outcome == "contradicted"), None)
 
 
 def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
     """Alignment score of a figure to a fact, and whether a mismatch would be a confident contradiction."""
-    if not comparable(fig.quantity, fact.quantity):
+    if not related(fig.quantity, fact.quantity):
         return None
     if fig.places and fact.places and not fig.places & fact.places:
         return None
@@ -71,15 +83,28 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
     extra = len(fact.topics - fig.topics - fig.context)  # what the fact is about that the claim does not say
     score = (3 * shared_names + 2 * primary + others + context + same_dimension
              + 0.5 * bool(fig.places & fact.places) - 0.25 * extra)
-    named_alike = bool(names) == bool(fact.names)
+    # a brand's figure may align with an unnamed figure of an item that is all about that brand
+    named_alike = bool(names) == bool(fact.names) or (bool(names) and names <= fact.mentioned)
+    covered = bool(fact.topics) and fact.topics <= fig.topics | fig.context
     # a plain number never contradicts a figure with a unit (or the other way round)
     same_kind = (fig.quantity.dimension == "number") == (fact.quantity.dimension == "number")
-    return score, named_alike and same_kind and (shared_names > 0 or primary or context > 0)
+    return score, named_alike and same_kind and (shared_names > 0 or primary or context > 0 or covered)
 
 
 def _real_names(names: frozenset[str]) -> frozenset[str]:
     """Names without pseudonymization placeholders (a person quoted is a source, not the subject)."""
     return frozenset(n for n in names if not PLACEHOLDER.fullmatch(n.upper()))
+
+
+def _mismatch(q: Quantity, fact: Fact) -> str:
+    """Why a figure is not the fact's: "; opposite direction", "; another currency (EUR, not CHF)", a magnitude slip."""
+    if q.value * fact.quantity.value < 0:
+        return "; opposite direction"
+    named = unit_slip(q, fact.quantity)
+    if named:
+        return f"; {named}"
+    slip = magnitude_slip(q, fact.quantity)
+    return f"; off by a factor of {10 ** abs(slip):,} (magnitude slip)" if slip else ""
 
 
 def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None:
@@ -100,19 +125,40 @@ def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None
             if agree(q, fact.quantity):
                 return FigureCheck("supported", fact, False, f"{format_quantity(q)} matches {fact.describe()}{where}")
         return FigureCheck("unverified", None, False, "")
-    fact = best[0][1]
-    slip = magnitude_slip(q, fact.quantity)
-    note = f"; off by a factor of {10 ** abs(slip):,} (magnitude slip)" if slip else ""
-    return FigureCheck("contradicted", fact, True, f"{format_quantity(q)} contradicts {fact.describe()}{note}")
+    fact = next(f for c, f in best if c) if any(c for c, _ in best) else best[0][1]
+    signed = q.value * fact.quantity.value < 0
+    return FigureCheck("contradicted", fact, True, f"{format_quantity(q, signed=signed)} contradicts "
+                       f"{fact.describe(signed=signed)}{_mismatch(q, fact)}{where}")
+
+
+def _other_period(fig: Figure, facts: list[Fact]) -> FigureCheck | None:
+    """The fact's exact figure given for another year: a period contradiction (another value is unverifiable)."""
+    found = _check(fig, facts, cited=True)
+    if found is None or found.fact is None or not found.confident:
+        return None
+    fact = found.fact
+    if agree(fig.quantity, fact.quantity):
+        return FigureCheck("contradicted", fact, True, f"{format_quantity(fig.quantity)} is {fact.describe()} for "
+                           f"{fact.period}, not {fig.period} (another period)", other_period=True)
+    return FigureCheck("unverified", fact, True, f"{format_quantity(fig.quantity)} for {fig.period}: the evidence "
+                       f"gives {fact.describe()} for {fact.period} only", other_period=True)
 
 
 def _check_figure(fig: Figure, cited: list[Fact], others: list[Fact], cited_ids: list[str]) -> FigureCheck:
-    first = _check(fig, cited, cited=True)
+    def same_period(facts: list[Fact]) -> list[Fact]:
+        return [f for f in facts if fig.period is None or f.period is None or f.period == fig.period]
+
+    first = _check(fig, same_period(cited), cited=True)
     if first is not None and first.outcome != "unverified":
         return first
-    second = _check(fig, others, cited=False)
+    second = _check(fig, same_period(others), cited=False)
     if second is not None and (second.outcome == "supported" or (second.outcome == "contradicted" and fig.places)):
         return second
+    if fig.period is not None:
+        dated = [f for f in cited + others if f.period is not None and f.period != fig.period]
+        period = _other_period(fig, dated)
+        if period is not None:
+            return period
     scope = ", ".join(cited_ids) if cited_ids else "the evidence"
     return FigureCheck("unverified", None, False, f"{format_quantity(fig.quantity)} not found in {scope}")
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
 from actors.merge.grounding import Verdict
-from actors.merge.numbers import agree, comparable
+from actors.merge.numbers import agree, related
 
 __all__ = ["SAME_WORDING", "Conflict", "Matcher", "Similarity", "group_claims", "idf_weights"]
 
@@ -67,15 +67,32 @@ def _clean_names(fig: Figure) -> frozenset[str]:
     return frozenset(n for n in fig.names if not n.startswith("<"))
 
 
-def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) -> bool:
+def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) -> str | None:
+    """"same" when two figures state the same quantity, "period" when the same metric for another year, else None."""
+    other_year = fa.period is not None and fb.period is not None and fa.period != fb.period
     if slot_a is not None and slot_b is not None:
-        return slot_a == slot_b
+        if slot_a.split("|")[0] != slot_b.split("|")[0]:
+            return None
+        return "period" if other_year or slot_a != slot_b else "same"
     qa, qb = fa.quantity, fb.quantity
-    if qa.dimension != qb.dimension or qa.dimension == "number":  # money in two currencies: same topic, in conflict
-        return False
+    if not related(qa, qb) or (qa.dimension != qb.dimension and fa.primary is None):
+        return None  # a plain number meets a figure with a unit only through a topic word ("share", "value")
     if fa.places and fb.places and not fa.places & fb.places:
-        return False
-    return fa.primary is not None and fa.primary == fb.primary and _clean_names(fa) == _clean_names(fb)
+        return None
+    if fa.metric is None or fa.metric != fb.metric or _clean_names(fa) != _clean_names(fb):
+        return None
+    return "period" if other_year else "same"
+
+
+@dataclass(frozen=True)
+class FigurePair:
+    """Two figures of two claims about the same metric."""
+
+    x: int
+    y: int
+    agree: bool
+    same_slot: bool  # grounding aligned both to the same evidence figure
+    period: bool  # the same metric for different years
 
 
 @dataclass
@@ -91,17 +108,19 @@ class Matcher:
         self._slots = [v.slots() for v in self.verdicts]
         self._flagged = [v.grounding == "contradicted" or bool(v.unknown_ids) for v in self.verdicts]
 
-    def _figures(self, i: int, j: int) -> tuple[list[tuple[int, int, bool, bool]], bool]:
-        """Figure pairs about the same quantity: (fig a, fig b, agree, same evidence figure); disjoint slots."""
+    def _figures(self, i: int, j: int) -> tuple[list[FigurePair], bool]:
+        """Figure pairs about the same metric, and whether the claims' evidence figures are disjoint."""
         a, b = self.views[i], self.views[j]
         pairs = []
         for x, fa in enumerate(a.figures):
             for y, fb in enumerate(b.figures):
                 sa, sb = self._slots[i].get(x), self._slots[j].get(y)
-                if _about_same(fa, fb, sa, sb):
+                kind = _about_same(fa, fb, sa, sb)
+                if kind is not None:
                     qa, qb = fa.quantity, fb.quantity
-                    ok = comparable(qa, qb) and (agree(qa, qb) or agree(qb, qa))
-                    pairs.append((x, y, ok, sa is not None and sa == sb))
+                    ok = agree(qa, qb) or agree(qb, qa)
+                    same = sa is not None and sb is not None and sa.split("|")[0] == sb.split("|")[0]
+                    pairs.append(FigurePair(x, y, ok, same, kind == "period"))
         slots_a, slots_b = set(self._slots[i].values()), set(self._slots[j].values())
         return pairs, bool(slots_a and slots_b and not slots_a & slots_b)
 
@@ -111,12 +130,18 @@ class Matcher:
         if a.places and b.places and not a.places & b.places:
             return "none", 0.0, None
         sim = self.similarity(i, j)
-        pairs, disjoint = self._figures(i, j)
-        clash = [p for p in pairs if not p[2] and (p[3] or sim >= CONFLICT_WORDING)]
+        every, disjoint = self._figures(i, j)
+        pairs = [p for p in every if not p.period]  # another year with another value is another quantity
+        clash = [p for p in pairs if not p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
         if clash:
-            return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0][0]))
+            return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x))
+        dated = [p for p in every if p.period and p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
+        if dated:
+            years = [self.views[i].figures[dated[0].x].period, self.views[j].figures[dated[0].y].period]
+            topic = self._figure_topic(i, dated[0].x, period=False)
+            return "conflict", sim, Conflict(i, j, "period", f"{topic}: {years[0]} or {years[1]}?")
         opposite = a.negated != b.negated or a.trend * b.trend < 0
-        if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p[2] for p in pairs):
+        if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p.agree for p in pairs):
             return "conflict", sim, Conflict(i, j, "polarity", self._word_topic(i, j))
         names_a, names_b = self._names(a), self._names(b)
         names_clash = bool(names_a and names_b and not names_a & names_b)
@@ -126,7 +151,7 @@ class Matcher:
                 return "conflict", sim, Conflict(i, j, "fact", "who leads: " + self._word_topic(i, j, exclude))
         if opposite or names_clash or disjoint or self._flagged[i] != self._flagged[j]:
             return "none", sim, None
-        agreeing = any(p[2] for p in pairs)
+        agreeing = any(p.agree for p in pairs)
         if agreeing and sim >= FIGURE_WORDING:
             return "same", sim + 0.5, None
         if a.figures and b.figures and not pairs:
@@ -142,13 +167,21 @@ class Matcher:
     def _words_sim(self, i: int, j: int, exclude: frozenset[str]) -> float:
         return word_similarity(self.views[i].words, self.views[j].words, {}, exclude=exclude)
 
-    def _figure_topic(self, i: int, x: int) -> str:
+    def _figure_topic(self, i: int, x: int, *, period: bool = True) -> str:
+        """The quantity in words: subject and metric, market, year ("pizza share, FR, 2023")."""
+        view = self.views[i]
+        fig = view.figures[x]
         check = self.verdicts[i].checks[x] if x < len(self.verdicts[i].checks) else None
-        if check is not None and check.fact is not None and self._slots[i].get(x) == check.fact.slot:
-            return f"{check.fact.label} ({check.fact.evidence_id})"
-        fig = self.views[i].figures[x]
-        parts = [*sorted(_clean_names(fig)), fig.primary or fig.quantity.dimension, *sorted(fig.places)]
-        return " ".join(p for p in parts if p)
+        fact = check.fact if check is not None and check.fact is not None and check.slot is not None else None
+        if fact is not None and not fact.label.startswith('"'):
+            subject = fact.topic
+        else:
+            spelled = {n.lower(): n for n in view.names}
+            subject = " ".join([*(spelled.get(n, n) for n in sorted(_clean_names(fig))),
+                                fig.metric or fig.quantity.dimension])
+        where = sorted(fig.places or (fact.places if fact is not None else frozenset()))
+        year = fig.period or (fact.period if fact is not None else None)
+        return ", ".join([subject, *where, *([str(year)] if period and year else [])])
 
     def _word_topic(self, i: int, j: int, exclude: frozenset[str] = frozenset()) -> str:
         """The words both claims share, as claim i writes them (at most six)."""

@@ -17,7 +17,7 @@ from functools import lru_cache
 from actors.merge.text import STOPWORDS, canonical, mask_placeholders
 
 __all__ = ["REL_TOLERANCE", "ROUNDING_CAP", "Quantity", "agree", "claim_quantity", "comparable", "extract_quantities",
-           "format_quantity", "is_unit_word", "magnitude_slip", "parse_unit"]
+           "format_quantity", "is_unit_word", "magnitude_slip", "parse_unit", "related", "unit_slip"]
 
 REL_TOLERANCE = 0.02
 ROUNDING_CAP = 0.10
@@ -28,11 +28,34 @@ _SCALES = {
     **dict.fromkeys(("b", "bn", "bln", "billion", "billions", "mrd", "milliarde", "milliarden"), 1e9),
     **dict.fromkeys(("tn", "trn", "trillion", "trillions"), 1e12),
 }
-_PERCENT = frozenset(("%", "pct", "percent", "percentage", "per-cent", "pp", "points"))
+_PERCENT = frozenset(("%", "pct", "percent", "percentage", "per-cent"))
+_POINTS = frozenset(("pp", "points", "ppt", "ppts"))
 _SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP",
                    "pounds": "GBP", "yen": "JPY", "franc": "CHF", "francs": "CHF"}
-_AREA = frozenset(("km2", "km²", "sqkm"))
+# Physical units: written form -> (dimension, factor to the dimension's base unit: kg, litre, km², metre).
+_UNITS = {
+    **{u: ("mass", 1e-6) for u in ("mg",)}, **{u: ("mass", 1e-3) for u in ("g", "gram", "grams")},
+    **{u: ("mass", 1.0) for u in ("kg", "kgs", "kilo", "kilos", "kilogram", "kilograms")},
+    **{u: ("mass", 1e3) for u in ("t", "tonne", "tonnes", "ton", "tons", "mt")},
+    **{u: ("mass", 0.45359237) for u in ("lb", "lbs", "pound-weight")}, "oz": ("mass", 0.028349523125),
+    **{u: ("volume", 1e-3) for u in ("ml",)}, "cl": ("volume", 1e-2),
+    **{u: ("volume", 1.0) for u in ("l", "litre", "litres", "liter", "liters")},
+    **{u: ("volume", 100.0) for u in ("hl", "hectolitre", "hectolitres", "hectoliter", "hectoliters")},
+    **{u: ("volume", 3.785411784) for u in ("gallon", "gallons", "gal")},
+    **{u: ("area", 1.0) for u in ("km2", "km²", "sqkm", "sq km", "square kilometres", "square kilometers")},
+    **{u: ("area", 2.589988110336) for u in ("mi2", "mi²", "sqmi", "sq mi", "sq miles", "square miles")},
+    **{u: ("area", 0.01) for u in ("ha", "hectare", "hectares")},
+    "mm": ("length", 1e-3), "cm": ("length", 1e-2), "km": ("length", 1e3),
+}
+_UNIT_NAMES = {"km2": "km²", "sqkm": "km²", "sq km": "km²", "square kilometres": "km²", "square kilometers": "km²",
+               "mi2": "mi²", "sqmi": "mi²", "sq mi": "mi²", "sq miles": "mi²", "square miles": "mi²",
+               "tonne": "t", "tonnes": "t", "ton": "t", "tons": "t", "mt": "t", "kgs": "kg", "kilo": "kg",
+               "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "gram": "g", "grams": "g", "litre": "l",
+               "litres": "l", "liter": "l", "liters": "l", "hectolitre": "hl", "hectolitres": "hl",
+               "hectoliter": "hl", "hectoliters": "hl", "hectare": "ha", "hectares": "ha", "lbs": "lb",
+               "gallons": "gal", "gallon": "gal"}
+FAMILIES = {"percent": "share-like", "points": "share-like"}  # dimensions that measure the same kind of thing
 
 
 @lru_cache(maxsize=1)
@@ -57,25 +80,27 @@ class Quantity:
 
     value: float
     scale: float = 1.0
-    dimension: str = "number"  # money | percent | area | year | measure:<unit> | number
+    dimension: str = "number"  # money | percent | points | mass | volume | area | length | year | number
     currency: str | None = None
     decimals: int = 0
     strong: bool = True  # weak: a small bare integer ("top 3"), never contradicts anything
     start: int = -1
     end: int = -1
     topics: tuple[str, ...] = field(default=())
+    unit: str | None = None  # the physical unit as written ("kg", "t", "km²", "mi²"), or "pp"
+    factor: float = 1.0  # the unit in the dimension's base unit (t -> 1000 kg)
 
     @property
     def base(self) -> float:
-        """The value in base units (EUR, not EUR millions)."""
-        return self.value * self.scale
+        """The value in base units (EUR, not EUR millions; kg, not t)."""
+        return self.value * self.scale * self.factor
 
 
 def is_unit_word(word: str) -> bool:
     """True for magnitude, percent, area and currency words ("bn", "pct", "EUR", "euros")."""
     low = word.lower()
     currency = _currency(word) if len(word) != 3 or word.isupper() else _CURRENCY_WORDS.get(low)
-    return low in _SCALES or low in _PERCENT or low in _AREA or currency is not None
+    return low in _SCALES or low in _PERCENT or low in _POINTS or low in _UNITS or currency is not None
 
 
 def _decimals(text: str) -> int:
@@ -105,29 +130,35 @@ class UnitInfo:
     currency: str | None
     scale: float
     topics: tuple[str, ...]
+    unit: str | None = None
+    factor: float = 1.0
 
 
 def parse_unit(unit: str | None) -> UnitInfo:
     """Read dimension, currency, magnitude and topic words from a unit string or data key."""
     if not unit:
         return UnitInfo("number", None, 1.0, ())
-    words = re.findall(r"us\$|[€$£¥%]|km²|[A-Za-z]+\d*", unit.replace("per cent", "percent"), flags=re.IGNORECASE)
+    words = re.findall(r"us\$|[€$£¥%]|km²|mi²|[A-Za-z]+\d*", unit.replace("per cent", "percent"), flags=re.IGNORECASE)
     dimension, currency, scale, topics = "number", None, 1.0, []
+    written, factor = None, 1.0
     for word in words:
         low = word.lower()
-        if low in _PERCENT:
-            dimension = "percent"
+        if low in _POINTS:
+            dimension, written = "points", "pp"
+        elif low in _PERCENT:
+            dimension = "points" if dimension == "points" else "percent"
         elif low in _SCALES:
             scale = _SCALES[low]
-        elif low in _AREA:
-            dimension = "area"
+        elif low in _UNITS:
+            dimension, factor = _UNITS[low]
+            written = _UNIT_NAMES.get(low, low)
         elif (code := _currency(word)) is not None:
             currency, dimension = code, "money"
         elif low in ("year", "years", "yr") and len(words) == 1:
             dimension = "year"
         elif low not in STOPWORDS and len(low) > 1:
             topics.append(canonical(low))
-    return UnitInfo(dimension, currency, scale, tuple(topics))
+    return UnitInfo(dimension, currency, scale, tuple(topics), written, factor)
 
 
 _NUM = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
@@ -136,9 +167,13 @@ _QUANTITY = re.compile(
     rf"""(?:(?P<cur1>US\$|[$€£¥]|\b[A-Z]{{3}}\b)\s?)?
     (?<![\w.,])(?P<sign>[-−+](?=\d))?(?P<num>{_NUM})(?![\d])
     (?:(?P<mag1>[kKmMbB])(?![\w])|\s?(?P<mag2>(?i:{_MAG_WORDS}))(?![\w]))?
-    (?:\s?(?P<pct>%|per\s?cent\b|percent\b|pct\b|percentage\spoints?\b|pp\b|p\.p\.)
-      |\s?(?P<area>km²|km2\b|square\skilomet(?:er|re)s\b)
-      |\s?(?P<measure>kg|mg|g|ml|cl|l|oz|lbs?|cm|mm)\b
+    (?:\s?(?P<pts>percentage[\s-]points?\b|%[\s-]?points?\b|per\s?cent(?:age)?[\s-]points?\b|pp\b|ppts?\b|p\.p\.
+                 |points\b)
+      |\s?(?P<pct>%|per\s?cent\b|percent\b|pct\b)
+      |\s?(?P<measure>km²|km2\b|mi²|mi2\b|sq\.?\s?(?:km|mi(?:les)?)\b|square\s(?:kilomet(?:er|re)s|miles)\b
+                     |hectares?\b|ha\b|kg\b|kgs\b|kilo(?:gram)?s?\b|mg\b|g\b|grams?\b|t\b|tonnes?\b|tons?\b
+                     |ml\b|cl\b|hl\b|l\b|lit(?:re|er)s?\b|hectolit(?:re|er)s?\b|gallons?\b|oz\b|lbs?\b
+                     |cm\b|mm\b|km\b)
       |\s?(?P<cur2>€|\b[A-Z]{{3}}\b|euros?\b|dollars?\b|pounds?\b))?""",
     re.VERBOSE,
 )
@@ -155,12 +190,15 @@ def extract_quantities(text: str) -> list[Quantity]:
         scale = _SCALES[mag.lower()] if mag else 1.0
         cur_word = m.group("cur1") or m.group("cur2")
         currency = _currency(cur_word) if cur_word else None
-        if m.group("pct"):
+        unit, factor = None, 1.0
+        if m.group("pts"):
+            dimension, unit = "points", "pp"
+        elif m.group("pct"):
             dimension = "percent"
-        elif m.group("area"):
-            dimension = "area"
         elif m.group("measure"):
-            dimension = f"measure:{m.group('measure').lower()}"
+            written = re.sub(r"\s+", " ", m.group("measure").lower()).replace("sq. ", "sq ").replace("sq.", "sq ")
+            dimension, factor = _UNITS[written]
+            unit = _UNIT_NAMES.get(written, written)
         elif currency:
             dimension = "money"
         elif not mag and decimals == 0 and "," not in m.group("num") and 1900 <= value <= 2100:
@@ -169,7 +207,8 @@ def extract_quantities(text: str) -> list[Quantity]:
             dimension = "number"
         strong = dimension != "year" and (dimension != "number" or bool(mag) or decimals > 0 or abs(value) >= 100)
         start = m.start("num") if not m.group("cur1") else m.start()
-        out.append(Quantity(value, scale, dimension, currency, decimals, strong, start, m.end()))
+        out.append(Quantity(value, scale, dimension, currency, decimals, strong, start, m.end(), unit=unit,
+                            factor=factor))
     return out
 
 
@@ -177,11 +216,11 @@ def claim_quantity(value: float, unit: str | None) -> Quantity:
     """The structured figure of a claim (`value` in `unit`)."""
     info = parse_unit(unit)
     return Quantity(value, info.scale, info.dimension, info.currency, _decimals(f"{value:.10g}"), True,
-                    topics=info.topics)
+                    topics=info.topics, unit=info.unit, factor=info.factor)
 
 
 def comparable(a: Quantity, b: Quantity) -> bool:
-    """True when two figures measure the same kind of thing (a plain number compares with anything but years)."""
+    """True when two figures can be compared value for value (a plain number compares with anything but years)."""
     if "year" in (a.dimension, b.dimension):
         return a.dimension == b.dimension
     if a.dimension == "number" or b.dimension == "number":
@@ -189,6 +228,30 @@ def comparable(a: Quantity, b: Quantity) -> bool:
     if a.dimension != b.dimension:
         return False
     return a.currency is None or b.currency is None or a.currency == b.currency
+
+
+def related(a: Quantity, b: Quantity) -> bool:
+    """True when two figures could state the same quantity, maybe wrongly: another currency or percent vs points."""
+    if comparable(a, b):
+        return True
+    if "year" in (a.dimension, b.dimension):
+        return False
+    return a.dimension == b.dimension or FAMILIES.get(a.dimension, a.dimension) == FAMILIES.get(b.dimension)
+
+
+def unit_slip(claimed: Quantity, source: Quantity) -> str:
+    """How `claimed` states `source` in another currency or unit ("" when it does not)."""
+    if claimed.dimension == "money" and source.dimension == "money" and claimed.currency and source.currency \
+            and claimed.currency != source.currency:
+        return f"another currency ({claimed.currency}, not {source.currency})"
+    if {claimed.dimension, source.dimension} == {"percent", "points"}:
+        said, real = ("percentage points", "percent") if claimed.dimension == "points" else (
+            "percent", "percentage points")
+        return f"{said}, not {real}"
+    if claimed.unit and source.unit and claimed.unit != source.unit and claimed.dimension == source.dimension \
+            and math.isclose(claimed.value * claimed.scale, source.value * source.scale, rel_tol=REL_TOLERANCE):
+        return f"another unit ({claimed.unit}, not {source.unit})"
+    return ""
 
 
 def _within(claimed: Quantity, claimed_base: float, source: float) -> bool:
@@ -199,12 +262,14 @@ def _within(claimed: Quantity, claimed_base: float, source: float) -> bool:
     rel = abs(claimed_base - source) / max(abs(claimed_base), abs(source))
     if rel <= REL_TOLERANCE:
         return True
-    rounding = 0.5 * 10 ** (-claimed.decimals) * claimed.scale
+    rounding = 0.5 * 10 ** (-claimed.decimals) * claimed.scale * claimed.factor
     return abs(claimed_base - source) <= rounding * (1 + 1e-9) and rel <= ROUNDING_CAP
 
 
 def agree(claimed: Quantity, source: Quantity) -> bool:
     """True when `claimed` states `source` within tolerance (plain numbers may also match the unscaled value)."""
+    if not comparable(claimed, source):
+        return False
     if _within(claimed, claimed.base, source.base):
         return True
     if claimed.dimension == "number" and claimed.scale == 1.0:
@@ -223,10 +288,15 @@ def magnitude_slip(claimed: Quantity, source: Quantity) -> int:
     return 0
 
 
-def format_quantity(q: Quantity) -> str:
-    """A short readable form: "EUR 1.48 bn", "6.4%", "2024"."""
+def format_quantity(q: Quantity, *, signed: bool = False) -> str:
+    """A short readable form: "EUR 1.48 bn", "6.4%", "3 pp", "27 t", "2024" ("+6%" when `signed`)."""
+    sign = "+" if signed and q.value > 0 else ""
     if q.dimension == "percent":
-        return f"{q.value:g}%"
+        return f"{sign}{q.value:g}%"
+    if q.dimension == "points":
+        return f"{sign}{q.value:g} pp"
+    if q.unit:
+        return f"{sign}{q.value * q.scale:,.6g} {q.unit}"
     base = q.base
     for size, label in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if q.scale > 1 and abs(base) >= size:
@@ -236,6 +306,4 @@ def format_quantity(q: Quantity) -> str:
         text = f"{q.value:,.10g}"
     if q.dimension == "money" and q.currency:
         return f"{q.currency} {text}"
-    if q.dimension.startswith("measure:"):
-        return f"{text} {q.dimension.split(':', 1)[1]}"
-    return f"{text} km²" if q.dimension == "area" else text
+    return f"{sign}{text} km²" if q.dimension == "area" else sign + text

@@ -52,7 +52,8 @@ SUPERLATIVES = frozenset(
 # Quantity vocabulary: words that say *which* figure a number is; synonyms share one canonical word.
 _TOPICS = {
     "value": "value worth size sized sales revenue revenues turnover valued spending spend",
-    "growth": " ".join(sorted(GROWTH_WORDS | DECLINE_WORDS - {"down", "lower", "negative"})),
+    "growth": " ".join(sorted(GROWTH_WORDS | DECLINE_WORDS - {"down", "lower", "negative"}))
+    + " change changes changed changing",
     "share": "share shares stake",
     "price": "price prices priced pricing cost costs costing",
     "population": "population inhabitants residents people",

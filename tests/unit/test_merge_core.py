@@ -89,7 +89,7 @@ def test_numeric_disagreement_lists_positions_and_flags_the_wrong_value() -> Non
                    answer("xai", ("x1", "Germany's dairy alternatives grow 6.4% annually.", ["ev-de-market"])))
     assert len(result.disagreements) == 1
     d = result.disagreements[0]
-    assert d.topic == "growth_pct (ev-de-market)" and d.claim_ids == ["o1", "g1", "x1"]
+    assert d.topic == "growth, DE, 2024" and d.claim_ids == ["o1", "g1", "x1"]
     assert d.positions["gemini"] == "The German market grows 9.4% a year."
     assert by_member(result, "g1").hallucination and by_member(result, "g1").grounding == "contradicted"
     assert by_member(result, "o1").member_claim_ids == ["o1", "x1"] and not by_member(result, "o1").hallucination

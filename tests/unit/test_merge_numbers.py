@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from actors.merge.numbers import agree, claim_quantity, extract_quantities, magnitude_slip, parse_number, parse_unit
+from actors.merge.numbers import (
+    agree,
+    claim_quantity,
+    extract_quantities,
+    magnitude_slip,
+    parse_number,
+    parse_unit,
+    related,
+    unit_slip,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -47,7 +56,31 @@ def test_years_small_counts_and_placeholders_are_not_figures_to_check() -> None:
 
 
 def test_measures_are_their_own_dimension() -> None:
-    assert [q.dimension for q in extract_quantities("a 200 g bag at $3.49")] == ["measure:g", "money"]
+    assert [q.dimension for q in extract_quantities("a 200 g bag at $3.49")] == ["mass", "money"]
+
+
+@pytest.mark.parametrize(("text", "dimension", "unit", "base"), [
+    ("27 kg", "mass", "kg", 27.0), ("0.027 tonnes", "mass", "t", 27.0), ("1.2 million t", "mass", "t", 1.2e9),
+    ("83,879 km²", "area", "km²", 83879.0), ("100 square miles", "area", "mi²", 258.9988110336),
+    ("5 hl", "volume", "hl", 500.0), ("3 percentage points", "points", "pp", 3.0), ("3 pp", "points", "pp", 3.0),
+    ("3% points", "points", "pp", 3.0),
+])
+def test_physical_units_convert_to_a_base_unit(text: str, dimension: str, unit: str, base: float) -> None:
+    [q] = extract_quantities(text)
+    assert (q.dimension, q.unit) == (dimension, unit) and q.base == pytest.approx(base)
+
+
+def test_the_same_mass_in_two_units_agrees_and_a_unit_slip_is_named() -> None:
+    kg, t, slip = (extract_quantities(t)[0] for t in ("27 kg", "0.027 t", "27 t"))
+    assert agree(t, kg) and not agree(slip, kg)
+    assert unit_slip(slip, kg) == "another unit (t, not kg)"
+
+
+def test_another_currency_and_points_are_related_but_never_agree() -> None:
+    chf, eur = extract_quantities("CHF 1.1 billion and EUR 1.1 billion")
+    pct, pts = extract_quantities("3% or 3 percentage points")
+    assert related(chf, eur) and not agree(eur, chf) and unit_slip(eur, chf) == "another currency (EUR, not CHF)"
+    assert related(pct, pts) and not agree(pct, pts) and unit_slip(pct, pts) == "percent, not percentage points"
 
 
 @pytest.mark.parametrize(("unit", "dimension", "currency", "scale", "topics"), [
