@@ -8,7 +8,7 @@ from functools import lru_cache
 from actors.merge.numbers import is_unit_word
 from actors.merge.text import NEGATIONS, PLACEHOLDER, STOPWORDS, SUPERLATIVES, TOPIC_WORDS, canonical, tokens
 
-__all__ = ["entities", "mentions", "opening_names", "places", "word_forms"]
+__all__ = ["entities", "mentions", "names_meet", "opening_names", "places", "same_names", "word_forms"]
 
 # Adjectives for the markets briefs usually name; country names themselves come from babel/pycountry.
 _DEMONYMS = {
@@ -74,6 +74,21 @@ def places(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _place_phrase_tokens(text: str) -> frozenset[int]:
+    """Start offsets of the words of multi-word country names ("Great Britain", "United States")."""
+    names = _country_names()
+    words = [t for t in tokens(text) if not t.text[0].isdigit()]
+    covered: set[int] = set()
+    for i in range(len(words)):
+        if not words[i].text[0].isupper():
+            continue
+        for n in (4, 3, 2):
+            if len(words[i:i + n]) == n and " ".join(w.text for w in words[i:i + n]).lower() in names:
+                covered.update(w.start for w in words[i:i + n])
+                break
+    return frozenset(covered)
+
+
 def _is_place_word(word: str) -> bool:
     low = word.lower()
     low = low[:-2] if low.endswith("'s") or low.endswith("’s") else low
@@ -114,6 +129,7 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), openers_onl
                 out.append(name)
             run.clear()
 
+    in_place = _place_phrase_tokens(text)
     for token in tokens(text):
         gap = text[previous_end:token.start]
         if any(ch in gap for ch in ".!?:;") and (not gap.strip() or not gap.strip()[0].isdigit()):
@@ -135,14 +151,18 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), openers_onl
         low = clean.lower()
         capitalized = clean[:1].isupper() and not clean.isdigit()
         name_like = (capitalized and low not in STOPWORDS and low not in _NOT_NAMES and not _is_place_word(clean)
-                     and len(clean) > 1 and not _is_code(clean))
+                     and len(clean) > 1 and not _is_code(clean) and token.start not in in_place)
         if name_like and sentence_start and not run:
+            # an opener like "Plant-based" or "Non-alcoholic" is a common word, "Coca-Cola" is not
             name_like = (canonical(low) not in TOPIC_WORDS and low not in SUPERLATIVES and low not in vocabulary
-                         and canonical(low) not in vocabulary and not low.endswith(_INFLECTIONS))
+                         and canonical(low) not in vocabulary and not low.endswith(_INFLECTIONS)
+                         and not re.search(r"-[a-z]", clean))
         if name_like:
             if not run:
                 run_opens = sentence_start
             run.append(clean)
+            if clean != word:  # a possessive ends the name: "Rapido's Madrid zone"
+                flush()
         else:
             flush()
         sentence_start = False
@@ -172,3 +192,19 @@ def word_forms(text: str) -> list[tuple[int, str]]:
                 out.append((offset, f"@{min(where)}" if len(where) == 1 else canonical(part)))
             offset += len(part) + 1
     return out
+
+
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(name.lower().replace("'s", "").split())
+
+
+def names_meet(a: frozenset[str], b: frozenset[str]) -> int:
+    """How many names of `a` name something in `b`: equal, or one's words within the other's ("Hanako" and
+    "Hanako Cosmetics")."""
+    words_b = [_name_words(n) for n in b]
+    return sum(any(wa <= wb or wb <= wa for wb in words_b) for wa in (_name_words(n) for n in a))
+
+
+def same_names(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when every name of each set meets a name of the other (both empty counts)."""
+    return names_meet(a, b) == len(a) and names_meet(b, a) == len(b)

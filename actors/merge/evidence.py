@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actors.merge.entities import entities, mentions, places, word_forms
 from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, is_unit_word, parse_unit
-from actors.merge.text import TOPIC_WORDS, clause_spans, content_words
+from actors.merge.text import DECLINE_WORDS, TOPIC_WORDS, clause_spans, content_words, negated, tokens
 from schemas import Evidence
 
 __all__ = ["EvidenceIndex", "Fact", "index_evidence"]
@@ -103,6 +103,9 @@ def _text_facts(item: Evidence, where: frozenset[str], period: int | None, menti
         years = {int(y.value) for y in found if y.dimension == "year" and start <= y.start < end}
         words = frozenset(content_words(clause))
         topics = frozenset(w for w in words if w in TOPIC_WORDS) or words
+        if "growth" in topics and q.value > 0 and not negated(clause) and \
+                {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
+            q = replace(q, value=-q.value)  # "sales declined 2.4%" is a change of -2.4%
         names = frozenset(n.lower() for n in entities(clause, vocabulary=vocabulary))
         snippet = " ".join(clause.split())
         label = f'"{snippet}"' if len(snippet) <= 48 else f'"{snippet[:45].rstrip()}…"'

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
+from actors.merge.entities import names_meet
 from actors.merge.evidence import EvidenceIndex, Fact
 from actors.merge.numbers import Quantity, agree, format_quantity, magnitude_slip, related, unit_slip
 from actors.merge.ranking import rank_check
@@ -73,22 +74,25 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
     if fig.places and fact.places and not fig.places & fact.places:
         return None
     names = _real_names(fig.names)
-    if names and fact.names and not names & fact.names:
+    shared_names = names_meet(names, fact.names)
+    if names and fact.names and not shared_names:
         return None
-    shared_names = len(names & fact.names)
     primary = fig.primary is not None and fig.primary in fact.topics
+    # "rose 3 %" is a change, "a 41.5 % share" a level: another topic word is another quantity
+    metric_clash = fig.primary is not None and bool(fact.topics & TOPIC_WORDS) and not primary
     others = len((fig.topics - {fig.primary}) & fact.topics)
     context = len(fig.context & fact.topics)
     same_dimension = fig.quantity.dimension == fact.quantity.dimension != "number"
     extra = len(fact.topics - fig.topics - fig.context)  # what the fact is about that the claim does not say
     score = (3 * shared_names + 2 * primary + others + context + same_dimension
-             + 0.5 * bool(fig.places & fact.places) - 0.25 * extra)
+             + 0.5 * bool(fig.places & fact.places) - 0.25 * extra - 2 * metric_clash)
     # a brand's figure may align with an unnamed figure of an item that is all about that brand
-    named_alike = bool(names) == bool(fact.names) or (bool(names) and names <= fact.mentioned)
+    named_alike = bool(names) == bool(fact.names) or (bool(names) and names_meet(names, fact.mentioned) == len(names))
     covered = bool(fact.topics) and fact.topics <= fig.topics | fig.context
     # a plain number never contradicts a figure with a unit (or the other way round)
     same_kind = (fig.quantity.dimension == "number") == (fact.quantity.dimension == "number")
-    return score, named_alike and same_kind and (shared_names > 0 or primary or context > 0 or covered)
+    return score, (named_alike and same_kind and not metric_clash
+                   and (shared_names > 0 or primary or context > 0 or covered))
 
 
 def _real_names(names: frozenset[str]) -> frozenset[str]:

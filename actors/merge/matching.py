@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
+from actors.merge.entities import same_names
 from actors.merge.grounding import Verdict
 from actors.merge.numbers import agree, related
 
@@ -79,7 +80,7 @@ def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) 
         return None  # a plain number meets a figure with a unit only through a topic word ("share", "value")
     if fa.places and fb.places and not fa.places & fb.places:
         return None
-    if fa.metric is None or fa.metric != fb.metric or _clean_names(fa) != _clean_names(fb):
+    if fa.metric is None or fa.metric != fb.metric or not same_names(_clean_names(fa), _clean_names(fb)):
         return None
     return "period" if other_year else "same"
 

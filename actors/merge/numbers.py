@@ -166,7 +166,7 @@ _MAG_WORDS = r"thousands?|millions?|billions?|trillions?|milliarden|milliarde|mn
 _QUANTITY = re.compile(
     rf"""(?:(?P<cur1>US\$|[$€£¥]|\b[A-Z]{{3}}\b)\s?)?
     (?<![\w.,])(?P<sign>[-−+](?=\d))?(?P<num>{_NUM})(?![\d])
-    (?:(?P<mag1>[kKmMbB])(?![\w])|\s?(?P<mag2>(?i:{_MAG_WORDS}))(?![\w]))?
+    (?:(?P<mag1>[kKmMbB])(?![\w])|\s?(?P<mag2>(?i:{_MAG_WORDS}))(?![\w])|\s(?P<mag3>[mk])(?![\w²]))?
     (?:\s?(?P<pts>percentage[\s-]points?\b|%[\s-]?points?\b|per\s?cent(?:age)?[\s-]points?\b|pp\b|ppts?\b|p\.p\.
                  |points\b)
       |\s?(?P<pct>%|per\s?cent\b|percent\b|pct\b)
@@ -186,9 +186,10 @@ def extract_quantities(text: str) -> list[Quantity]:
         value, decimals = parse_number(m.group("num"))
         if m.group("sign") in ("-", "−"):
             value = -value
-        mag = m.group("mag1") or m.group("mag2")
-        scale = _SCALES[mag.lower()] if mag else 1.0
         cur_word = m.group("cur1") or m.group("cur2")
+        # "EUR 612 m" is millions; a bare "612 m" may be metres, so it stays a plain number
+        mag = m.group("mag1") or m.group("mag2") or (m.group("mag3") if cur_word else None)
+        scale = _SCALES[mag.lower()] if mag else 1.0
         currency = _currency(cur_word) if cur_word else None
         unit, factor = None, 1.0
         if m.group("pts"):
