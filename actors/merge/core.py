@@ -44,8 +44,11 @@ class MergeOptions:
 
 
 def _vocabulary(answers: list[ModelAnswer], evidence: list[Evidence]) -> frozenset[str]:
-    texts = [c.text for a in answers for c in a.claims] + [e.text for e in evidence]
-    return frozenset(t.text for text in texts for t in tokens(text) if t.text.islower())
+    # data keys ("online_share_pct") are the evidence's own lower-case words too
+    texts = [c.text for a in answers for c in a.claims] + [e.text for e in evidence] + [
+        key.replace("_", " ") for e in evidence for key in (e.data or {})]
+    words = {t.text for text in texts for t in tokens(text) if t.text.islower()}
+    return frozenset(words | {part for w in words if "-" in w for part in w.split("-") if part})
 
 
 def _similarity(views: list[ClaimView], evidence: list[Evidence], options: MergeOptions) -> Similarity:

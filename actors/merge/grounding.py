@@ -79,7 +79,8 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
         return None
     primary = fig.primary is not None and fig.primary in fact.topics
     # "rose 3 %" is a change, "a 41.5 % share" a level: another topic word is another quantity
-    metric_clash = fig.primary is not None and bool(fact.topics & TOPIC_WORDS) and not primary
+    metric_clash = fig.primary is not None and not primary and (
+        bool(fact.topics & TOPIC_WORDS) or fig.primary == "growth")
     others = len((fig.topics - {fig.primary}) & fact.topics)
     context = len(fig.context & fact.topics)
     same_dimension = fig.quantity.dimension == fact.quantity.dimension != "number"

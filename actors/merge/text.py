@@ -55,7 +55,7 @@ _TOPICS = {
     "growth": " ".join(sorted(GROWTH_WORDS | DECLINE_WORDS - {"down", "lower", "negative"}))
     + " change changes changed changing",
     "share": "share shares stake",
-    "price": "price prices priced pricing cost costs costing",
+    "price": "price prices priced pricing cost costs costing charge charges charged fare fares fee fees",
     "population": "population inhabitants residents people",
     "area": "area km2 km²",
 }
