@@ -6,7 +6,16 @@ import re
 from functools import lru_cache
 
 from actors.merge.numbers import is_unit_word
-from actors.merge.text import NEGATIONS, PLACEHOLDER, STOPWORDS, SUPERLATIVES, TOPIC_WORDS, canonical, tokens
+from actors.merge.text import (
+    MAKE_FORMS,
+    NEGATIONS,
+    PLACEHOLDER,
+    STOPWORDS,
+    SUPERLATIVES,
+    TOPIC_WORDS,
+    canonical,
+    tokens,
+)
 
 __all__ = ["entities", "mentions", "names_meet", "opening_names", "places", "same_names", "word_forms"]
 
@@ -178,11 +187,14 @@ def mentions(haystack: str, name: str) -> bool:
 def word_forms(text: str) -> list[tuple[int, str]]:
     """(offset, canonical word) for the content words of `text`, with countries as "@CODE"."""
     out = []
+    previous = ""
     for token in tokens(text):
         offset = token.start
         for part in token.text.split("-") if not token.text.startswith("<") else [token.text]:
             low = part.lower()
-            if part in _CAPITAL_CODES:
+            if low == "up" and previous in MAKE_FORMS:  # "makes up 40 %" is a share, not growth
+                out.append((offset, "share"))
+            elif part in _CAPITAL_CODES:
                 out.append((offset, f"@{_CAPITAL_CODES[part]}"))
             elif part and not (part[0].isdigit() or low in STOPWORDS or low in NEGATIONS or len(low) < 2
                              or is_unit_word(part)):
@@ -191,6 +203,7 @@ def word_forms(text: str) -> list[tuple[int, str]]:
                     where = places(f"({part})" if len(part) == 2 else part)
                 out.append((offset, f"@{min(where)}" if len(where) == 1 else canonical(part)))
             offset += len(part) + 1
+            previous = low
     return out
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
-from actors.merge.entities import same_names
+from actors.merge.entities import names_meet, same_names
 from actors.merge.grounding import Verdict
 from actors.merge.numbers import agree, related
 
@@ -68,7 +68,8 @@ def _clean_names(fig: Figure) -> frozenset[str]:
     return frozenset(n for n in fig.names if not n.startswith("<"))
 
 
-def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) -> str | None:
+def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None,
+                names: tuple[frozenset[str], frozenset[str]]) -> str | None:
     """"same" when two figures state the same quantity, "period" when the same metric for another year, else None."""
     other_year = fa.period is not None and fb.period is not None and fa.period != fb.period
     if slot_a is not None and slot_b is not None:
@@ -80,7 +81,7 @@ def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None) 
         return None  # a plain number meets a figure with a unit only through a topic word ("share", "value")
     if fa.places and fb.places and not fa.places & fb.places:
         return None
-    if fa.metric is None or fa.metric != fb.metric or not same_names(_clean_names(fa), _clean_names(fb)):
+    if fa.metric is None or fa.metric != fb.metric or not same_names(*names):
         return None
     return "period" if other_year else "same"
 
@@ -116,7 +117,7 @@ class Matcher:
         for x, fa in enumerate(a.figures):
             for y, fb in enumerate(b.figures):
                 sa, sb = self._slots[i].get(x), self._slots[j].get(y)
-                kind = _about_same(fa, fb, sa, sb)
+                kind = _about_same(fa, fb, sa, sb, (self._figure_names(i, x), self._figure_names(j, y)))
                 if kind is not None:
                     qa, qb = fa.quantity, fb.quantity
                     ok = agree(qa, qb) or agree(qb, qa)
@@ -145,7 +146,7 @@ class Matcher:
         if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p.agree for p in pairs):
             return "conflict", sim, Conflict(i, j, "polarity", self._word_topic(i, j))
         names_a, names_b = self._names(a), self._names(b)
-        names_clash = bool(names_a and names_b and not names_a & names_b)
+        names_clash = bool(names_a and names_b and not names_meet(frozenset(names_a), frozenset(names_b)))
         if names_clash and a.superlative and b.superlative and not a.figures and not b.figures:
             exclude = a.name_words | b.name_words
             if self._words_sim(i, j, exclude) >= POLARITY_WORDING:
@@ -159,6 +160,11 @@ class Matcher:
             return "none", sim, None
         threshold = SAME_WORDING if bool(a.figures) == bool(b.figures) else SAME_WORDING + 0.2
         return ("same" if sim >= threshold else "none"), sim, None
+
+    def _figure_names(self, i: int, x: int) -> frozenset[str]:
+        """A figure's names without placeholders and without unknown sentence openers ("Discount brand Zyrax")."""
+        view = self.views[i]
+        return frozenset(n for n in _clean_names(view.figures[x]) if n not in view.opening or n in self.known_names)
 
     def _names(self, view: ClaimView) -> set[str]:
         """Names sure enough to tell claims apart (placeholders included), not unknown sentence openers."""

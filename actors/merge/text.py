@@ -22,7 +22,7 @@ __all__ = [
 
 # Pseudonymization placeholders (<PERSON_1>, <EMAIL_ADDRESS_2>) are one opaque token each.
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*)_(\d+)>")
-_TOKEN = re.compile(r"<[A-Z][A-Z_]*_\d+>|[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'’&-]*|\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(r"<[A-Z][A-Z_]*_\d+>|[A-Za-z\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F'’&-]*|\d+(?:[.,]\d+)*")
 
 STOPWORDS = frozenset(
     """a about above after again against all almost also am among an and any are around as at be been before
@@ -54,11 +54,14 @@ _TOPICS = {
     "value": "value worth size sized sales revenue revenues turnover valued spending spend",
     "growth": " ".join(sorted(GROWTH_WORDS | DECLINE_WORDS - {"down", "lower", "negative"}))
     + " change changes changed changing",
-    "share": "share shares stake",
+    "share": "share shares stake account accounts accounted accounting represent represents represented "
+             "representing hold holds held holding",
     "price": "price prices priced pricing cost costs costing charge charges charged fare fares fee fees",
     "population": "population inhabitants residents people",
     "area": "area km2 km²",
 }
+MAKE_FORMS = frozenset(("make", "makes", "made", "making"))
+_MAKE_UP = re.compile(r"\b(make|makes|made|making)\s+up\b", re.IGNORECASE)
 _CANON = {word: topic for topic, words in _TOPICS.items() for word in words.split()}
 _CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominates dominate".split(), "lead"))
 TOPIC_WORDS = frozenset(_TOPICS)
@@ -144,7 +147,8 @@ def negated(text: str) -> bool:
 
 def trend(text: str) -> int:
     """+1 when the main text says something grows, -1 when it declines, 0 when it says neither (or both)."""
-    words = {part for t in tokens(_outside_parentheses(text)) for part in t.text.lower().split("-")}
+    plain = _MAKE_UP.sub(r"\1", _outside_parentheses(text))  # "makes up 40 %" says nothing about growth
+    words = {part for t in tokens(plain) for part in t.text.lower().split("-")}
     up, down = bool(words & GROWTH_WORDS), bool(words & DECLINE_WORDS)
     sign = 1 if up and not down else -1 if down and not up else 0
     return -sign if negated(text) else sign
