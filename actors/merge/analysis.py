@@ -78,7 +78,7 @@ def _head(q: Quantity, forms: list[tuple[int, str]], end: int) -> str | None:
 
 
 def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tuple[int, int]],
-            claim_names: frozenset[str], claim_places: frozenset[str], years: list[Quantity]) -> Figure:
+            claim_names: frozenset[str], claim_places: frozenset[str], years: list[Quantity], alone: bool) -> Figure:
     start, end = next(((s, e) for s, e in spans if s <= q.start < e), (0, len(text)))
     local = [(pos, w) for pos, w in forms if start <= pos < end and w in TOPIC_WORDS]
     scope = local or [(pos, w) for pos, w in forms if w in TOPIC_WORDS]
@@ -89,7 +89,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
     names = frozenset(n for n in claim_names if mentions(clause, n)) or (
         claim_names if len(claim_names) == 1 else frozenset())
-    where = places(clause) or claim_places
+    # a claim's only figure is about every place it names ("Germany, France and the Netherlands spent ...")
+    where = claim_places if alone else places(clause) or claim_places
     if primary == "growth" and q.value > 0 and not negated(clause):
         if {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
             q = replace(q, value=-q.value)
@@ -108,8 +109,8 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
     claim_places = places(text)
     found = extract_quantities(text)
     years = [q for q in found if q.dimension == "year"]
-    figures = [_figure(q, text, forms, spans, claim_names, claim_places, years)
-               for q in found if q.strong and q.dimension != "year"]
+    strong = [q for q in found if q.strong and q.dimension != "year"]
+    figures = [_figure(q, text, forms, spans, claim_names, claim_places, years, len(strong) == 1) for q in strong]
     if claim.value is not None:
         stated = claim_quantity(claim.value, claim.unit)
         twin = next((i for i, f in enumerate(figures) if comparable(stated, f.quantity)

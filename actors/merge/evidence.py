@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from actors.merge.entities import entities, mentions, places, word_forms
 from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, is_unit_word, parse_unit
-from actors.merge.text import DECLINE_WORDS, TOPIC_WORDS, clause_spans, content_words, negated, tokens
+from actors.merge.text import DECLINE_WORDS, PLACEHOLDER, TOPIC_WORDS, clause_spans, content_words, negated, tokens
 from schemas import Evidence
 
 __all__ = ["EvidenceIndex", "Fact", "index_evidence"]
@@ -35,8 +35,8 @@ class Fact:
         """What the figure is about, in words: "Oatfield share", "pizza share" (no data-key spelling)."""
         if self.label.startswith('"'):
             return " ".join(sorted(self.topics))
-        parts = self.label.replace("_", " ").split()
-        words = [p for p in parts if not is_unit_word(p) and not is_unit_word(p.upper()) and p.lower() != "year"]
+        parts = [w for part in self.label.split() for w in ([part] if PLACEHOLDER.fullmatch(part) else part.split("_"))]
+        words = [p for p in parts if p and not is_unit_word(p) and not is_unit_word(p.upper()) and p.lower() != "year"]
         return " ".join(["market value"] if words == ["value"] else words) or self.label
 
 
@@ -78,7 +78,7 @@ def _data_facts(item: Evidence, where: frozenset[str], period: int | None, menti
     out = []
     for key, value in sorted((item.data or {}).items()):
         parts = key.split(" ")
-        name_parts = [p for p in parts[:-1] if p[:1].isupper()]
+        name_parts = [p for p in parts[:-1] if p[:1].isupper() or PLACEHOLDER.fullmatch(p)]
         spec = " ".join(parts[len(name_parts):])
         info = parse_unit(spec)
         if info.dimension == "year":

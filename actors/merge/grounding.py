@@ -23,7 +23,7 @@ from actors.merge.entities import names_meet
 from actors.merge.evidence import EvidenceIndex, Fact
 from actors.merge.numbers import Quantity, agree, format_quantity, magnitude_slip, related, unit_slip
 from actors.merge.ranking import rank_check
-from actors.merge.text import PLACEHOLDER, TOPIC_WORDS
+from actors.merge.text import TOPIC_WORDS, quoted_only
 
 __all__ = ["LEXICAL_SUPPORT", "FigureCheck", "Verdict", "ground_claim"]
 
@@ -97,8 +97,8 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
 
 
 def _real_names(names: frozenset[str]) -> frozenset[str]:
-    """Names without pseudonymization placeholders (a person quoted is a source, not the subject)."""
-    return frozenset(n for n in names if not PLACEHOLDER.fullmatch(n.upper()))
+    """Names without person placeholders (a person quoted is a source, not the subject; a company is one)."""
+    return frozenset(n for n in names if not quoted_only(n))
 
 
 def _mismatch(q: Quantity, fact: Fact) -> str:

@@ -25,6 +25,7 @@ from actors.merge.analysis import ClaimView, Figure
 from actors.merge.entities import names_meet, same_names
 from actors.merge.grounding import Verdict
 from actors.merge.numbers import agree, related
+from actors.merge.text import quoted_only
 
 __all__ = ["SAME_WORDING", "Conflict", "Matcher", "Similarity", "group_claims", "idf_weights"]
 
@@ -65,13 +66,13 @@ def word_similarity(a: Sequence[str], b: Sequence[str], idf: dict[str, float], *
 
 
 def _clean_names(fig: Figure) -> frozenset[str]:
-    return frozenset(n for n in fig.names if not n.startswith("<"))
+    return frozenset(n for n in fig.names if not quoted_only(n))
 
 
 def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None,
-                names: tuple[frozenset[str], frozenset[str]]) -> str | None:
+                names: tuple[frozenset[str], frozenset[str]], periods: tuple[int | None, int | None]) -> str | None:
     """"same" when two figures state the same quantity, "period" when the same metric for another year, else None."""
-    other_year = fa.period is not None and fb.period is not None and fa.period != fb.period
+    other_year = None not in periods and periods[0] != periods[1]
     if slot_a is not None and slot_b is not None:
         if slot_a.split("|")[0] != slot_b.split("|")[0]:
             return None
@@ -117,7 +118,8 @@ class Matcher:
         for x, fa in enumerate(a.figures):
             for y, fb in enumerate(b.figures):
                 sa, sb = self._slots[i].get(x), self._slots[j].get(y)
-                kind = _about_same(fa, fb, sa, sb, (self._figure_names(i, x), self._figure_names(j, y)))
+                kind = _about_same(fa, fb, sa, sb, (self._figure_names(i, x), self._figure_names(j, y)),
+                                   (self._period(i, x), self._period(j, y)))
                 if kind is not None:
                     qa, qb = fa.quantity, fb.quantity
                     ok = agree(qa, qb) or agree(qb, qa)
@@ -160,6 +162,14 @@ class Matcher:
             return "none", sim, None
         threshold = SAME_WORDING if bool(a.figures) == bool(b.figures) else SAME_WORDING + 0.2
         return ("same" if sim >= threshold else "none"), sim, None
+
+    def _period(self, i: int, x: int) -> int | None:
+        """The figure's year: as the claim says, else the year of the evidence figure it is about."""
+        fig = self.views[i].figures[x]
+        if fig.period is not None:
+            return fig.period
+        check = self.verdicts[i].checks[x] if x < len(self.verdicts[i].checks) else None
+        return check.fact.period if check is not None and check.fact is not None and not check.other_period else None
 
     def _figure_names(self, i: int, x: int) -> frozenset[str]:
         """A figure's names without placeholders and without unknown sentence openers ("Discount brand Zyrax")."""

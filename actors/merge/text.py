@@ -38,7 +38,7 @@ NEGATIONS = frozenset("not no never none neither nor cannot without isn't aren't
                       "didn't hasn't haven't won't can't".split())
 DECLINE_WORDS = frozenset(
     "decline declines declined declining decrease decreases decreased decreasing fall falls fell falling "
-    "shrink shrinks shrank shrinking shrunk drop drops dropped dropping contract contracts contracted contracting "
+    "shrink shrinks shrank shrinking shrunk drop drops dropped dropping contracted contracting "
     "contraction down lower slump slumped slumping stagnating negative".split()
 )
 GROWTH_WORDS = frozenset(
@@ -75,6 +75,15 @@ class Token:
     text: str
     start: int
     end: int
+
+
+_SUBJECT_TYPES = frozenset(("ORGANIZATION", "ORG", "COMPANY", "BRAND", "PRODUCT"))
+
+
+def quoted_only(name: str) -> bool:
+    """True for a placeholder that stands for a person or contact (a source quoted), not a brand or company."""
+    match = PLACEHOLDER.fullmatch(name.upper())
+    return match is not None and match.group(1) not in _SUBJECT_TYPES
 
 
 def mask_placeholders(text: str) -> str:
