@@ -23,7 +23,8 @@ from actors.merge.entities import names_meet
 from actors.merge.evidence import EvidenceIndex, Fact
 from actors.merge.numbers import Quantity, agree, format_quantity, magnitude_slip, related, unit_slip
 from actors.merge.ranking import rank_check
-from actors.merge.text import TOPIC_WORDS, quoted_only
+from actors.merge.text import TOPIC_WORDS, negated, quoted_only
+from actors.merge.text import trend as text_trend
 
 __all__ = ["LEXICAL_SUPPORT", "FigureCheck", "Verdict", "ground_claim"]
 
@@ -183,12 +184,17 @@ def _trend_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
     return None
 
 
-def _lexical(view: ClaimView, index: EvidenceIndex, ids: list[str]) -> str | None:
+def _lexical(view: ClaimView, index: EvidenceIndex, ids: list[str], *, opposite: bool = False) -> str | None:
+    """An item that says what the claim says in most of its words (with the same trend); `opposite`: the
+    item a negated claim denies (the item says it, the claim says it is not so)."""
     words = set(view.words)
-    if not words or view.negated:
+    if not words or view.negated != opposite:
         return None
     for item_id in ids:
-        if len(words & index.words[item_id]) / len(words) >= LEXICAL_SUPPORT:
+        text = index.items[item_id].text
+        direction = text_trend(text)
+        if len(words & index.words[item_id]) / len(words) >= LEXICAL_SUPPORT and not negated(text) \
+                and (not view.trend or direction == (-view.trend if opposite else view.trend)):
             return item_id
     return None
 
@@ -220,10 +226,16 @@ def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
     elif checks:
         grounding = "supported" if all(c.outcome == "supported" for c in checks) else "unverifiable"
     else:
-        item = _lexical(view, index, cited_ids) or _lexical(view, index, [i for i in index.items if i not in cited_ids])
+        uncited = [i for i in index.items if i not in cited_ids]
+        item = _lexical(view, index, cited_ids) or _lexical(view, index, uncited)
+        denied = None if item else _lexical(view, index, cited_ids, opposite=True) or _lexical(
+            view, index, uncited, opposite=True)
         if item:
             reasons.append(f"its wording matches {item}" + ("" if item in cited_ids else " (not cited)"))
+        if denied:
+            reasons.append(f"denies what {denied} says" + ("" if denied in cited_ids else " (not cited)"))
         grounding = "supported" if item or any(r and r[0] == "supported" for r in (trend, rank)) else "unverifiable"
+        grounding = "contradicted" if denied else grounding
         if grounding == "unverifiable":
             reasons.append("no evidence confirms or contradicts it" + (" (negated statement)" if view.negated else ""))
     return Verdict(grounding, tuple(r for r in reasons if r), unknown, checks)
