@@ -21,6 +21,9 @@ from schemas import Claim
 
 __all__ = ["ClaimView", "Figure", "read_claim"]
 
+_PRICE_CUE = re.compile(r"\b(?:per|each|a|an)\s+(?:month|week|year|unit|pack|bottle|can|jar|bag|box|item|kg|kilo|"
+                        r"litre|liter|minute|hour|ride|trip|night|seat|user|person|head|serving|cup)\b|"
+                        r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
 _SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
 
 
@@ -86,6 +89,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     if q.dimension == "area":
         primary = "area"
     clause = text[start:end]
+    if primary is None and q.dimension == "money" and _PRICE_CUE.search(clause):
+        primary = "price"  # "JPY 128 a bottle", "EUR 0.35 per minute": an amount per unit is a price
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
     names = frozenset(n for n in claim_names if mentions(clause, n)) or (
         claim_names if len(claim_names) == 1 else frozenset())

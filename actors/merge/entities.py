@@ -208,7 +208,7 @@ def word_forms(text: str) -> list[tuple[int, str]]:
 
 
 def _name_words(name: str) -> frozenset[str]:
-    return frozenset(name.lower().replace("'s", "").split())
+    return frozenset(re.sub(r"[^\w<>\s]", "", name.lower().replace("'s", "")).split())
 
 
 def names_meet(a: frozenset[str], b: frozenset[str]) -> int:

@@ -141,7 +141,7 @@ class Matcher:
             return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x))
         dated = [p for p in every if p.period and p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
         if dated:
-            years = [self.views[i].figures[dated[0].x].period, self.views[j].figures[dated[0].y].period]
+            years = [self._period(i, dated[0].x), self._period(j, dated[0].y)]
             topic = self._figure_topic(i, dated[0].x, period=False)
             return "conflict", sim, Conflict(i, j, "period", f"{topic}: {years[0]} or {years[1]}?")
         opposite = a.negated != b.negated or a.trend * b.trend < 0

@@ -63,7 +63,9 @@ _TOPICS = {
 MAKE_FORMS = frozenset(("make", "makes", "made", "making"))
 _MAKE_UP = re.compile(r"\b(make|makes|made|making)\s+up\b", re.IGNORECASE)
 _CANON = {word: topic for topic, words in _TOPICS.items() for word in words.split()}
-_CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominates dominate".split(), "lead"))
+_CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominates dominate largest biggest".split(),
+                            "lead"))
+_CANON.update({"avg": "averag", "avge": "averag"})
 TOPIC_WORDS = frozenset(_TOPICS)
 _SUFFIXES = ("ies", "ing", "ed", "es", "s")
 
