@@ -24,6 +24,7 @@ __all__ = ["ClaimView", "Figure", "read_claim"]
 _PRICE_CUE = re.compile(r"\b(?:per|each|a|an)\s+(?:month|week|year|unit|pack|bottle|can|jar|bag|box|item|kg|kilo|"
                         r"litre|liter|minute|hour|ride|trip|night|seat|user|person|head|serving|cup)\b|"
                         r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
+_PART_OF = re.compile(r"\s*(?:of|des|du|der|de)\b")
 _SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
 
 
@@ -39,6 +40,7 @@ class Figure:
     context: frozenset[str] = frozenset()  # the clause's other content words ("households", "sample")
     period: int | None = None  # the year the figure is for, when the claim says
     head: str | None = None  # the word the figure counts ("subscribers" in "120k subscribers")
+    loose: bool = False  # the metric is only "x % of something": enough to agree, too weak to contradict
 
     @property
     def metric(self) -> str | None:
@@ -89,6 +91,13 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     if q.dimension == "area":
         primary = "area"
     clause = text[start:end]
+    part_of = False
+    if q.dimension == "percent" and primary != "growth":
+        # "accounts for 7 % of sales" is a share, not a value; "has 7 % of the market" is one too, but only
+        # claims meet on that: without a topic word it is too weak to hold against the evidence
+        if "share" in {w for _, w in local}:
+            primary = "share"
+        part_of = primary is None and _PART_OF.match(text, q.end) is not None
     if primary is None and q.dimension == "money" and _PRICE_CUE.search(clause):
         primary = "price"  # "JPY 128 a bottle", "EUR 0.35 per minute": an amount per unit is a price
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
@@ -100,16 +109,17 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         if {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
             q = replace(q, value=-q.value)
     return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
-                  _head(q, forms, end))
+                  "share" if part_of else _head(q, forms, end), part_of)
 
 
 def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
-               vocabulary: frozenset[str] = frozenset()) -> ClaimView:
-    """Read `claim` (made by `provider`); `vocabulary` holds lower-case words seen elsewhere in the merge."""
+               vocabulary: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()) -> ClaimView:
+    """Read `claim` (made by `provider`); `vocabulary` holds lower-case words seen elsewhere in the merge,
+    `known` the lower-cased names the evidence uses."""
     text = claim.text
     forms = word_forms(text)
     spans = clause_spans(text)
-    names = tuple(entities(text, vocabulary=vocabulary))
+    names = tuple(entities(text, vocabulary=vocabulary, known=known))
     claim_names = frozenset(n.lower() for n in names)
     claim_places = places(text)
     found = extract_quantities(text)
@@ -128,7 +138,8 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
                            if keep.value >= 0 else keep.value, start=f.quantity.start, end=f.quantity.end)
             primary = min(unit_topics) if len(unit_topics) == 1 else f.primary
             context = f.context | frozenset(t for t in stated.topics if t not in TOPIC_WORDS)
-            figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context, f.period, f.head)
+            figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context, f.period, f.head,
+                                   f.loose and primary is None)
         else:
             all_topics = frozenset(w for _, w in forms if w in TOPIC_WORDS)
             primary = min(unit_topics) if len(unit_topics) == 1 else (min(all_topics) if len(all_topics) == 1 else None)
@@ -149,7 +160,7 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
         words=tuple(w for _, w in forms),
         surface=tuple(_SURFACE.match(text, pos).group() for pos, _ in forms),  # type: ignore[union-attr]
         name_words=frozenset(canonical(part) for name in names for part in name.split()),
-        opening=frozenset(n.lower() for n in opening_names(text, vocabulary=vocabulary)),
+        opening=frozenset(n.lower() for n in opening_names(text, vocabulary=vocabulary, known=known)),
         negated=negated(text),
         trend=trend(text),
         superlative=any(w in SUPERLATIVES for w in lower.replace("-", " ").split()) or "market leader" in lower,

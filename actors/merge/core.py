@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, read_claim
 from actors.merge.disagreement import disagreements
-from actors.merge.evidence import index_evidence
+from actors.merge.evidence import evidence_names, index_evidence
 from actors.merge.grounding import Verdict, ground_claim
 from actors.merge.matching import Matcher, Similarity, group_claims, idf_weights, word_similarity
 from actors.merge.reliability import GROUNDING_RANK, provider_reliability, representative
@@ -127,7 +127,8 @@ def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: 
     options = options or MergeOptions()
     ok = [a for a in answers if a.status == "ok"]
     vocabulary = _vocabulary(ok, evidence)
-    views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary)
+    known = evidence_names(evidence, vocabulary)
+    views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary, known=known)
              for n, a in enumerate(ok) for k, c in enumerate(a.claims)]
     index = index_evidence(evidence, vocabulary)
     verdicts = [ground_claim(v, index) for v in views]

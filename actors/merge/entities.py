@@ -113,16 +113,19 @@ def _is_code(word: str) -> bool:
     return len(word) == 2 and word.isupper() and pycountry.countries.get(alpha_2=word) is not None
 
 
-def opening_names(text: str, *, vocabulary: frozenset[str] = frozenset()) -> frozenset[str]:
+def opening_names(text: str, *, vocabulary: frozenset[str] = frozenset(),
+                  known: frozenset[str] = frozenset()) -> frozenset[str]:
     """Names that are a single capitalized word opening a sentence: possibly just a common word."""
-    return frozenset(n for n in entities(text, vocabulary=vocabulary, openers_only=True))
+    return frozenset(n for n in entities(text, vocabulary=vocabulary, known=known, openers_only=True))
 
 
-def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), openers_only: bool = False) -> list[str]:
+def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: frozenset[str] = frozenset(),
+             openers_only: bool = False) -> list[str]:
     """Names in `text`: runs of capitalized words that are not places, units, months or sentence openers.
 
     A capitalized word opening a sentence counts only when it is not a common word: not a stopword, not a
-    topic word, and not seen in lower case in `vocabulary` (the other claims' and the evidence's words).
+    topic word, and not seen in lower case in `vocabulary` (the other claims' and the evidence's words), or
+    when it is in `known` (lower-cased names the evidence uses: "Streamly" is a brand, not an adverb).
     Placeholders (<PERSON_1>) are names too.
     """
     out: list[str] = []
@@ -161,7 +164,7 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), openers_onl
         capitalized = clean[:1].isupper() and not clean.isdigit()
         name_like = (capitalized and low not in STOPWORDS and low not in _NOT_NAMES and not _is_place_word(clean)
                      and len(clean) > 1 and not _is_code(clean) and token.start not in in_place)
-        if name_like and sentence_start and not run:
+        if name_like and sentence_start and not run and low not in known:
             # an opener like "Plant-based" or "Non-alcoholic" is a common word, "Coca-Cola" is not
             name_like = (canonical(low) not in TOPIC_WORDS and low not in SUPERLATIVES and low not in vocabulary
                          and canonical(low) not in vocabulary and not low.endswith(_INFLECTIONS)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from actors.merge.entities import entities, mentions, places, word_forms
+from actors.merge.entities import entities, mentions, opening_names, places, word_forms
 from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, is_unit_word, parse_unit
 from actors.merge.text import DECLINE_WORDS, PLACEHOLDER, TOPIC_WORDS, clause_spans, content_words, negated, tokens
 from schemas import Evidence
 
-__all__ = ["EvidenceIndex", "Fact", "index_evidence"]
+__all__ = ["EvidenceIndex", "Fact", "evidence_names", "index_evidence"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,18 @@ def _text_facts(item: Evidence, where: frozenset[str], period: int | None, menti
         out.append(Fact(item.id, f"{item.id}@{q.start}", q, topics, names, places(clause) or where, label,
                         years.pop() if len(years) == 1 else period, mentioned))
     return out
+
+
+def evidence_names(evidence: list[Evidence], vocabulary: frozenset[str]) -> frozenset[str]:
+    """Lower-cased names the evidence uses: brands in data keys, names inside its sentences (not openers)."""
+    found: set[str] = set()
+    for item in evidence:
+        for key in item.data or {}:
+            parts = key.split(" ")[:-1]
+            found.update(p.lower() for p in parts if p[:1].isupper())
+        openers = {n.lower() for n in opening_names(item.text, vocabulary=vocabulary)}
+        found.update(n.lower() for n in entities(item.text, vocabulary=vocabulary) if n.lower() not in openers)
+    return frozenset(found)
 
 
 def index_evidence(evidence: list[Evidence], vocabulary: frozenset[str] = frozenset()) -> EvidenceIndex:

@@ -96,6 +96,7 @@ class FigurePair:
     agree: bool
     same_slot: bool  # grounding aligned both to the same evidence figure
     period: bool  # the same metric for different years
+    loose: bool = False  # met only through a loose metric ("x % of ...")
 
 
 @dataclass
@@ -114,17 +115,19 @@ class Matcher:
     def _figures(self, i: int, j: int) -> tuple[list[FigurePair], bool]:
         """Figure pairs about the same metric, and whether the claims' evidence figures are disjoint."""
         a, b = self.views[i], self.views[j]
+        # a capitalized sentence opener the evidence does not know may be a common word: left out on both sides
+        unsure = (a.opening | b.opening) - self.known_names
         pairs = []
         for x, fa in enumerate(a.figures):
             for y, fb in enumerate(b.figures):
                 sa, sb = self._slots[i].get(x), self._slots[j].get(y)
-                kind = _about_same(fa, fb, sa, sb, (self._figure_names(i, x), self._figure_names(j, y)),
+                kind = _about_same(fa, fb, sa, sb, (_clean_names(fa) - unsure, _clean_names(fb) - unsure),
                                    (self._period(i, x), self._period(j, y)))
                 if kind is not None:
                     qa, qb = fa.quantity, fb.quantity
                     ok = agree(qa, qb) or agree(qb, qa)
                     same = sa is not None and sb is not None and sa.split("|")[0] == sb.split("|")[0]
-                    pairs.append(FigurePair(x, y, ok, same, kind == "period"))
+                    pairs.append(FigurePair(x, y, ok, same, kind == "period", not same and (fa.loose or fb.loose)))
         slots_a, slots_b = set(self._slots[i].values()), set(self._slots[j].values())
         return pairs, bool(slots_a and slots_b and not slots_a & slots_b)
 
@@ -136,7 +139,7 @@ class Matcher:
         sim = self.similarity(i, j)
         every, disjoint = self._figures(i, j)
         pairs = [p for p in every if not p.period]  # another year with another value is another quantity
-        clash = [p for p in pairs if not p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
+        clash = [p for p in pairs if not p.agree and not p.loose and (p.same_slot or sim >= CONFLICT_WORDING)]
         if clash:
             return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x))
         dated = [p for p in every if p.period and p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
@@ -153,7 +156,10 @@ class Matcher:
             exclude = a.name_words | b.name_words
             if self._words_sim(i, j, exclude) >= POLARITY_WORDING:
                 return "conflict", sim, Conflict(i, j, "fact", "who leads: " + self._word_topic(i, j, exclude))
-        if opposite or names_clash or disjoint or self._flagged[i] != self._flagged[j]:
+        # two claims whose every figure is the same evidence figure, agreeing, say the same despite other names
+        aligned = bool(pairs) and all(p.agree and p.same_slot for p in pairs) and len(pairs) == max(
+            len(a.figures), len(b.figures))
+        if opposite or (names_clash and not aligned) or disjoint or self._flagged[i] != self._flagged[j]:
             return "none", sim, None
         agreeing = any(p.agree for p in pairs)
         if agreeing and sim >= FIGURE_WORDING:
@@ -170,11 +176,6 @@ class Matcher:
             return fig.period
         check = self.verdicts[i].checks[x] if x < len(self.verdicts[i].checks) else None
         return check.fact.period if check is not None and check.fact is not None and not check.other_period else None
-
-    def _figure_names(self, i: int, x: int) -> frozenset[str]:
-        """A figure's names without placeholders and without unknown sentence openers ("Discount brand Zyrax")."""
-        view = self.views[i]
-        return frozenset(n for n in _clean_names(view.figures[x]) if n not in view.opening or n in self.known_names)
 
     def _names(self, view: ClaimView) -> set[str]:
         """Names sure enough to tell claims apart (placeholders included), not unknown sentence openers."""

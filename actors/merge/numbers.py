@@ -297,7 +297,11 @@ def format_quantity(q: Quantity, *, signed: bool = False) -> str:
     if q.dimension == "points":
         return f"{sign}{q.value:g} pp"
     if q.unit:
-        return f"{sign}{q.value * q.scale:,.6g} {q.unit}"
+        amount = q.value * q.scale
+        for size, label in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
+            if abs(amount) >= size:
+                return f"{sign}{amount / size:,.6g} {label} {q.unit}"
+        return f"{sign}{amount:,.6g} {q.unit}"
     base = q.base
     for size, label in ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
         if q.scale > 1 and abs(base) >= size:

@@ -94,11 +94,19 @@ def test_rank_claims_use_the_named_figures() -> None:
     assert ground("Soyana is the cheapest brand.", "ev-de-competitors").grounding == "supported"
 
 
-def test_wording_support_for_claims_without_figures_but_never_when_negated() -> None:
+def test_wording_supports_a_claim_without_figures_and_contradicts_its_denial() -> None:
     assert ground("Urban coffee drinkers order plant-based milk weekly.", "ev-survey").grounding == "supported"
     negated = ground("Urban coffee drinkers do not order plant-based milk weekly.", "ev-survey")
-    assert negated.grounding == "unverifiable"
-    assert "no evidence confirms or contradicts it (negated statement)" in negated.reasons
+    assert negated.grounding == "contradicted"
+    assert "denies what ev-survey says" in negated.reasons
+    unrelated = ground("It is not what older tea drinkers buy.", "ev-survey")
+    assert unrelated.grounding == "unverifiable"
+    assert "no evidence confirms or contradicts it (negated statement)" in unrelated.reasons
+
+
+def test_a_trend_claim_needs_the_same_trend_in_the_evidence() -> None:
+    assert ground("Urban coffee drinkers order plant-based milk weekly, and it is growing.",
+                  "ev-survey").grounding == "unverifiable"
 
 
 def test_placeholders_are_names_the_evidence_must_hold() -> None:
