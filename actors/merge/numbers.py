@@ -179,10 +179,46 @@ _QUANTITY = re.compile(
 )
 
 
+_SMALL = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+_SMALL.update({"a": 1, "an": 1})
+_COUNT = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|a|an)"
+_SHARE_WORDS = re.compile(
+    rf"\b(?P<n>{_COUNT})\s+(?:in|out\s+of)\s+(?:every\s+)?(?P<d>\d{{1,2}}|two|three|four|five|ten)\b"
+    r"|\b(?P<frac>(?:a|one)\s+half|half|(?:a|one)\s+third|two[\s-]thirds|(?:a|one)\s+quarter|three[\s-]quarters)\b"
+    r"(?=\s+(?:of|the|all)\b)",
+    re.IGNORECASE,
+)
+_FRACTIONS = {"half": 50.0, "third": 100 / 3, "thirds": 200 / 3, "quarter": 25.0, "quarters": 75.0}
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _SMALL[word.lower()]
+
+
+def _verbal_shares(text: str) -> list[Quantity]:
+    """Proportions in words: "four in ten" (40 %, to the nearest 10), "one in five", "half of", "two thirds of"."""
+    out = []
+    for m in _SHARE_WORDS.finditer(text):
+        if m.group("frac"):
+            value = _FRACTIONS[m.group("frac").lower().replace("-", " ").split()[-1]]
+        else:
+            denominator = _count(m.group("d"))
+            if not denominator or _count(m.group("n")) > denominator:
+                continue
+            value = 100.0 * _count(m.group("n")) / denominator
+        # stated as a fraction: as precise as one step of ten percent
+        out.append(Quantity(round(value, 1), 1.0, "percent", None, -1, True, m.start(), m.end()))
+    return out
+
+
 def extract_quantities(text: str) -> list[Quantity]:
     """Every figure in `text` (placeholders masked), with its span, in reading order."""
-    out = []
-    for m in _QUANTITY.finditer(mask_placeholders(text)):
+    masked = mask_placeholders(text)
+    out = _verbal_shares(masked)
+    taken = [(q.start, q.end) for q in out]
+    for m in _QUANTITY.finditer(masked):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
         value, decimals = parse_number(m.group("num"))
         if m.group("sign") in ("-", "−"):
             value = -value
@@ -210,7 +246,7 @@ def extract_quantities(text: str) -> list[Quantity]:
         start = m.start("num") if not m.group("cur1") else m.start()
         out.append(Quantity(value, scale, dimension, currency, decimals, strong, start, m.end(), unit=unit,
                             factor=factor))
-    return out
+    return sorted(out, key=lambda q: q.start)
 
 
 def claim_quantity(value: float, unit: str | None) -> Quantity:

@@ -116,3 +116,18 @@ def test_magnitude_slip_is_named() -> None:
     assert magnitude_slip(only("EUR 1,480 billion"), source) == 3
     assert magnitude_slip(claim_quantity(1.48, "EUR m"), source) == -3
     assert magnitude_slip(only("EUR 1,850 million"), source) == 0
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Around four in ten UK households shop online", 40.0), ("one in five adults", 20.0),
+    ("3 out of 10 shoppers", 30.0), ("half of all sales", 50.0), ("two thirds of buyers", 66.7),
+])
+def test_proportions_in_words_are_percentages_as_precise_as_ten_points(text: str, value: float) -> None:
+    [q] = extract_quantities(text)
+    assert (q.value, q.dimension) == (value, "percent")
+    assert agree(q, extract_quantities(f"{value + 3:g}%")[0]) and not agree(q, extract_quantities(f"{value + 8:g}%")[0])
+
+
+def test_an_amount_in_a_currency_takes_a_spaced_million() -> None:
+    assert extract_quantities("EUR 612 m in 2023")[0].base == 612e6
+    assert extract_quantities("a 612 m tower")[0].base == 612.0
