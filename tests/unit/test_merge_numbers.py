@@ -125,7 +125,7 @@ def test_magnitude_slip_is_named() -> None:
 def test_proportions_in_words_are_percentages_as_precise_as_ten_points(text: str, value: float) -> None:
     [q] = extract_quantities(text)
     assert (q.value, q.dimension) == (value, "percent")
-    assert agree(q, extract_quantities(f"{value + 3:g}%")[0]) and not agree(q, extract_quantities(f"{value + 8:g}%")[0])
+    assert agree(q, extract_quantities(f"{value + 2:g}%")[0]) and not agree(q, extract_quantities(f"{value + 8:g}%")[0])
 
 
 def test_an_amount_in_a_currency_takes_a_spaced_million() -> None:
