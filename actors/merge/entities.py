@@ -182,6 +182,7 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: froz
     return out
 
 
+@lru_cache(maxsize=65536)
 def mentions(haystack: str, name: str) -> bool:
     """True when `haystack` contains `name` as whole words (case-insensitive)."""
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack, flags=re.IGNORECASE) is not None

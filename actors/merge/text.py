@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "DECLINE_WORDS",
@@ -150,12 +151,14 @@ def _outside_parentheses(text: str) -> str:
     return re.sub(r"\([^()]*\)", " ", text)
 
 
+@lru_cache(maxsize=8192)
 def negated(text: str) -> bool:
     """True when the claim's main text (parentheses aside) carries an odd number of negations."""
     words = [t.text.lower().replace("’", "'") for t in tokens(_outside_parentheses(text))]
     return sum(w in NEGATIONS or w.endswith("n't") for w in words) % 2 == 1
 
 
+@lru_cache(maxsize=8192)
 def trend(text: str) -> int:
     """+1 when the main text says something grows, -1 when it declines, 0 when it says neither (or both)."""
     plain = _MAKE_UP.sub(r"\1", _outside_parentheses(text))  # "makes up 40 %" says nothing about growth
