@@ -191,12 +191,12 @@ class Matcher:
         fig = view.figures[x]
         check = self.verdicts[i].checks[x] if x < len(self.verdicts[i].checks) else None
         fact = check.fact if check is not None and check.fact is not None and check.slot is not None else None
+        spelled = {n.lower(): n for n in view.names}
+        names = [spelled.get(n, n) for n in sorted(_clean_names(fig) - (view.opening - self.known_names))]
         if fact is not None and not fact.label.startswith('"'):
-            subject = fact.topic
+            subject = " ".join([*(n for n in names if n.lower() not in fact.topic.lower()), fact.topic])
         else:
-            spelled = {n.lower(): n for n in view.names}
-            subject = " ".join([*(spelled.get(n, n) for n in sorted(_clean_names(fig))),
-                                fig.metric or fig.quantity.dimension])
+            subject = " ".join([*names, fig.metric or fig.quantity.dimension])
         where = sorted(fig.places or (fact.places if fact is not None else frozenset()))
         year = fig.period or (fact.period if fact is not None else None)
         return ", ".join([subject, *where, *([str(year)] if period and year else [])])
