@@ -1,14 +1,17 @@
 """Grounding one claim against the evidence it cites and the whole evidence set.
 
 - Cited ids must exist; an id that does not is reported ("cites ev-x, which does not exist").
-- Each figure is aligned to the evidence figure it is about: same dimension (and currency), compatible
-  places and names, best topic match ("growth", "share", "price", ...). The cited items are tried first,
-  then the rest of the set. A figure that agrees (numbers.agree) supports the claim; a confident alignment
-  that disagrees contradicts it (with the magnitude slip named when it is one); anything else is unverified.
+- Each figure is aligned to the evidence figure it is about: a related dimension (any currency, percent or
+  points), compatible places, names and year, best topic match ("growth", "share", "price", ...); a change
+  never aligns with a level. The cited items are tried first, then the rest of the set. A figure that agrees
+  (numbers.agree) supports the claim; a confident alignment that disagrees contradicts it, naming the field,
+  both values and why (opposite direction, another currency or unit, a magnitude slip); the evidence's exact
+  figure given for another year contradicts it too (another period); anything else is unverified.
 - Names (brands, competitors, placeholders) must appear somewhere in the evidence; countries the claim is
   about must be covered by some evidence item.
 - A trend without a figure ("the market is shrinking") is checked against the growth figures' sign.
-- A claim with no figures is supported when most of its words occur in one evidence item (never when negated).
+- A claim with no figures is supported when most of its words occur in one evidence item (with the same trend,
+  never when negated); a negated claim whose words match an item's statement is contradicted.
 
 Result: `contradicted` if anything contradicts; `supported` if everything checkable was confirmed and nothing
 was missing; otherwise `unverifiable` — "could not be judged", which is not "false".

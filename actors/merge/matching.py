@@ -4,7 +4,9 @@ Two claims from different providers are compared on
 - words: IDF-weighted cosine of their canonical content words (placeholders are words, countries are
   "@DE", numbers are left to the figures), optionally blended with sentence-embedding similarity;
 - figures: two figures are about the same quantity when grounding aligned them to the same evidence
-  figure, or when they share dimension, topic word, names and place; they agree within tolerance or conflict;
+  figure, or when they share a related dimension (money in any currency, percent and points), metric (topic
+  word or counted word), names, place and period; they agree within tolerance or conflict; the same figure
+  for different years is a period conflict, different figures for different years are different quantities;
 - polarity: negation and trend direction ("grows" / "shrinks").
 
 `same` when nothing conflicts, polarity and flag status are equal, and either a figure agrees (with some
