@@ -99,7 +99,7 @@ def _merged(members: list[int], views: list[ClaimView], verdicts: list[Verdict],
     if agreement == "single" and verdict.grounding == "unverifiable":
         flags.append(f"flagged: only {views[lead].provider} makes this claim and no evidence confirms it "
                      "(unverified, not shown false)")
-    reasons = flags + list(verdict.reasons)
+    reasons = flags + [r for r in verdict.reasons if not any(r in f for f in flags)]  # a flag names its reason
     for m in members:
         if m != lead:
             reasons += [f"{views[m].claim.id}: {r}" for r in verdicts[m].reasons if r not in verdict.reasons]
