@@ -146,7 +146,8 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
             context = frozenset(w for _, w in forms if w not in TOPIC_WORDS and not w.startswith("@")) | frozenset(
                 t for t in stated.topics if t not in TOPIC_WORDS)
             period = _period(stated, years, 0, 0)
-            figures.append(Figure(stated, primary, unit_topics | all_topics, claim_names, claim_places, context, period))
+            figures.append(Figure(stated, primary, unit_topics | all_topics, claim_names, claim_places, context,
+                                  period))
     figures = [f for i, f in enumerate(figures) if not (f.quantity.dimension == "number" and any(
         j != i and g.quantity.dimension != "number" and agree(f.quantity, g.quantity) for j, g in enumerate(figures)))]
     lower = text.lower()

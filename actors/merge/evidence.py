@@ -5,8 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from actors.merge.entities import entities, mentions, opening_names, places, word_forms
-from actors.merge.numbers import Quantity, agree, comparable, extract_quantities, format_quantity, is_unit_word, parse_unit
-from actors.merge.text import DECLINE_WORDS, PLACEHOLDER, TOPIC_WORDS, clause_spans, content_words, negated, tokens
+from actors.merge.numbers import (
+    Quantity,
+    agree,
+    comparable,
+    extract_quantities,
+    format_quantity,
+    is_unit_word,
+    parse_unit,
+)
+from actors.merge.text import (
+    DECLINE_WORDS,
+    PLACEHOLDER,
+    TOPIC_WORDS,
+    clause_spans,
+    content_words,
+    negated,
+    tokens,
+)
 from schemas import Evidence
 
 __all__ = ["EvidenceIndex", "Fact", "evidence_names", "index_evidence"]
