@@ -147,5 +147,5 @@ def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: 
 
     merged.sort(key=order)
     degraded = bool(quorum.missing) or quorum.received < quorum.required
-    return MergeResult(claims=[c for c, _ in merged], disagreements=disagreements(groups, conflicts, views),
+    return MergeResult(claims=[c for c, _ in merged], disagreements=disagreements(groups, conflicts, views, matcher.links),
                        degraded=degraded, quorum=quorum)

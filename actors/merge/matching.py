@@ -45,8 +45,9 @@ class Conflict:
 
     a: int
     b: int
-    kind: str  # numeric | polarity | fact
+    kind: str  # numeric | period | polarity | fact
     topic: str
+    figures: tuple[tuple[int, int], tuple[int, int]] | None = None  # (claim, figure) on each side, for quantities
 
 
 def idf_weights(documents: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -112,6 +113,7 @@ class Matcher:
 
     def __post_init__(self) -> None:
         self._slots = [v.slots() for v in self.verdicts]
+        self.links: list[tuple[tuple[int, int], tuple[int, int]]] = []  # figures found to state one quantity
         self._flagged = [v.grounding == "contradicted" or bool(v.unknown_ids) for v in self.verdicts]
 
     def _figures(self, i: int, j: int) -> tuple[list[FigurePair], bool]:
@@ -141,14 +143,17 @@ class Matcher:
         sim = self.similarity(i, j)
         every, disjoint = self._figures(i, j)
         pairs = [p for p in every if not p.period]  # another year with another value is another quantity
+        self.links += [((i, p.x), (j, p.y)) for p in every if p.agree or not p.period]
         clash = [p for p in pairs if not p.agree and not p.loose and (p.same_slot or sim >= CONFLICT_WORDING)]
         if clash:
-            return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x))
+            return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x),
+                                             ((i, clash[0].x), (j, clash[0].y)))
         dated = [p for p in every if p.period and p.agree and (p.same_slot or sim >= CONFLICT_WORDING)]
         if dated:
             years = [self._period(i, dated[0].x), self._period(j, dated[0].y)]
             topic = self._figure_topic(i, dated[0].x, period=False)
-            return "conflict", sim, Conflict(i, j, "period", f"{topic}: {years[0]} or {years[1]}?")
+            return "conflict", sim, Conflict(i, j, "period", f"{topic}: {years[0]} or {years[1]}?",
+                                             ((i, dated[0].x), (j, dated[0].y)))
         opposite = a.negated != b.negated or a.trend * b.trend < 0
         if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p.agree for p in pairs):
             return "conflict", sim, Conflict(i, j, "polarity", self._word_topic(i, j))

@@ -185,3 +185,13 @@ def test_a_majority_with_the_evidence_does_not_hide_the_dissent() -> None:
     assert member(result, "o1").agreement == "majority"
     assert set(result.disagreements[0].positions) == {"openai", "gemini", "xai"}
     assert_contradicted(result, "x1", "pizza_share_pct", "29%", "38%")
+
+
+def test_one_disagreement_per_conflicting_quantity_even_within_one_claim() -> None:
+    evidence = [ev("ev-de-market", "The German oat milk market was worth EUR 1,480 million in 2024, growing 6.4% a year.",
+                   {"value_eur_m": 1480, "growth_pct": 6.4, "year": 2024})]
+    result = run(evidence, openai=[("o1", "The German oat milk market is worth EUR 1.48 bn and grows 6.4% a year.")],
+                 gemini=[("g1", "The German oat milk market is worth EUR 1.2 bn.")],
+                 xai=[("x1", "The German oat milk market grows 9% a year.")])
+    assert sorted(sorted(d.claim_ids) for d in result.disagreements) == [["g1", "o1"], ["o1", "x1"]]
+    assert {d.topic for d in result.disagreements} == {"market value, DE, 2024", "growth, DE, 2024"}
