@@ -98,6 +98,17 @@ def _place_phrase_tokens(text: str) -> frozenset[int]:
     return frozenset(covered)
 
 
+COMMON_ZIPF = 3.5  # wordfreq Zipf frequency from which an English word counts as common (3.5: "capsule")
+
+
+@lru_cache(maxsize=16384)
+def is_common_word(word: str) -> bool:
+    """True for a word English uses often (wordfreq's bundled frequencies; no download)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= COMMON_ZIPF
+
+
 def _is_place_word(word: str) -> bool:
     low = word.lower()
     low = low[:-2] if low.endswith("'s") or low.endswith("’s") else low
@@ -137,7 +148,9 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: froz
     def flush() -> None:
         if run:
             name = " ".join(run).strip(" &")
-            if name and name not in out and (not openers_only or (run_opens and len(run) == 1)):
+            # one capitalized word opening a sentence that English uses often ("Premium", "Rival") is that word
+            common = run_opens and len(run) == 1 and name.lower() not in known and is_common_word(name)
+            if name and name not in out and not common and (not openers_only or (run_opens and len(run) == 1)):
                 out.append(name)
             run.clear()
 

@@ -166,3 +166,12 @@ def test_output_is_deterministic_and_embeddings_are_optional() -> None:
 
     with_embeddings = merge_answers(answers, EVIDENCE, quorum_of(answers), options=MergeOptions(embed=embed))
     assert with_embeddings.claims[0].member_claim_ids == ["o1", "g1"]
+
+
+def test_a_common_word_opening_a_sentence_is_not_a_name_but_a_brand_is() -> None:
+    from actors.merge.entities import entities
+
+    assert entities("Premium pods make up 38% of sales.") == []
+    assert entities("Zyrax holds 7% of the market.") == ["Zyrax"]
+    assert entities("Nutty Grove costs EUR 2.79.") == ["Nutty Grove"]
+    assert entities("Premium costs EUR 2.79.", known=frozenset({"premium"})) == ["Premium"]
