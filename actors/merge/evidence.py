@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from actors.merge.entities import entities, mentions, opening_names, places, word_forms
+from actors.merge.entities import entities, mentions, names_meet, opening_names, places, word_forms
 from actors.merge.numbers import (
     Quantity,
     agree,
@@ -64,6 +64,7 @@ class EvidenceIndex:
     facts: tuple[Fact, ...]
     places: dict[str, frozenset[str]]
     words: dict[str, frozenset[str]]  # canonical content words per item
+    names: frozenset[str] = frozenset()  # lower-cased names in the items' texts and data keys
 
     def facts_of(self, ids: list[str] | None = None) -> list[Fact]:
         """Facts of the given items (all items when `ids` is None)."""
@@ -71,6 +72,10 @@ class EvidenceIndex:
             return list(self.facts)
         wanted = set(ids)
         return [f for f in self.facts if f.evidence_id in wanted]
+
+    def knows(self, name: str) -> bool:
+        """True when some item names `name`, in full or in part ("Hanako" for "Hanako Cosmetics")."""
+        return bool(self.mentions(name)) or names_meet(frozenset([name.lower()]), self.names) > 0
 
     def mentions(self, name: str) -> list[str]:
         """Ids of the items whose text, data keys or source name `name`."""
@@ -159,4 +164,5 @@ def index_evidence(evidence: list[Evidence], vocabulary: frozenset[str] = frozen
         text = [f for f in _text_facts(item, where[item.id], period, mentioned, vocabulary)
                 if not any(comparable(f.quantity, d.quantity) and agree(f.quantity, d.quantity) for d in data)]
         facts += data + text
-    return EvidenceIndex(items, tuple(facts), where, words)
+    names = frozenset(n.lower() for item in items.values() for n in entities(item.text, vocabulary=vocabulary))
+    return EvidenceIndex(items, tuple(facts), where, words, names | evidence_names(list(items.values()), vocabulary))

@@ -212,7 +212,7 @@ def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
     others = [f for f in index.facts if f.evidence_id not in set(cited_ids)]
     checks = tuple(_check_figure(fig, cited, others, cited_ids) for fig in view.figures)
     reasons += [c.reason for c in checks]
-    missing = [f"names {name}, which no evidence mentions" for name in view.names if not index.mentions(name)]
+    missing = [f"names {name}, which no evidence mentions" for name in view.names if not index.knows(name)]
     covered = index.covered_places()
     if covered:
         missing += [f"is about {code}, which no evidence covers" for code in sorted(view.places - covered)]
