@@ -45,7 +45,8 @@ from schemas import Evidence, MergeResult, ModelAnswer  # noqa: E402
 
 DEFAULT_CASES = ROOT / "tests" / "data" / "merge" / "cases.jsonl"
 OUTSIDE = ROOT / "tests" / "data" / "merge" / "outside"
-SETS = {"old": DEFAULT_CASES, "tune": OUTSIDE / "tune.yaml", "test": OUTSIDE / "test.yaml"}
+SETS = {"old": DEFAULT_CASES, "tune": OUTSIDE / "tune.yaml", "test": OUTSIDE / "test.yaml",
+        "tune2": OUTSIDE / "tune2.yaml", "test2": OUTSIDE / "test2.yaml"}
 GROUNDINGS = ("supported", "contradicted", "unverifiable")
 
 
