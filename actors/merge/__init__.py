@@ -26,7 +26,14 @@ from __future__ import annotations
 
 from actors.merge.core import Embed, MergeOptions, merge_answers, quorum_of
 from actors.merge.embeddings import load_minilm
-from actors.merge.numbers import REL_TOLERANCE, ROUNDING_CAP, Quantity, agree, extract_quantities, parse_unit
+from actors.merge.numbers import (
+    REL_TOLERANCE,
+    ROUNDING_CAP,
+    Quantity,
+    agree,
+    extract_quantities,
+    parse_unit,
+)
 
 __all__ = [
     "REL_TOLERANCE",

@@ -6,13 +6,21 @@ import re
 from dataclasses import dataclass, replace
 
 from actors.merge.entities import entities, mentions, opening_names, places, word_forms
-from actors.merge.numbers import Quantity, agree, claim_quantity, comparable, extract_quantities
+from actors.merge.numbers import (
+    Quantity,
+    agree,
+    claim_quantity,
+    comparable,
+    extract_quantities,
+)
 from actors.merge.text import (
     DECLINE_WORDS,
     SUPERLATIVES,
     TOPIC_WORDS,
     canonical,
+    change_near,
     clause_spans,
+    is_base_year,
     negated,
     tokens,
     trend,
@@ -68,7 +76,7 @@ class ClaimView:
 
 
 def _period(q: Quantity, years: list[Quantity], start: int, end: int) -> int | None:
-    """The year nearest the figure in its clause, else the claim's only year."""
+    """The year nearest the figure in its clause, else the claim's only year (years compared with left out)."""
     local = [y for y in years if start <= y.start < end]
     if local:
         return int(min(local, key=lambda y: (abs(y.start - q.start), y.start < q.start)).value)
@@ -105,8 +113,11 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         claim_names if len(claim_names) == 1 else frozenset())
     # a claim's only figure is about every place it names ("Germany, France and the Netherlands spent ...")
     where = claim_places if alone else places(clause) or claim_places
+    change = change_near(text, q.start, q.end) if q.dimension in ("percent", "points") else 0
+    if change and primary != "share":
+        primary = "growth"  # "down 6 %", "6 % fewer": a change, whatever else the clause says
     if primary == "growth" and q.value > 0 and not negated(clause):
-        if {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
+        if change < 0 or (not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS):
             q = replace(q, value=-q.value)
     return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
                   "share" if part_of else _head(q, forms, end), part_of)
@@ -123,7 +134,7 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
     claim_names = frozenset(n.lower() for n in names)
     claim_places = places(text)
     found = extract_quantities(text)
-    years = [q for q in found if q.dimension == "year"]
+    years = [q for q in found if q.dimension == "year" and not is_base_year(text, q.start)]
     strong = [q for q in found if q.strong and q.dimension != "year"]
     figures = [_figure(q, text, forms, spans, claim_names, claim_places, years, len(strong) == 1) for q in strong]
     if claim.value is not None:

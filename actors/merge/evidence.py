@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from actors.merge.entities import entities, mentions, names_meet, opening_names, places, word_forms
+from actors.merge.entities import (
+    entities,
+    mentions,
+    names_meet,
+    opening_names,
+    places,
+    word_forms,
+)
 from actors.merge.numbers import (
     Quantity,
     agree,
@@ -18,8 +25,10 @@ from actors.merge.text import (
     DECLINE_WORDS,
     PLACEHOLDER,
     TOPIC_WORDS,
+    change_near,
     clause_spans,
     content_words,
+    is_base_year,
     negated,
     tokens,
 )
@@ -91,7 +100,8 @@ def _item_period(item: Evidence) -> int | None:
     year = (item.data or {}).get("year")
     if year is not None and float(year).is_integer() and 1900 <= year <= 2100:
         return int(year)
-    years = {int(q.value) for q in extract_quantities(item.text) if q.dimension == "year"}
+    years = {int(q.value) for q in extract_quantities(item.text)
+             if q.dimension == "year" and not is_base_year(item.text, q.start)}
     return years.pop() if len(years) == 1 else None
 
 
@@ -121,11 +131,15 @@ def _text_facts(item: Evidence, where: frozenset[str], period: int | None, menti
             continue
         start, end = next(((s, e) for s, e in clauses if s <= q.start < e), (0, len(item.text)))
         clause = item.text[start:end]
-        years = {int(y.value) for y in found if y.dimension == "year" and start <= y.start < end}
+        years = {int(y.value) for y in found
+                 if y.dimension == "year" and start <= y.start < end and not is_base_year(item.text, y.start)}
         words = frozenset(content_words(clause))
         topics = frozenset(w for w in words if w in TOPIC_WORDS) or words
-        if "growth" in topics and q.value > 0 and not negated(clause) and \
-                {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS:
+        change = change_near(item.text, q.start, q.end) if q.dimension in ("percent", "points") else 0
+        if change and "share" not in topics:
+            topics = topics - {"value"} | {"growth"}  # "up 9% on 2023"
+        if "growth" in topics and q.value > 0 and not negated(clause) and (change < 0 or (
+                not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS)):
             q = replace(q, value=-q.value)  # "sales declined 2.4%" is a change of -2.4%
         names = frozenset(n.lower() for n in entities(clause, vocabulary=vocabulary))
         snippet = " ".join(clause.split())

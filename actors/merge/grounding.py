@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from actors.merge.analysis import ClaimView, Figure
 from actors.merge.entities import names_meet
 from actors.merge.evidence import EvidenceIndex, Fact
-from actors.merge.numbers import Quantity, agree, format_quantity, magnitude_slip, related, unit_slip
+from actors.merge.numbers import (
+    Quantity,
+    agree,
+    format_quantity,
+    magnitude_slip,
+    related,
+    unit_slip,
+)
 from actors.merge.ranking import rank_check
 from actors.merge.text import TOPIC_WORDS, negated, quoted_only
 from actors.merge.text import trend as text_trend

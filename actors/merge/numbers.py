@@ -29,7 +29,7 @@ _SCALES = {
     **dict.fromkeys(("tn", "trn", "trillion", "trillions"), 1e12),
 }
 _PERCENT = frozenset(("%", "pct", "percent", "percentage", "per-cent"))
-_POINTS = frozenset(("pp", "points", "ppt", "ppts"))
+_POINTS = frozenset(("pp", "ppt", "ppts", "pts"))  # "points" alone is only a unit after "percentage"
 _SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP",
                    "pounds": "GBP", "yen": "JPY", "franc": "CHF", "francs": "CHF"}
@@ -143,7 +143,7 @@ def parse_unit(unit: str | None) -> UnitInfo:
     written, factor = None, 1.0
     for word in words:
         low = word.lower()
-        if low in _POINTS:
+        if low in _POINTS or (low == "points" and dimension in ("percent", "points")):
             dimension, written = "points", "pp"
         elif low in _PERCENT:
             dimension = "points" if dimension == "points" else "percent"
@@ -168,7 +168,7 @@ _QUANTITY = re.compile(
     (?<![\w.,])(?P<sign>[-−+](?=\d))?(?P<num>{_NUM})(?![\d])
     (?:(?P<mag1>[kKmMbB])(?![\w])|\s?(?P<mag2>(?i:{_MAG_WORDS}))(?![\w])|\s(?P<mag3>[mk])(?![\w²]))?
     (?:\s?(?P<pts>percentage[\s-]points?\b|%[\s-]?points?\b|per\s?cent(?:age)?[\s-]points?\b|pp\b|ppts?\b|p\.p\.
-                 |points\b)
+                 |pts\b)
       |\s?(?P<pct>%|per\s?cent\b|percent\b|pct\b)
       |\s?(?P<measure>km²|km2\b|mi²|mi2\b|sq\.?\s?(?:km|mi(?:les)?)\b|square\s(?:kilomet(?:er|re)s|miles)\b
                      |hectares?\b|ha\b|kg\b|kgs\b|kilo(?:gram)?s?\b|mg\b|g\b|grams?\b|t\b|tonnes?\b|tons?\b

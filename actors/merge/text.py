@@ -151,6 +151,30 @@ def _outside_parentheses(text: str) -> str:
     return re.sub(r"\([^()]*\)", " ", text)
 
 
+_UP, _DOWN = frozenset(("up", "higher", "more")), frozenset(("down", "lower", "fewer", "less"))
+_BASE_YEAR = re.compile(r"(?:\bthan(?:\s+in)?|\bsince|\bfrom|\bon|\bover|\bvs\.?|\bversus|\bcompared\s+(?:to|with))\s*$",
+                        re.IGNORECASE)
+
+
+def change_near(text: str, start: int, end: int) -> int:
+    """+1 / -1 when a percentage is a change by its own words ("up 6 %", "down by 6 %", "6 % fewer"), else 0."""
+    before = text[max(0, start - 24):start].lower().replace(",", " ").split()
+    if before and before[-1] == "by":
+        before = before[:-1]
+    after = text[end:end + 12].lower().split()[:1]
+    for word in before[-1:] + after:
+        if word in _UP:
+            return 1 if word != "more" or after == [word] else 0
+        if word in _DOWN:
+            return -1
+    return 0
+
+
+def is_base_year(text: str, start: int) -> bool:
+    """True for a year a figure is compared with ("than in 2022", "on 2023", "since 2019"), not its period."""
+    return _BASE_YEAR.search(text[max(0, start - 20):start]) is not None
+
+
 @lru_cache(maxsize=8192)
 def negated(text: str) -> bool:
     """True when the claim's main text (parentheses aside) carries an odd number of negations."""
