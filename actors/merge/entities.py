@@ -52,6 +52,7 @@ def _country_names() -> dict[str, str]:
         if len(code) == 2 and code.isalpha():
             names[name.lower()] = code
     names.update(_DEMONYMS)
+    names.update({f"{d}s": c for d, c in _DEMONYMS.items() if d.endswith(("an", "ine", "i"))})  # "Italians"
     names.update(_ALIASES)
     return names
 
@@ -109,12 +110,12 @@ def _big_cities() -> frozenset[str]:
                      for n in (c["name"], c.get("asciiname", "")) if n)
 
 
-BIG_CITY = 300_000  # inhabitants from which a city opening a sentence is a subject even when it is a frequent word
+BIG_CITY = 100_000  # inhabitants from which a city opening a sentence is a subject even when it is a frequent word
 
 
 def is_big_city(word: str) -> bool:
     """True for the name of a city of at least `BIG_CITY` inhabitants ("Porto", "Lisbon"; GeoNames, offline)."""
-    return word in _big_cities() and not is_common_word(word, 5.0)
+    return word in _big_cities() and not is_common_word(word, 4.5)  # not "Orange", "Split", "Mobile"
 
 
 COMMON_ZIPF = 3.5  # wordfreq Zipf frequency from which an English word counts as common (3.5: "capsule")

@@ -40,11 +40,16 @@ NEGATIONS = frozenset("not no never none neither nor cannot without isn't aren't
 DECLINE_WORDS = frozenset(
     "decline declines declined declining decrease decreases decreased decreasing fall falls fell falling "
     "shrink shrinks shrank shrinking shrunk drop drops dropped dropping contracted contracting "
-    "contraction down lower slump slumped slumping stagnating negative".split()
+    "contraction down lower slump slumped slumping stagnating negative plunge plunges plunged plunging plummet "
+    "plummets plummeted plummeting slip slips slipped slipping slide slides slid sliding sink sinks sank sinking "
+    "tumble tumbles tumbled tumbling dip dips dipped dipping erode erodes eroded eroding retreat retreated "
+    "retreating weaken weakened weakening".split()
 )
 GROWTH_WORDS = frozenset(
     "grow grows grew grown growing growth increase increases increased increasing rise rises rose rising "
-    "expand expands expanded expanding expansion up gain gains gained gaining cagr climb climbs climbed climbing".split()
+    "expand expands expanded expanding expansion up gain gains gained gaining cagr climb climbs climbed climbing "
+    "surge surges surged surging soar soars soared soaring jump jumps jumped jumping rebound rebounds rebounded "
+    "rebounding boom booms boomed booming accelerate accelerates accelerated accelerating".split()
 )
 SUPERLATIVES = frozenset(
     "leader leaders lead leads leading largest biggest top dominant dominates dominate cheapest priciest "
