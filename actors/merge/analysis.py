@@ -21,6 +21,7 @@ from actors.merge.text import (
     change_near,
     clause_spans,
     is_base_year,
+    is_level,
     negated,
     tokens,
     trend,
@@ -116,6 +117,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     change = change_near(text, q.start, q.end) if q.dimension in ("percent", "points") else 0
     if change and primary != "share":
         primary = "growth"  # "down 6 %", "6 % fewer": a change, whatever else the clause says
+    elif primary == "growth" and is_level(text, q.start):
+        primary = None  # "fell 2.5 points to 71 %": 71 % is where it ended, not the change
     if primary == "growth" and q.value > 0 and not negated(clause):
         if change < 0 or (not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS):
             q = replace(q, value=-q.value)

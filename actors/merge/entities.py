@@ -8,6 +8,7 @@ from functools import lru_cache
 from actors.merge.numbers import is_unit_word
 from actors.merge.text import (
     MAKE_FORMS,
+    PER_HEAD,
     NEGATIONS,
     PLACEHOLDER,
     STOPWORDS,
@@ -24,6 +25,8 @@ _DEMONYMS = {
     "german": "DE", "french": "FR", "spanish": "ES", "italian": "IT", "dutch": "NL", "belgian": "BE",
     "austrian": "AT", "swiss": "CH", "polish": "PL", "czech": "CZ", "swedish": "SE", "danish": "DK",
     "norwegian": "NO", "finnish": "FI", "irish": "IE", "portuguese": "PT", "greek": "GR", "hungarian": "HU",
+    "finn": "FI", "finns": "FI", "dane": "DK", "danes": "DK", "swede": "SE", "swedes": "SE", "pole": "PL",
+    "poles": "PL", "brit": "GB", "brits": "GB", "spaniard": "ES", "spaniards": "ES", "turk": "TR", "turks": "TR",
     "romanian": "RO", "british": "GB", "english": "GB", "american": "US", "canadian": "CA", "mexican": "MX",
     "brazilian": "BR", "argentine": "AR", "japanese": "JP", "chinese": "CN", "korean": "KR", "indian": "IN",
     "australian": "AU", "turkish": "TR", "ukrainian": "UA", "russian": "RU", "south african": "ZA",
@@ -234,6 +237,8 @@ def word_forms(text: str) -> list[tuple[int, str]]:
             low = part.lower()
             if low == "up" and previous in MAKE_FORMS:  # "makes up 40 %" is a share, not growth
                 out.append((offset, "share"))
+            elif previous == "per" and low in PER_HEAD:  # "per person", "per head": per capita
+                out.append((offset, "capita"))
             elif part in _CAPITAL_CODES:
                 out.append((offset, f"@{_CAPITAL_CODES[part]}"))
             elif part and not (part[0].isdigit() or low in STOPWORDS or low in NEGATIONS or len(low) < 2

@@ -29,6 +29,7 @@ from actors.merge.text import (
     clause_spans,
     content_words,
     is_base_year,
+    is_level,
     negated,
     tokens,
 )
@@ -138,6 +139,8 @@ def _text_facts(item: Evidence, where: frozenset[str], period: int | None, menti
         change = change_near(item.text, q.start, q.end) if q.dimension in ("percent", "points") else 0
         if change and "share" not in topics:
             topics = topics - {"value"} | {"growth"}  # "up 9% on 2023"
+        if is_level(item.text, q.start) and not change:
+            topics = topics - {"growth"} or frozenset(content_words(clause)) - {"growth"}  # "fell 2.5 pp to 71 %"
         if "growth" in topics and q.value > 0 and not negated(clause) and (change < 0 or (
                 not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS)):
             q = replace(q, value=-q.value)  # "sales declined 2.4%" is a change of -2.4%

@@ -47,6 +47,8 @@ _UNITS = {
     **{u: ("area", 2.589988110336) for u in ("mi2", "mi²", "sqmi", "sq mi", "sq miles", "square miles")},
     **{u: ("area", 0.01) for u in ("ha", "hectare", "hectares")},
     "mm": ("length", 1e-3), "cm": ("length", 1e-2), "km": ("length", 1e3),
+    "wh": ("energy", 1.0), "kwh": ("energy", 1e3), "mwh": ("energy", 1e6), "gwh": ("energy", 1e9),
+    "twh": ("energy", 1e12), "kw": ("power", 1e3), "mw": ("power", 1e6), "gw": ("power", 1e9),
 }
 _UNIT_NAMES = {"km2": "km²", "sqkm": "km²", "sq km": "km²", "square kilometres": "km²", "square kilometers": "km²",
                "mi2": "mi²", "sqmi": "mi²", "sq mi": "mi²", "sq miles": "mi²", "square miles": "mi²",
@@ -54,7 +56,8 @@ _UNIT_NAMES = {"km2": "km²", "sqkm": "km²", "sq km": "km²", "square kilometre
                "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "gram": "g", "grams": "g", "litre": "l",
                "litres": "l", "liter": "l", "liters": "l", "hectolitre": "hl", "hectolitres": "hl",
                "hectoliter": "hl", "hectoliters": "hl", "hectare": "ha", "hectares": "ha", "lbs": "lb",
-               "gallons": "gal", "gallon": "gal"}
+               "gallons": "gal", "gallon": "gal", "wh": "Wh", "kwh": "kWh", "mwh": "MWh", "gwh": "GWh",
+               "twh": "TWh", "kw": "kW", "mw": "MW", "gw": "GW"}
 FAMILIES = {"percent": "share-like", "points": "share-like"}  # dimensions that measure the same kind of thing
 
 
@@ -173,7 +176,7 @@ _QUANTITY = re.compile(
       |\s?(?P<measure>km²|km2\b|mi²|mi2\b|sq\.?\s?(?:km|mi(?:les)?)\b|square\s(?:kilomet(?:er|re)s|miles)\b
                      |hectares?\b|ha\b|kg\b|kgs\b|kilo(?:gram)?s?\b|mg\b|g\b|grams?\b|t\b|tonnes?\b|tons?\b
                      |ml\b|cl\b|hl\b|l\b|lit(?:re|er)s?\b|hectolit(?:re|er)s?\b|gallons?\b|oz\b|lbs?\b
-                     |cm\b|mm\b|km\b)
+                     |cm\b|mm\b|km\b|[kMGT]?Wh\b|[kMG]W\b|(?i:[kmgt]wh)\b)
       |\s?(?P<cur2>€|\b[A-Z]{{3}}\b|euros?\b|dollars?\b|pounds?\b))?""",
     re.VERBOSE,
 )

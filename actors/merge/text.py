@@ -67,6 +67,7 @@ _TOPICS = {
     "area": "area km2 km²",
 }
 MAKE_FORMS = frozenset(("make", "makes", "made", "making"))
+PER_HEAD = frozenset(("person", "head", "inhabitant", "resident", "citizen", "capita"))
 _MAKE_UP = re.compile(r"\b(make|makes|made|making)\s+up\b", re.IGNORECASE)
 _CANON = {word: topic for topic, words in _TOPICS.items() for word in words.split()}
 _CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominates dominate largest biggest".split(),
@@ -159,6 +160,12 @@ def _outside_parentheses(text: str) -> str:
 _UP, _DOWN = frozenset(("up", "higher", "more")), frozenset(("down", "lower", "fewer", "less"))
 _BASE_YEAR = re.compile(r"(?:\bthan(?:\s+in)?|\bsince|\bfrom|\bon|\bover|\bvs\.?|\bversus|\bcompared\s+(?:to|with))\s*$",
                         re.IGNORECASE)
+
+
+def is_level(text: str, start: int) -> bool:
+    """True for a figure a change ends at or stands at ("fell 2.5 points to 71 %", "stood at 71 %")."""
+    before = text[max(0, start - 12):start].lower().split()
+    return bool(before) and before[-1] in ("to", "at")
 
 
 def change_near(text: str, start: int, end: int) -> int:
