@@ -162,10 +162,15 @@ _BASE_YEAR = re.compile(r"(?:\bthan(?:\s+in)?|\bsince|\bfrom|\bon|\bover|\bvs\.?
                         re.IGNORECASE)
 
 
+_STOOD = frozenset("stood stands stand standing was is were are remained remains".split())
+
+
 def is_level(text: str, start: int) -> bool:
     """True for a figure a change ends at or stands at ("fell 2.5 points to 71 %", "stood at 71 %")."""
-    before = text[max(0, start - 12):start].lower().split()
-    return bool(before) and before[-1] in ("to", "at")
+    before = text[max(0, start - 24):start].lower().split()
+    if not before:
+        return False
+    return before[-1] == "to" or (before[-1] == "at" and len(before) > 1 and before[-2] in _STOOD)  # not "grows at"
 
 
 def change_near(text: str, start: int, end: int) -> int:
