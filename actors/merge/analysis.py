@@ -94,6 +94,9 @@ def _head(q: Quantity, forms: list[tuple[int, str]], end: int) -> str | None:
 def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tuple[int, int]],
             claim_names: frozenset[str], claim_places: frozenset[str], years: list[Quantity], alone: bool) -> Figure:
     start, end = next(((s, e) for s, e in spans if s <= q.start < e), (0, len(text)))
+    if not any(start <= pos < end and pos not in range(q.start, q.end) for pos, _ in forms):
+        # "Public charging points in the Netherlands: roughly 1.48 million": the label is the clause before
+        start = max((s for s, e in spans if e <= start), default=start)
     local = [(pos, w) for pos, w in forms if start <= pos < end and w in TOPIC_WORDS]
     scope = local or [(pos, w) for pos, w in forms if w in TOPIC_WORDS]
     primary = min(scope, key=lambda pw: (abs(pw[0] - q.start), pw[0]))[1] if scope else None

@@ -73,7 +73,8 @@ def places(text: str) -> frozenset[str]:
         if pycountry.countries.get(alpha_2=code) is not None:
             found.add(code)
     names = _country_names()
-    found.update(_CAPITAL_CODES[t.text] for t in tokens(text) if t.text in _CAPITAL_CODES)
+    found.update(_CAPITAL_CODES[t.text] for t in tokens(text)
+                 if t.text in _CAPITAL_CODES and not text.startswith("$", t.end))  # "US$1.9 bn" is no place
     words = [t for t in tokens(text) if not t.text[0].isdigit()]
     for i in range(len(words)):
         if not (words[i].text[0].isupper() or words[i].text.lower() in ("u.k.", "u.s.")):

@@ -89,9 +89,7 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
     if names and fact.names and not shared_names:
         return None
     primary = fig.primary is not None and fig.primary in fact.topics
-    # "rose 3 %" is a change, "a 41.5 % share" a level: another topic word is another quantity
-    metric_clash = fig.primary is not None and not primary and (
-        bool(fact.topics & TOPIC_WORDS) or fig.primary == "growth")
+    metric_clash = _metric_clash(fig, fact)
     others = len((fig.topics - {fig.primary}) & fact.topics)
     context = len(fig.context & fact.topics)
     same_dimension = fig.quantity.dimension == fact.quantity.dimension != "number"
@@ -105,6 +103,12 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
     same_kind = (fig.quantity.dimension == "number") == (fact.quantity.dimension == "number")
     return score, (named_alike and same_kind and not metric_clash
                    and (shared_names > 0 or primary or context > 0 or covered))
+
+
+def _metric_clash(fig: Figure, fact: Fact) -> bool:
+    """True when the figure's topic word says another metric: "rose 3 %" is a change, "a 41.5 % share" a level."""
+    return fig.primary is not None and fig.primary not in fact.topics and (
+        bool(fact.topics & TOPIC_WORDS) or fig.primary == "growth")
 
 
 def _real_names(names: frozenset[str]) -> frozenset[str]:
@@ -135,7 +139,8 @@ def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None
         if agree(q, fact.quantity):
             return FigureCheck("supported", fact, True, f"{format_quantity(q)} matches {fact.describe()}{where}")
     confident = any(c for c, _ in best) or (
-        cited and len(scored) == 1 and bool(_real_names(fig.names)) == bool(scored[0][2].names))
+        cited and len(scored) == 1 and bool(_real_names(fig.names)) == bool(scored[0][2].names)
+        and not _metric_clash(fig, scored[0][2]))
     if not confident:
         for _, _, fact in scored:
             if agree(q, fact.quantity):
