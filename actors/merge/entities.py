@@ -97,7 +97,8 @@ def _place_phrase_tokens(text: str) -> frozenset[int]:
         if not words[i].text[0].isupper():
             continue
         for n in (4, 3, 2):
-            if len(words[i:i + n]) == n and " ".join(w.text for w in words[i:i + n]).lower() in names:
+            phrase = " ".join(w.text for w in words[i:i + n]).lower().replace("’", "'").removesuffix("'s")
+            if len(words[i:i + n]) == n and phrase in names:
                 covered.update(w.start for w in words[i:i + n])
                 break
     return frozenset(covered)

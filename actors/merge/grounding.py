@@ -138,15 +138,18 @@ def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None
     for _, fact in best:
         if agree(q, fact.quantity):
             return FigureCheck("supported", fact, True, f"{format_quantity(q)} matches {fact.describe()}{where}")
+    # the one figure of its kind in the items a claim cites is what the claim is about ("215 million tickets"
+    # citing an item with one count and one amount of money)
+    alike = [f for _, _, f in scored if (f.quantity.dimension == "number") == (q.dimension == "number")]
     confident = any(c for c, _ in best) or (
-        cited and len(scored) == 1 and bool(_real_names(fig.names)) == bool(scored[0][2].names)
-        and not _metric_clash(fig, scored[0][2]))
+        cited and len(alike) == 1 and bool(_real_names(fig.names)) == bool(alike[0].names)
+        and not _metric_clash(fig, alike[0]))
     if not confident:
         for _, _, fact in scored:
             if agree(q, fact.quantity):
                 return FigureCheck("supported", fact, False, f"{format_quantity(q)} matches {fact.describe()}{where}")
         return FigureCheck("unverified", None, False, "")
-    fact = next(f for c, f in best if c) if any(c for c, _ in best) else best[0][1]
+    fact = next(f for c, f in best if c) if any(c for c, _ in best) else alike[0] if len(alike) == 1 else best[0][1]
     signed = q.value * fact.quantity.value < 0
     return FigureCheck("contradicted", fact, True, f"{format_quantity(q, signed=signed)} contradicts "
                        f"{fact.describe(signed=signed)}{_mismatch(q, fact)}{where}")

@@ -195,6 +195,30 @@ _SHARE_WORDS = re.compile(
 _FRACTIONS = {"half": 50.0, "third": 100 / 3, "thirds": 200 / 3, "quarter": 25.0, "quarters": 75.0}
 
 
+_WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_WORD_FIGURE = re.compile(
+    r"\b(?P<n>" + "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True)) + r")\s+"
+    r"(?:(?P<pts>percentage[\s-]points?)|(?P<pct>per\s?cent|percent)|(?P<mag>thousand|million|billion|trillion))\b",
+    re.IGNORECASE,
+)
+
+
+def _word_figures(text: str) -> list[Quantity]:
+    """Figures written in words: "three percentage points", "two million", "five per cent"."""
+    out = []
+    for m in _WORD_FIGURE.finditer(text):
+        value = float(_WORD_NUMBERS[m.group("n").lower()])
+        if m.group("pts"):
+            out.append(Quantity(value, 1.0, "points", None, 0, True, m.start(), m.end(), unit="pp"))
+        elif m.group("pct"):
+            out.append(Quantity(value, 1.0, "percent", None, 0, True, m.start(), m.end()))
+        else:
+            out.append(Quantity(value, _SCALES[m.group("mag").lower()], "number", None, 0, True, m.start(), m.end()))
+    return out
+
+
 def _count(word: str) -> int:
     return int(word) if word.isdigit() else _SMALL[word.lower()]
 
@@ -218,7 +242,7 @@ def _verbal_shares(text: str) -> list[Quantity]:
 def extract_quantities(text: str) -> list[Quantity]:
     """Every figure in `text` (placeholders masked), with its span, in reading order."""
     masked = mask_placeholders(text)
-    out = _verbal_shares(masked)
+    out = _verbal_shares(masked) + _word_figures(masked)
     taken = [(q.start, q.end) for q in out]
     for m in _QUANTITY.finditer(masked):
         if any(s <= m.start() < e for s, e in taken):
