@@ -33,6 +33,8 @@ __all__ = ["ClaimView", "Figure", "read_claim"]
 _PRICE_CUE = re.compile(r"\b(?:per|each|a|an)\s+(?:month|week|year|unit|pack|bottle|can|jar|bag|box|item|kg|kilo|"
                         r"litre|liter|minute|hour|ride|trip|night|seat|user|person|head|serving|cup)\b|"
                         r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
+_EXCLUSIVE = re.compile(r"\b(?:headquarter(?:s|ed)?|hq|based in|ceo|chief executive|founded|founder|owned by|owner|"
+                        r"parent company|subsidiary of|acquired by|capital)\b", re.IGNORECASE)
 _PART_OF = re.compile(r"\s*(?:of|des|du|der|de)\b")
 _SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
 
@@ -74,7 +76,7 @@ class ClaimView:
     negated: bool
     trend: int
     superlative: bool
-
+    exclusive: bool = False  # states something only one can be: headquarters, chief executive, owner
 
 def _period(q: Quantity, years: list[Quantity], start: int, end: int) -> int | None:
     """The year nearest the figure in its clause, else the claim's only year (years compared with left out)."""
@@ -182,4 +184,5 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
         negated=negated(text),
         trend=trend(text),
         superlative=any(w in SUPERLATIVES for w in lower.replace("-", " ").split()) or "market leader" in lower,
+        exclusive=_EXCLUSIVE.search(text) is not None,
     )

@@ -158,11 +158,15 @@ class Matcher:
         if opposite and sim >= POLARITY_WORDING and not disjoint and not any(p.agree for p in pairs):
             return "conflict", sim, Conflict(i, j, "polarity", self._word_topic(i, j))
         names_a, names_b = self._names(a), self._names(b)
-        names_clash = bool(names_a and names_b and not names_meet(frozenset(names_a), frozenset(names_b)))
-        if names_clash and a.superlative and b.superlative and not a.figures and not b.figures:
+        # each names someone the other does not: "Desertly leads" / "Oasis Crown leads" (a shared "Dubai" aside)
+        names_clash = bool({n for n in names_a if not names_meet(frozenset([n]), frozenset(names_b))}
+                           and {n for n in names_b if not names_meet(frozenset([n]), frozenset(names_a))})
+        exclusive = (a.superlative and b.superlative) or (a.exclusive and b.exclusive)
+        if names_clash and exclusive and not a.figures and not b.figures:
             exclude = a.name_words | b.name_words
             if self._words_sim(i, j, exclude) >= POLARITY_WORDING:
-                return "conflict", sim, Conflict(i, j, "fact", "who leads: " + self._word_topic(i, j, exclude))
+                lead = "who leads: " if a.superlative and b.superlative else ""
+                return "conflict", sim, Conflict(i, j, "fact", lead + self._word_topic(i, j, exclude))
         # two claims whose every figure is the same evidence figure, agreeing, say the same despite other names
         aligned = bool(pairs) and all(p.agree and p.same_slot for p in pairs) and len(pairs) == max(
             len(a.figures), len(b.figures))

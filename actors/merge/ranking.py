@@ -13,6 +13,7 @@ import re
 from actors.merge.analysis import ClaimView
 from actors.merge.evidence import Fact
 from actors.merge.numbers import format_quantity
+from actors.merge.text import canonical
 
 __all__ = ["rank_check"]
 
@@ -26,12 +27,28 @@ _RANKS = (
 )
 
 
+_BY = re.compile(r"(?<!followed )(?<!owned )\b[Bb]y\s+(?:the\s+)?(?:number\s+of\s+|total\s+)?([a-z][\w-]*)")
+_MOST = re.compile(r"\bmost[- ](?!expensive\b|affordable\b|popular\b|of\b|important\b|common\b)([a-z][\w-]*)", re.I)
+
+
+def _ranks(text: str) -> list[tuple[str, object, str, re.Pattern[str]]]:
+    """The rank patterns, the leader's measured by what the claim names: "largest by rooms", "most downloaded"."""
+    by = _BY.search(text)
+    most = _MOST.search(text)
+    ranks = list(_RANKS)
+    if by is not None:
+        ranks[0] = (canonical(by.group(1)), max, f"ranks first by {by.group(1).lower()}", _RANKS[0][3])
+    if most is not None:
+        ranks.append((canonical(most.group(1)), max, f"is the most {most.group(1).lower()}", _MOST))
+    return ranks
+
+
 def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
     """("supported" | "contradicted", reason) for a rank claim about a named brand, else None."""
     names = {n.lower() for n in view.names if not n.startswith("<")}
     if not names:
         return None
-    for topic, pick, phrase, pattern in _RANKS:
+    for topic, pick, phrase, pattern in _ranks(view.claim.text):
         if not pattern.search(view.claim.text):
             continue
         ranked: dict[str, Fact] = {}
@@ -41,7 +58,7 @@ def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
                 ranked.setdefault(next(iter(fact.names)), fact)
         if len(ranked) < 2 or not names & set(ranked):
             continue
-        top = pick(ranked, key=lambda n: (ranked[n].quantity.base, n))
+        top = pick(ranked, key=lambda n: (ranked[n].quantity.base, n))  # type: ignore[operator]
         fact = ranked[top]
         figure = format_quantity(fact.quantity)
         others = ", ".join(sorted(names & set(ranked) - {top})).title()

@@ -53,7 +53,7 @@ GROWTH_WORDS = frozenset(
 )
 SUPERLATIVES = frozenset(
     "leader leaders lead leads leading largest biggest top dominant dominates dominate cheapest priciest "
-    "smallest first number-one no1 market-leader".split()
+    "smallest first number-one no1 market-leader most".split()
 )
 # Quantity vocabulary: words that say *which* figure a number is; synonyms share one canonical word.
 _TOPICS = {
