@@ -30,8 +30,9 @@ from schemas import Claim
 
 __all__ = ["ClaimView", "Figure", "read_claim"]
 
-_PRICE_CUE = re.compile(r"\b(?:per|each|a|an)\s+(?:month|week|year|unit|pack|bottle|can|jar|bag|box|item|kg|kilo|"
-                        r"litre|liter|minute|hour|ride|trip|night|seat|user|person|head|serving|cup)\b|"
+_PRICE_CUE = re.compile(r"\b(?:per|each)\s+(?!cent\b)[a-z]|/\s?[A-Za-z]|"
+                        r"\b(?:a|an)\s+(?:month|week|year|unit|pack|bottle|can|jar|bag|box|item|kg|kilo|kwh|"
+                        r"litre|liter|minute|hour|ride|trip|night|seat|user|person|head|serving|cup|session|visit)\b|"
                         r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
 _EXCLUSIVE = re.compile(r"\b(?:headquarter(?:s|ed)?|hq|based in|ceo|chief executive|founded|founder|owned by|owner|"
                         r"parent company|subsidiary of|acquired by|capital)\b", re.IGNORECASE)

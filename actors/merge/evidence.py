@@ -51,6 +51,7 @@ class Fact:
     label: str  # how reasons name it: "Oatfield share_pct"
     period: int | None = None  # the year the figure is for, when the item says
     mentioned: frozenset[str] = frozenset()  # lower-cased names anywhere in the item's text
+    words: frozenset[str] = frozenset()  # the other words of its clause (text figures): "fast", "slow"
 
     def describe(self, *, signed: bool = False) -> str:
         """E.g. "ev-de-market: 6.4% (growth_pct)"."""
@@ -148,7 +149,7 @@ def _text_facts(item: Evidence, where: frozenset[str], period: int | None, menti
         snippet = " ".join(clause.split())
         label = f'"{snippet}"' if len(snippet) <= 48 else f'"{snippet[:45].rstrip()}…"'
         out.append(Fact(item.id, f"{item.id}@{q.start}", q, topics, names, places(clause) or where, label,
-                        years.pop() if len(years) == 1 else period, mentioned))
+                        years.pop() if len(years) == 1 else period, mentioned, words - topics))
     return out
 
 

@@ -145,8 +145,16 @@ def parse_unit(unit: str | None) -> UnitInfo:
     words = re.findall(r"us\$|[€$£¥%]|km²|mi²|[A-Za-z]+\d*", unit.replace("per cent", "percent"), flags=re.IGNORECASE)
     dimension, currency, scale, topics = "number", None, 1.0, []
     written, factor = None, 1.0
+    after_per = False
     for word in words:
         low = word.lower()
+        if after_per:  # "price_eur_per_kwh": what it is per is no unit of the figure
+            after_per = False
+            if low in _UNITS or low in _SCALES:
+                continue
+        if low == "per":
+            after_per = True
+            continue
         if low in _POINTS or (low == "points" and dimension in ("percent", "points")):
             dimension, written = "points", "pp"
         elif low in _PERCENT:
@@ -178,6 +186,7 @@ _QUANTITY = re.compile(
                      |hectares?\b|ha\b|kg\b|kgs\b|kilo(?:gram)?s?\b|mg\b|g\b|grams?\b|t\b|tonnes?\b|tons?\b
                      |ml\b|cl\b|hl\b|l\b|lit(?:re|er)s?\b|hectolit(?:re|er)s?\b|gallons?\b|oz\b|lbs?\b
                      |cm\b|mm\b|km\b|[kMGT]?Wh\b|[kMG]W\b|(?i:[kmgt]wh)\b)
+      |\s?(?P<cents>(?:euro\s|US\s)?cents?\b|ct\b|pence\b)
       |\s?(?P<cur2>€|\b[A-Z]{{3}}\b|euros?\b|dollars?\b|pounds?\b))?""",
     re.VERBOSE,
 )
@@ -251,6 +260,10 @@ def extract_quantities(text: str) -> list[Quantity]:
         if m.group("sign") in ("-", "−"):
             value = -value
         cur_word = m.group("cur1") or m.group("cur2")
+        if m.group("cents"):  # "36 euro cents" is EUR 0.36
+            word = m.group("cents").lower()
+            cur_word = cur_word or ("euro" if word.startswith("euro") or word == "ct" else "pound" if word == "pence"
+                                    else "dollar" if word.startswith("us") else None)
         # "EUR 612 m" is millions; a bare "612 m" may be metres, so it stays a plain number
         mag = m.group("mag1") or m.group("mag2") or (m.group("mag3") if cur_word else None)
         scale = _SCALES[mag.lower()] if mag else 1.0
@@ -264,13 +277,16 @@ def extract_quantities(text: str) -> list[Quantity]:
             written = re.sub(r"\s+", " ", m.group("measure").lower()).replace("sq. ", "sq ").replace("sq.", "sq ")
             dimension, factor = _UNITS[written]
             unit = _UNIT_NAMES.get(written, written)
-        elif currency:
+        elif currency or m.group("cents"):
             dimension = "money"
+            scale *= 0.01 if m.group("cents") else 1.0
         elif not mag and decimals == 0 and "," not in m.group("num") and 1900 <= value <= 2100:
             dimension = "year"
         else:
             dimension = "number"
-        strong = dimension != "year" and (dimension != "number" or bool(mag) or decimals > 0 or abs(value) >= 100)
+        ranked = re.search(r"\btop[\s-]$", masked[max(0, m.start() - 4):m.start()], re.IGNORECASE) is not None
+        strong = dimension != "year" and not ranked and (
+            dimension != "number" or bool(mag) or decimals > 0 or abs(value) >= 100)  # "top-100" is a rank
         start = m.start("num") if not m.group("cur1") else m.start()
         out.append(Quantity(value, scale, dimension, currency, decimals, strong, start, m.end(), unit=unit,
                             factor=factor))
@@ -372,7 +388,7 @@ def format_quantity(q: Quantity, *, signed: bool = False) -> str:
             text = f"{base / size:,.6g} {label}"
             break
     else:
-        text = f"{q.value:,.10g}"
+        text = f"{base:,.6g}" if q.scale < 1 else f"{q.value:,.10g}"
     if q.dimension == "money" and q.currency:
         return f"{q.currency} {text}"
     return f"{sign}{text} km²" if q.dimension == "area" else sign + text
