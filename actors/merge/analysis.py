@@ -53,6 +53,7 @@ class Figure:
     period: int | None = None  # the year the figure is for, when the claim says
     head: str | None = None  # the word the figure counts ("subscribers" in "120k subscribers")
     loose: bool = False  # the metric is only "x % of something": enough to agree, too weak to contradict
+    phrase: tuple[str, ...] = ()  # the clause's canonical words in order (topic words too, places left out)
 
     @property
     def metric(self) -> str | None:
@@ -115,7 +116,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         part_of = primary is None and _PART_OF.match(text, q.end) is not None
     if primary is None and q.dimension == "money" and _PRICE_CUE.search(clause):
         primary = "price"  # "JPY 128 a bottle", "EUR 0.35 per minute": an amount per unit is a price
-    context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@"))
+    context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@")
+                        and not q.start <= pos < q.end)  # "square miles" is the figure's unit, not its subject
     names = frozenset(n for n in claim_names if mentions(clause, n)) or (
         claim_names if len(claim_names) == 1 else frozenset())
     # a claim's only figure is about every place it names ("Germany, France and the Netherlands spent ...")
@@ -128,8 +130,9 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     if primary == "growth" and q.value > 0 and not negated(clause):
         if change < 0 or (not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS):
             q = replace(q, value=-q.value)
+    phrase = tuple(w for pos, w in forms if start <= pos < end and not w.startswith("@"))
     return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
-                  "share" if part_of else _head(q, forms, end), part_of)
+                  "share" if part_of else _head(q, forms, end), part_of, phrase)
 
 
 def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
@@ -159,7 +162,7 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
             primary = min(unit_topics) if len(unit_topics) == 1 else f.primary
             context = f.context | frozenset(t for t in stated.topics if t not in TOPIC_WORDS)
             figures[twin] = Figure(keep, primary, f.topics | unit_topics, f.names, f.places, context, f.period, f.head,
-                                   f.loose and primary is None)
+                                   f.loose and primary is None, f.phrase)
         else:
             all_topics = frozenset(w for _, w in forms if w in TOPIC_WORDS)
             primary = min(unit_topics) if len(unit_topics) == 1 else (min(all_topics) if len(all_topics) == 1 else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from actors.merge.entities import (
@@ -25,6 +26,7 @@ from actors.merge.text import (
     DECLINE_WORDS,
     PLACEHOLDER,
     TOPIC_WORDS,
+    canonical,
     change_near,
     clause_spans,
     content_words,
@@ -52,6 +54,7 @@ class Fact:
     period: int | None = None  # the year the figure is for, when the item says
     mentioned: frozenset[str] = frozenset()  # lower-cased names anywhere in the item's text
     words: frozenset[str] = frozenset()  # the other words of its clause (text figures): "fast", "slow"
+    item_words: frozenset[str] = frozenset()  # every word of its item (text and data keys), canonical
 
     def describe(self, *, signed: bool = False) -> str:
         """E.g. "ev-de-market: 6.4% (growth_pct)"."""
@@ -181,6 +184,7 @@ def index_evidence(evidence: list[Evidence], vocabulary: frozenset[str] = frozen
         data = _data_facts(item, where[item.id], period, mentioned)
         text = [f for f in _text_facts(item, where[item.id], period, mentioned, vocabulary)
                 if not any(comparable(f.quantity, d.quantity) and agree(f.quantity, d.quantity) for d in data)]
-        facts += data + text
+        keys = frozenset(canonical(w) for key in item.data or {} for w in re.findall(r"[A-Za-z]+", key))
+        facts += [replace(f, item_words=words[item.id] | keys) for f in data + text]
     names = frozenset(n.lower() for item in items.values() for n in entities(item.text, vocabulary=vocabulary))
     return EvidenceIndex(items, tuple(facts), where, words, names | evidence_names(list(items.values()), vocabulary))

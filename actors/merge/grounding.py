@@ -36,7 +36,7 @@ from actors.merge.ranking import rank_check
 from actors.merge.text import TOPIC_WORDS, negated, quoted_only
 from actors.merge.text import trend as text_trend
 
-__all__ = ["LEXICAL_SUPPORT", "FigureCheck", "Verdict", "ground_claim"]
+__all__ = ["LEXICAL_SUPPORT", "FigureCheck", "Verdict", "covers", "ground_claim"]
 
 LEXICAL_SUPPORT = 0.6
 
@@ -106,6 +106,22 @@ def _score(fig: Figure, fact: Fact) -> tuple[float, bool] | None:
                    and (shared_names > 0 or primary or context > 0 or covered))
 
 
+SUBJECT_COVER = 0.5  # share of a figure's subject words its evidence item must hold to be contradicted by it
+
+
+_GENERIC = frozenset("market category segment sector industry business total overall averag annual combin "
+                     "retail consumer customer compani firm brand product".split())
+
+
+def covers(fact: Fact, fig: Figure) -> bool:
+    """True when the fact's item speaks of what the figure is about: at least half of the figure's words (generic
+    ones such as "market" aside); "hi-res audio subscriptions grew 40 %" is not what a music-market item says."""
+    words = {w for w in fig.context if len(w) > 2} - _GENERIC
+    if len(words) < 2 or not fact.item_words or _real_names(fig.names) & fact.names:
+        return True  # one word (often the verb) is too little to tell a segment from a paraphrase
+    return len(words & fact.item_words) / len(words) >= SUBJECT_COVER
+
+
 def _metric_clash(fig: Figure, fact: Fact) -> bool:
     """True when the figure's topic word says another metric: "rose 3 %" is a change, "a 41.5 % share" a level."""
     return fig.primary is not None and fig.primary not in fact.topics and (
@@ -145,6 +161,9 @@ def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None
     confident = any(c for c, _ in best) or (
         cited and len(alike) == 1 and bool(_real_names(fig.names)) == bool(alike[0].names)
         and not _metric_clash(fig, alike[0]))
+    candidate = next(f for c, f in best if c) if any(c for c, _ in best) else alike[0] if len(alike) == 1 else None
+    if candidate is not None and not covers(candidate, fig):
+        confident = False  # "hi-res audio subscriptions grew 40 %" is a segment the item says nothing about
     if not any(c for c, _ in best) and len(alike) == 1 and agree(q, alike[0].quantity):
         return FigureCheck("supported", alike[0], True, f"{format_quantity(q)} matches {alike[0].describe()}{where}")
     if not confident:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
 from actors.merge.entities import names_meet, same_names
-from actors.merge.grounding import Verdict
+from actors.merge.grounding import Verdict, covers
 from actors.merge.numbers import agree, related
 from actors.merge.text import quoted_only
 
@@ -35,6 +35,7 @@ SAME_WORDING = 0.5  # word similarity at which two claims without a shared figur
 FIGURE_WORDING = 0.15  # word similarity needed besides an agreeing figure
 CONFLICT_WORDING = 0.3  # word similarity needed for a figure conflict outside a shared evidence figure
 POLARITY_WORDING = 0.5  # word similarity at which opposite polarity is a disagreement
+SUBJECT_OVERLAP = 0.5  # share of the shorter figure context two unaligned figures must share to be one quantity
 
 Similarity = Callable[[int, int], float]
 
@@ -87,6 +88,9 @@ def _about_same(fa: Figure, fb: Figure, slot_a: str | None, slot_b: str | None,
         return None
     if fa.metric is None or fa.metric != fb.metric or not same_names(*names):
         return None
+    ca, cb = ({w for w in f.context if len(w) > 2} for f in (fa, fb))
+    if ca and cb and len(ca & cb) / min(len(ca), len(cb)) < SUBJECT_OVERLAP:
+        return None  # "hi-res audio subscriptions grew 40 %" and "music revenues grew 6 %": two subjects
     return "period" if other_year else "same"
 
 
@@ -113,6 +117,7 @@ class Matcher:
 
     def __post_init__(self) -> None:
         self._slots = [v.slots() for v in self.verdicts]
+        self._facts = {c.slot: c.fact for v in self.verdicts for c in v.checks if c.slot is not None and c.fact}
         self.links: list[tuple[tuple[int, int], tuple[int, int]]] = []  # figures found to state one quantity
         self._flagged = [v.grounding == "contradicted" or bool(v.unknown_ids) for v in self.verdicts]
 
@@ -125,6 +130,10 @@ class Matcher:
         for x, fa in enumerate(a.figures):
             for y, fb in enumerate(b.figures):
                 sa, sb = self._slots[i].get(x), self._slots[j].get(y)
+                # one figure is the evidence's, the other speaks of something its item does not ("flavoured gin")
+                known = self._facts.get(sa or sb or "") if (sa is None) != (sb is None) else None
+                if known is not None and not covers(known, fb if sa else fa):
+                    continue
                 kind = _about_same(fa, fb, sa, sb, (_clean_names(fa) - unsure, _clean_names(fb) - unsure),
                                    (self._period(i, x), self._period(j, y)))
                 if kind is not None:
@@ -143,7 +152,9 @@ class Matcher:
         sim = self.similarity(i, j)
         every, disjoint = self._figures(i, j)
         pairs = [p for p in every if not p.period]  # another year with another value is another quantity
-        self.links += [((i, p.x), (j, p.y)) for p in every if p.agree or not p.period]
+        # figures that state one quantity: same evidence figure, or the same metric in close enough wording
+        self.links += [((i, p.x), (j, p.y)) for p in every if (p.agree or not p.period) and (
+            p.same_slot or sim >= (FIGURE_WORDING if p.agree else CONFLICT_WORDING)) and not (p.loose and not p.agree)]
         clash = [p for p in pairs if not p.agree and not p.loose and (p.same_slot or sim >= CONFLICT_WORDING)]
         if clash:
             return "conflict", sim, Conflict(i, j, "numeric", self._figure_topic(i, clash[0].x),

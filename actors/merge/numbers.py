@@ -243,8 +243,12 @@ def _verbal_shares(text: str) -> list[Quantity]:
             if not denominator or _count(m.group("n")) > denominator:
                 continue
             value = 100.0 * _count(m.group("n")) / denominator
-        # stated as a fraction: as precise as one step of ten percent
-        out.append(Quantity(round(value, 1), 1.0, "percent", None, -1, True, m.start(), m.end()))
+        # stated as a fraction: as precise as one step of ten percent; "more than half" is only a bound
+        bound = re.search(r"\b(?:more|less|fewer)\s+than\s+$|\b(?:over|under|almost|nearly|about|around)\s+$",
+                          text[max(0, m.start() - 16):m.start()], re.IGNORECASE)
+        approximate = bound is not None and bound.group().lower().strip() in ("about", "around")
+        out.append(Quantity(round(value, 1), 1.0, "percent", None, -1, bound is None or approximate, m.start(),
+                            m.end()))
     return out
 
 

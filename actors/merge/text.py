@@ -107,7 +107,7 @@ def tokens(text: str) -> list[Token]:
 
 def _stem(word: str) -> str:
     if len(word) <= 4:
-        return word
+        return word[:-1] if len(word) == 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
