@@ -107,6 +107,10 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     if q.dimension == "area":
         primary = "area"
     clause = text[start:end]
+    if primary == "growth" and q.dimension not in ("percent", "points"):
+        primary = None  # "totalled MXN 24.1 bn, up 4 %": the amount is no growth rate
+    if primary == "value" and q.dimension in ("percent", "points"):
+        primary = "share"  # "27 % of app revenue" is a share of a value
     part_of = False
     if q.dimension == "percent" and primary != "growth":
         # "accounts for 7 % of sales" is a share, not a value; "has 7 % of the market" is one too, but only

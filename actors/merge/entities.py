@@ -140,7 +140,7 @@ def _is_place_word(word: str) -> bool:
     return low in _country_names()
 
 
-_INFLECTIONS = ("ing", "ly", "ed", "ers", "ies", "tion", "tions")
+_INFLECTIONS = ("ing", "ed", "ers", "ies", "tion", "tions")  # "-ly" adverbs are common words ("Streamly" is not)
 
 
 def _is_code(word: str) -> bool:

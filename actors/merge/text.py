@@ -57,7 +57,8 @@ SUPERLATIVES = frozenset(
 )
 # Quantity vocabulary: words that say *which* figure a number is; synonyms share one canonical word.
 _TOPICS = {
-    "value": "value worth size sized sales revenue revenues turnover valued spending spend",
+    "value": "value worth size sized sales revenue revenues turnover valued spending spend totalled totaled "
+             "totalling totaling amounted",
     "growth": " ".join(sorted(GROWTH_WORDS | DECLINE_WORDS - {"down", "lower", "negative"}))
     + " change changes changed changing",
     "share": "share shares stake account accounts accounted accounting represent represents represented "
