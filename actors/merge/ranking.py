@@ -9,6 +9,7 @@ other way round.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from actors.merge.analysis import ClaimView
 from actors.merge.evidence import Fact
@@ -19,7 +20,8 @@ __all__ = ["rank_check"]
 
 _RANKS = (
     ("share", max, "has the largest share",
-     re.compile(r"\b(leads?|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*)\b", re.I)),
+     re.compile(r"\b(leads?|(?<!among )(?<!among the )(?<!of the )(?<!of )leading(?!(?:\s+[\w-]+){0,2}?\s+\w+s\b)|leader|largest|biggest|"
+                r"number[- ]one|no\.\s?1|dominat\w*)\b", re.I)),
     ("price", min, "is the cheapest",
      re.compile(r"\b(cheapest|lowest[- ]priced|lowest (?:shelf )?price|least expensive|most affordable)\b", re.I)),
     ("price", max, "is the most expensive",
@@ -40,7 +42,17 @@ def _ranks(text: str) -> list[tuple[str, object, str, re.Pattern[str]]]:
         ranks[0] = (canonical(by.group(1)), max, f"ranks first by {by.group(1).lower()}", _RANKS[0][3])
     if most is not None:
         ranks.append((canonical(most.group(1)), max, f"is the most {most.group(1).lower()}", _MOST))
-    return ranks
+    return ranks[1:] + ranks[:1]  # "the cheapest leading brand" is about price: the specific ranks first
+
+
+def _ranked(view: ClaimView, facts: list[Fact], topic: str) -> dict[str, Fact]:
+    """Each named brand's figure for `topic` (first one), in the claim's places."""
+    ranked: dict[str, Fact] = {}
+    for fact in facts:
+        if (topic in fact.topics and len(fact.names) == 1 and fact.quantity.dimension != "year"
+                and (not view.places or not fact.places or view.places & fact.places)):
+            ranked.setdefault(next(iter(fact.names)), fact)
+    return ranked
 
 
 def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
@@ -51,11 +63,12 @@ def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
     for topic, pick, phrase, pattern in _ranks(view.claim.text):
         if not pattern.search(view.claim.text):
             continue
-        ranked: dict[str, Fact] = {}
-        for fact in facts:
-            if (topic in fact.topics and len(fact.names) == 1 and fact.quantity.dimension != "year"
-                    and (not view.places or not fact.places or view.places & fact.places)):
-                ranked.setdefault(next(iter(fact.names)), fact)
+        ranked = _ranked(view, facts, topic)
+        if len(ranked) < 2 and pattern is _RANKS[0][3] and topic == "share":
+            # "the leading service" where the evidence ranks services by another measure (subscribers)
+            measures = Counter(t for f in facts if len(f.names) == 1 for t in f.topics)
+            topic = next((t for t, n in measures.most_common() if n >= 2), topic)
+            ranked = _ranked(view, facts, topic)
         if len(ranked) < 2 or not names & set(ranked):
             continue
         top = pick(ranked, key=lambda n: (ranked[n].quantity.base, n))  # type: ignore[operator]
