@@ -65,13 +65,13 @@ def build_answers(claims_per_answer: int = 30) -> tuple[list[ModelAnswer], list[
 def time_merge(answers: list[ModelAnswer], evidence: list[Evidence], runs: int,
                options: MergeOptions | None = None) -> dict[str, float]:
     """Median and best seconds of one merge, cold: the per-text caches are emptied before each run."""
-    from actors.merge.entities import mentions
-    from actors.merge.text import negated, trend
+    from actors.merge.entities import _entities, _name_words, mentions
+    from actors.merge.text import negated, tokens, trend
 
     quorum = quorum_of(answers)
     times = []
     for _ in range(runs):
-        for cached in (mentions, negated, trend):
+        for cached in (mentions, negated, trend, tokens, _entities, _name_words):
             cached.cache_clear()
         started = time.perf_counter()
         merge_answers(answers, evidence, quorum, options=options)

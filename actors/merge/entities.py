@@ -157,6 +157,12 @@ def opening_names(text: str, *, vocabulary: frozenset[str] = frozenset(),
 
 def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: frozenset[str] = frozenset(),
              openers_only: bool = False) -> list[str]:
+    """Names in `text` (see `_entities`); a fresh list each call."""
+    return list(_entities(text, vocabulary, known, openers_only))
+
+
+@lru_cache(maxsize=8192)
+def _entities(text: str, vocabulary: frozenset[str], known: frozenset[str], openers_only: bool) -> tuple[str, ...]:
     """Names in `text`: runs of capitalized words that are not places, units, months or sentence openers.
 
     A capitalized word opening a sentence counts only when it is not a common word: not a stopword, not a
@@ -220,7 +226,7 @@ def entities(text: str, *, vocabulary: frozenset[str] = frozenset(), known: froz
             flush()
         sentence_start = False
     flush()
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
@@ -254,6 +260,7 @@ def word_forms(text: str) -> list[tuple[int, str]]:
     return out
 
 
+@lru_cache(maxsize=16384)
 def _name_words(name: str) -> frozenset[str]:
     return frozenset(re.sub(r"[^\w<>\s]", "", name.lower().replace("'s", "")).split())
 

@@ -101,9 +101,10 @@ def mask_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(lambda m: " " * len(m.group()), text)
 
 
-def tokens(text: str) -> list[Token]:
+@lru_cache(maxsize=16384)
+def tokens(text: str) -> tuple[Token, ...]:
     """Words, numbers and placeholders of `text`, in order."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return tuple(Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text))
 
 
 def _stem(word: str) -> str:
