@@ -195,3 +195,36 @@ def test_one_disagreement_per_conflicting_quantity_even_within_one_claim() -> No
                  xai=[("x1", "The German oat milk market grows 9% a year.")])
     assert sorted(sorted(d.claim_ids) for d in result.disagreements) == [["g1", "o1"], ["o1", "x1"]]
     assert {d.topic for d in result.disagreements} == {"market value, DE, 2024", "growth, DE, 2024"}
+
+
+def test_a_segment_the_evidence_does_not_speak_of_is_unverifiable_not_contradicted() -> None:
+    evidence = [ev("ev-de-music", "German recorded music revenues grew 6.2% in 2023.", {"growth_pct": 6.2, "year": 2023})]
+    result = run(evidence, openai=[("o1", "German recorded music revenues grew 6.2% in 2023.")],
+                 gemini=[("g1", "Hi-res audio subscriptions grew 40% in Germany in 2023.")])
+    assert member(result, "g1").grounding == "unverifiable" and not result.disagreements
+
+
+def test_a_comparison_year_is_not_the_period_and_a_level_is_not_a_change() -> None:
+    evidence = [ev("ev-gr-hotels", "Hotel occupancy in Athens fell 2.5 percentage points to 71% in 2023.",
+                   {"occupancy_pct": 71, "occupancy_change_pp": -2.5, "year": 2023})]
+    result = run(evidence, openai=[("o1", "Athens hotel occupancy was down 2.5 pts in 2023, 3% fewer guests than in 2022.")],
+                 gemini=[("g1", "Athens hotels averaged 71 % occupancy in 2023.")])
+    assert member(result, "g1").grounding == "supported"
+    assert "2.5 pp matches" in " ".join(member(result, "o1").reasons)
+
+
+def test_the_leader_is_ranked_by_the_measure_the_claim_or_evidence_names() -> None:
+    evidence = [ev("ev-ae-hotels", "Desertly Hotels had 9,800 rooms in Dubai in 2023, Oasis Crown 7,200.",
+                   {"Desertly Hotels rooms": 9800, "Oasis Crown rooms": 7200, "year": 2023})]
+    result = run(evidence, openai=[("o1", "Desertly Hotels is Dubai's largest hotel operator by rooms.")],
+                 gemini=[("g1", "Oasis Crown is Dubai's largest hotel operator by rooms.")])
+    assert member(result, "o1").grounding == "supported"
+    assert member(result, "g1").grounding == "contradicted"
+    assert_one_disagreement(result, {"o1", "g1"})
+
+
+def test_two_headquarters_named_are_a_disagreement() -> None:
+    evidence = [ev("ev-ie", "ShieldOps+ is headquartered in Cork, Ireland.", {})]
+    result = run(evidence, openai=[("o1", "ShieldOps+ is headquartered in Dublin.")],
+                 xai=[("x1", "ShieldOps+ is headquartered in Cork.")])
+    assert_one_disagreement(result, {"o1", "x1"})

@@ -131,3 +131,31 @@ def test_proportions_in_words_are_percentages_as_precise_as_ten_points(text: str
 def test_an_amount_in_a_currency_takes_a_spaced_million() -> None:
     assert extract_quantities("EUR 612 m in 2023")[0].base == 612e6
     assert extract_quantities("a 612 m tower")[0].base == 612.0
+
+
+@pytest.mark.parametrize(("text", "currency", "base"), [
+    ("A$1.9bn", "AUD", 1.9e9), ("R$6.7 billion", "BRL", 6.7e9), ("C$ 4m", "CAD", 4e6), ("US$620m", "USD", 6.2e8),
+    ("36 euro cents", "EUR", 0.36), ("12 pence", "GBP", 0.12),
+])
+def test_currency_symbols_and_cents(text: str, currency: str, base: float) -> None:
+    [q] = extract_quantities(text)
+    assert (q.dimension, q.currency) == ("money", currency) and q.base == pytest.approx(base)
+
+
+def test_energy_units_and_word_figures() -> None:
+    kwh, mwh = (extract_quantities(t)[0] for t in ("86,000 kWh", "86 MWh"))
+    assert kwh.dimension == mwh.dimension == "energy" and agree(kwh, mwh)
+    assert [(q.value, q.dimension) for q in extract_quantities("gained three percentage points")] == [(3.0, "points")]
+    assert extract_quantities("two million users")[0].base == 2e6
+
+
+def test_ranks_and_bounds_are_not_figures_to_contradict() -> None:
+    assert not extract_quantities("the German top-100 singles")[0].strong
+    assert not extract_quantities("more than half of bikes")[0].strong
+    assert extract_quantities("about four in ten households")[0].strong
+
+
+def test_data_keys_per_unit_and_points() -> None:
+    assert parse_unit("fast_price_eur_per_kwh").dimension == "money"
+    assert parse_unit("public_points").dimension == "number"
+    assert parse_unit("share_change_pp").dimension == "points"
