@@ -36,7 +36,7 @@ def _claims(case: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {c["id"]: a["provider"] for a in case["answers"] for c in a["claims"]}
 
 
-@pytest.mark.parametrize("split", ["tune", "test"])
+@pytest.mark.parametrize("split", ["tune", "test", "tune2", "test2"])
 def test_outside_splits_are_well_formed(split: str) -> None:
     cases = load_cases(SETS[split])
     assert len(cases) >= (40 if split == "tune" else 60)
@@ -51,12 +51,20 @@ def test_outside_splits_are_well_formed(split: str) -> None:
         named |= {i for g in labels["groups"] for i in g}
         assert named <= set(provider), case["name"]
         assert all(len({provider[i] for i in g}) == len(g) for g in labels["groups"]), case["name"]
+        assert all(isinstance(v, (int, float)) for e in case["evidence"] for v in (e.get("data") or {}).values())
 
 
 def test_disagreements_are_counted_per_conflicting_pair() -> None:
     provider = {"o1": "openai", "g1": "gemini", "x1": "xai", "o2": "openai"}
     pairs = _conflict_pairs([["o1", "g1", "x1", "o2"]], [["o1", "g1"]], provider)
     assert pairs == {frozenset(p) for p in (("o1", "x1"), ("g1", "x1"), ("g1", "o2"), ("o2", "x1"))}
+
+
+def test_second_tune_split_keeps_its_scores() -> None:
+    report = evaluate(load_cases(SETS["tune2"]))
+    assert report["hallucination_flags"]["precision"] >= 0.95 and report["hallucination_flags"]["recall"] >= 0.95
+    assert report["disagreements"]["precision"] >= 0.9 and report["disagreements"]["recall"] >= 0.9
+    assert report["grounding"]["contradicted"]["precision"] >= 0.9 and report["grounding"]["contradicted"]["recall"] >= 0.9
 
 
 def test_tune_split_meets_the_issue_targets() -> None:
