@@ -157,5 +157,6 @@ def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: 
 
     merged.sort(key=order)
     degraded = bool(quorum.missing) or quorum.received < quorum.required
-    return MergeResult(claims=[c for c, _ in merged], disagreements=disagreements(groups, conflicts, views, matcher.links),
+    table = disagreements(groups, conflicts, views, matcher.links)
+    return MergeResult(claims=[c for c, _ in merged], disagreements=table,
                        degraded=degraded, quorum=quorum)

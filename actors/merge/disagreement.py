@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from typing import Generic, TypeVar
 
 from actors.merge.analysis import ClaimView
 from actors.merge.matching import Conflict
@@ -13,23 +14,26 @@ __all__ = ["disagreements"]
 Node = tuple[int, int]  # (claim index, figure index)
 
 
-class _Sets:
+T = TypeVar("T", bound=Hashable)
+
+
+class _Sets(Generic[T]):
     """Union-find over hashable nodes."""
 
     def __init__(self) -> None:
-        self.parent: dict[Hashable, Hashable] = {}
+        self.parent: dict[T, T] = {}
 
-    def find(self, node: Hashable) -> Hashable:
+    def find(self, node: T) -> T:
         self.parent.setdefault(node, node)
         while self.parent[node] != node:
             self.parent[node] = self.parent[self.parent[node]]
             node = self.parent[node]
         return node
 
-    def union(self, a: Hashable, b: Hashable) -> None:
+    def union(self, a: T, b: T) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)  # type: ignore[type-var]
+            self.parent[rb] = ra
 
 
 def disagreements(groups: list[list[int]], conflicts: list[Conflict], views: list[ClaimView],
@@ -43,25 +47,29 @@ def disagreements(groups: list[list[int]], conflicts: list[Conflict], views: lis
     order); `claim_ids` are in input order; the topic is the first conflict's.
     """
     group_of = {i: g for g, members in enumerate(groups) for i in members}
-    figures = _Sets()
+    figures: _Sets[Node] = _Sets()
     for a, b in links:
         figures.union(a, b)
-    statements = _Sets()
-    buckets: dict[Hashable, list[Conflict]] = {}
+    statements: _Sets[int] = _Sets()
+    quantities: dict[Node, list[Conflict]] = {}
+    others: dict[int, list[Conflict]] = {}
     for c in conflicts:
         if c.figures is not None:
             figures.union(*c.figures)
         else:
             statements.union(group_of[c.a], group_of[c.b])
     for c in sorted(conflicts, key=lambda c: (views[c.a].order, views[c.b].order)):
-        key = ("q", figures.find(c.figures[0])) if c.figures is not None else ("s", statements.find(group_of[c.a]))
-        buckets.setdefault(key, []).append(c)
-    out = []
-    for (kind, root), found in buckets.items():
-        if kind == "q":
-            claims = {node[0] for node in list(figures.parent) if figures.find(node) == root}  # type: ignore[index]
+        if c.figures is not None:
+            quantities.setdefault(figures.find(c.figures[0]), []).append(c)
         else:
-            claims = {i for g in range(len(groups)) if statements.find(g) == root for i in groups[g]}
+            others.setdefault(statements.find(group_of[c.a]), []).append(c)
+    buckets: list[tuple[set[int], list[Conflict]]] = []
+    for node, found in quantities.items():
+        buckets.append(({n[0] for n in list(figures.parent) if figures.find(n) == node}, found))
+    for root, found in others.items():
+        buckets.append(({i for g in range(len(groups)) if statements.find(g) == root for i in groups[g]}, found))
+    out = []
+    for claims, found in buckets:
         claims |= {c.a for c in found} | {c.b for c in found}
         members = sorted({m for i in claims for m in groups[group_of[i]]}, key=lambda i: views[i].order)
         positions: dict[str, str] = {}

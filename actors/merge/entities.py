@@ -8,8 +8,8 @@ from functools import lru_cache
 from actors.merge.numbers import is_unit_word
 from actors.merge.text import (
     MAKE_FORMS,
-    PER_HEAD,
     NEGATIONS,
+    PER_HEAD,
     PLACEHOLDER,
     STOPWORDS,
     SUPERLATIVES,

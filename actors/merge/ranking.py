@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 
 from actors.merge.analysis import ClaimView
 from actors.merge.evidence import Fact
@@ -20,8 +21,9 @@ __all__ = ["rank_check"]
 
 _RANKS = (
     ("share", max, "has the largest share",
-     re.compile(r"\b(leads?|(?<!among )(?<!among the )(?<!of the )(?<!of )leading(?!(?:\s+[\w-]+){0,2}?\s+\w+s\b)|leader|largest|biggest|"
-                r"number[- ]one|no\.\s?1|dominat\w*)\b", re.I)),
+     # "leading" as in "the leading brand", not "among the leading brands"
+     re.compile(r"\b(leads?|(?<!among )(?<!among the )(?<!of the )(?<!of )leading(?!(?:\s+[\w-]+){0,2}?\s+\w+s\b)"
+                r"|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*)\b", re.I)),
     ("price", min, "is the cheapest",
      re.compile(r"\b(cheapest|lowest[- ]priced|lowest (?:shelf )?price|least expensive|most affordable)\b", re.I)),
     ("price", max, "is the most expensive",
@@ -33,11 +35,14 @@ _BY = re.compile(r"(?<!followed )(?<!owned )\b[Bb]y\s+(?:the\s+)?(?:number\s+of\
 _MOST = re.compile(r"\bmost[- ](?!expensive\b|affordable\b|popular\b|of\b|important\b|common\b)([a-z][\w-]*)", re.I)
 
 
-def _ranks(text: str) -> list[tuple[str, object, str, re.Pattern[str]]]:
+Rank = tuple[str, Callable[..., str], str, re.Pattern[str]]
+
+
+def _ranks(text: str) -> list[Rank]:
     """The rank patterns, the leader's measured by what the claim names: "largest by rooms", "most downloaded"."""
     by = _BY.search(text)
     most = _MOST.search(text)
-    ranks = list(_RANKS)
+    ranks: list[Rank] = list(_RANKS)
     if by is not None:
         ranks[0] = (canonical(by.group(1)), max, f"ranks first by {by.group(1).lower()}", _RANKS[0][3])
     if most is not None:
@@ -71,7 +76,7 @@ def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
             ranked = _ranked(view, facts, topic)
         if len(ranked) < 2 or not names & set(ranked):
             continue
-        top = pick(ranked, key=lambda n: (ranked[n].quantity.base, n))  # type: ignore[operator]
+        top = pick(ranked, key=lambda n: (ranked[n].quantity.base, n))
         fact = ranked[top]
         figure = format_quantity(fact.quantity)
         others = ", ".join(sorted(names & set(ranked) - {top})).title()
