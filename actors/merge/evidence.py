@@ -116,14 +116,31 @@ def _data_facts(item: Evidence, where: frozenset[str], period: int | None, menti
         parts = key.split(" ")
         name_parts = [p for p in parts[:-1] if p[:1].isupper() or PLACEHOLDER.fullmatch(p)]
         spec = " ".join(parts[len(name_parts):])
+        country = _key_country(spec)
+        if country and country not in where:
+            country = None  # "cd_growth_pct" in an item about Germany is about CDs, not Congo
+        if country:  # "br_online_share_pct": the figure for Brazil, and "cl" is Chile, not centilitres
+            spec = spec.split("_", 1)[1]
         info = parse_unit(spec)
         if info.dimension == "year":
             continue
         q = Quantity(value, info.scale, info.dimension, info.currency, 0, True, topics=info.topics, unit=info.unit,
                      factor=info.factor)
         names = frozenset([" ".join(name_parts).lower()]) if name_parts else frozenset()
-        out.append(Fact(item.id, f"{item.id}#{key}", q, frozenset(info.topics), names, where, key, period, mentioned))
+        out.append(Fact(item.id, f"{item.id}#{key}", q, frozenset(info.topics), names,
+                        frozenset([country]) if country else where, key, period, mentioned))
     return out
+
+
+def _key_country(spec: str) -> str | None:
+    """The country a data key starts with ("br_online_share_pct" -> BR; "uk_…" -> GB), if any."""
+    import pycountry
+
+    head, _, rest = spec.partition("_")
+    if len(head) != 2 or not rest or not head.isalpha() or not head.islower():
+        return None
+    code = "GB" if head == "uk" else head.upper()
+    return code if pycountry.countries.get(alpha_2=code) is not None else None
 
 
 def _text_facts(item: Evidence, where: frozenset[str], period: int | None, mentioned: frozenset[str],
