@@ -122,7 +122,9 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         primary = "price"  # "JPY 128 a bottle", "EUR 0.35 per minute": an amount per unit is a price
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@")
                         and not q.start <= pos < q.end)  # "square miles" is the figure's unit, not its subject
-    names = frozenset(n for n in claim_names if mentions(clause, n)) or (
+    label = next((text[s:e] for s, e in reversed(spans) if e <= start and ":" in text[e:start]), "")
+    # "Payroling: 21 % of India's market": the label before the colon names the figure's subject
+    names = frozenset(n for n in claim_names if mentions(clause, n) or mentions(label, n)) or (
         claim_names if len(claim_names) == 1 else frozenset())
     # a claim's only figure is about every place it names ("Germany, France and the Netherlands spent ...")
     where = claim_places if alone else places(clause) or claim_places

@@ -25,6 +25,7 @@ _DEMONYMS = {
     "german": "DE", "french": "FR", "spanish": "ES", "italian": "IT", "dutch": "NL", "belgian": "BE",
     "austrian": "AT", "swiss": "CH", "polish": "PL", "czech": "CZ", "swedish": "SE", "danish": "DK",
     "norwegian": "NO", "finnish": "FI", "irish": "IE", "portuguese": "PT", "greek": "GR", "hungarian": "HU",
+    "south korean": "KR", "north korean": "KP", "new zealander": "NZ", "new zealanders": "NZ",
     "chilean": "CL", "peruvian": "PE", "colombian": "CO", "argentinian": "AR", "venezuelan": "VE",
     "uruguayan": "UY", "thai": "TH", "vietnamese": "VN", "filipino": "PH", "indonesian": "ID", "malaysian": "MY",
     "singaporean": "SG", "taiwanese": "TW", "israeli": "IL", "saudi": "SA", "emirati": "AE", "egyptian": "EG",
@@ -216,6 +217,7 @@ def _entities(text: str, vocabulary: frozenset[str], known: frozenset[str], open
         name_like = (capitalized and low not in STOPWORDS and low not in _NOT_NAMES and not _is_place_word(clean)
                      and len(clean) > 1 and not _is_code(clean) and token.start not in in_place
                      and not is_unit_word(clean)  # "DKK 9,800"
+                     and not re.fullmatch(r"[A-Z]{2,5}-[a-z][\w-]*", clean)  # "HR-software", "B2B-buyers"
                      and not (clean.isupper() and low in vocabulary and low not in known))  # "ADR" and "adr_eur"
         if name_like and sentence_start and not run and low not in known:
             # an opener like "Plant-based" or "Non-alcoholic" is a common word, "Coca-Cola" is not

@@ -31,7 +31,7 @@ _SCALES = {
 _PERCENT = frozenset(("%", "pct", "percent", "percentage", "per-cent"))
 _POINTS = frozenset(("pp", "ppt", "ppts", "pts"))  # "points" alone is only a unit after "percentage"
 _SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "a$": "AUD", "au$": "AUD", "c$": "CAD",
-            "ca$": "CAD", "nz$": "NZD", "hk$": "HKD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "mex$": "MXN"}
+            "ca$": "CAD", "nz$": "NZD", "hk$": "HKD", "nt$": "TWD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "mex$": "MXN"}
 _CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP",
                    "pounds": "GBP", "yen": "JPY", "franc": "CHF", "francs": "CHF"}
 # Physical units: written form -> (dimension, factor to the dimension's base unit: kg, litre, km², metre).
@@ -176,7 +176,7 @@ def parse_unit(unit: str | None) -> UnitInfo:
 _NUM = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _MAG_WORDS = r"thousands?|millions?|billions?|trillions?|milliarden|milliarde|mn|mln|mio|bn|bln|mrd|tn|trn|tsd"
 _QUANTITY = re.compile(
-    rf"""(?:(?P<cur1>(?:US|AU|A|CA|C|NZ|HK|S|R|MX|Mex)\$|[$€£¥]|\b[A-Z]{{3}}\b)\s?)?
+    rf"""(?:(?P<cur1>(?:US|AU|A|CA|C|NZ|NT|HK|S|R|MX|Mex)\$|[$€£¥]|\b[A-Z]{{3}}\b)\s?)?
     (?<![\w.,])(?P<sign>[-−+](?=\d))?(?P<num>{_NUM})(?![\d])
     (?:(?P<mag1>[kKmMbB])(?![\w])|\s?(?P<mag2>(?i:{_MAG_WORDS}))(?![\w])|\s(?P<mag3>[mk])(?![\w²]))?
     (?:\s?(?P<pts>percentage[\s-]points?\b|%[\s-]?points?\b|per\s?cent(?:age)?[\s-]points?\b|pp\b|ppts?\b|p\.p\.
