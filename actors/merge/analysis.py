@@ -53,7 +53,7 @@ class Figure:
     period: int | None = None  # the year the figure is for, when the claim says
     head: str | None = None  # the word the figure counts ("subscribers" in "120k subscribers")
     loose: bool = False  # the metric is only "x % of something": enough to agree, too weak to contradict
-    phrase: tuple[str, ...] = ()  # the clause's canonical words in order (topic words too, places left out)
+    phrase: tuple[str, ...] = ()  # the clause's canonical words before the figure, in order (places left out)
 
     @property
     def metric(self) -> str | None:
@@ -122,7 +122,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         primary = "price"  # "JPY 128 a bottle", "EUR 0.35 per minute": an amount per unit is a price
     context = frozenset(w for pos, w in forms if start <= pos < end and w not in TOPIC_WORDS and not w.startswith("@")
                         and not q.start <= pos < q.end)  # "square miles" is the figure's unit, not its subject
-    label = next((text[s:e] for s, e in reversed(spans) if e <= start and ":" in text[e:start]), "")
+    colon = text.rfind(":", 0, start)
+    label = text[max(text.rfind(".", 0, colon) + 1, 0):colon] if colon >= 0 else ""
     # "Payroling: 21 % of India's market": the label before the colon names the figure's subject
     names = frozenset(n for n in claim_names if mentions(clause, n) or mentions(label, n)) or (
         claim_names if len(claim_names) == 1 else frozenset())
@@ -136,7 +137,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
     if primary == "growth" and q.value > 0 and not negated(clause):
         if change < 0 or (not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS):
             q = replace(q, value=-q.value)
-    phrase = tuple(w for pos, w in forms if start <= pos < end and not w.startswith("@"))
+    # the words before the figure: its subject ("hi-res audio subscriptions grew 40 %"), not the commentary after
+    phrase = tuple(w for pos, w in forms if start <= pos < q.start and not w.startswith("@"))
     return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
                   "share" if part_of else _head(q, forms, end), part_of, phrase)
 

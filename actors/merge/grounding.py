@@ -116,7 +116,7 @@ _GENERIC = frozenset("market category segment sector industry business total ove
 def covers(fact: Fact, fig: Figure) -> bool:
     """True when the fact's item speaks of what the figure is about: at least half of the figure's words (generic
     ones such as "market" aside); "hi-res audio subscriptions grew 40 %" is not what a music-market item says."""
-    words = {w for w in fig.context if len(w) > 2} - _GENERIC
+    words = {w for w in fig.phrase if len(w) > 2 and w in fig.context} - _GENERIC
     if len(words) < 2 or not fact.item_words or _real_names(fig.names) & fact.names:
         return True  # one word (often the verb) is too little to tell a segment from a paraphrase
     return len(words & fact.item_words) / len(words) >= SUBJECT_COVER
