@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from actors.merge.numbers import is_unit_word
@@ -239,8 +240,8 @@ def _entities(text: str, vocabulary: frozenset[str], known: frozenset[str], open
 
 @lru_cache(maxsize=65536)
 def mentions(haystack: str, name: str) -> bool:
-    """True when `haystack` contains `name` as whole words (case-insensitive)."""
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack, flags=re.IGNORECASE) is not None
+    """True when `haystack` contains `name` as whole words (case- and accent-insensitive)."""
+    return re.search(rf"(?<!\w){re.escape(fold(name))}(?!\w)", fold(haystack)) is not None
 
 
 def word_forms(text: str) -> list[tuple[int, str]]:
@@ -268,9 +269,14 @@ def word_forms(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def fold(text: str) -> str:
+    """Lower case without accents: "Hrádek" and "Hradek" are one name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
 @lru_cache(maxsize=16384)
 def _name_words(name: str) -> frozenset[str]:
-    return frozenset(re.sub(r"[^\w<>\s]", "", name.lower().replace("'s", "")).split())
+    return frozenset(re.sub(r"[^\w<>\s]", "", fold(name).replace("'s", "")).split())
 
 
 def names_meet(a: frozenset[str], b: frozenset[str]) -> int:

@@ -110,7 +110,8 @@ SUBJECT_COVER = 0.5  # share of a figure's subject words its evidence item must 
 
 
 _GENERIC = frozenset("market category segment sector industry business total overall averag annual combin "
-                     "retail consumer customer compani firm brand product".split())
+                     "retail consumer customer compani firm brand product reach hit stood stand came come record "
+                     "recorded post register amount generat deliver achiev".split())
 
 
 def covers(fact: Fact, fig: Figure) -> bool:
