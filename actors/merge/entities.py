@@ -266,6 +266,9 @@ def word_forms(text: str) -> list[tuple[int, str]]:
                 out.append((offset, f"@{min(where)}" if len(where) == 1 else canonical(part)))
             offset += len(part) + 1
             previous = low
+        parts = token.text.split("-")
+        if len(parts) == 2 and all(p.isalpha() and p.islower() for p in parts[1:]) and parts[0].isalpha():
+            out.append((token.start, canonical("".join(parts).lower())))  # "post-paid" is also "postpaid"
     return out
 
 
