@@ -36,6 +36,7 @@ _PRICE_CUE = re.compile(r"\b(?:per|each)\s+(?!cent\b)[a-z]|/\s?[A-Za-z]|"
                         r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
 _EXCLUSIVE = re.compile(r"\b(?:headquarter(?:s|ed)?|hq|based in|ceo|chief executive|founded|founder|owned by|owner|"
                         r"parent company|subsidiary of|acquired by|capital)\b", re.IGNORECASE)
+_LEADER = re.compile(r"market leader|number[- ]one|no\.? ?1\b|best[- ]sell|top[- ]sell")
 _PART_OF = re.compile(r"\s*(?:of|des|du|der|de)\b")
 _SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
 
@@ -195,6 +196,7 @@ def read_claim(provider: str, order: tuple[int, int], claim: Claim, *,
         opening=frozenset(n.lower() for n in opening_names(text, vocabulary=vocabulary, known=known)),
         negated=negated(text),
         trend=trend(text),
-        superlative=any(w in SUPERLATIVES for w in lower.replace("-", " ").split()) or "market leader" in lower,
+        superlative=any(w in SUPERLATIVES for w in lower.replace("-", " ").split() + lower.split())
+        or _LEADER.search(lower) is not None,
         exclusive=_EXCLUSIVE.search(text) is not None,
     )

@@ -32,7 +32,7 @@ from actors.merge.numbers import (
     related,
     unit_slip,
 )
-from actors.merge.ranking import rank_check
+from actors.merge.ranking import rank_check, text_leader_check
 from actors.merge.text import TOPIC_WORDS, negated, quoted_only
 from actors.merge.text import trend as text_trend
 
@@ -256,7 +256,8 @@ def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
         missing += [f"is about {code}, which no evidence covers" for code in sorted(view.places - covered)]
     reasons += missing
     trend = _trend_check(view, cited or index.facts_of())
-    rank = rank_check(view, cited) or rank_check(view, index.facts_of())
+    rank = rank_check(view, cited) or rank_check(view, index.facts_of()) or text_leader_check(
+        view, {i: index.items[i].text for i in cited_ids or list(index.items)})
     reasons += [r[1] for r in (trend, rank) if r]
     contradicted = any(c.outcome == "contradicted" for c in checks) or any(
         r and r[0] == "contradicted" for r in (trend, rank))

@@ -13,17 +13,19 @@ from collections import Counter
 from collections.abc import Callable
 
 from actors.merge.analysis import ClaimView
+from actors.merge.entities import entities, is_big_city, mentions, names_meet
 from actors.merge.evidence import Fact
 from actors.merge.numbers import format_quantity
 from actors.merge.text import canonical
 
-__all__ = ["rank_check"]
+__all__ = ["rank_check", "text_leader_check"]
 
 _RANKS = (
     ("share", max, "has the largest share",
      # "leading" as in "the leading brand", not "among the leading brands"
      re.compile(r"\b(leads?|(?<!among )(?<!among the )(?<!of the )(?<!of )leading(?!(?:\s+[\w-]+){0,2}?\s+\w+s\b)"
-                r"|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*)\b", re.I)),
+                r"|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*|best[- ]selling|top[- ]selling)\b",
+                re.I)),
     ("price", min, "is the cheapest",
      re.compile(r"\b(cheapest|lowest[- ]priced|lowest (?:shelf )?price|least expensive|most affordable)\b", re.I)),
     ("price", max, "is the most expensive",
@@ -83,4 +85,40 @@ def rank_check(view: ClaimView, facts: list[Fact]) -> tuple[str, str] | None:
         reason = f"{fact.evidence_id}: {top.title()}{f', not {others},' if others else ''} {phrase} ({figure})"
         holds = top in names
         return ("supported" if holds != view.negated else "contradicted"), reason
+    return None
+
+
+_SENTENCE = re.compile(r"[^.;]+")
+
+
+def text_leader_check(view: ClaimView, items: dict[str, str]) -> tuple[str, str] | None:
+    """("supported" | "contradicted", reason) for a leader claim without figures, from an item's own words:
+    "Solenne was the best-selling sun care brand …, followed by Dermalis" makes "Dermalis is the top-selling
+    brand" contradicted. Only when the item names the claim's brand too (it speaks of the same field)."""
+    if not view.superlative or view.figures or view.negated:
+        return None
+    names = {n.lower() for n in view.names if not n.startswith("<")}
+    if not names:
+        return None
+    leader_word = _RANKS[0][3]
+    for item_id, text in items.items():
+        if not any(mentions(text, n) for n in names):
+            continue
+        for sentence in _SENTENCE.findall(text):
+            found = leader_word.search(sentence)
+            if found is None:
+                continue
+            # the sentence's subject: its first name ("Solenne was the best-selling …, followed by Dermalis")
+            known = frozenset(w for n in names for w in [n, n.split()[0]])
+            before = [n for n in entities(sentence[:found.start()], known=known) if not n.startswith("<")
+                      and not is_big_city(n)]
+            after = [n for n in entities(sentence[found.end():], known=known) if not n.startswith("<")
+                     and not is_big_city(n)]
+            if not before and not after:
+                continue
+            subject = (before or after)[0]
+            if names_meet(frozenset([subject.lower()]), frozenset(names)):
+                return "supported", f"{item_id} names {subject} the leader"
+            if any(mentions(sentence, n) for n in names):
+                return "contradicted", f"{item_id} names {subject}, not {', '.join(sorted(names)).title()}, the leader"
     return None
