@@ -31,7 +31,8 @@ _SCALES = {
 _PERCENT = frozenset(("%", "pct", "percent", "percentage", "per-cent"))
 _POINTS = frozenset(("pp", "ppt", "ppts", "pts"))  # "points" alone is only a unit after "percentage"
 _SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "a$": "AUD", "au$": "AUD", "c$": "CAD",
-            "ca$": "CAD", "nz$": "NZD", "hk$": "HKD", "nt$": "TWD", "s$": "SGD", "r$": "BRL", "mx$": "MXN", "mex$": "MXN"}
+            "ca$": "CAD", "nz$": "NZD", "hk$": "HKD", "nt$": "TWD", "s$": "SGD", "r$": "BRL", "mx$": "MXN",
+            "mex$": "MXN"}
 _CURRENCY_WORDS = {"euro": "EUR", "euros": "EUR", "dollar": "USD", "dollars": "USD", "pound": "GBP",
                    "pounds": "GBP", "yen": "JPY", "franc": "CHF", "francs": "CHF"}
 # Physical units: written form -> (dimension, factor to the dimension's base unit: kg, litre, km², metre).

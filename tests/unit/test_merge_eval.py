@@ -36,7 +36,7 @@ def _claims(case: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {c["id"]: a["provider"] for a in case["answers"] for c in a["claims"]}
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "tune2", "test2"])
+@pytest.mark.parametrize("split", ["tune", "test", "tune2", "test2", "test3"])
 def test_outside_splits_are_well_formed(split: str) -> None:
     cases = load_cases(SETS[split])
     assert len(cases) >= (40 if split == "tune" else 60)
