@@ -251,12 +251,20 @@ def word_forms(text: str) -> list[tuple[int, str]]:
     """(offset, canonical word) for the content words of `text`, with countries as "@CODE"."""
     out = []
     previous = ""
-    for token in tokens(text):
+    words = tokens(text)
+    for n, token in enumerate(words):
         offset = token.start
+        following = words[n + 1].text.lower() if n + 1 < len(words) else ""
+        if token.text.lower() == "based" and following == "in":  # "based in Paris": its headquarters
+            out.append((offset, "headquarter"))
+            previous = "based"
+            continue
         for part in token.text.split("-") if not token.text.startswith("<") else [token.text]:
             low = part.lower()
             if low == "up" and previous in MAKE_FORMS:  # "makes up 40 %" is a share, not growth
                 out.append((offset, "share"))
+            elif low == "head" and following in ("office", "offices"):
+                out.append((offset, "headquarter"))
             elif previous == "per" and low in PER_HEAD:  # "per person", "per head": per capita
                 out.append((offset, "capita"))
             elif part in _CAPITAL_CODES:

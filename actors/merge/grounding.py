@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, Figure
-from actors.merge.entities import names_meet
+from actors.merge.entities import entities, mentions, names_meet
 from actors.merge.evidence import EvidenceIndex, Fact
 from actors.merge.numbers import (
     Quantity,
@@ -240,6 +240,30 @@ def _lexical(view: ClaimView, index: EvidenceIndex, ids: list[str], *, opposite:
     return None
 
 
+_ROLE_WORDS = frozenset("headquarter ceo chief founder found owner own acquir parent subsidiary capital".split())
+
+
+def _exclusive_clash(view: ClaimView, index: EvidenceIndex, ids: list[str]) -> str | None:
+    """A reason when an item states the same one-of-a-kind fact (headquarters, chief executive, owner) about the
+    claim's subject with someone else in the role: "based in Paris" against "headquartered in Grasse"."""
+    roles = set(view.words) & _ROLE_WORDS
+    if not view.exclusive or view.negated or not roles:
+        return None
+    for item_id in ids:
+        text = index.items[item_id].text
+        if not roles & index.words[item_id]:
+            continue
+        said = [n for n in view.names if mentions(text, n)]
+        unsaid = [n for n in view.names if not mentions(text, n)]
+        if not said or not unsaid:
+            continue
+        claimed = frozenset(n.lower() for n in view.names)
+        others = [e for e in entities(text) if not names_meet(frozenset([e.lower()]), claimed)]
+        if others:
+            return f"{item_id} names {others[0]}, not {unsaid[0]}"
+    return None
+
+
 def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
     """Check one claim against the evidence; see the module docstring for the rules."""
     claim = view.claim
@@ -259,7 +283,10 @@ def ground_claim(view: ClaimView, index: EvidenceIndex) -> Verdict:
     rank = rank_check(view, cited) or rank_check(view, index.facts_of()) or text_leader_check(
         view, {i: index.items[i].text for i in cited_ids or list(index.items)})
     reasons += [r[1] for r in (trend, rank) if r]
-    contradicted = any(c.outcome == "contradicted" for c in checks) or any(
+    clash = None if view.figures else _exclusive_clash(view, index, cited_ids or list(index.items))
+    if clash:
+        reasons.append(clash)
+    contradicted = bool(clash) or any(c.outcome == "contradicted" for c in checks) or any(
         r and r[0] == "contradicted" for r in (trend, rank))
     if contradicted:
         grounding = "contradicted"

@@ -74,6 +74,7 @@ _CANON = {word: topic for topic, words in _TOPICS.items() for word in words.spli
 _CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominates dominate largest biggest".split(),
                             "lead"))
 _CANON.update({"avg": "averag", "avge": "averag"})
+_CANON.update(dict.fromkeys("headquarter headquarters headquartered hq".split(), "headquarter"))
 TOPIC_WORDS = frozenset(_TOPICS)
 _SUFFIXES = ("ies", "ing", "ed", "es", "s")
 
