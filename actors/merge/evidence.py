@@ -115,6 +115,8 @@ def _data_facts(item: Evidence, where: frozenset[str], period: int | None, menti
     for key, value in sorted((item.data or {}).items()):
         parts = key.split(" ")
         name_parts = [p for p in parts[:-1] if p[:1].isupper() or PLACEHOLDER.fullmatch(p)]
+        if name_parts:
+            name_parts = parts[:-1]  # "Sol y Más share_pct": the brand is everything before the metric key
         spec = " ".join(parts[len(name_parts):])
         country = _key_country(spec)
         if country and country not in where:

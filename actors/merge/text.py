@@ -162,7 +162,7 @@ def _outside_parentheses(text: str) -> str:
 
 _UP, _DOWN = frozenset(("up", "higher", "more")), frozenset(("down", "lower", "fewer", "less"))
 _BASE_YEAR = re.compile(r"(?:\bthan(?:\s+in)?|\bsince|\bfrom|\bon|\bover|\bvs\.?|\bversus|"
-                        r"\bcompared\s+(?:to|with))\s*$",
+                        r"\bcompared\s+(?:to|with))(?:\s+the)?\s*$",
                         re.IGNORECASE)
 
 
