@@ -222,6 +222,7 @@ def _entities(text: str, vocabulary: frozenset[str], known: frozenset[str], open
                      and len(clean) > 1 and not _is_code(clean) and token.start not in in_place
                      and not is_unit_word(clean)  # "DKK 9,800"
                      and not re.fullmatch(r"[A-Z]{2,5}-[a-z][\w-]*", clean)  # "HR-software", "B2B-buyers"
+                     and not ("-" in clean and _is_place_word(clean.split("-")[0]))  # "English-language"
                      and not (clean.isupper() and low in vocabulary and low not in known))  # "ADR" and "adr_eur"
         if name_like and sentence_start and not run and low not in known:
             # an opener like "Plant-based" or "Non-alcoholic" is a common word, "Coca-Cola" is not
@@ -252,8 +253,13 @@ def word_forms(text: str) -> list[tuple[int, str]]:
     out = []
     previous = ""
     words = tokens(text)
+    in_place = _place_phrase_tokens(text)
     for n, token in enumerate(words):
         offset = token.start
+        if token.start in in_place:  # "New Zealanders", "United States": a place, not subject words
+            if not out or out[-1][1] != "@place":
+                out.append((offset, "@place"))
+            continue
         following = words[n + 1].text.lower() if n + 1 < len(words) else ""
         if token.text.lower() == "based" and following == "in":  # "based in Paris": its headquarters
             out.append((offset, "headquarter"))

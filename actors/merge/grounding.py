@@ -159,6 +159,12 @@ def _check(fig: Figure, facts: list[Fact], *, cited: bool) -> FigureCheck | None
     # the one figure of its kind in the items a claim cites is what the claim is about ("215 million tickets"
     # citing an item with one count and one amount of money)
     alike = [f for _, _, f in scored if (f.quantity.dimension == "number") == (q.dimension == "number")]
+    # the same number in another unit of the same kind is a unit slip of that figure ("465,000 kg" for 465,000 t)
+    slipped = [f for _, _, f in scored if unit_slip(q, f.quantity).startswith("another unit")]
+    if len(slipped) == 1 and not any(agree(q, f.quantity) for _, _, f in scored):
+        fact = slipped[0]
+        return FigureCheck("contradicted", fact, True, f"{format_quantity(q)} contradicts {fact.describe()}"
+                           f"{_mismatch(q, fact)}{where}")
     confident = any(c for c, _ in best) or (
         cited and len(alike) == 1 and bool(_real_names(fig.names)) == bool(alike[0].names)
         and not _metric_clash(fig, alike[0]))

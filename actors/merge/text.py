@@ -174,7 +174,9 @@ def is_level(text: str, start: int) -> bool:
     before = text[max(0, start - 24):start].lower().split()
     if not before:
         return False
-    return before[-1] == "to" or (before[-1] == "at" and len(before) > 1 and before[-2] in _STOOD)  # not "grows at"
+    if before[-1] in ("to", "reaching", "reached", "reaches", "hitting", "totalling", "totaling"):
+        return True
+    return before[-1] == "at" and len(before) > 1 and before[-2] in _STOOD  # not "grows at"
 
 
 def change_near(text: str, start: int, end: int) -> int:
