@@ -36,7 +36,7 @@ _PRICE_CUE = re.compile(r"\b(?:per|each)\s+(?!cent\b)[a-z]|/\s?[A-Za-z]|"
                         r"\b(?:bottle|pack|jar|can|bag|box|tub|carton|sachet)s?\b", re.IGNORECASE)
 _EXCLUSIVE = re.compile(r"\b(?:headquarter(?:s|ed)?|hq|based in|ceo|chief executive|founded|founder|owned by|owner|"
                         r"parent company|subsidiary of|acquired by|capital)\b", re.IGNORECASE)
-_LEADER = re.compile(r"market leader|number[- ]one|no\.? ?1\b|best[- ]sell|top[- ]sell")
+_LEADER = re.compile(r"market leader|number[- ]one|no\.? ?1\b|best[- ]sell|top[- ]sell|\bled by\b|\bis led\b")
 _PART_OF = re.compile(r"\s*(?:of|des|du|der|de)\b")
 _SURFACE = re.compile(r"<[A-Z_]+\d+>|[^\s\-.,;:()\[\]]+")
 
@@ -139,7 +139,8 @@ def _figure(q: Quantity, text: str, forms: list[tuple[int, str]], spans: list[tu
         if change < 0 or (not change and {t.text.lower() for t in tokens(clause)} & DECLINE_WORDS):
             q = replace(q, value=-q.value)
     # the words before the figure: its subject ("hi-res audio subscriptions grew 40 %"), not the commentary after
-    phrase = tuple(w for pos, w in forms if start <= pos < q.start and not w.startswith("@"))
+    firsts = dict(reversed([(pos, w) for pos, w in forms]))  # one word per position: "post-paid" read once
+    phrase = tuple(w for pos, w in sorted(firsts.items()) if start <= pos < q.start and not w.startswith("@"))
     return Figure(q, primary, frozenset(w for _, w in scope), names, where, context, _period(q, years, start, end),
                   "share" if part_of else _head(q, forms, end), part_of, phrase)
 

@@ -46,7 +46,7 @@ _NOT_NAMES = frozenset(
     """eur usd gbp chf jpy cagr yoy gdp eu q1 q2 q3 q4 h1 h2 ceo cfo b2b b2c d2c dtc ai ok tv id
     mvno mno gwp arpu sim sims sme smes smb ev evs bev bevs phev ipo pepm saas fmcg cpg otc vod svod avod ott
     5g 4g lte ml api crm erp hr kpi kpis roi vat esg nps aov ltv cac dau mau gmv adr revpar pos hq rtd qsr
-    ugc pc pcs diy ecommerce e-commerce
+    ugc pc pcs diy ecommerce e-commerce pv suv suvs led lcd hvac
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )

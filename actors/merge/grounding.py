@@ -246,7 +246,9 @@ def _lexical(view: ClaimView, index: EvidenceIndex, ids: list[str], *, opposite:
     return None
 
 
-_ROLE_WORDS = frozenset("headquarter ceo chief founder found owner own acquir parent subsidiary capital".split())
+_ROLES = ({"headquarter"}, {"ceo", "chief", "led", "head"}, {"founder", "found"},
+          {"owner", "own", "acquir", "parent", "subsidiary"}, {"capital"})
+_ROLE_WORDS = frozenset().union(*_ROLES)
 
 
 def _exclusive_clash(view: ClaimView, index: EvidenceIndex, ids: list[str]) -> str | None:
@@ -255,9 +257,10 @@ def _exclusive_clash(view: ClaimView, index: EvidenceIndex, ids: list[str]) -> s
     roles = set(view.words) & _ROLE_WORDS
     if not view.exclusive or view.negated or not roles:
         return None
+    same_role = frozenset().union(*(group for group in _ROLES if group & roles))  # "chief executive" / "CEO"
     for item_id in ids:
         text = index.items[item_id].text
-        if not roles & index.words[item_id]:
+        if not same_role & index.words[item_id]:
             continue
         said = [n for n in view.names if mentions(text, n)]
         unsaid = [n for n in view.names if not mentions(text, n)]

@@ -24,7 +24,7 @@ _RANKS = (
     ("share", max, "has the largest share",
      # "leading" as in "the leading brand", not "among the leading brands"
      re.compile(r"\b(leads?|(?<!among )(?<!among the )(?<!of the )(?<!of )leading(?!(?:\s+[\w-]+){0,2}?\s+\w+s\b)"
-                r"|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*|best[- ]selling|top[- ]selling)\b",
+                r"|leader|largest|biggest|number[- ]one|no\.\s?1|dominat\w*|best[- ]selling|top[- ]selling|led by)\b",
                 re.I)),
     ("price", min, "is the cheapest",
      re.compile(r"\b(cheapest|lowest[- ]priced|lowest (?:shelf )?price|least expensive|most affordable)\b", re.I)),

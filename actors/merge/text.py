@@ -75,6 +75,7 @@ _CANON.update(dict.fromkeys("lead leads leading leader leaders dominant dominate
                             "lead"))
 _CANON.update({"avg": "averag", "avge": "averag"})
 _CANON.update(dict.fromkeys("headquarter headquarters headquartered hq".split(), "headquarter"))
+_CANON.update(dict.fromkeys("ecommerce e-commerce internet web".split(), "onlin"))
 TOPIC_WORDS = frozenset(_TOPICS)
 _SUFFIXES = ("ies", "ing", "ed", "es", "s")
 
