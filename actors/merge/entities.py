@@ -47,6 +47,8 @@ _NOT_NAMES = frozenset(
     mvno mno gwp arpu sim sims sme smes smb ev evs bev bevs phev ipo pepm saas fmcg cpg otc vod svod avod ott
     5g 4g lte ml api crm erp hr kpi kpis roi vat esg nps aov ltv cac dau mau gmv adr revpar pos hq rtd qsr
     ugc pc pcs diy ecommerce e-commerce pv suv suvs led lcd hvac
+    nordic nordics scandinavia scandinavian scandinavians benelux dach latam apac emea mena gcc europe european
+    europeans asia asian asians africa african americas oceania baltic baltics balkan balkans iberia iberian
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
