@@ -1,11 +1,11 @@
 """Score the merge on the labeled evaluation sets: hallucination flags, disagreements, grounding, claim grouping.
 
-    python scripts/eval_merge.py [--set old|tune|test|tune2|test2|test3|all] [--cases FILE]
+    python scripts/eval_merge.py [--set old|tune|test|tune2|test2|test3|test4|all] [--cases FILE]
                                  [--tag T | --exclude-tag T] [--embeddings] [--verbose] [--json]
 
 Sets: `old` is the original 83-case set (`tests/data/merge/cases.jsonl`, written by the hand that tuned the
 merge); the others are the outside splits in `tests/data/merge/outside/` (YAML, format, labeling rules and
-the tuning rounds in its README). `test3` was written after the last round of tuning and never tuned on.
+the tuning rounds in its README). `test4` was written after the last round of tuning and never tuned on.
 `--set all` (the default) prints every set.
 
 Rebuild the set from its sources with `python -m tests.data.merge.build_cases`. Cases tagged `holdout`
@@ -46,7 +46,8 @@ from schemas import Evidence, MergeResult, ModelAnswer  # noqa: E402
 DEFAULT_CASES = ROOT / "tests" / "data" / "merge" / "cases.jsonl"
 OUTSIDE = ROOT / "tests" / "data" / "merge" / "outside"
 SETS = {"old": DEFAULT_CASES, "tune": OUTSIDE / "tune.yaml", "test": OUTSIDE / "test.yaml",
-        "tune2": OUTSIDE / "tune2.yaml", "test2": OUTSIDE / "test2.yaml", "test3": OUTSIDE / "test3.yaml"}
+        "tune2": OUTSIDE / "tune2.yaml", "test2": OUTSIDE / "test2.yaml", "test3": OUTSIDE / "test3.yaml",
+        "test4": OUTSIDE / "test4.yaml"}
 GROUNDINGS = ("supported", "contradicted", "unverifiable")
 
 

@@ -228,3 +228,38 @@ def test_two_headquarters_named_are_a_disagreement() -> None:
     result = run(evidence, openai=[("o1", "ShieldOps+ is headquartered in Dublin.")],
                  xai=[("x1", "ShieldOps+ is headquartered in Cork.")])
     assert_one_disagreement(result, {"o1", "x1"})
+
+
+def test_a_data_key_naming_a_country_is_that_countrys_figure() -> None:
+    evidence = [ev("ev-latam-online", "Online took 31% of fast-fashion sales in Brazil, 22% in Mexico and 27% in Chile.",
+                   {"br_online_share_pct": 31, "mx_online_share_pct": 22, "cl_online_share_pct": 27})]
+    result = run(evidence, openai=[("o1", "Online accounts for 31 % of Brazilian fast-fashion sales.")],
+                 gemini=[("g1", "Chile's online share of fast-fashion sales is 27 per cent.")],
+                 xai=[("x1", "Online: 25 % of Mexican fast-fashion sales.")])
+    assert member(result, "o1").grounding == member(result, "g1").grounding == "supported"
+    assert_contradicted(result, "x1", "mx_online_share_pct", "25%", "22%")
+
+
+def test_names_compare_without_accents_and_a_label_names_the_subject() -> None:
+    evidence = [ev("ev-cz", "Pivovar Hrádek brewed 4.2 million hectolitres in 2023.", {"Pivovar Hradek output_hl_m": 4.2})]
+    result = run(evidence, openai=[("o1", "Pivovar Hrádek produced 4.2 million hl of beer in 2023.")],
+                 gemini=[("g1", "Pivovar Hradek: 4.2 million litres of beer (2023).")])
+    assert member(result, "o1").grounding == "supported"
+    assert_contradicted(result, "g1", "Pivovar Hradek output_hl_m", "4.2 m l", "another unit")
+
+
+def test_a_role_the_evidence_gives_someone_else_is_contradicted() -> None:
+    evidence = [ev("ev-fr", "Maison Élore, headquartered in Grasse, posted sales of EUR 340 million.",
+                   {"Maison Élore sales_eur_m": 340})]
+    result = run(evidence, openai=[("o1", "Maison Élore is headquartered in Grasse.")],
+                 gemini=[("g1", "Maison Élore is based in Paris.")])
+    assert member(result, "o1").grounding == "supported"
+    assert member(result, "g1").grounding == "contradicted" and "names Grasse, not Paris" in member(result, "g1").reasons[0]
+    assert_one_disagreement(result, {"o1", "g1"})
+
+
+def test_led_by_is_a_leader_claim() -> None:
+    evidence = [ev("ev-in", "Hydrozing led India's sports-drink market in 2023 with a 29% share, ahead of Boltaro at 17%.",
+                   {"Hydrozing share_pct": 29, "Boltaro share_pct": 17})]
+    result = run(evidence, openai=[("o1", "The Indian sports-drink market is led by Boltaro.")])
+    assert member(result, "o1").grounding == "contradicted"

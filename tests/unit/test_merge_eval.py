@@ -36,7 +36,7 @@ def _claims(case: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {c["id"]: a["provider"] for a in case["answers"] for c in a["claims"]}
 
 
-@pytest.mark.parametrize("split", ["tune", "test", "tune2", "test2", "test3"])
+@pytest.mark.parametrize("split", ["tune", "test", "tune2", "test2", "test3", "test4"])
 def test_outside_splits_are_well_formed(split: str) -> None:
     cases = load_cases(SETS[split])
     assert len(cases) >= (40 if split == "tune" else 60)
@@ -58,6 +58,14 @@ def test_disagreements_are_counted_per_conflicting_pair() -> None:
     provider = {"o1": "openai", "g1": "gemini", "x1": "xai", "o2": "openai"}
     pairs = _conflict_pairs([["o1", "g1", "x1", "o2"]], [["o1", "g1"]], provider)
     assert pairs == {frozenset(p) for p in (("o1", "x1"), ("g1", "x1"), ("g1", "o2"), ("o2", "x1"))}
+
+
+@pytest.mark.parametrize("split", ["test", "test2", "test3"])
+def test_later_tuning_material_keeps_its_scores(split: str) -> None:
+    report = evaluate(load_cases(SETS[split]))
+    assert report["hallucination_flags"]["precision"] >= 0.8 and report["hallucination_flags"]["recall"] >= 0.94
+    assert report["disagreements"]["precision"] >= 0.78 and report["disagreements"]["recall"] >= 0.82
+    assert report["grounding"]["contradicted"]["precision"] >= 0.85 and report["grounding"]["contradicted"]["recall"] >= 0.85
 
 
 def test_second_tune_split_keeps_its_scores() -> None:
