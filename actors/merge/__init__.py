@@ -17,7 +17,10 @@ Rules in short (details in each module's docstring):
   it (matching, disagreement);
 - grounding: cited ids exist; a figure that matches the evidence's figure for the same quantity supports the
   claim, one that differs (value, direction, currency, unit, magnitude, year) contradicts it with the field and
-  both values named; no counterpart is unverifiable; names and places must appear (grounding, ranking);
+  both values named — only when the item speaks of the figure's subject (a segment it never mentions stays
+  unverifiable); no counterpart is unverifiable; names and places must appear; a leader named against the
+  evidence's ranking or its own sentence, or a one-of-a-kind role (headquarters, chief executive) the evidence
+  gives someone else, is contradicted (grounding, ranking);
 - hallucination: contradicted, or cites missing evidence, or single and unverifiable (core);
 - reliability: share of a provider's claims supported; picks wording and orders claims (reliability).
 """
