@@ -252,7 +252,7 @@ def mentions(haystack: str, name: str) -> bool:
 
 def word_forms(text: str) -> list[tuple[int, str]]:
     """(offset, canonical word) for the content words of `text`, with countries as "@CODE"."""
-    out = []
+    out: list[tuple[int, str]] = []
     previous = ""
     words = tokens(text)
     in_place = _place_phrase_tokens(text)
