@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 UPDATE = os.environ.get("MKA_UPDATE_GOLDEN") == "1"
 
 
-def _run(tmp_path: Path) -> tuple[str, str]:
+def run_recorded_job(tmp_path: Path) -> tuple[str, str]:
+    """Run the example brief with the recorded answers in-process; the merge result JSON and the report HTML."""
     ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
     store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
@@ -67,7 +68,7 @@ def _run(tmp_path: Path) -> tuple[str, str]:
         agents.close()
         engine.dispose()
     merge_text = json.dumps(merge, indent=2, sort_keys=True) + "\n"
-    return merge_text, _report_text(report_html)
+    return merge_text, report_html
 
 
 def _report_text(page: str) -> str:
@@ -82,7 +83,8 @@ def _report_text(page: str) -> str:
 
 
 def test_recorded_answers_give_golden_merge_and_report(tmp_path: Path) -> None:
-    merge_text, report_text = _run(tmp_path)
+    merge_text, report_html = run_recorded_job(tmp_path)
+    report_text = _report_text(report_html)
     if UPDATE:
         (HERE / "merge_result.json").write_text(merge_text)
         (HERE / "report.txt").write_text(report_text)
