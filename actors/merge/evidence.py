@@ -37,7 +37,7 @@ from actors.merge.text import (
 )
 from schemas import Evidence
 
-__all__ = ["EvidenceIndex", "Fact", "evidence_names", "index_evidence"]
+__all__ = ["EvidenceIndex", "Fact", "evidence_names", "field_label", "index_evidence"]
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,17 @@ class Fact:
         """What the figure is about, in words: "Oatfield share", "pizza share" (no data-key spelling)."""
         if self.label.startswith('"'):
             return " ".join(sorted(self.topics))
-        parts = [w for part in self.label.split() for w in ([part] if PLACEHOLDER.fullmatch(part) else part.split("_"))]
-        words = [p for p in parts if p and not is_unit_word(p) and not is_unit_word(p.upper()) and p.lower() != "year"]
-        return " ".join(["market value"] if words == ["value"] else words) or self.label
+        return field_label(self.label)
+
+
+def field_label(key: str) -> str:
+    """A data key in words, its unit left out: "Oatfield share_pct" -> "Oatfield share", "value_eur_m" -> "market
+    value", "year" -> "year"."""
+    parts = [w for part in key.split() for w in ([part] if PLACEHOLDER.fullmatch(part) else part.split("_"))]
+    words = [p for p in parts if p and not is_unit_word(p) and not is_unit_word(p.upper()) and p.lower() != "year"]
+    if not words:
+        return "year" if "year" in (p.lower() for p in parts) else key
+    return " ".join(["market value"] if words == ["value"] else words)
 
 
 @dataclass(frozen=True)

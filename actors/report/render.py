@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 
+from actors.merge.evidence import field_label
+from actors.merge.numbers import parse_unit
 from schemas._errors import AgentError
 from schemas.answers import ModelAnswer
 from schemas.pipeline import ProviderStatus, ReportInput
@@ -25,6 +28,7 @@ _TEMPLATE = "report.html.j2"
 _STATUS_TONE = {"ok": "good", "timeout": "warn", "error": "bad", "cancelled": "muted", "not_configured": "muted"}
 _AGREEMENT_TONE = {"unanimous": "good", "majority": "info", "single": "muted"}
 _GROUNDING_TONE = {"supported": "good", "contradicted": "bad", "unverifiable": "muted"}
+_KEY_IN_REASON = re.compile(r"\(([^()\"]*_[^()\"]*)\)")  # "(value_eur_m)", "(Oatfield share_pct)"
 
 
 class _Formats:
@@ -64,6 +68,42 @@ class _Formats:
         """A timestamp in UTC, long form in the report locale."""
         aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return format_datetime(aware, "long", tzinfo=timezone.utc, locale=self.locale)
+
+    def _decimal(self, value: float) -> str:
+        return format_decimal(value, format="#,##0.##", locale=self.locale)
+
+    def _amount(self, value: float) -> str:
+        """A large amount with a magnitude word: "1.48 bn", "410 m"; smaller ones grouped."""
+        for size, word in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
+            if abs(value) >= size:
+                return f"{self._decimal(value / size)} {word}"
+        return self._decimal(value)
+
+    def measure(self, value: float | None, unit: str | None) -> str:
+        """A figure the way a person writes it, from its unit or data key: "EUR 1.48 bn", "6.4 %", "2024"."""
+        if value is None:
+            return "—"
+        info = parse_unit(unit)
+        if info.dimension == "year" or (unit or "").lower() == "year":
+            return str(int(value)) if float(value).is_integer() else self._decimal(value)
+        amount = value * info.scale
+        if info.dimension == "percent":
+            return f"{self._decimal(value)} %"
+        if info.dimension == "points":
+            return f"{self._decimal(value)} pp"
+        if info.dimension == "money" and info.currency:
+            return f"{info.currency} {self._amount(amount)}"
+        if info.unit:
+            return f"{self._amount(amount)} {info.unit}"
+        return self._amount(amount) if info.scale > 1 else self._decimal(value)
+
+    def field(self, key: str) -> str:
+        """A data key in words: "Oatfield share" for `Oatfield share_pct`."""
+        return field_label(key)
+
+    def reason(self, text: str) -> str:
+        """A merge reason with the data keys it quotes in words ("(value_eur_m)" -> "(market value)")."""
+        return _KEY_IN_REASON.sub(lambda m: f"({field_label(m.group(1))})", text)
 
     def country(self, code: str) -> str:
         """A country's name in the report locale, with its ISO code."""

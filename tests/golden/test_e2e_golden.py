@@ -92,3 +92,8 @@ def test_recorded_answers_give_golden_merge_and_report(tmp_path: Path) -> None:
     assert report_text == (HERE / "report.txt").read_text(), "report text changed (MKA_UPDATE_GOLDEN=1 to accept)"
     # The planted PII of the example brief never reaches the report.
     assert "Maria Keller" not in report_text and "maria.keller@example.com" not in report_text
+    # Figures read the way a person writes them: no data-key spelling, no grouped years.
+    keys = re.findall(r"(?<![/\w])[a-z0-9]+_[a-z0-9_]+\b(?![?\w])", report_text)  # tool paths in URIs aside
+    assert not keys, keys
+    assert "2,024" not in report_text and "EUR million" not in report_text
+    assert "EUR 1.48 bn" in report_text and "6.4 %" in report_text
