@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from actors.merge.analysis import ClaimView, read_claim
 from actors.merge.disagreement import disagreements
-from actors.merge.evidence import evidence_names, index_evidence
+from actors.merge.evidence import index_evidence
 from actors.merge.grounding import Verdict, ground_claim
 from actors.merge.matching import (
     Matcher,
@@ -137,10 +137,9 @@ def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: 
     options = options or MergeOptions()
     ok = [a for a in answers if a.status == "ok"]
     vocabulary = _vocabulary(ok, evidence)
-    known = evidence_names(evidence, vocabulary)
-    views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary, known=known)
-             for n, a in enumerate(ok) for k, c in enumerate(a.claims)]
     index = index_evidence(evidence, vocabulary)
+    views = [read_claim(a.provider, (n, k), c, vocabulary=vocabulary, known=index.known)
+             for n, a in enumerate(ok) for k, c in enumerate(a.claims)]
     verdicts = [ground_claim(v, index) for v in views]
     reliability = provider_reliability(views, verdicts)
     known = frozenset(n.lower() for v in views for n in v.names if index.mentions(n))

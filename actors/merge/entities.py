@@ -101,6 +101,7 @@ def places(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=8192)
 def _place_phrase_tokens(text: str) -> frozenset[int]:
     """Start offsets of the words of multi-word country names ("Great Britain", "United States")."""
     names = _country_names()

@@ -87,6 +87,7 @@ class EvidenceIndex:
     places: dict[str, frozenset[str]]
     words: dict[str, frozenset[str]]  # canonical content words per item
     names: frozenset[str] = frozenset()  # lower-cased names in the items' texts and data keys
+    known: frozenset[str] = frozenset()  # the sure ones: data-key brands and names inside sentences (`evidence_names`)
 
     def facts_of(self, ids: list[str] | None = None) -> list[Fact]:
         """Facts of the given items (all items when `ids` is None)."""
@@ -203,15 +204,17 @@ def index_evidence(evidence: list[Evidence], vocabulary: frozenset[str] = frozen
     facts: list[Fact] = []
     where: dict[str, frozenset[str]] = {}
     words: dict[str, frozenset[str]] = {}
+    every_name: set[str] = set()
     for item in items.values():
         where[item.id] = places(f"{item.text} {item.source} {item.id}")
         words[item.id] = frozenset(w for _, w in word_forms(item.text))
         period = _item_period(item)
         mentioned = frozenset(n.lower() for n in entities(item.text, vocabulary=vocabulary))
+        every_name |= mentioned
         data = _data_facts(item, where[item.id], period, mentioned)
         text = [f for f in _text_facts(item, where[item.id], period, mentioned, vocabulary)
                 if not any(comparable(f.quantity, d.quantity) and agree(f.quantity, d.quantity) for d in data)]
         keys = frozenset(canonical(w) for key in item.data or {} for w in re.findall(r"[A-Za-z]+", key))
         facts += [replace(f, item_words=words[item.id] | keys) for f in data + text]
-    names = frozenset(n.lower() for item in items.values() for n in entities(item.text, vocabulary=vocabulary))
-    return EvidenceIndex(items, tuple(facts), where, words, names | evidence_names(list(items.values()), vocabulary))
+    known = evidence_names(list(items.values()), vocabulary)
+    return EvidenceIndex(items, tuple(facts), where, words, frozenset(every_name) | known, known)
