@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from schemas.pii import PiiClass, pii_field
 
-__all__ = ["Claim", "Evidence", "ModelAnswer", "Usage", "AnswerStatus"]
+__all__ = ["Claim", "ClaimKind", "Evidence", "ModelAnswer", "Usage", "AnswerStatus", "CLAIM_KINDS"]
 
 AnswerStatus = Literal["ok", "timeout", "error"]
+ClaimKind = Literal["finding", "insight", "recommendation"]
+CLAIM_KINDS: tuple[str, ...] = ("finding", "insight", "recommendation")
 
 
 class Evidence(BaseModel):
@@ -30,6 +32,27 @@ class Claim(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
     value: float | None = None
     unit: str | None = None
+    question: int | None = Field(default=None, ge=0, description="Index (0-based) into the brief's questions.")
+    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")
+    kind: ClaimKind | None = Field(default=None, description="finding (a fact), insight (what it means), "
+                                   "recommendation (what to do).")
+
+    @field_validator("market", mode="before")
+    @classmethod
+    def _upper_market(cls, value: Any) -> Any:
+        """Models write "de" as often as "DE"; an empty string means no market."""
+        if isinstance(value, str):
+            return value.strip().upper() or None
+        return value
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _known_kind(cls, value: Any) -> Any:
+        """A kind outside the three (or in other case) is read leniently: lower-cased, unknown ones dropped."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return value if value in CLAIM_KINDS else None
+        return value
 
 
 class Usage(BaseModel):
@@ -49,3 +72,4 @@ class ModelAnswer(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
     latency_s: float = Field(ge=0)
     usage: Usage | None = None
+    summary: str | None = pii_field(PiiClass.PSEUDONYMIZED, None, max_length=2000)

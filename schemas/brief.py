@@ -19,7 +19,8 @@ PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
-OutputKind = Literal["pdf", "figma"]
+OutputKind = Literal["pdf", "html", "markdown", "figma"]
+REPORT_OUTPUTS: tuple[str, ...] = ("pdf", "html", "markdown")
 
 
 class Product(BaseModel):
@@ -64,7 +65,11 @@ class Brief(BaseModel):
     questions: list[Question] = pii_field(PiiClass.FREE_TEXT, min_length=1, max_length=20)
     competitors: list[ShortText] = pii_field(PiiClass.FREE_TEXT, default_factory=list, max_length=20)
     locale: str = Field(description="Report locale, e.g. en_US or de-DE.")
-    outputs: list[OutputKind] = Field(default_factory=lambda: ["pdf"], min_length=1, max_length=2)
+    outputs: list[OutputKind] = Field(
+        default_factory=lambda: list(REPORT_OUTPUTS), min_length=1, max_length=4,
+        description="Which exports to store: pdf, html (the page the PDF is rendered from), markdown (with the charts "
+        "as SVG files beside it), figma.",
+    )
     notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)
 
     @field_validator("markets")
@@ -94,7 +99,7 @@ class Brief(BaseModel):
             raise ValueError(f"unknown locale {value!r}") from exc
         return str(locale)
 
-    @field_validator("questions", "competitors")
+    @field_validator("questions", "competitors", "outputs")
     @classmethod
     def _no_duplicates(cls, value: list[str]) -> list[str]:
         seen: set[str] = set()

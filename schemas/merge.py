@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from schemas.answers import ClaimKind
 from schemas.pii import PiiClass, pii_field
 
 __all__ = ["MergedClaim", "Disagreement", "Quorum", "MergeResult"]
@@ -22,6 +23,9 @@ class MergedClaim(BaseModel):
     hallucination: bool
     reasons: list[str] = Field(default_factory=list)
     evidence_ids: list[str] = Field(default_factory=list)
+    question: int | None = Field(default=None, ge=0, description="The brief question most members answer.")
+    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="The market most members name.")
+    kind: ClaimKind | None = None
 
 
 class Disagreement(BaseModel):

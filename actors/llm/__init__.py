@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.llm.base import Completion, LlmAgent, OverBudget, Repair, parse_claims
+from actors.llm.base import Completion, LlmAgent, OverBudget, ParsedAnswer, Repair, parse_answer, parse_claims
 from actors.llm.config import ProviderConfig
 from actors.llm.pricing import Price, estimate_tokens
 from actors.llm.prompt import CLAIMS_SCHEMA, Prompt, build_prompt
@@ -35,6 +35,8 @@ __all__ = [
     "mask_key",
     "not_configured_answer",
     "not_configured_reason",
+    "ParsedAnswer",
+    "parse_answer",
     "parse_claims",
     "provider_config",
 ]

@@ -23,19 +23,53 @@ from actors.retry import Attempt, RetryPolicy
 from schemas import AgentError, AgentRequest, Claim, ModelAnswer, ProviderError, RetriesExhausted, StepTimeout, Usage
 from schemas.pipeline import AnalysisRequest
 
-__all__ = ["Completion", "LlmAgent", "OverBudget", "Repair", "parse_claims"]
+__all__ = ["Completion", "LlmAgent", "OverBudget", "ParsedAnswer", "Repair", "parse_answer", "parse_claims"]
+
+_MAX_SUMMARY = 2000
 
 
-def parse_claims(raw: str) -> list[Claim]:
-    """Parse a model's structured output strictly: `{"claims": [...]}` or raise bad_output."""
+@dataclass(frozen=True)
+class ParsedAnswer:
+    """A model's structured output once parsed: its claims and its optional short summary."""
+
+    claims: list[Claim]
+    summary: str | None = None
+
+
+def parse_answer(raw: str) -> ParsedAnswer:
+    """Parse a model's structured output strictly: `{"claims": [...], "summary"?: str}` or raise bad_output."""
     try:
         data: Any = json.loads(raw)
         items = data["claims"]
         if not isinstance(items, list):
             raise TypeError("claims is not a list")
-        return [Claim.model_validate(item) for item in items]
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        summary = data.get("summary")
+        if summary is not None and not isinstance(summary, str):
+            raise TypeError("summary is not a string")
+        claims = [Claim.model_validate(item) for item in items]
+    except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise ProviderError("bad_output", f"unparseable model output ({type(exc).__name__})") from exc
+    summary = " ".join(summary.split())[:_MAX_SUMMARY] if summary else None
+    return ParsedAnswer(claims=claims, summary=summary or None)
+
+
+def parse_claims(raw: str) -> list[Claim]:
+    """Parse a model's structured output strictly and return only its claims (see `parse_answer`)."""
+    return parse_answer(raw).claims
+
+
+def _fit_to_brief(claims: list[Claim], request: AnalysisRequest) -> list[Claim]:
+    """Drop question indexes and markets the brief does not have: a model's slip must not point at nothing."""
+    questions, markets = len(request.brief.questions), set(request.brief.markets)
+    out = []
+    for claim in claims:
+        update: dict[str, Any] = {}
+        if claim.question is not None and claim.question >= questions:
+            update["question"] = None
+        if claim.market is not None and claim.market not in markets:
+            update["market"] = None
+        out.append(claim.model_copy(update=update) if update else claim)
+    return out
 
 
 @dataclass(frozen=True)
@@ -147,18 +181,18 @@ class LlmAgent(abc.ABC):
                 raise completion.failure
             return completion.text
 
-        async def attempt(a: Attempt) -> list[Claim]:
+        async def attempt(a: Attempt) -> ParsedAnswer:
             raw = await call(a.timeout_s)
             try:
-                return parse_claims(raw)
+                return parse_answer(raw)
             except ProviderError as exc:
                 if ledger.repaired:
                     raise
                 ledger.repaired = True
-                return parse_claims(await call(a.timeout_s, Repair(previous=raw, problem=exc.message)))
+                return parse_answer(await call(a.timeout_s, Repair(previous=raw, problem=exc.message)))
 
         try:
-            claims = await policy.acall(attempt)
+            parsed = await policy.acall(attempt)
         except (StepTimeout, TimeoutError) as exc:
             cause = exc.__cause__
             if isinstance(cause, ProviderError) and cause.kind != "timeout":  # e.g. a retry-after past the deadline
@@ -174,10 +208,12 @@ class LlmAgent(abc.ABC):
             kind = cause.kind if isinstance(cause, ProviderError) else "timeout" if isinstance(cause, StepTimeout) else "error"
             status = "timeout" if kind == "timeout" else "error"
             return self._answer(status, start, ledger, error=f"{kind}: {exc.message}")
-        return self._answer("ok", start, ledger, claims=self._own_claims(claims))
+        claims = self._own_claims(_fit_to_brief(parsed.claims, request))
+        return self._answer("ok", start, ledger, claims=claims, summary=parsed.summary)
 
     def _answer(
-        self, status: str, start: float, ledger: _Ledger, *, claims: list[Claim] | None = None, error: str | None = None
+        self, status: str, start: float, ledger: _Ledger, *, claims: list[Claim] | None = None,
+        error: str | None = None, summary: str | None = None,
     ) -> ModelAnswer:
         return ModelAnswer(
             provider=self.provider,
@@ -187,4 +223,5 @@ class LlmAgent(abc.ABC):
             claims=claims or [],
             latency_s=round(time.monotonic() - start, 4),
             usage=ledger.usage(),
+            summary=summary,
         )

@@ -32,20 +32,44 @@ CLAIMS_SCHEMA: dict[str, Any] = {
                     },
                     "value": {"type": ["number", "null"], "description": "The number the claim states, if any."},
                     "unit": {"type": ["string", "null"], "description": "Unit of `value`, if any."},
+                    "question": {
+                        "type": ["integer", "null"],
+                        "description": "0-based index of the brief question the claim answers; null for none.",
+                    },
+                    "market": {
+                        "type": ["string", "null"],
+                        "description": "ISO 3166-1 alpha-2 code of the market the claim is about; null for several.",
+                    },
+                    "kind": {
+                        "type": ["string", "null"],
+                        "enum": ["finding", "insight", "recommendation", None],
+                        "description": "finding: a fact from the evidence; insight: what the facts mean; "
+                        "recommendation: what the marketer should do.",
+                    },
                 },
-                "required": ["id", "text", "evidence_ids", "value", "unit"],
+                "required": ["id", "text", "evidence_ids", "value", "unit", "question", "market", "kind"],
                 "additionalProperties": False,
             },
-        }
+        },
+        "summary": {
+            "type": ["string", "null"],
+            "description": "Two or three sentences answering the brief as a whole.",
+        },
     },
-    "required": ["claims"],
+    "required": ["claims", "summary"],
     "additionalProperties": False,
 }
 
 _SYSTEM = """You are a careful market analyst. Answer the brief's questions using only the evidence given.
 
 Rules:
-- Reply with one JSON object only, matching the schema: {"claims": [{"id", "text", "evidence_ids", "value", "unit"}]}.
+- Reply with one JSON object only, matching the schema:
+  {"summary", "claims": [{"id", "text", "evidence_ids", "value", "unit", "question", "market", "kind"}]}.
+- Answer every question of the brief for every market it names. Tie each claim to the question it answers
+  ("question": the 0-based index into the brief's "questions") and to its market ("market": the ISO code),
+  or null when it spans several. "kind" is "finding" for a fact the evidence states, "insight" for what
+  the facts mean, "recommendation" for what the marketer should do; give one or two recommendations per question.
+- "summary" answers the brief in two or three sentences.
 - Every claim cites the ids of the evidence items that support it in "evidence_ids". Never invent an id;
   cite only ids that appear in an <evidence id="..."> tag below. A claim with no supporting evidence is not made.
 - Put the number a claim states in "value" and its unit in "unit"; use null when there is none.
@@ -104,7 +128,8 @@ def repair_instruction(problem: str) -> str:
     """The follow-up message of the one repair retry after a malformed answer."""
     return (
         f"Your previous reply could not be used ({problem}). Reply again with only one JSON object matching "
-        'the schema {"claims": [{"id", "text", "evidence_ids", "value", "unit"}]}, no prose and no code fences.'
+        'the schema {"summary", "claims": [{"id", "text", "evidence_ids", "value", "unit", "question", "market", '
+        '"kind"}]}, no prose and no code fences.'
     )
 
 

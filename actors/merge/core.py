@@ -13,8 +13,10 @@ Degraded first: the result is degraded when a provider is missing or the quorum 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from actors.merge.analysis import ClaimView, read_claim
 from actors.merge.disagreement import disagreements
@@ -122,7 +124,19 @@ def _merged(members: list[int], views: list[ClaimView], verdicts: list[Verdict],
         hallucination=bool(flags),
         reasons=list(dict.fromkeys(reasons)),
         evidence_ids=sorted({i for m in members for i in views[m].claim.evidence_ids}),
+        question=_consensus([views[m].claim.question for m in members], views[lead].claim.question),
+        market=_consensus([views[m].claim.market for m in members], views[lead].claim.market),
+        kind=_consensus([views[m].claim.kind for m in members], views[lead].claim.kind),
     )
+
+
+def _consensus(values: list[Any], lead: Any) -> Any:
+    """The value most members give (None aside); the representative's own value breaks a tie."""
+    counts = Counter(v for v in values if v is not None)
+    if not counts:
+        return None
+    best = max(counts.values())
+    return lead if counts.get(lead) == best else next(v for v in values if counts.get(v) == best)
 
 
 def quorum_of(answers: list[ModelAnswer]) -> Quorum:

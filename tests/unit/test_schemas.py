@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 import schemas
-from schemas import Evidence, MergeResult, ModelAnswer
+from schemas import Claim, Evidence, MergeResult, ModelAnswer
 from schemas.compat import breaking_changes
 from schemas.export import FROZEN_VERSION, LIVE_DIR, json_schemas
 
@@ -86,7 +86,22 @@ def test_merge_result_shape_from_design() -> None:
     assert set(result.model_dump()) == {"claims", "disagreements", "degraded", "quorum"}
     assert set(result.model_dump()["claims"][0]) == {
         "text", "providers", "member_claim_ids", "agreement", "grounding", "hallucination", "reasons", "evidence_ids",
+        "question", "market", "kind",  # the optional M2 fields (DESIGN.md: contracts that grow)
     }
+
+
+def test_claim_question_market_kind_are_optional_and_read_leniently() -> None:
+    assert Claim(id="c1", text="t").question is None
+    claim = Claim.model_validate({"id": "c1", "text": "t", "question": 2, "market": " de ", "kind": "Recommendation"})
+    assert (claim.question, claim.market, claim.kind) == (2, "DE", "recommendation")
+    assert Claim.model_validate({"id": "c1", "text": "t", "kind": "opinion", "market": ""}).kind is None
+    with pytest.raises(ValidationError):
+        Claim.model_validate({"id": "c1", "text": "t", "question": -1})
+    with pytest.raises(ValidationError):
+        Claim.model_validate({"id": "c1", "text": "t", "market": "Germany"})
+    answer = ModelAnswer.model_validate({"provider": "x", "model": "m", "status": "ok", "latency_s": 0,
+                                         "summary": "Germany is the largest market."})
+    assert answer.summary == "Germany is the largest market."
 
 
 def test_event_subject_format() -> None:
