@@ -1,14 +1,16 @@
 """The Data Collection agent: turns a brief's markets and category into MCP calls and Evidence records.
 
-It reads only `brief.markets` and `brief.product.category` (never free text, which may hold
-pseudonyms), so its output is the same for a raw and a pseudonymized brief. Evidence ids are
-stable (`ev-dataset-notice`, `ev-<country>-facts|market|competitors`) and every `source` is the
-`mcp://` URI that produced it.
+It reads `brief.markets`, `brief.product.category` and the brand names in `brief.competitors`
+(never the brief's prose). Evidence ids are stable (`ev-dataset-notice`,
+`ev-<country>-facts|market|competitors`, `ev-brand-<slug>` for each competitor the brief names) and
+every `source` is the `mcp://` URI that produced it. A competitor the data does not cover still gets
+an evidence item that says so, so no name the brief gives is silently dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -19,7 +21,7 @@ from schemas.pipeline import CollectRequest
 
 __all__ = ["Broker", "DataCollectionAgent", "PlannedCall", "plan_calls", "to_evidence"]
 
-Kind = Literal["notice", "facts", "market", "competitors"]
+Kind = Literal["notice", "facts", "market", "competitors", "brand"]
 DEFAULT_CATEGORY = "general"
 
 
@@ -64,6 +66,10 @@ def plan_calls(request: CollectRequest, *, server: str = "market-data") -> list[
                 country,
             ),
         ]
+    for n, name in enumerate(request.brief.competitors, start=1):
+        slug = re.sub(r"[^0-9a-z]+", "-", name.casefold()).strip("-") or f"competitor-{n}"
+        params = {"name": name, "category": category, "countries": list(request.brief.markets)}
+        calls.append(PlannedCall(f"ev-brand-{slug}"[:128], build_mcp_uri(server, "brand", params), "brand"))
     return calls
 
 
@@ -151,4 +157,13 @@ def _competitors(c: dict[str, Any]) -> tuple[str, dict[str, float]]:
     return f"Leading {category} brands in {place} in {c['year']}: {listed} (sample dataset, fictional brands).", data
 
 
-_FORMATTERS = {"notice": _notice, "facts": _facts, "market": _market, "competitors": _competitors}
+def _brand(c: dict[str, Any]) -> tuple[str, dict[str, float]]:
+    category = c.get("matched_category") or c.get("category") or DEFAULT_CATEGORY
+    if not c.get("found"):
+        return f"No data collected on {c['name']}: {c.get('note', 'not in the data')}.", {}
+    where = "; ".join(f"{m['country_name']} ({m['country']}) {m['share_pct']:.1f}% share at EUR {m['price_eur']:.2f}"
+                      for m in c["markets"])
+    return f"{c['name']} (named in the brief) in the {category} data for {c['year']}: {where} (sample dataset).", {}
+
+
+_FORMATTERS = {"notice": _notice, "facts": _facts, "market": _market, "competitors": _competitors, "brand": _brand}

@@ -19,11 +19,14 @@ from countryinfo import CountryInfo
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BrandLookup",
+    "BrandPresence",
     "Competitor",
     "CompetitorList",
     "CountryFacts",
     "MarketSize",
     "UnknownCountry",
+    "brand_lookup",
     "competitors",
     "country_facts",
     "dataset_notice",
@@ -90,6 +93,28 @@ class CompetitorList(BaseModel):
     available: bool
     year: int
     competitors: list[Competitor] = Field(default_factory=list)
+    note: str
+
+
+class BrandPresence(BaseModel):
+    """Where a brand appears in the sample dataset: its share and price in one country."""
+
+    country: str
+    country_name: str
+    share_pct: float
+    price_eur: float
+
+
+class BrandLookup(BaseModel):
+    """What the sample dataset holds on one brand named in a brief, in the countries asked about."""
+
+    name: str = Field(description="The brand as asked.")
+    category: str
+    matched_category: str | None = None
+    found: bool
+    year: int
+    countries: list[str] = Field(description="The countries searched (ISO 3166-1 alpha-2).")
+    markets: list[BrandPresence] = Field(default_factory=list)
     note: str
 
 
@@ -234,3 +259,27 @@ def competitors(country: str, category: str) -> CompetitorList:
         (Competitor.model_validate(item) for item in row["competitors"]), key=lambda c: (-c.share_pct, c.name)
     )
     return CompetitorList(**base, matched_category=matched, available=True, competitors=brands, note=SAMPLE_NOTE)
+
+
+def _brand_key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", name.casefold()).strip()
+
+
+def brand_lookup(name: str, category: str, countries: list[str]) -> BrandLookup:
+    """Look a brand up by name (case and punctuation aside) in the sample's competitor lists of some countries."""
+    codes = [normalize_country(c) for c in countries] or sorted(_dataset()["markets"])
+    data = _dataset()
+    matched = _match_category(category)
+    wanted = _brand_key(name)
+    found: list[BrandPresence] = []
+    for code in codes:
+        row = data["markets"].get(code, {}).get(matched or "")
+        for item in (row or {}).get("competitors", []):
+            if _brand_key(item["name"]) == wanted:
+                found.append(BrandPresence(country=code, country_name=_country_name(code),
+                                           share_pct=item["share_pct"], price_eur=item["price_eur"]))
+    where = ", ".join(codes)
+    note = (SAMPLE_NOTE if found else
+            f"the sample dataset lists no {matched or category or 'such'} brand named {name!r} in {where}")
+    return BrandLookup(name=name, category=category, matched_category=matched, found=bool(found),
+                       year=data["year"], countries=codes, markets=found, note=note)

@@ -60,6 +60,18 @@ def build_server() -> MCPServer:
         """Leading brands with share and price points; SAMPLE data with fictional brands, not real."""
         return _checked(md.competitors, country, category)
 
+    @server.tool(title="Brand lookup (sample data)")
+    def brand(
+        name: Annotated[str, Field(description="Brand name as the brief gives it.", min_length=1, max_length=200)],
+        category: Category = "",
+        countries: Annotated[list[str], Field(description="ISO 3166-1 alpha-2 codes to search.", max_length=30)] = [],  # noqa: B006
+    ) -> md.BrandLookup:
+        """Where a named brand appears in the SAMPLE competitor data (share, price), or that it does not."""
+        try:
+            return md.brand_lookup(name, category, countries)
+        except md.UnknownCountry as exc:
+            raise ToolError(str(exc)) from exc
+
     @server.resource(
         "market-data://dataset/notice",
         name="dataset-notice",

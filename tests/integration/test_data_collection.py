@@ -23,6 +23,7 @@ EXPECTED_IDS = [
     "ev-dataset-notice",
     "ev-de-facts", "ev-de-market", "ev-de-competitors",
     "ev-fr-facts", "ev-fr-market", "ev-fr-competitors",
+    "ev-brand-oatfield", "ev-brand-alpro",  # the brief's competitors: one in the sample data, one not
 ]  # fmt: skip
 
 
@@ -50,11 +51,18 @@ def check_evidence(evidence: list[Evidence]) -> None:
         "mcp://market-data/market_size?country=FR&category=plant-based%20dairy%20alternatives"
     )
     assert by_id["ev-fr-competitors"].data and by_id["ev-fr-competitors"].data["Soyana share_pct"] == 24.5
+    # Every competitor the brief names is looked up, and one the data lacks is said to be missing.
+    assert "Germany (DE) 27.0% share at EUR 2.29" in by_id["ev-brand-oatfield"].text
+    assert by_id["ev-brand-alpro"].text.startswith("No data collected on Alpro:")
+    assert by_id["ev-brand-alpro"].source == (
+        "mcp://market-data/brand?name=Alpro&category=plant-based%20dairy%20alternatives&countries=DE&countries=FR"
+    )
 
 
 def test_collect_returns_stable_evidence_for_a_pseudonymized_brief(make_brief: Callable[..., Brief]) -> None:
     product = {"name": "Oat Barista", "category": "plant-based dairy alternatives"}
-    raw = make_brief(markets=["DE", "FR"], product=product, audience="Customers of Maria Keller in Berlin")
+    raw = make_brief(markets=["DE", "FR"], product=product, audience="Customers of Maria Keller in Berlin",
+                     competitors=["OATFIELD", "Alpro"])
     pseudonymized = raw.model_copy(update={"audience": "Customers of <PERSON_1> in <LOCATION_1>"})
     first, second = asyncio.run(
         collect_twice(CollectRequest(job_id="job-a", brief=raw), CollectRequest(job_id="job-b", brief=pseudonymized))
@@ -86,7 +94,8 @@ def test_cache_broker_and_collection_as_ray_actors(ray_session: Any, make_brief:
     )
     agent = ray.remote(DataCollectionAgent).options(num_cpus=0).remote(BrokerHandle(broker))
     product = {"name": "Oat Barista", "category": "plant-based dairy alternatives"}
-    request = CollectRequest(job_id="job-ray", brief=make_brief(markets=["DE", "FR"], product=product))
+    brief = make_brief(markets=["DE", "FR"], product=product, competitors=["OATFIELD", "Alpro"])
+    request = CollectRequest(job_id="job-ray", brief=brief)
     try:
         evidence = ray.get(agent.collect.remote(request), timeout=90)
         check_evidence(evidence)

@@ -88,7 +88,11 @@ def test_bundled_server_lists_its_tools_with_schemas() -> None:
             tools = {t.name: t for t in await cache.tools("market-data")}
         finally:
             await cache.close()
-        assert sorted(tools) == ["competitors", "country_facts", "market_size"]
+        assert sorted(tools) == ["brand", "competitors", "country_facts", "market_size"]
+        brand = tools["brand"]
+        assert brand.inputSchema["required"] == ["name"]
+        assert brand.inputSchema["properties"]["countries"]["type"] == "array"
+        assert brand.outputSchema and {"found", "markets", "note"} <= set(brand.outputSchema["properties"])
         assert all(t.server == "market-data" for t in tools.values())
         facts = tools["country_facts"]
         assert facts.inputSchema["required"] == ["country"]
@@ -142,7 +146,7 @@ def test_unknown_country_unknown_tool_and_unknown_resource_are_clear_errors() ->
             with pytest.raises(AgentError, match="unknown country 'XX': expected an ISO 3166-1 alpha-2 code") as err:
                 await broker.resolve("mcp://market-data/country_facts?country=XX")
             assert not err.value.retryable
-            with pytest.raises(AgentError, match=r"no tool 'gdp' \(offers: competitors, country_facts, market_size\)"):
+            with pytest.raises(AgentError, match=r"no tool 'gdp' \(offers: brand, competitors, country_facts, market_size\)"):
                 await broker.resolve("mcp://market-data/gdp?country=DE")
             with pytest.raises(AgentError, match="Unknown resource: market-data://dataset/nothing"):
                 await broker.resolve("mcp://market-data/dataset/nothing")

@@ -29,6 +29,10 @@ CONTENT: dict[str, dict[str, Any]] = {
         "country": "DE", "country_name": "Germany", "category": "coffee", "available": True, "year": 2024,
         "competitors": [{"name": "Crema Nova", "share_pct": 27.0, "price_eur": 7.49}],
     },
+    "brand": {
+        "name": "Alpro", "category": "coffee", "matched_category": "coffee", "found": False, "year": 2024,
+        "countries": ["DE"], "markets": [], "note": "the sample dataset lists no coffee brand named 'Alpro' in DE",
+    },
 }  # fmt: skip
 
 
@@ -55,12 +59,15 @@ def request(make_brief: Callable[..., Brief], **overrides: Any) -> CollectReques
 
 
 def test_plan_asks_per_market_in_brief_order(make_brief: Callable[..., Brief]) -> None:
-    calls = plan_calls(request(make_brief, markets=["fr", "DE"], product={"name": "X", "category": "oat milk"}))
+    calls = plan_calls(request(make_brief, markets=["fr", "DE"], product={"name": "X", "category": "oat milk"},
+                               competitors=["Alpro", "Califia Farms", "Ben & Jerry's"]))
     assert [c.evidence_id for c in calls] == [
         "ev-dataset-notice",
         "ev-fr-facts", "ev-fr-market", "ev-fr-competitors",
         "ev-de-facts", "ev-de-market", "ev-de-competitors",
+        "ev-brand-alpro", "ev-brand-califia-farms", "ev-brand-ben-jerry-s",  # every competitor the brief names
     ]  # fmt: skip
+    assert calls[8].uri == "mcp://market-data/brand?name=Califia%20Farms&category=oat%20milk&countries=FR&countries=DE"
     assert calls[0].uri == "mcp://market-data/dataset/notice"
     assert calls[1].uri == "mcp://market-data/country_facts?country=FR"
     assert calls[2].uri == "mcp://market-data/market_size?country=FR&category=oat%20milk"
@@ -74,10 +81,16 @@ def test_missing_category_asks_for_general(make_brief: Callable[..., Brief]) -> 
 
 def test_collect_builds_evidence_in_plan_order(make_brief: Callable[..., Brief]) -> None:
     broker = ScriptedBroker()
-    evidence = asyncio.run(DataCollectionAgent(broker).collect(request(make_brief, markets=["DE"])))
-    assert [e.id for e in evidence] == ["ev-dataset-notice", "ev-de-facts", "ev-de-market", "ev-de-competitors"]
-    assert [e.source for e in evidence] == [c.uri for c in plan_calls(request(make_brief, markets=["DE"]))]
-    notice, facts, market, rivals = evidence
+    req = request(make_brief, markets=["DE"], competitors=["Alpro"])
+    evidence = asyncio.run(DataCollectionAgent(broker).collect(req))
+    assert [e.id for e in evidence] == [
+        "ev-dataset-notice", "ev-de-facts", "ev-de-market", "ev-de-competitors", "ev-brand-alpro"
+    ]  # fmt: skip
+    assert [e.source for e in evidence] == [c.uri for c in plan_calls(req)]
+    notice, facts, market, rivals, brand = evidence
+    assert brand.data is None and brand.text == (
+        "No data collected on Alpro: the sample dataset lists no coffee brand named 'Alpro' in DE."
+    )
     assert notice.data is None and "Illustrative sample data." in notice.text
     assert facts.data == {"population": 80783000.0, "area_km2": 357114.0}
     assert facts.text.startswith("Germany (DE): capital Berlin; population 80,783,000")
@@ -86,7 +99,7 @@ def test_collect_builds_evidence_in_plan_order(make_brief: Callable[..., Brief])
     assert rivals.data == {"Crema Nova share_pct": 27.0, "Crema Nova price_eur": 7.49}
 
 
-def test_only_markets_and_category_are_used(make_brief: Callable[..., Brief]) -> None:
+def test_only_markets_category_and_competitor_names_are_used(make_brief: Callable[..., Brief]) -> None:
     raw = make_brief(audience="Maria Keller's customers in Berlin", questions=["Call maria@example.com?"])
     pseudonymized = raw.model_copy(update={"audience": "<PERSON_1>'s customers", "questions": ["Call <EMAIL_1>?"]})
     agent = DataCollectionAgent(ScriptedBroker())
@@ -104,7 +117,8 @@ def test_unavailable_figures_say_so_without_numbers(make_brief: Callable[..., Br
                 result.content.update(available=False, note="no sample data", competitors=[])
             return result
 
-    evidence = asyncio.run(DataCollectionAgent(Unavailable()).collect(request(make_brief, markets=["DE"])))
+    evidence = asyncio.run(DataCollectionAgent(Unavailable()).collect(request(make_brief, markets=["DE"],
+                                                                              competitors=[])))
     assert evidence[2].data is None and evidence[2].text.startswith("No coffee market figure for Germany (DE)")
     assert evidence[3].data is None and "No coffee competitor data" in evidence[3].text
 
