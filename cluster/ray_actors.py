@@ -207,7 +207,7 @@ class ReportActor:
     def render(self, envelope: AgentRequest[Any]) -> list[Artifact]:
         """Render the report; return its artifacts."""
         with span("agent.report", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            return [self._agent.render(envelope.payload)]
+            return self._agent.render(envelope.payload)
 
 
 class OrchestratorActor:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from schemas._errors import InvalidBrief
 from schemas.pii import PiiClass, pii_field
 
-__all__ = ["Brief", "Product", "parse_brief", "PROJECT_PATTERN"]
+__all__ = ["Brief", "Product", "parse_brief", "PROJECT_PATTERN", "REPORT_OUTPUTS"]
 
 # Projects become NATS subject tokens and object-store key prefixes: no dots, spaces or wildcards.
 PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"

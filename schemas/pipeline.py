@@ -39,6 +39,7 @@ class ProviderBehaviour(BaseModel):
     hang: bool = False
     error: ProviderErrorKind | None = None
     claims: list[Claim] | None = Field(default=None, description="Scripted claims; None lets the stub write its own.")
+    summary: str | None = Field(default=None, max_length=2000, description="Scripted answer summary.")
     model: str | None = None
     deadline_s: float | None = Field(
         default=None, gt=0, le=3600, description="This provider's own deadline (capped by the quorum deadline)."

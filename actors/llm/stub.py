@@ -7,6 +7,7 @@ import hashlib
 import json
 
 from actors.llm.base import LlmAgent, Repair
+from actors.llm.stub_claims import stub_answer
 from actors.retry import RetryPolicy
 from schemas import Claim, Evidence, ProviderError
 from schemas.pipeline import AnalysisRequest, ProviderBehaviour
@@ -39,12 +40,19 @@ class StubLlmAgent(LlmAgent):
             raise ProviderError("timeout", "scripted provider timeout")
         if behaviour.error is not None:
             raise ProviderError(behaviour.error, f"scripted {behaviour.error}")
-        claims = behaviour.claims if behaviour.claims is not None else default_claims(self.provider, request.evidence)
-        return json.dumps({"claims": [c.model_dump(mode="json", exclude_none=True) for c in claims]})
+        if behaviour.claims is not None:
+            claims, summary = behaviour.claims, behaviour.summary
+        else:
+            answer = stub_answer(self.provider, request.brief, request.evidence)
+            claims, summary = answer.claims, behaviour.summary or answer.summary
+        out: dict[str, object] = {"claims": [c.model_dump(mode="json", exclude_none=True) for c in claims]}
+        if summary:
+            out["summary"] = summary
+        return json.dumps(out)
 
 
 def default_claims(provider: str, evidence: list[Evidence]) -> list[Claim]:
-    """Claims a sensible model would make: one per evidence item with data, citing it.
+    """One claim per evidence item with data, citing it (the merge golden's answers; jobs use `stub_answer`).
 
     Providers differ deterministically in which items they use, so merges see overlap and gaps.
     """

@@ -127,4 +127,4 @@ class LocalAgents(Agents):
 
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render and store the report."""
-        return [self.report.render(envelope.payload)]
+        return self.report.render(envelope.payload)

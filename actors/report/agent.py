@@ -1,4 +1,4 @@
-"""The report agent: renders a job's report (HTML and PDF) and stores it in the object store as artifacts."""
+"""The report agent: renders a job's report (PDF, HTML, Markdown with its charts) and stores it as artifacts."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import uuid
 from collections.abc import Callable
 
 from actors.clock import Clock, SystemClock
-from actors.report.render import render_html, render_pdf
+from actors.report.render import render_pdf, render_report
 from actors.object_store import ObjectStore, artifact_for, job_key
 from schemas.artifacts import Artifact
+from schemas.brief import REPORT_OUTPUTS
 from schemas.pipeline import ReportInput
 
-__all__ = ["HTML_NAME", "PDF_NAME", "ReportAgent"]
+__all__ = ["HTML_NAME", "MARKDOWN_NAME", "PDF_NAME", "ReportAgent", "report_outputs"]
 
 PDF_NAME = "report.pdf"
 HTML_NAME = "report.html"
+MARKDOWN_NAME = "report.md"
+_CONTENT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8",
+                  "markdown": "text/markdown; charset=utf-8", "chart": "image/svg+xml"}
 
 
 def _ascii(value: str) -> str:
@@ -22,15 +26,24 @@ def _ascii(value: str) -> str:
     return "".join(ch if ch.isascii() and ch.isprintable() else "?" for ch in value)
 
 
-class ReportAgent:
-    """Renders a `ReportInput` and stores `jobs/<job_id>/report.pdf` (and `report.html`).
+def report_outputs(report: ReportInput, *, pdf: bool = True) -> list[str]:
+    """The report exports a job stores: the brief's `outputs` among pdf, html and markdown (pdf only when
+    PDF rendering is on); html when the brief asks for none of them, so every job has a readable report."""
+    wanted = [kind for kind in REPORT_OUTPUTS if kind in report.brief.outputs and (pdf or kind != "pdf")]
+    return wanted or ["html"]
 
-    Re-rendering a job overwrites the same keys, so a retried step never leaves a second report.
+
+class ReportAgent:
+    """Renders a `ReportInput` and stores the exports the brief asks for under `jobs/<job_id>/`.
+
+    `report.pdf`, `report.html` (the exact page the PDF is rendered from) and `report.md` with its
+    charts beside it (`chart-*.svg`). Re-rendering a job overwrites the same keys, so a retried step
+    never leaves a second report, and everything is rendered before anything is stored.
 
     Example:
         >>> agent = ReportAgent(FsObjectStore(Path("/tmp/mka-doc")))  # doctest: +SKIP
-        >>> agent.render(report_input).key  # doctest: +SKIP
-        'jobs/j1/report.pdf'
+        >>> [a.kind for a in agent.render(report_input)]  # doctest: +SKIP
+        ['pdf', 'html', 'markdown', 'chart', 'chart']
     """
 
     def __init__(
@@ -42,22 +55,26 @@ class ReportAgent:
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
 
-    def render(self, report: ReportInput) -> Artifact:
-        """Render HTML and PDF, store both under the job's keys and return the PDF artifact (HTML when pdf=False)."""
-        html = render_html(report)
+    def render(self, report: ReportInput) -> list[Artifact]:
+        """Render the wanted exports, store them and return their artifacts (the PDF first when there is one)."""
+        kinds = report_outputs(report, pdf=self._pdf)
+        rendered = render_report(report)
+        files: list[tuple[str, str, bytes]] = []  # (kind, name, bytes), all rendered before anything is stored
+        if "pdf" in kinds:
+            files.append(("pdf", PDF_NAME, render_pdf(rendered.html)))
+        if "html" in kinds:
+            files.append(("html", HTML_NAME, rendered.html.encode("utf-8")))
+        if "markdown" in kinds:
+            files.append(("markdown", MARKDOWN_NAME, rendered.markdown.encode("utf-8")))
+            files += [("chart", f"{chart.name}.svg", chart.svg.encode("utf-8")) for chart in rendered.charts]
         metadata = self._metadata(report)
-        if not self._pdf:  # HTML only (PDF rendering switched off by settings)
-            stored_html = self._store.put(job_key(report.job_id, HTML_NAME), html.encode("utf-8"),
-                                          content_type="text/html; charset=utf-8", metadata={**metadata, "kind": "html"})
-            return artifact_for(stored_html, job_id=report.job_id, kind="html", artifact_id=self._new_id(),
-                                created_at=self._clock.now())
-        pdf = render_pdf(html)  # both rendered before anything is stored: a failure leaves no half report
-        self._store.put(job_key(report.job_id, HTML_NAME), html.encode("utf-8"),
-                        content_type="text/html; charset=utf-8", metadata={**metadata, "kind": "html"})
-        stored = self._store.put(job_key(report.job_id, PDF_NAME), pdf,
-                                 content_type="application/pdf", metadata={**metadata, "kind": "pdf"})
-        return artifact_for(stored, job_id=report.job_id, kind="pdf", artifact_id=self._new_id(),
-                            created_at=self._clock.now())
+        artifacts = []
+        for kind, name, body in files:
+            stored = self._store.put(job_key(report.job_id, name), body, content_type=_CONTENT_TYPES[kind],
+                                     metadata={**metadata, "kind": kind})
+            artifacts.append(artifact_for(stored, job_id=report.job_id, kind=kind, artifact_id=self._new_id(),
+                                          created_at=self._clock.now()))
+        return artifacts
 
     @staticmethod
     def _metadata(report: ReportInput) -> dict[str, str]:

@@ -11,20 +11,23 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from actors.merge.evidence import field_label
-from actors.merge.numbers import parse_unit
+from actors.figures import format_measure
+from actors.report.charts import Chart, build_charts
+from actors.report.view import build_view
 from schemas._errors import AgentError
-from schemas.answers import ModelAnswer
 from schemas.pipeline import ProviderStatus, ReportInput
 
-__all__ = ["TEMPLATES_DIR", "render_html", "render_pdf"]
+__all__ = ["TEMPLATES_DIR", "RenderedReport", "render_html", "render_markdown", "render_pdf", "render_report"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _TEMPLATE = "report.html.j2"
+_MARKDOWN_TEMPLATE = "report.md.j2"
 _STATUS_TONE = {"ok": "good", "timeout": "warn", "error": "bad", "cancelled": "muted", "not_configured": "muted"}
 _AGREEMENT_TONE = {"unanimous": "good", "majority": "info", "single": "muted"}
 _GROUNDING_TONE = {"supported": "good", "contradicted": "bad", "unverifiable": "muted"}
@@ -55,8 +58,20 @@ class _Formats:
         return "—" if value is None else format_decimal(value, locale=self.locale)
 
     def seconds(self, value: float | None) -> str:
-        """A duration in seconds with two decimals."""
-        return "—" if value is None else f"{format_decimal(value, format='#,##0.00', locale=self.locale)} s"
+        """A duration in seconds with two decimals ("< 0.01 s" below that, not a misleading zero)."""
+        if value is None:
+            return "—"
+        if value < 0.005:
+            return f"< {format_decimal(0.01, format='0.00', locale=self.locale)} s"
+        return f"{format_decimal(value, format='#,##0.00', locale=self.locale)} s"
+
+    def usd(self, value: float | None) -> str:
+        """An amount in US dollars with cents (LLM cost)."""
+        return "—" if value is None else format_currency(value, "USD", format="¤#,##0.00##", locale=self.locale)
+
+    def breakable(self, url: str) -> Markup:
+        """A URI that may wrap after "/", "?", "&" and "=" (and nowhere else), escaped."""
+        return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[/?&=])", url) if part)
 
     def money(self, value: float | None, currency: str | None) -> str:
         """A price, with its currency when known."""
@@ -69,33 +84,9 @@ class _Formats:
         aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return format_datetime(aware, "long", tzinfo=timezone.utc, locale=self.locale)
 
-    def _decimal(self, value: float) -> str:
-        return format_decimal(value, format="#,##0.##", locale=self.locale)
-
-    def _amount(self, value: float) -> str:
-        """A large amount with a magnitude word: "1.48 bn", "410 m"; smaller ones grouped."""
-        for size, word in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
-            if abs(value) >= size:
-                return f"{self._decimal(value / size)} {word}"
-        return self._decimal(value)
-
     def measure(self, value: float | None, unit: str | None) -> str:
         """A figure the way a person writes it, from its unit or data key: "EUR 1.48 bn", "6.4 %", "2024"."""
-        if value is None:
-            return "—"
-        info = parse_unit(unit)
-        if info.dimension == "year" or (unit or "").lower() == "year":
-            return str(int(value)) if float(value).is_integer() else self._decimal(value)
-        amount = value * info.scale
-        if info.dimension == "percent":
-            return f"{self._decimal(value)} %"
-        if info.dimension == "points":
-            return f"{self._decimal(value)} pp"
-        if info.dimension == "money" and info.currency:
-            return f"{info.currency} {self._amount(amount)}"
-        if info.unit:
-            return f"{self._amount(amount)} {info.unit}"
-        return self._amount(amount) if info.scale > 1 else self._decimal(value)
+        return format_measure(value, unit, self.locale)
 
     def field(self, key: str) -> str:
         """A data key in words: "Oatfield share" for `Oatfield share_pct`."""
@@ -109,14 +100,6 @@ class _Formats:
         """A country's name in the report locale, with its ISO code."""
         name = self.locale.territories.get(code)
         return f"{name} ({code})" if name else code
-
-
-@dataclass(frozen=True)
-class _ProviderGroup:
-    """One provider's section in "Claims by model": its status and (when it answered) its answer."""
-
-    status: ProviderStatus
-    answer: ModelAnswer | None
 
 
 def _provider_rows(report: ReportInput) -> list[ProviderStatus]:
@@ -136,34 +119,28 @@ def _provider_rows(report: ReportInput) -> list[ProviderStatus]:
     return rows
 
 
-def _context(report: ReportInput) -> dict[str, Any]:
+def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str, Any]:
     fmt = _Formats(report.brief.locale)
+    view = build_view(report)
     rows = _provider_rows(report)
-    answers = {answer.provider: answer for answer in report.answers}
-    groups = [_ProviderGroup(status=row, answer=answers.get(row.provider)) for row in rows]
     anchors = {item.id: f"ev-{n}" for n, item in enumerate(report.evidence, start=1)}
     brief = report.brief
     merge = report.merge
-    flagged = [c for c in merge.claims if c.hallucination] if merge else []
-    flag_numbers, seen = [], 0
-    for claim in merge.claims if merge else []:
-        seen += claim.hallucination
-        flag_numbers.append(seen if claim.hallucination else 0)
     return {
         "r": report,
         "fmt": fmt,
         "title": brief.title or brief.product.name,
         "providers": rows,
-        "groups": groups,
         "anchors": anchors,
         "status_tone": _STATUS_TONE,
         "agreement_tone": _AGREEMENT_TONE,
         "grounding_tone": _GROUNDING_TONE,
         "total_providers": len(rows),
-        "flagged": flagged,
-        "flag_numbers": flag_numbers,
         "answering": merge.quorum.received if merge else len(report.answers),
         "merge_summary": _merge_summary(report),
+        "view": view,
+        "charts": build_charts(view.markets) if charts is None else charts,
+        "tokens": sum(a.usage.tokens for a in report.answers if a.usage),
     }
 
 
@@ -189,9 +166,48 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(report: ReportInput) -> str:
-    """Render the report as one self-contained HTML page (inline CSS, no external references)."""
-    return _environment().get_template(_TEMPLATE).render(**_context(report))
+def render_html(report: ReportInput, charts: list[Chart] | None = None) -> str:
+    """Render the report as one self-contained HTML page (inline CSS and SVG charts, no external references)."""
+    return _environment().get_template(_TEMPLATE).render(**_context(report, charts))
+
+
+def _md_escape(text: str) -> str:
+    """Text safe inside Markdown: characters that would start markup, links or HTML are escaped."""
+    return re.sub(r"([\\`*_\[\]<>|~])", r"\\\1", " ".join(str(text).split()))
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,  # Markdown, not HTML: untrusted text goes through the `md` filter instead
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _md_escape
+    return env
+
+
+def render_markdown(report: ReportInput, charts: list[Chart] | None = None) -> str:
+    """Render the report as Markdown; charts are referenced as `<name>.svg` files stored beside it."""
+    return _markdown_environment().get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """The report's HTML and Markdown, and the charts both show."""
+
+    html: str
+    markdown: str
+    charts: list[Chart]
+
+
+def render_report(report: ReportInput) -> RenderedReport:
+    """Render HTML and Markdown from one set of charts (drawn once)."""
+    charts = build_charts(build_view(report).markets)
+    return RenderedReport(html=render_html(report, charts), markdown=render_markdown(report, charts), charts=charts)
 
 
 def _allowed(url: str) -> bool:
