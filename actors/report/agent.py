@@ -27,10 +27,10 @@ def _ascii(value: str) -> str:
 
 
 def report_outputs(report: ReportInput, *, pdf: bool = True) -> list[str]:
-    """The report exports a job stores: the brief's `outputs` among pdf, html and markdown (pdf only when
-    PDF rendering is on); html when the brief asks for none of them, so every job has a readable report."""
-    wanted = [kind for kind in REPORT_OUTPUTS if kind in report.brief.outputs and (pdf or kind != "pdf")]
-    return wanted or ["html"]
+    """The report exports a job stores: the brief's `outputs` among pdf and markdown (pdf only when PDF rendering
+    is on), and html always: it is the page the PDF is made from and the report the portal shows."""
+    return [kind for kind in REPORT_OUTPUTS
+            if kind == "html" or (kind in report.brief.outputs and (pdf or kind != "pdf"))]
 
 
 class ReportAgent:

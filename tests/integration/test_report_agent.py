@@ -14,6 +14,8 @@ import pytest
 from pypdf import PdfReader
 
 from actors.report import ReportAgent, render_html, render_pdf
+from schemas.artifacts import Artifact
+from schemas.pipeline import ReportInput
 from cluster.objects import FsObjectStore, S3ObjectStore, job_key
 from schemas._errors import AgentError
 from tests.fakes import FakeClock
@@ -49,17 +51,23 @@ def _agent(store: FsObjectStore | S3ObjectStore, clock: FakeClock) -> ReportAgen
     return ReportAgent(store, clock=clock, new_id=lambda: next(ids))
 
 
+def _pdf(store: FsObjectStore | S3ObjectStore, clock: FakeClock, report: ReportInput) -> Artifact:
+    artifacts = _agent(store, clock).render(report)
+    assert artifacts[0].kind == "pdf"
+    return artifacts[0]
+
+
 def test_pdf_shows_claims_evidence_degraded_banner_and_trace_id(store: FsObjectStore, clock: FakeClock) -> None:
     report = make_report(degraded=True)
-    artifact = _agent(store, clock).render(report)
+    assert report.merge is not None
+    artifact = _pdf(store, clock, report)
     pdf = store.get(artifact.key)
     assert pdf.startswith(b"%PDF-")
     text = _pdf_text(pdf)
-    for answer in report.answers:
-        for claim in answer.claims:
-            assert _squash(claim.text) in text, claim.text
+    for claim in report.merge.claims:
+        assert text.count(_squash(claim.text)) == 1, claim.text  # each claim in full once
     for item in report.evidence:
-        assert _squash(item.id) in text
+        assert _squash(item.text) in text
     assert "DEGRADED" in text and _squash(TIMEOUT_REASON) in text
     assert report.trace_id and report.trace_id in text
     assert report.job_id in text
@@ -67,14 +75,16 @@ def test_pdf_shows_claims_evidence_degraded_banner_and_trace_id(store: FsObjectS
 
 def test_pdf_without_degradation_has_no_banner(store: FsObjectStore, clock: FakeClock) -> None:
     report = make_report(degraded=False)
-    text = _pdf_text(store.get(_agent(store, clock).render(report).key))
+    text = _pdf_text(store.get(_pdf(store, clock, report).key))
     assert "DEGRADED" not in text
     assert "All3providersanswered" in text
 
 
 def test_stored_artifact_describes_the_stored_bytes(store: FsObjectStore, clock: FakeClock) -> None:
     report = make_report()
-    artifact = _agent(store, clock).render(report)
+    artifacts = _agent(store, clock).render(report)
+    assert [a.kind for a in artifacts] == ["pdf", "html", "markdown", "chart"]  # one chart: DE has a market size
+    artifact = artifacts[0]
     pdf = store.get(job_key(report.job_id, "report.pdf"))
     assert artifact.key == f"jobs/{report.job_id}/report.pdf"
     assert (artifact.id, artifact.job_id, artifact.kind) == ("art-1", report.job_id, "pdf")
@@ -89,17 +99,23 @@ def test_stored_artifact_describes_the_stored_bytes(store: FsObjectStore, clock:
     html = store.get(job_key(report.job_id, "report.html")).decode()
     assert report.trace_id in html and store.stat(job_key(report.job_id, "report.html")).content_type.startswith(
         "text/html")
+    for art in artifacts:  # every export is described by its artifact
+        body = store.get(art.key)
+        assert art.sha256 == hashlib.sha256(body).hexdigest() and art.size == len(body)
+    markdown = store.get(job_key(report.job_id, "report.md")).decode()
+    assert markdown.startswith("# ") and "## Executive summary" in markdown
 
 
 def test_rerendering_a_job_overwrites_the_same_keys(store: FsObjectStore, clock: FakeClock) -> None:
     report = make_report()
     agent = _agent(store, clock)
-    first = agent.render(report)
+    first = agent.render(report)[0]
     clock.advance(60)
-    second = agent.render(report)
+    second = agent.render(report)[0]
     assert second.key == first.key and second.created_at > first.created_at
     job_dir = store.root / "jobs" / report.job_id
-    assert sorted(p.name for p in job_dir.iterdir()) == ["report.html", "report.pdf"]
+    assert sorted(p.name for p in job_dir.iterdir()) == ["chart-market-size.svg", "report.html", "report.md",
+                                                          "report.pdf"]
     assert store.stat(second.key).sha256 == second.sha256 == hashlib.sha256(store.get(second.key)).hexdigest()
 
 
@@ -108,7 +124,7 @@ def test_report_is_stored_through_the_s3_store(s3_server: S3Server, clock: FakeC
     s3 = S3ObjectStore(endpoint=s3_server.endpoint, access_key=s3_server.access_key, secret_key=s3_server.secret_key,
                        bucket=bucket, region=s3_server.region)
     report = make_report()
-    artifact = _agent(s3, clock).render(report)
+    artifact = _pdf(s3, clock, report)
     assert artifact.uri == f"s3://{bucket}/jobs/{report.job_id}/report.pdf" and artifact.local_path is None
     pdf = s3.get(artifact.key)
     assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == artifact.sha256
@@ -150,18 +166,23 @@ def test_a_rendering_failure_stores_nothing(store: FsObjectStore, clock: FakeClo
     with pytest.raises(AgentError, match="pango exploded") as info:
         _agent(store, clock).render(report)
     assert info.value.retryable is False
-    assert not store.exists(job_key(report.job_id, "report.pdf"))
-    assert not store.exists(job_key(report.job_id, "report.html"))
+    for name in ("report.pdf", "report.html", "report.md"):
+        assert not store.exists(job_key(report.job_id, name))
 
 
-def test_pdf_off_stores_html_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from actors.report import ReportAgent
-    from cluster.objects import FsObjectStore
-    from tests.unit.test_report_render import make_report
-
+def test_pdf_off_stores_no_pdf(tmp_path: Path) -> None:
     store = FsObjectStore(tmp_path)
     report = make_report()
-    art = ReportAgent(store, pdf=False).render(report)
-    assert art.kind == "html" and art.content_type.startswith("text/html")
-    assert store.get(art.key).startswith(b"<!DOCTYPE html") or b"<html" in store.get(art.key)[:200]
+    arts = ReportAgent(store, pdf=False).render(report)
+    assert [a.kind for a in arts] == ["html", "markdown", "chart"]
+    assert arts[0].content_type.startswith("text/html") and store.get(arts[0].key).startswith(b"<!DOCTYPE html")
     assert not store.exists(f"jobs/{report.job_id}/report.pdf")
+
+
+def test_the_brief_outputs_choose_the_exports(tmp_path: Path) -> None:
+    store = FsObjectStore(tmp_path)
+    pdf_only = make_report(outputs=["pdf"])
+    assert [a.kind for a in ReportAgent(store).render(pdf_only)] == ["pdf", "html"]  # html: the PDF's own page
+    markdown_only = make_report(outputs=["markdown"])
+    assert [a.kind for a in ReportAgent(store).render(markdown_only)] == ["html", "markdown", "chart"]
+    assert not store.exists(f"jobs/{markdown_only.job_id}/report.pdf")

@@ -64,6 +64,7 @@ CLAIMS: dict[str, list[Claim]] = {
 def make_report(*, degraded: bool = True, trace_id: str | None = None, locale: str = "en_US",
                 extra_claim: Claim | None = None, merge: bool = True, **brief: Any) -> ReportInput:
     """A realistic report: three providers, xai missing (timed out) unless `degraded` is false."""
+    brief.setdefault("outputs", ["pdf", "html", "markdown"])
     claims = {name: list(items) for name, items in CLAIMS.items()}
     if not degraded:
         claims["xai"] = [
@@ -120,17 +121,18 @@ def test_public_surface_is_sorted_and_complete() -> None:
     assert all(hasattr(report_pkg, name) for name in report_pkg.__all__)
 
 
-def test_contains_every_claim_evidence_source_and_the_trace_id() -> None:
+def test_every_merged_claim_once_every_source_once_and_ids_in_the_colophon() -> None:
     report = make_report()
+    assert report.merge is not None
     html = render_html(report)
-    for answer in report.answers:
-        for claim in answer.claims:
-            assert str(escape(claim.text)) in html
+    for claim in report.merge.claims:
+        assert html.count(str(escape(claim.text))) == 1, claim.text
     for item in report.evidence:
-        assert str(escape(item.source)) in html and str(escape(item.text)) in html
-        assert item.id in html
-    assert report.trace_id and report.trace_id in html
-    assert report.job_id in html
+        assert html.count(str(escape(item.text))) == 1
+        assert str(escape(item.source)) in html.replace("<wbr>", "")
+    colophon = html[_pos(html, 'id="colophon"'):]
+    assert report.trace_id and report.trace_id in colophon and report.job_id in colophon
+    assert html.count(report.job_id) == 1 and html.count(report.trace_id) == 1  # not in headers or footers
 
 
 def test_provider_status_rows_for_every_provider() -> None:
@@ -143,11 +145,12 @@ def test_degraded_banner_opens_the_report_and_names_the_missing_provider() -> No
     html = render_html(make_report(degraded=True))
     banner = _pos(html, 'class="banner banner-degraded"')
     assert "DEGRADED" in html
-    section = html[banner:_pos(html, "<h2>Provider status</h2>")]
+    section = html[banner:_pos(html, '<header class="report-header">')]
     assert "<strong>xai</strong> missing: " + TIMEOUT_REASON in section
-    # Degraded status opens the report: before the brief, the claims and the evidence.
-    assert banner < _pos(html, 'id="brief"') < _pos(html, 'id="merged"') < _pos(html, 'id="claims"') < _pos(
-        html, 'id="evidence"')
+    # Degraded status opens the report; then the summary, the questions, markets, disagreements, flags, appendices.
+    order = ['id="summary"', 'id="q1"', 'id="q2"', 'id="markets"', 'id="disagreements"', 'id="flagged"',
+             'id="sources"', 'id="models"', 'id="colophon"']
+    assert [banner] + [_pos(html, marker) for marker in order] == sorted([banner] + [_pos(html, m) for m in order])
 
 
 def test_no_degraded_banner_when_every_provider_answered() -> None:
@@ -167,26 +170,31 @@ def test_untrusted_text_is_escaped() -> None:
     attack = "<script>alert(1)</script>"
     html = render_html(make_report(extra_claim=Claim(id="o5", text=attack, evidence_ids=["ev-price"])))
     assert attack not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    report = make_report()
+    assert report.merge is not None
+    hostile = report.merge.model_copy(update={"claims": [*report.merge.claims, report.merge.claims[0].model_copy(
+        update={"text": attack, "member_claim_ids": ["o5"], "providers": ["openai"]})]})
+    html = render_html(report.model_copy(update={"merge": hostile}))
+    assert attack not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_unknown_evidence_ids_are_marked_and_known_ones_link_to_the_table() -> None:
     html = render_html(make_report())
     assert 'class="ev-ref ev-unknown"' in html and "ev-missing?" in html
-    assert '<a class="ev-ref" href="#ev-1">ev-market-size</a>' in html
+    assert '<a class="ev-ref" href="#ev-1">S1</a>' in html
     assert '<tr id="ev-1">' in html
 
 
 def test_merge_section_only_when_merged() -> None:
     with_merge = render_html(make_report())
-    assert 'id="merged"' in with_merge and "Leading competitor" in with_merge and "Possible hallucination" in with_merge
-    assert 'id="merged"' not in render_html(make_report(merge=False))
+    assert 'id="disagreements"' in with_merge and "Leading competitor" in with_merge and 'id="flagged"' in with_merge
+    assert 'id="disagreements"' not in render_html(make_report(merge=False))
 
 
-def test_missing_provider_has_a_claims_group_saying_why() -> None:
+def test_missing_provider_has_a_row_saying_why() -> None:
     html = render_html(make_report())
-    claims = html[_pos(html, 'id="claims"'):_pos(html, 'id="evidence"')]
-    assert "<h3>xai" in claims and "No claims — " + TIMEOUT_REASON in claims
+    models = html[_pos(html, 'id="models"'):_pos(html, 'id="colophon"')]
+    assert "<strong>xai</strong>" in models and TIMEOUT_REASON in models
 
 
 def test_brief_fields_and_locale_formatting() -> None:
@@ -198,15 +206,15 @@ def test_brief_fields_and_locale_formatting() -> None:
     assert "2,49\xa0€" in html
     assert "0,84 s" in html  # latency with a decimal comma
     brief_texts = ("Urban coffee drinkers aged 25-40", "How large is the plant-based milk market?",
-                   "Alpro, Califia Farms")
+                   "Alpro", "Califia Farms")
     for text in brief_texts:
         assert text in html
 
 
 def test_html_references_nothing_external() -> None:
     html = render_html(make_report())
-    assert not re.search(r"<(link|img|script|iframe|object)\b", html)
-    assert "@import" not in html and "url(" not in html
+    assert not re.search(r"<(link|img|script|iframe|object|image)\b", html)  # SVG <use> points inside the page
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)  # SVG clip paths point inside the page
     external = re.findall(r'(?:href|src)="(?!#)([^"]*)"', html)
     assert set(external) <= {e.source for e in EVIDENCE}  # only clickable evidence links, never loaded
 
@@ -228,16 +236,16 @@ def test_status_banner_is_the_first_thing_in_the_body() -> None:
     assert "Merge: 2 answer(s) received (2 required); 2 merged claim(s), 1 flagged" in body[:body.find("<header")]
 
 
-def test_flagged_claims_appendix_lists_reasons_and_members() -> None:
+def test_flagged_claims_section_lists_reasons_and_members() -> None:
     html = render_html(make_report())
-    appendix = html[_pos(html, 'id="flagged"'):_pos(html, '<footer class="report-footer">')]
-    assert "Appendix — Flagged claims" in appendix
-    assert "Two in five urban coffee drinkers choose plant milk weekly." in appendix
-    assert "<li>cites unknown evidence ev-missing</li>" in appendix
-    assert "<strong>gemini</strong> <span class=\"mono\">g3</span>" in appendix
-    assert "The German plant-based milk market is about EUR 1.1 bn." not in appendix  # not flagged
-    assert '<a href="#flag-1">flag 1</a>' in html[_pos(html, 'id="merged"'):_pos(html, 'id="flagged"')]
-    assert _pos(html, 'id="evidence"') < _pos(html, 'id="flagged"')
+    flagged = html[_pos(html, 'id="flagged"'):_pos(html, 'id="sources"')]
+    assert "Two in five urban coffee drinkers choose plant milk weekly." in flagged
+    assert "<li>cites unknown evidence ev-missing</li>" in flagged
+    assert "gemini" in flagged
+    assert "The German plant-based milk market is about EUR 1.1 bn." not in flagged  # not flagged
+    body = html[:_pos(html, 'id="flagged"')]
+    assert "Two in five urban coffee drinkers" not in body  # set apart, referred to by number
+    assert re.search(r'Flagged and set apart: <a class="cref" href="#c2">C2</a>', body)
 
 
 def test_appendix_says_when_nothing_was_flagged() -> None:
@@ -249,9 +257,10 @@ def test_appendix_says_when_nothing_was_flagged() -> None:
     assert 'id="flagged"' not in render_html(make_report(merge=False))
 
 
-def test_merged_claims_show_agreement_badges_with_counts() -> None:
+def test_claims_show_agreement_and_grounding_badges() -> None:
     html = render_html(make_report())
-    merged = html[_pos(html, 'id="merged"'):_pos(html, 'id="claims"')]
-    assert '<span class="badge badge-good">unanimous</span>' in merged
-    assert '<span class="badge badge-muted">single</span>' in merged
-    assert "2 of 2" in merged and "1 of 2" in merged
+    summary = html[_pos(html, 'id="summary"'):_pos(html, 'id="q1"')]
+    assert '<span class="badge badge-good">unanimous</span>' in summary
+    assert '<span class="badge badge-good">supported</span>' in summary
+    flagged = html[_pos(html, 'id="flagged"'):_pos(html, 'id="sources"')]
+    assert '<span class="badge badge-muted">single</span>' in flagged
