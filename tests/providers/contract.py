@@ -115,11 +115,14 @@ class ProviderContract(abc.ABC):
         assert [c.id for c in answer.claims] == [f"{self.provider}-c{i}" for i in (1, 2, 3)]
         assert [c.evidence_ids for c in answer.claims] == [[e.id] for e in GOLDEN_EVIDENCE]
         assert answer.claims[0].value == 1200.0
+        assert [(c.question, c.market, c.kind) for c in answer.claims][0] == (0, "DE", "finding")
+        assert answer.summary == "3 figures from the evidence answer the brief."
         assert answer.usage is not None and answer.usage.tokens > 0
         assert answer.usage.cost > 0
         [call] = self.completion_calls(fake)
         sent = self.call_text(call)
         assert '<evidence id="ev-de-market-size"' in sent and "evidence_ids" in sent  # prompt and schema went out
+        assert '"question"' in sent and '"summary"' in sent  # the schema asks for the question, market, kind
 
     def test_rate_limit_waits_for_retry_after_then_succeeds(self, fake: Any) -> None:
         fake.script.queue(self.model, Reply("rate_limit", retry_after_s=0.5))
@@ -232,6 +235,9 @@ class ProviderContract(abc.ABC):
         assert [c.id for c in answer.claims] == [f"{self.provider}-c1", f"{self.provider}-c2", f"{self.provider}-c3"]
         assert answer.claims[1].evidence_ids == ["ev-fr-market-size", "ev-de-market-size"]
         assert answer.claims[2].value == 7.5 and answer.claims[2].unit == "percent per year"
+        assert [(c.question, c.market, c.kind) for c in answer.claims] == [
+            (0, "DE", "finding"), (0, None, "insight"), (0, "DE", "finding")]
+        assert answer.summary and answer.summary.startswith("Germany's plant-based milk market is the larger one")
         assert answer.usage is not None
         assert answer.usage.tokens == self.cassette_tokens
         assert answer.usage.cost == pytest.approx(self.cassette_cost)

@@ -13,7 +13,8 @@ __all__ = ["Reply", "Script", "answer_text", "claims_from_prompt", "count_tokens
 
 ReplyKind = Literal["ok", "rate_limit", "server_error", "hang", "malformed", "content_filter", "dead_model", "auth", "cassette"]
 
-_EVIDENCE = re.compile(r'<evidence id="([^"]+)"[^>]*>\n(.*?)\n(?:data: (\{.*?\})\n)?</evidence>', re.DOTALL)
+_EVIDENCE = re.compile(r'<evidence id="([^"]+)" source="([^"]*)"[^>]*>\n(.*?)\n(?:data: (\{.*?\})\n)?</evidence>',
+                       re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,10 @@ class Script:
 
 
 def claims_from_prompt(prompt: str) -> list[dict[str, Any]]:
-    """Claims a well-behaved model makes: one per evidence item with data, citing its id."""
+    """Claims a well-behaved model makes: one finding per evidence item with data, citing its id, tied to the
+    first question and to the market its source names."""
     claims: list[dict[str, Any]] = []
-    for evidence_id, text, data in _EVIDENCE.findall(prompt):
+    for evidence_id, source, text, data in _EVIDENCE.findall(prompt):
         try:
             values = json.loads(data) if data else {}
         except ValueError:  # a model shrugs at data it cannot read; it does not crash
@@ -85,6 +87,9 @@ def claims_from_prompt(prompt: str) -> list[dict[str, Any]]:
                 "evidence_ids": [evidence_id],
                 "value": value,
                 "unit": unit.replace("_", " "),
+                "question": 0,
+                "market": market.group(1) if (market := re.search(r"country=([A-Z]{2})", source)) else None,
+                "kind": "finding",
             }
         )
     return claims
@@ -97,7 +102,7 @@ def answer_text(reply: Reply, prompt: str) -> str:
     if reply.kind == "malformed":
         return "Sure! Here is what I found: the market is large and growing (see evidence)."
     claims = reply.claims if reply.claims is not None else claims_from_prompt(prompt)
-    return json.dumps({"claims": claims})
+    return json.dumps({"claims": claims, "summary": f"{len(claims)} figures from the evidence answer the brief."})
 
 
 def count_tokens(text: str) -> int:

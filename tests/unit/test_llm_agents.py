@@ -20,6 +20,7 @@ from actors.llm import (
     estimate_tokens,
     mask_key,
     not_configured_answer,
+    parse_answer,
     parse_claims,
     provider_config,
 )
@@ -80,6 +81,21 @@ def test_parse_is_strict(raw: str) -> None:
     with pytest.raises(ProviderError) as err:
         parse_claims(raw)
     assert err.value.kind == "bad_output" and not err.value.retryable
+
+
+def test_an_answer_carries_its_summary_and_claims_fit_the_brief() -> None:
+    brief = golden_envelope("openai").payload.brief
+    raw = json.dumps({"summary": "  Germany\n is larger. ", "claims": [
+        {"id": "c1", "text": "a", "evidence_ids": [], "question": 0, "market": "de", "kind": "Insight"},
+        {"id": "c2", "text": "b", "evidence_ids": [], "question": len(brief.questions), "market": "JP", "kind": "x"},
+    ]})
+    answer = _run(ScriptedAgent(Completion(raw, 10, 10)))
+    assert answer.status == "ok" and answer.summary == "Germany is larger."
+    first, second = answer.claims
+    assert (first.question, first.market, first.kind) == (0, "DE", "insight")
+    assert (second.question, second.market, second.kind) == (None, None, None)  # no such question or market
+    with pytest.raises(ProviderError):
+        parse_answer('{"claims": [], "summary": 3}')
 
 
 def test_price_and_estimates() -> None:
