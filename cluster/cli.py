@@ -239,8 +239,12 @@ def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[dict[str, A
     copied = []
     for art in client.artifacts(job_id):
         path = out_dir / f"{job_id}-{Path(art.key).name}"
-        path.write_bytes(client.objects.get(art.key))
-        copied.append({"kind": art.kind, "uri": art.uri, "path": str(path.resolve())})
+        body = client.objects.get(art.key)
+        if art.kind == "markdown":  # its charts are copied with the same job prefix: keep the links working
+            body = body.replace(b"](chart-", f"]({job_id}-chart-".encode())
+        path.write_bytes(body)
+        copied.append({"id": art.id, "kind": art.kind, "uri": art.uri, "sha256": art.sha256,
+                       "path": str(path.resolve())})
     return copied
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
-from markupsafe import Markup, escape
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -68,10 +67,6 @@ class _Formats:
     def usd(self, value: float | None) -> str:
         """An amount in US dollars with cents (LLM cost)."""
         return "—" if value is None else format_currency(value, "USD", format="¤#,##0.00##", locale=self.locale)
-
-    def breakable(self, url: str) -> Markup:
-        """A URI that may wrap after "/", "?", "&" and "=" (and nowhere else), escaped."""
-        return Markup("<wbr>").join(escape(part) for part in re.split(r"(?<=[/?&=])", url) if part)
 
     def money(self, value: float | None, currency: str | None) -> str:
         """A price, with its currency when known."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -40,7 +41,7 @@ def test_redact_json_contract(tmp_path: Path) -> None:
 
 
 def test_run_degraded_job_then_inspect_it(tmp_path: Path) -> None:
-    (tmp_path / "brief.json").write_text(json.dumps(brief_data()))
+    (tmp_path / "brief.json").write_text(json.dumps(brief_data(outputs=["pdf", "markdown", "html"])))
     script = {"deadline_s": 10, "grace_s": 0.2, "providers": {"openai": {"latency_s": 0.1}, "gemini": {"latency_s": 0.2}, "xai": {"hang": True}}}
     (tmp_path / "script.yaml").write_text(json.dumps(script))
     r = mka("run", "brief.json", "--providers-script", "script.yaml", "--out", "out", "--json", cwd=tmp_path)
@@ -52,6 +53,11 @@ def test_run_degraded_job_then_inspect_it(tmp_path: Path) -> None:
     [pdf] = [a for a in summary["artifacts"] if a["kind"] == "pdf"]
     assert Path(pdf["path"]).read_bytes().startswith(b"%PDF") and Path(pdf["path"]).parent == (tmp_path / "out").resolve()
     assert len(summary["trace_id"]) == 32
+    kinds = sorted(a["kind"] for a in summary["artifacts"])
+    assert kinds == ["chart", "chart", "html", "markdown", "pdf"] and all(a["sha256"] for a in summary["artifacts"])
+    [markdown] = [Path(a["path"]) for a in summary["artifacts"] if a["kind"] == "markdown"]
+    linked = re.findall(r"\]\(([^)]+\.svg)\)", markdown.read_text())
+    assert len(linked) == 2 and all((markdown.parent / name).read_text().startswith("<svg") for name in linked)
 
     job_id = summary["job_id"]
     events = json.loads(mka("events", job_id, "--json", cwd=tmp_path).stdout)
