@@ -68,7 +68,8 @@ def plan_calls(request: CollectRequest, *, server: str = "market-data") -> list[
         ]
     for n, name in enumerate(request.brief.competitors, start=1):
         slug = re.sub(r"[^0-9a-z]+", "-", name.casefold()).strip("-") or f"competitor-{n}"
-        params = {"name": name, "category": category, "countries": list(request.brief.markets)}
+        params: dict[str, str | list[str]] = {"name": name, "category": category,
+                                               "countries": list(request.brief.markets)}
         calls.append(PlannedCall(f"ev-brand-{slug}"[:128], build_mcp_uri(server, "brand", params), "brand"))
     return calls
 

@@ -20,7 +20,8 @@ PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 OutputKind = Literal["pdf", "html", "markdown", "figma"]
-REPORT_OUTPUTS: tuple[str, ...] = ("pdf", "html", "markdown")
+ReportOutput = Literal["pdf", "html", "markdown"]
+REPORT_OUTPUTS: tuple[ReportOutput, ...] = ("pdf", "html", "markdown")
 
 
 class Product(BaseModel):
@@ -66,7 +67,7 @@ class Brief(BaseModel):
     competitors: list[ShortText] = pii_field(PiiClass.FREE_TEXT, default_factory=list, max_length=20)
     locale: str = Field(description="Report locale, e.g. en_US or de-DE.")
     outputs: list[OutputKind] = Field(
-        default_factory=lambda: list(REPORT_OUTPUTS), min_length=1, max_length=4,
+        default_factory=lambda: list[OutputKind](REPORT_OUTPUTS), min_length=1, max_length=4,
         description="Which exports to store: pdf, html (the page the PDF is rendered from), markdown (with the charts "
         "as SVG files beside it), figma.",
     )

@@ -19,16 +19,17 @@ import sys
 import tempfile
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import actors.report.agent as report_agent  # noqa: E402
-from actors.report.render import render_html, render_pdf  # noqa: E402
-from schemas.pipeline import ReportInput  # noqa: E402
-from tests.golden.test_e2e_golden import run_recorded_job  # noqa: E402
+import actors.report.agent as report_agent
+from actors.report.render import render_html, render_pdf
+from schemas.pipeline import ReportInput
+from tests.golden.test_e2e_golden import run_recorded_job
 
 OLD_REVISION = "f869e02"  # the last commit before issue 12 touched the report
 

@@ -97,9 +97,10 @@ def _spread_insight(facts: list[_Fact]) -> list[tuple[str, list[_Fact]]]:
             continue
         high, low = max(group, key=lambda f: f.value), min(group, key=lambda f: f.value)
         label = group[0].label
-        out.append((f"{label[:1].upper()}{label[1:]} is highest in {_country(high.market or '')} "
-                    f"({format_measure(high.value, key)}) and lowest in {_country(low.market or '')} "
-                    f"({format_measure(low.value, key)}).", [high, low]))
+        text = (f"{label[:1].upper()}{label[1:]} is highest in {_country(high.market or '')} "
+                f"({format_measure(high.value, key)}) and lowest in {_country(low.market or '')} "
+                f"({format_measure(low.value, key)}).")
+        out.append((text, [high, low]))
     return out
 
 
@@ -107,23 +108,27 @@ def _recommendation(brief: Brief, facts: list[_Fact]) -> tuple[str, list[_Fact],
     """One recommendation from a question's facts: where to launch first, or how to price against the leader."""
     product = brief.product.name
     shares = [f for f in facts if f.brand and f.topic == "share" and f.market]
-    prices = {(f.market, f.brand): f for f in facts if f.brand and f.topic == "price"}
+    prices: dict[tuple[str | None, str | None], _Fact] = {
+        (f.market, f.brand): f for f in facts if f.brand and f.topic == "price"}
     if shares:
         best = max(shares, key=lambda f: f.value)
         price = prices.get((best.market, best.brand))
         if price is not None and brief.product.price is not None:
             side = "above" if brief.product.price > price.value else "at or below"
-            return (f"In {_country(best.market or '')}, position {product} against {best.brand}, the share leader "
+            text = (f"In {_country(best.market or '')}, position {product} against {best.brand}, the share leader "
                     f"at {format_measure(price.value, price.key)}: its price sits {side} the leader's, so lead with "
-                    f"{'quality and foam in the café' if side == 'above' else 'value'}.", [best, price], best.market)
-        return (f"In {_country(best.market or '')}, benchmark {product} against {best.brand}, the share leader "
-                f"({format_measure(best.value, best.key)}).", [best], best.market)
+                    f"{'quality' if side == 'above' else 'value'}.")
+            return text, [best, price], best.market
+        text = (f"In {_country(best.market or '')}, benchmark {product} against {best.brand}, the share leader "
+                f"({format_measure(best.value, best.key)}).")
+        return text, [best], best.market
     market_level = [f for f in facts if not f.brand and f.market and f.topic in ("size", "growth")]
     if market_level:
         growth = [f for f in market_level if f.topic == "growth"]
         best = max(growth or market_level, key=lambda f: f.value)
-        return (f"Launch {product} first in {_country(best.market or '')}, where {best.label} is highest "
-                f"({format_measure(best.value, best.key)}).", [best], best.market)
+        text = (f"Launch {product} first in {_country(best.market or '')}, where {best.label} is highest "
+                f"({format_measure(best.value, best.key)}).")
+        return text, [best], best.market
     return None
 
 

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from actors.report.agent import HTML_NAME, MARKDOWN_NAME, PDF_NAME, ReportAgent, report_outputs
-from actors.report.render import TEMPLATES_DIR, render_html, render_markdown, render_pdf, render_report
+from actors.report.agent import (
+    HTML_NAME,
+    MARKDOWN_NAME,
+    PDF_NAME,
+    ReportAgent,
+    report_outputs,
+)
+from actors.report.render import (
+    TEMPLATES_DIR,
+    render_html,
+    render_markdown,
+    render_pdf,
+    render_report,
+)
 
 __all__ = [
     "HTML_NAME", "MARKDOWN_NAME", "PDF_NAME", "TEMPLATES_DIR", "ReportAgent", "render_html", "render_markdown",

@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Callable
 
 from actors.clock import Clock, SystemClock
-from actors.report.render import render_pdf, render_report
 from actors.object_store import ObjectStore, artifact_for, job_key
+from actors.report.render import render_pdf, render_report
 from schemas.artifacts import Artifact
 from schemas.brief import REPORT_OUTPUTS
 from schemas.pipeline import ReportInput

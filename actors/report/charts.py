@@ -11,6 +11,7 @@ import io
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from actors.figures import format_measure
 from actors.report.view import MarketRow
@@ -19,7 +20,7 @@ __all__ = ["Chart", "build_charts"]
 
 _LOCK = threading.Lock()  # pyplot's state is global: one chart at a time per process
 _INK, _ACCENT, _SECOND, _MUTED = "#1d2733", "#12355b", "#4f8fc0", "#6b7684"
-_STYLE = {
+_STYLE: dict[str, Any] = {
     "svg.fonttype": "none", "svg.hashsalt": "mka-report", "font.family": "DejaVu Sans", "font.size": 8,
     "axes.edgecolor": "#c5ccd6", "axes.labelcolor": _INK, "xtick.color": _INK, "ytick.color": _INK,
     "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 9,
@@ -111,6 +112,6 @@ def build_charts(rows: list[MarketRow]) -> list[Chart]:
     import matplotlib
 
     matplotlib.use("Agg")
-    with _LOCK, matplotlib.rc_context(_STYLE):
+    with _LOCK, matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
         charts = [_market_chart(rows), _competitor_chart(rows)]
     return [c for c in charts if c is not None]

@@ -15,8 +15,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 
-from actors.merge.evidence import field_label
 from actors.figures import format_measure
+from actors.merge.evidence import field_label
 from actors.report.charts import Chart, build_charts
 from actors.report.view import build_view
 from schemas._errors import AgentError
@@ -52,7 +52,7 @@ class _Formats:
         """The locale's name in its own language, e.g. "Deutsch (Deutschland)"."""
         return f"{self.locale.display_name} ({self.locale})"
 
-    def number(self, value: float | int | None) -> str:
+    def number(self, value: float | None) -> str:
         """A number in the report locale; an em dash for none."""
         return "—" if value is None else format_decimal(value, locale=self.locale)
 

@@ -134,7 +134,7 @@ def _market_rows(report: ReportInput, facts: list[Fact]) -> list[MarketRow]:
         growth = next((f for f in here if not f.brand and f.topic == "growth"), None)
         shares = sorted((f for f in here if f.brand and f.topic == "share"), key=lambda f: -f.value)
         prices = {f.brand: f for f in here if f.brand and f.topic == "price"}
-        brands = [BrandFigures(s.brand or "", s, prices.get(s.brand)) for s in shares[:_TOP_BRANDS]]
+        brands = [BrandFigures(s.brand or "", s, prices.get(s.brand or "")) for s in shares[:_TOP_BRANDS]]
         missing = [what for what, have in (("market size", size), ("growth", growth), ("competitors", brands))
                    if not have]
         year = next((f.year for f in (size, growth, *(b.share for b in brands)) if f and f.year), None)
@@ -193,9 +193,9 @@ def build_view(report: ReportInput) -> ReportView:
         positions = []
         for provider in d.positions:
             member = next((cid for cid in d.claim_ids if (provider, cid) in by_member), None)
-            claim = next((c for c in answers[provider].claims if c.id == member), None) if provider in answers else None
+            said = next((c for c in answers[provider].claims if c.id == member), None) if provider in answers else None
             positions.append(Position(provider, by_member.get((provider, member or "")),
-                                      claim.value if claim else None, claim.unit if claim else None))
+                                      said.value if said else None, said.unit if said else None))
         disagreements.append((d.topic, positions))
 
     provider_claims: dict[str, list[ClaimRef]] = defaultdict(list)
