@@ -1,7 +1,7 @@
 """Golden end-to-end run: recorded provider answers → byte-stable merge result and stable report text.
 
-The whole pipeline runs in-process (JobRunner + LocalAgents: real PII, real MCP market-data
-server, stub LLMs replaying recorded answers, real merge, real report HTML) on SQLite. Ids and
+The whole pipeline runs in-process (`tests/inprocess.py`: JobRunner + LocalAgents, real PII, real MCP
+market-data server, stub LLMs replaying recorded answers, real merge, real report HTML) on SQLite. Ids and
 times are deterministic or normalized. Regenerate after an intended change with
 `MKA_UPDATE_GOLDEN=1 python -m pytest tests/golden/test_e2e_golden.py`.
 """
@@ -9,26 +9,17 @@ times are deterministic or normalized. Regenerate after an intended change with
 from __future__ import annotations
 
 import html
-import itertools
 import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from actors.llm import StubLlmAgent
-from actors.orchestrator.local_agents import LocalAgents
-from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key, script_key
-from cluster.db import make_engine
-from cluster.objects import FsObjectStore
-from cluster.sql_store import SqlJobStore
 from schemas import JobState
-from schemas.pipeline import ProvidersScript
-from tests.conftest import TEST_KEYRING
+from tests.inprocess import run_in_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -45,40 +36,17 @@ def run_recorded_job(tmp_path: Path) -> tuple[str, str]:
 
 def run_recorded_job_exports(tmp_path: Path) -> tuple[str, str, str]:
     """Run the example brief with the recorded answers in-process; the merge JSON, the report HTML and Markdown."""
-    ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
-    engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
-    objects = FsObjectStore(tmp_path / "objects")
-    providers = ["openai", "gemini", "xai"]
-    servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
-    from actors.pii import Keyring
-
-    agents = LocalAgents(
-        objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers,
-        llms={p: StubLlmAgent(p) for p in providers}, pdf=False,
-    )
-    try:
-        runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=providers))
-        brief = yaml.safe_load((ROOT / "examples" / "brief.yaml").read_text())
-        from schemas import parse_brief
-
-        job = store.submit(parse_brief(brief), trace_id="0" * 32)
-        recorded = json.loads((HERE / "recorded_answers.json").read_text())
-        recorded.pop("_comment", None)
-        script = ProvidersScript.model_validate(recorded)
-        objects.put(script_key(job.id), script.model_dump_json().encode(), content_type="application/json")
-        final = runner.run(job.id)
-        assert final.state == JobState.COMPLETED, final.error
-        merge = json.loads(objects.get(checkpoint_key(job.id, "merge")))
-        report_html = objects.get(f"jobs/{job.id}/report.html").decode()
-        report_md = objects.get(f"jobs/{job.id}/report.md").decode()
-        charts = [a.key for a in store.artifacts(job.id) if a.kind == "chart"]
-        assert sorted(charts) == [f"jobs/{job.id}/chart-competitors.svg", f"jobs/{job.id}/chart-market-size.svg"]
-    finally:
-        agents.close()
-        engine.dispose()
-    merge_text = json.dumps(merge, indent=2, sort_keys=True) + "\n"
-    return merge_text, report_html, report_md
+    brief = yaml.safe_load((ROOT / "examples" / "brief.yaml").read_text())
+    recorded = json.loads((HERE / "recorded_answers.json").read_text())
+    recorded.pop("_comment", None)
+    done = run_in_process(tmp_path, brief, recorded)
+    assert done.job.state == JobState.COMPLETED, done.job.error
+    assert done.merge is not None and done.html is not None and done.markdown is not None
+    charts = sorted(a.key for a in done.artifacts if a.kind == "chart")
+    job_id = done.job.id
+    assert charts == [f"jobs/{job_id}/chart-competitors.svg", f"jobs/{job_id}/chart-market-size.svg"]
+    merge_text = json.dumps(done.merge, indent=2, sort_keys=True) + "\n"
+    return merge_text, done.html, done.markdown
 
 
 def _report_text(page: str) -> str:

@@ -1,0 +1,71 @@
+"""Run one job in-process (JobRunner + LocalAgents on SQLite, real PII, MCP server, stub LLMs, merge, report).
+
+Used by the golden end-to-end test, the report benchmark and the report evaluation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from actors.llm import StubLlmAgent
+from actors.orchestrator.local_agents import LocalAgents
+from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key, script_key
+from cluster.db import make_engine
+from cluster.objects import FsObjectStore
+from cluster.sql_store import SqlJobStore
+from schemas import Artifact, JobRecord, parse_brief
+from schemas.pipeline import ProvidersScript
+from tests.conftest import TEST_KEYRING
+
+__all__ = ["InProcessJob", "run_in_process"]
+
+PROVIDERS = ["openai", "gemini", "xai"]
+
+
+@dataclass(frozen=True)
+class InProcessJob:
+    """What a finished in-process job left: its record, merge result, report exports and artifacts."""
+
+    job: JobRecord
+    merge: dict[str, Any] | None
+    html: str | None
+    markdown: str | None
+    artifacts: list[Artifact]
+    objects: FsObjectStore
+
+
+def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any] | None = None, *,
+                   pdf: bool = False) -> InProcessJob:
+    """Run a brief to a terminal state with deterministic ids and the trace id "0" * 32."""
+    from actors.pii import Keyring
+
+    ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
+    engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
+    store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
+    objects = FsObjectStore(tmp_path / "objects")
+    servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
+    agents = LocalAgents(objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers,
+                         llms={p: StubLlmAgent(p) for p in PROVIDERS}, pdf=pdf)
+    try:
+        runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=PROVIDERS))
+        job = store.submit(parse_brief(brief), trace_id="0" * 32)
+        if script is not None:
+            body = ProvidersScript.model_validate(script).model_dump_json().encode()
+            objects.put(script_key(job.id), body, content_type="application/json")
+        final = runner.run(job.id)
+        merge_key = checkpoint_key(job.id, "merge")
+        merge = json.loads(objects.get(merge_key)) if objects.exists(merge_key) else None
+
+        def text(name: str) -> str | None:
+            key = f"jobs/{job.id}/{name}"
+            return objects.get(key).decode() if objects.exists(key) else None
+
+        return InProcessJob(final, merge, text("report.html"), text("report.md"), store.artifacts(job.id), objects)
+    finally:
+        agents.close()
+        engine.dispose()
