@@ -45,8 +45,8 @@ def _market_names(code: str, languages: set[str]) -> set[str]:
 
 
 def brand_terms(brief: Brief) -> list[str]:
-    """The brief's own brand terms: product name and competitors (candidates for the allow-list)."""
-    return [t for t in [brief.product.name, *brief.competitors] if t.strip()]
+    """The brief's own market terms: product name, product category and competitors (allow-list candidates)."""
+    return [t for t in [brief.product.name, brief.product.category, *brief.competitors] if t.strip()]
 
 
 def brief_allow_list(brief: Brief, *, people: Iterable[str] = ()) -> AllowList:
@@ -115,7 +115,11 @@ class PiiAgent:
                 if isinstance(text, str):
                     slots.append((path, index))
                     texts.append(text)
-        redacted = self._redact_texts(texts, vault, brief_allow_list(brief, people=self._people(brand_terms(brief))))
+        terms = brand_terms(brief)
+        # A term the brief gives as a brand or category is a person only when it opens with a given name
+        # ("Maria Keller" typed into competitors); NER alone takes "Oat Milk" or "Blue Bottle Coffee" for one.
+        people = [p for p in self._people(terms) if is_given_name(p.split()[0], strict=True)]
+        redacted = self._redact_texts(texts, vault, brief_allow_list(brief, people=people))
         updates: dict[str, Any] = {}
         for (path, index), text in zip(slots, redacted, strict=True):
             if index is None:

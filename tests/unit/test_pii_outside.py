@@ -129,6 +129,18 @@ def test_a_person_typed_into_competitors_is_not_an_allowed_term(agent: PiiAgent)
     assert "Oatly" in out.competitors
 
 
+def test_the_brief_category_and_a_multiword_competitor_are_market_terms_not_names(agent: PiiAgent) -> None:
+    """Found by the report's held-out briefs: NER alone took "Oat Milk" and "Blue Bottle Coffee" for people, and
+    every later "oat milk" in the questions went with them."""
+    brief = _brief(product={"name": "Avena Pura", "category": "Oat Milk"},
+                   competitors=["Oatly", "Blue Bottle Coffee"], questions=["How fast is oat milk growing in Spain?"],
+                   notes="Requested by Javier Moreno.")
+    out = agent.redact_brief(brief, Vault())
+    assert out.product.category == "Oat Milk" and out.competitors == ["Oatly", "Blue Bottle Coffee"]
+    assert out.questions == ["How fast is oat milk growing in Spain?"]
+    assert "Javier" not in out.notes
+
+
 def test_evidence_data_keys_are_pseudonymized_with_the_job_vault(agent: PiiAgent) -> None:
     vault = Vault()
     agent.redact_brief(_brief(notes="Our contact Oatfield Brennan asked about shelf space."), vault)
