@@ -9,16 +9,18 @@ from actors.merge.numbers import parse_unit
 
 __all__ = ["format_amount", "format_measure"]
 
-_MAGNITUDES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))
+_MAGNITUDES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"))  # money: "EUR 1.48 bn"
+_COUNT_MAGNITUDES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))  # counts: "50.42 million", never "m"
 
 
 def _decimal(value: float, locale: Locale | str) -> str:
     return format_decimal(value, format="#,##0.##", locale=locale)
 
 
-def format_amount(value: float, locale: Locale | str = "en") -> str:
-    """A large amount with a magnitude word ("1.48 bn", "410 m"); smaller ones grouped ("83,200")."""
-    for size, word in _MAGNITUDES:
+def format_amount(value: float, locale: Locale | str = "en", *, words: bool = False) -> str:
+    """A large amount with a magnitude word ("1.48 bn", "410 m"; with `words`, "50.42 million"); smaller ones
+    grouped ("83,200")."""
+    for size, word in _COUNT_MAGNITUDES if words else _MAGNITUDES:
         if abs(value) >= size:
             return f"{_decimal(value / size, locale)} {word}"
     return _decimal(value, locale)
@@ -41,5 +43,5 @@ def format_measure(value: float | None, unit: str | None, locale: Locale | str =
             return f"{info.currency} {format_decimal(amount, format='#,##0.00', locale=locale)}"
         return f"{info.currency} {format_amount(amount, locale)}"
     if info.unit:
-        return f"{format_amount(amount, locale)} {info.unit}"
-    return format_amount(amount, locale)
+        return f"{format_amount(amount, locale, words=True)} {info.unit}"
+    return format_amount(amount, locale, words=True)  # a bare "m" would read as metres

@@ -175,3 +175,18 @@ def test_a_common_word_opening_a_sentence_is_not_a_name_but_a_brand_is() -> None
     assert entities("Zyrax holds 7% of the market.") == ["Zyrax"]
     assert entities("Nutty Grove costs EUR 2.79.") == ["Nutty Grove"]
     assert entities("Premium costs EUR 2.79.", known=frozenset({"premium"})) == ["Premium"]
+
+
+def test_the_same_sentence_from_every_provider_is_one_claim_however_its_figures_read() -> None:
+    """Found by the report's held-out briefs: "50.42 m." read as a plain 50.42 beside the structured 50,423,955
+    made three identical claims conflict with each other (three singles and a disagreement of one sentence)."""
+    evidence = [Evidence(id="ev-kr", source="mcp://market-data/country_facts?country=KR",
+                         text="South Korea (KR): population 50,423,955.", data={"population": 50423955.0})]
+    text = "Population in South Korea (KR): 50.42 m."
+    answers = [ModelAnswer(provider=p, model="m", status="ok", latency_s=0.0, claims=[
+        Claim(id=f"{p}-1", text=text, evidence_ids=["ev-kr"], value=50423955.0, unit="population")])
+        for p in ("openai", "gemini", "xai")]
+    result = merge_answers(answers, evidence, Quorum(required=2, received=3))
+    [claim] = result.claims
+    assert claim.agreement == "unanimous" and claim.providers == ["openai", "gemini", "xai"]
+    assert result.disagreements == []
