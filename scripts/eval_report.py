@@ -1,11 +1,12 @@
 """Does the report answer the brief? The report issue's done-when checks, run on many briefs, with the stub providers.
 
-    python scripts/eval_report.py [--set tune|test|test2|all] [--no-pdf] [--json] [--verbose]
+    python scripts/eval_report.py [--set tune|test|test2|test3|all] [--no-pdf] [--json] [--verbose]
 
 `tune` is the example brief (`examples/brief.yaml`), which the report was built against; `test` is
 `tests/data/report/outside/briefs.yaml`, written by a helper from the brief schema only after the report
 was built (its first score is in that folder's README; it then led to one PII fix, so it counts as tuned on);
-`test2` (`briefs2.yaml`), written by another helper after that fix, was never tuned on. Each brief runs in-process (real PII, MCP market-data server, stub LLMs,
+`test2` (`briefs2.yaml`), written by another helper after that fix, scored unseen once, then led to a merge fix
+and a number format change (tuned on); `test3` (`briefs3.yaml`), written after those, was never tuned on. Each brief runs in-process (real PII, MCP market-data server, stub LLMs,
 merge, report); the PDF's text (pdftotext) is checked, or the HTML's visible text with `--no-pdf`.
 Per set, the share of briefs (or of items) where:
 
@@ -41,7 +42,8 @@ from schemas import parse_brief  # noqa: E402
 from tests.inprocess import run_in_process  # noqa: E402
 
 OUTSIDE = ROOT / "tests" / "data" / "report" / "outside"
-SETS = {"tune": ROOT / "examples" / "brief.yaml", "test": OUTSIDE / "briefs.yaml", "test2": OUTSIDE / "briefs2.yaml"}
+SETS = {"tune": ROOT / "examples" / "brief.yaml", "test": OUTSIDE / "briefs.yaml", "test2": OUTSIDE / "briefs2.yaml",
+        "test3": OUTSIDE / "briefs3.yaml"}
 _RAW_KEY = re.compile(r"(?<![/\w?=&])[a-z0-9]+_[a-z0-9_]+\b(?![?=\w])|\b(?:growth|share|price|value) (?:pct|eur)\b")
 
 
