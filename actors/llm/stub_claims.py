@@ -171,9 +171,6 @@ def stub_answer(provider: str, brief: Brief, evidence: list[Evidence]) -> StubAn
         if recommendation:
             writer.add(recommendation[0], recommendation[1], question=q, market=recommendation[2],
                        kind="recommendation")
-    if not writer.claims and evidence:
-        writer.add(evidence[0].text, [], question=0, market=None, kind="finding")
-        writer.claims[-1] = writer.claims[-1].model_copy(update={"evidence_ids": [evidence[0].id]})
     checked = sum(1 for c in writer.claims if c.kind == "finding")
     summary = (f"{checked} figures from the collected data answer the brief for {', '.join(brief.markets)}"
                + (f"; question {', '.join(map(str, unanswered))} needs primary research." if unanswered else "."))

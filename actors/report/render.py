@@ -200,9 +200,11 @@ class RenderedReport:
 
 
 def render_report(report: ReportInput) -> RenderedReport:
-    """Render HTML and Markdown from one set of charts (drawn once)."""
-    charts = build_charts(build_view(report).markets)
-    return RenderedReport(html=render_html(report, charts), markdown=render_markdown(report, charts), charts=charts)
+    """Render HTML and Markdown from one context: the view is built and the charts drawn once."""
+    context = _context(report)
+    return RenderedReport(html=_environment().get_template(_TEMPLATE).render(**context),
+                          markdown=_markdown_environment().get_template(_MARKDOWN_TEMPLATE).render(**context),
+                          charts=context["charts"])
 
 
 def _allowed(url: str) -> bool:
