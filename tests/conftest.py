@@ -1,8 +1,7 @@
-"""Shared fixtures: briefs with unique projects, SQLite and PostgreSQL job stores."""
+"""Shared fixtures: briefs with unique projects, SQLite and PostgreSQL job stores, the session's services."""
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 import uuid
@@ -13,11 +12,23 @@ import pytest
 
 from actors.pii.keys import Keyring
 from schemas import Brief
+from tests.services import resolve
 
-PG_URL = os.environ.get("MKA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-NATS_URL = os.environ.get("MKA_TEST_NATS_URL", "nats://127.0.0.1:4222")
+SERVICES = resolve()
+"""PostgreSQL and NATS for the session: the configured or running ones, else our own (started on demand)."""
+PG_URL = SERVICES.pg_url
+NATS_URL = SERVICES.nats_url
 TEST_KEYRING = Keyring([Keyring.generate()])
 """Vault keyring of the test stores (raw briefs are sealed with it)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_services(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Start our own PostgreSQL and NATS when the session runs tests beyond pure units and none is running."""
+    if any(item.get_closest_marker("unit") is None for item in request.session.items):
+        SERVICES.start()
+    yield
+    SERVICES.stop()
 
 
 def wait_for_port(host: str, port: int, timeout_s: float = 30.0) -> None:

@@ -7,7 +7,6 @@ consumer sees (each outbox event exactly once), and that no planted PII value es
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import ray
 from sqlalchemy.engine import make_url
 
 from schemas import EventType, JobRecord, JobState, StepOutcome
-from tests.conftest import wait_for_port
+from tests.conftest import SERVICES
 from tests.integration.stack import (
     BackgroundRelay,
     Stack,
@@ -30,11 +29,6 @@ from tests.integration.stack import (
 )
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration, pytest.mark.timeout(900)]
-
-NATS_START = [
-    "start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/nats-server", "--",
-    "-a", "127.0.0.1", "-p", "4222", "-js", "-sd", "/var/lib/nats-server", "-l", "/var/log/nats-server.log",
-]
 
 
 @pytest.fixture(scope="module")
@@ -153,19 +147,14 @@ def test_one_llm_actor_killed_with_another_failing_is_a_clean_below_quorum(stack
     _events_exactly_once(stack, job)
 
 
-def _nats_pids() -> list[int]:
-    out = subprocess.run(["pgrep", "-f", "nats-server.*-p 4222"], capture_output=True, text=True)
-    return [int(p) for p in out.stdout.split()]
-
-
 def test_nats_stopped_for_10s_during_a_job(stack: Stack) -> None:
     client = stack.client
     with BackgroundRelay(client):
         job_id = client.submit(planted_brief(), script=_slow(1))
         wait_state(client, job_id, {JobState.REDACTING})
-        pids = _nats_pids()
-        assert pids, "no NATS server to stop"
-        subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+        nats_server = SERVICES.nats_control()  # the system server, or the one the session started
+        assert nats_server.pids(), "no NATS server to stop"
+        nats_server.stop()
         try:
             stopped = time.monotonic()
             job = client.wait(job_id, timeout_s=120)  # the job goes on without the bus
@@ -174,8 +163,7 @@ def test_nats_stopped_for_10s_during_a_job(stack: Stack) -> None:
             assert pending, "events were marked published while NATS was down"
             time.sleep(max(0.0, 10 - (time.monotonic() - stopped)))
         finally:
-            subprocess.run(NATS_START, check=True)
-            wait_for_port("127.0.0.1", 4222)
+            nats_server.start()
         deadline = time.monotonic() + 60
         while any(m.published_at is None for m in client.store.events(job_id)):
             assert time.monotonic() < deadline, "the outbox did not drain after NATS came back"

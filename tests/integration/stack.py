@@ -70,7 +70,7 @@ def planted_dataset(directory: Path) -> Path:
 @contextlib.contextmanager
 def running_stack(pg_url: str, home: Path, **overrides: Any) -> Iterator[Stack]:
     """Start Ray and the actors on PostgreSQL + S3 (behind a proxy that tests can take down) + NATS."""
-    wait_for_port("127.0.0.1", 4222)
+    wait_for_port("127.0.0.1", int(NATS_URL.rsplit(":", 1)[1]))
     s3, moto = start_s3_server()
     host, port = s3.endpoint.split(":")
     proxy = TcpProxy(host, int(port))
