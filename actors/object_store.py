@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.artifacts import Artifact
 
-__all__ = ["ObjectStore", "StoredObject", "artifact_for", "job_key"]
+__all__ = ["ObjectStore", "StoredObject", "artifact_for", "checkpoint_key", "job_key", "script_key", "vault_key"]
 
 _RESERVED = ".mka-"  # first key part reserved for the filesystem store's own files
 _META_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -49,6 +49,21 @@ def job_key(job_id: str, name: str) -> str:
     if not name or name.startswith("/") or ".." in name.split("/"):
         raise ValueError(f"invalid object name {name!r}")
     return _check_key(f"jobs/{job_id}/{name}")
+
+
+def checkpoint_key(job_id: str, step: str) -> str:
+    """Object key of a step's checkpointed result."""
+    return job_key(job_id, f"steps/{step}.json")
+
+
+def script_key(job_id: str) -> str:
+    """Object key of a job's provider script (stub behaviour and quorum overrides)."""
+    return job_key(job_id, "providers_script.json")
+
+
+def vault_key(job_id: str) -> str:
+    """Object key of a job's encrypted PII vault."""
+    return job_key(job_id, "vault.bin")
 
 
 def _check_metadata(metadata: dict[str, str]) -> dict[str, str]:

@@ -27,13 +27,26 @@ app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(pii_app, name="pii")
 
-out = Console()
-err = Console(stderr=True)
+# Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON.")
 EXAMPLE_BRIEF = Path(__file__).with_name("examples") / "brief.yaml"
 MAX_INPUT_BYTES = 1024 * 1024  # briefs and provider scripts are small; refuse anything larger early
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas" / "json"
+
+
+def _show(table: Table) -> None:
+    """Print a table at its natural width (wider than the terminal if need be), so no cell is cut."""
+    from rich.measure import Measurement
+
+    width = Measurement.get(out, out.options.update(width=10_000), table).maximum
+    if width <= out.width:
+        out.print(table)
+        return
+    wide = Console(file=out.file, width=width, soft_wrap=True, force_terminal=out.is_terminal, color_system=out.color_system)
+    wide.print(table)
 
 
 def _print_json(data: Any) -> None:
@@ -82,7 +95,7 @@ def config(as_json: bool = JSON_OPT) -> None:
     table = Table("setting", "value", title="effective configuration")
     for key, value in data.items():
         table.add_row(key, "" if value is None else str(value))
-    out.print(table)
+    _show(table)
 
 
 def _schema_text(schema: dict[str, Any]) -> str:
@@ -218,11 +231,11 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
 def _wait_with_progress(client: Any, job_id: str, *, quiet: bool) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from actors.orchestrator.runner import STEPS
+    from actors.orchestrator.steps import default_pipeline
 
     if quiet:
         return client.wait(job_id)
-    names = [name for _, name in STEPS]
+    names = default_pipeline().names()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TimeElapsedColumn(), console=err, transient=True) as progress:
         task = progress.add_task(f"job {job_id[:8]} submitted", total=len(names))
@@ -259,7 +272,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for name, p in summary["providers"].items():
             latency = f"{p['latency_s']:.2f}s" if p["latency_s"] is not None else ""
             table.add_row(name, p["status"], latency, str(p["claims"]), p["reason"])
-        out.print(table)
+        _show(table)
     for art in summary["artifacts"]:
         out.print(f"  {art['kind']}: {art['path'] or art['uri']}")
     out.print(f"  trace: {summary['trace_id']}  (mka trace {summary['job_id']})")
@@ -313,6 +326,22 @@ def doctor(as_json: bool = JSON_OPT) -> None:
     raise typer.Exit(doctor_command(as_json))
 
 
+@app.command()
+def pipeline(as_json: bool = JSON_OPT) -> None:
+    """The step registry: each step's state, actor role, input and output models, idempotence and retries."""
+    from actors.orchestrator.steps import default_pipeline
+
+    rows = default_pipeline().describe(load_settings().step_max_attempts)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("step", "state", "actor", "input", "output", "idempotent", "retries")
+    for row in rows:
+        table.add_row(row["step"], row["state"], row["actor"], row["input"], row["output"],
+                      "yes" if row["idempotent"] else "no", str(row["retries"]))
+    _show(table)
+
+
 @jobs_app.command("list")
 def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), as_json: bool = JSON_OPT) -> None:
     """List the newest jobs."""
@@ -323,7 +352,7 @@ def jobs_list(project: str = typer.Option(None), limit: int = typer.Option(20), 
     table = Table("job", "project", "state", "degraded", "updated")
     for job in jobs:
         table.add_row(job.id, job.project, job.state.value, "yes" if job.degraded else "", job.updated_at.isoformat())
-    out.print(table)
+    _show(table)
 
 
 @jobs_app.command("show")
@@ -429,7 +458,7 @@ def events(job_id: str, as_json: bool = JSON_OPT) -> None:
     table = Table("time", "type", "payload", "published")
     for m in messages:
         table.add_row(m.event.occurred_at.isoformat(timespec="milliseconds"), m.event.type, json.dumps(m.event.payload), "yes" if m.published_at else "no")
-    out.print(table)
+    _show(table)
 
 
 @app.command()

@@ -21,7 +21,7 @@ from actors.job_store import JobStore, OutboxMessage
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
 from actors.pii.guard import EgressBlocked, EgressGuard, guard_registry
 from actors.pii.keys import Keyring, VaultKeyError
-from actors.state_machine import decide
+from actors.state_machine import StateMachine, default_machine
 from cluster.db import ArtifactRow, IdempotencyRow, JobRow, OutboxRow, StepRow, make_engine
 from cluster.migrate import upgrade
 from cluster.settings import Settings
@@ -63,9 +63,14 @@ class SqlJobStore(JobStore):
         clock: Clock | None = None,
         new_id: Callable[[], str] | None = None,
         migrate: bool = True,
+        machine: StateMachine | None = None,
     ) -> None:
-        """`keyring` seals raw briefs (a callable loads it on first use); without one, `submit` refuses."""
+        """`keyring` seals raw briefs (a callable loads it on first use); without one, `submit` refuses.
+
+        `machine` is the state machine of the pipeline the jobs run (the default registry's if not given).
+        """
         self.engine = engine
+        self._machine = machine or default_machine()
         self._keyring = keyring
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
@@ -139,7 +144,7 @@ class SqlJobStore(JobStore):
             details = {**error, "step": closed[-1] if closed else None, "state": state.value, "resumable": False}
             if blocked.cause:
                 details["cause"] = blocked.cause  # the failure that was being written when the guard blocked
-            decision = decide(state, JobState.FAILED, reason=error["code"], error_code=error["code"], degraded=row.degraded)
+            decision = self._machine.decide(state, JobState.FAILED, reason=error["code"], error_code=error["code"], degraded=row.degraded)
             values = {"state": JobState.FAILED.value, "version": row.version + 1, "error": details, "updated_at": now}
             _update_versioned(s, row, row.version, values, doing="failing it")
             self._emit(s, row, decision.event_type, decision.payload, row.traceparent, scrub=True)
@@ -299,7 +304,7 @@ class SqlJobStore(JobStore):
                     f"job {job_id} is at version {row.version}, not {expected_version} ({row.state})"
                 )
             new_degraded = row.degraded if degraded is None else degraded
-            decision = decide(
+            decision = self._machine.decide(
                 JobState(row.state),
                 to_state,
                 reason=reason,

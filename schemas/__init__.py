@@ -5,6 +5,8 @@ from __future__ import annotations
 from schemas._errors import (
     AdapterError,
     AgentError,
+    BelowQuorum,
+    BriefTooLong,
     EventBusError,
     IdempotencyConflict,
     IllegalTransition,
@@ -46,7 +48,9 @@ __all__ = [
     "AgentRequest",
     "AgentResponse",
     "Artifact",
+    "BelowQuorum",
     "Brief",
+    "BriefTooLong",
     "Claim",
     "Disagreement",
     "Event",

@@ -6,7 +6,9 @@
     │   ├── JobNotFound
     │   ├── IllegalTransition   the state machine forbids the move
     │   ├── StaleJobVersion     another writer moved the job first (optimistic lock)
-    │   └── IdempotencyConflict same key, different request
+    │   ├── IdempotencyConflict same key, different request
+    │   ├── BelowQuorum         fewer providers answered than the quorum needs
+    │   └── BriefTooLong        placeholders made a brief field longer than its limit
     ├── AgentError              a step's agent failed
     │   ├── ProviderError       an LLM provider failed (kind, retry_after_s)
     │   ├── StepTimeout         an attempt or the step's deadline ran out
@@ -81,6 +83,23 @@ class IdempotencyConflict(JobError):
     """The idempotency key was used before with a different request."""
 
     code = "idempotency_conflict"
+
+
+class BelowQuorum(JobError):
+    """Fewer providers answered than the quorum needs; `outcomes` names each provider's outcome kind."""
+
+    code = "below_quorum"
+
+    def __init__(self, message: str, *, outcomes: str = "") -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
+
+
+class BriefTooLong(JobError):
+    """Placeholders made a brief field longer than its limit; the user must shorten it (never retried)."""
+
+    code = "pseudonymized_brief_too_long"
+    retryable = False
 
 
 class AgentError(MkaError):

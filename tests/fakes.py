@@ -39,16 +39,22 @@ class FakeClock(Clock):
 
 # --- agents -------------------------------------------------------------------------------------
 
-import asyncio  # noqa: E402
-import hashlib  # noqa: E402
-import re  # noqa: E402
-from collections import Counter  # noqa: E402
+import hashlib
+import re
+from collections import Counter
 
-from actors.llm import StubLlmAgent  # noqa: E402
-from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis  # noqa: E402
-from actors.quorum import decide_quorum  # noqa: E402
-from schemas import AgentRequest, Artifact, Evidence  # noqa: E402
-from schemas.pipeline import AnalysisRequest, ReportInput  # noqa: E402
+from actors.llm import StubLlmAgent
+from actors.orchestrator.fanout import analyze_providers
+from actors.orchestrator.local_agents import LocalCalls, LoopThread
+from actors.orchestrator.ports import (
+    Agents,
+    AnalyzeOutput,
+    CollectOutput,
+    RedactOutput,
+    merge_analysis,
+)
+from schemas import AgentRequest, Artifact, Evidence
+from schemas.pipeline import AnalysisRequest, ReportInput
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -103,24 +109,19 @@ class FakeAgents(Agents):
         items = [e.model_copy(update={"text": self._redact(e.text, mapping)}) for e in envelope.payload]
         return CollectOutput(evidence=items), json.dumps(mapping).encode()
 
-    def analyze(self, envelopes, *, required, deadline_s, grace_s):  # type: ignore[no-untyped-def]
-        """Ask stub LLMs in-process, all at once, cut off at the deadline."""
+    def analyze(self, envelopes, *, required, deadline_s, grace_s, deadlines=None):  # type: ignore[no-untyped-def]
+        """Ask stub LLMs in-process through the one fan-out (`LocalCalls` on a private loop)."""
         self._enter("analyze")
         self.sent_to_llm.extend(envelopes.values())
-
-        async def ask() -> dict:  # type: ignore[type-arg]
-            tasks = {p: asyncio.ensure_future(StubLlmAgent(p).analyze(e)) for p, e in envelopes.items()}
-            await asyncio.wait(tasks.values(), timeout=deadline_s + grace_s)
-            for t in tasks.values():
-                t.cancel()
-            return {p: t.result() for p, t in tasks.items() if t.done() and not t.cancelled()}
-
-        answers = asyncio.run(ask())
-        decision = decide_quorum(
-            providers=list(envelopes), answers=answers, missing_reasons={p: "no answer by the deadline" for p in envelopes},
-            required=required, deadline_s=deadline_s, grace_s=grace_s, waited_s=0.0,
-        )
-        return AnalyzeOutput(answers=[answers[p] for p in envelopes if p in answers], quorum=decision)
+        loop = LoopThread("fake-agents")
+        try:
+            calls = LocalCalls({p: StubLlmAgent(p) for p in envelopes}, loop.submit)
+            answers, decision = analyze_providers(
+                calls, envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s, deadlines=deadlines
+            )
+        finally:
+            loop.close()
+        return AnalyzeOutput(answers=answers, quorum=decision)
 
     def merge(self, envelope, evidence):  # type: ignore[no-untyped-def]
         """The real merge agent."""
@@ -147,4 +148,4 @@ class Crash(BaseException):
     """Simulates the process dying mid-step (not an Exception: nothing catches it)."""
 
 
-import json  # noqa: E402
+import json

@@ -6,23 +6,94 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any, TypeVar
 
 from actors.data_collection import DataCollectionAgent
 from actors.llm.base import LlmAgent
 from actors.mcp import DiscoveryCache, ResourceBroker
-from actors.orchestrator.ports import Agents, AnalyzeOutput, CollectOutput, RedactOutput, merge_analysis
+from actors.orchestrator.fanout import CallFailed, ProviderCalls, analyze_providers
+from actors.orchestrator.ports import (
+    Agents,
+    AnalyzeOutput,
+    CollectOutput,
+    RedactOutput,
+    merge_analysis,
+)
 from actors.pii import Keyring, PiiAgent, Vault
-from actors.quorum import decide_quorum
 from actors.report import ReportAgent
 from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
-__all__ = ["LocalAgents"]
+__all__ = ["LocalAgents", "LocalCalls", "LoopThread"]
 
 T = TypeVar("T")
 
+
+
+class LoopThread:
+    """A private event loop on a daemon thread: sync code submits coroutines to it."""
+
+    def __init__(self, name: str = "mka-local-agents") -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Schedule a coroutine; return its future."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine to its end and return its result."""
+        return self.submit(coro).result()
+
+    def close(self) -> None:
+        """Stop the loop and its thread."""
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+
+
+class LocalCalls(ProviderCalls[Future[ModelAnswer]]):
+    """The fan-out primitive in-process: LLM agent coroutines as futures, waited on together."""
+
+    def __init__(self, llms: Mapping[str, LlmAgent], submit: Callable[[Coroutine[Any, Any, ModelAnswer]], Future[ModelAnswer]]) -> None:
+        self.llms, self.submit = llms, submit
+
+    def configured(self, provider: str) -> bool:
+        """True when the provider has an agent here."""
+        return provider in self.llms
+
+    def estimate(self, provider: str, request: AnalysisRequest) -> float:
+        """The agent's upper cost estimate of one call."""
+        return float(self.llms[provider].estimate_cost(request))
+
+    def start(self, provider: str, envelope: AgentRequest[AnalysisRequest]) -> Future[ModelAnswer]:
+        """Schedule the agent's call on the event loop."""
+        return self.submit(self.llms[provider].analyze(envelope))
+
+    def wait(self, handles: Sequence[Future[ModelAnswer]], num_returns: int, timeout_s: float) -> list[Future[ModelAnswer]]:
+        """Wait until `num_returns` futures are done or the timeout passes."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = [h for h in handles if h.done()]
+            left = deadline - time.monotonic()
+            if len(done) >= num_returns or left <= 0:
+                return done
+            wait([h for h in handles if not h.done()], timeout=left, return_when=FIRST_COMPLETED)
+
+    def result(self, handle: Future[ModelAnswer]) -> ModelAnswer:
+        """The answer, or `CallFailed` with the reason."""
+        try:
+            return handle.result(timeout=0)
+        except CancelledError as exc:
+            raise CallFailed("cancelled") from exc
+        except Exception as exc:
+            raise CallFailed(f"agent failed: {type(exc).__name__}") from exc
+
+    def cancel(self, handle: Future[ModelAnswer]) -> None:
+        """Cancel the future (and with it the coroutine's task)."""
+        handle.cancel()
 
 
 class LocalAgents(Agents):
@@ -38,9 +109,7 @@ class LocalAgents(Agents):
         mcp_timeout_s: float = 20.0,
         pdf: bool = True,
     ) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="mka-local-agents", daemon=True)
-        self._thread.start()
+        self._loop = LoopThread()
         self._keyring = keyring
         self.pii = PiiAgent()
         self.cache = DiscoveryCache(mcp_servers, timeout_s=mcp_timeout_s)
@@ -50,14 +119,13 @@ class LocalAgents(Agents):
         self.report = ReportAgent(objects, pdf=pdf)
 
     def _await(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return self._loop.run(coro)
 
     def close(self) -> None:
         """Stop MCP sessions and the event loop."""
         self._await(self.broker.close())
         self._await(self.cache.close())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        self._loop.close()
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
         """Pseudonymize the brief with the job's vault."""
@@ -80,46 +148,15 @@ class LocalAgents(Agents):
         return CollectOutput(evidence=items, entities=entities), v.encrypt(self._keyring, envelope.job_id)
 
     def analyze(
-        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float
+        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,
+        deadlines: Mapping[str, float] | None = None,
     ) -> AnalyzeOutput:
-        """Ask every LLM agent at once; stop at quorum plus grace, or at the deadline."""
-        answers, reasons, waited = self._await(self._fan_out(envelopes, required, deadline_s, grace_s))
-        decision = decide_quorum(
-            providers=list(envelopes), answers=answers, missing_reasons=reasons,
-            required=required, deadline_s=deadline_s, grace_s=grace_s, waited_s=waited,
+        """Ask every LLM agent at once (the one fan-out, over futures on this process's event loop)."""
+        calls = LocalCalls(self.llms, self._loop.submit)
+        answers, decision = analyze_providers(
+            calls, envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s, deadlines=deadlines
         )
-        return AnalyzeOutput(answers=[answers[p] for p in envelopes if p in answers], quorum=decision)
-
-    async def _fan_out(
-        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], required: int, deadline_s: float, grace_s: float
-    ) -> tuple[dict[str, ModelAnswer], dict[str, str], float]:
-        start = time.monotonic()
-        reasons = {p: "not configured" for p in envelopes if p not in self.llms}
-        tasks = {asyncio.ensure_future(self.llms[p].analyze(e)): p for p, e in envelopes.items() if p in self.llms}
-        answers: dict[str, ModelAnswer] = {}
-        pending = set(tasks)
-
-        def ok() -> int:
-            return sum(a.status == "ok" for a in answers.values())
-
-        while pending and ok() < required:
-            left = deadline_s - (time.monotonic() - start)
-            if left <= 0:
-                break
-            done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                answers[tasks[task]] = task.result()
-        if pending and ok() >= required and grace_s > 0:
-            done, pending = await asyncio.wait(pending, timeout=grace_s)
-            for task in done:
-                answers[tasks[task]] = task.result()
-        for task in pending:
-            task.cancel()
-            reasons[tasks[task]] = (
-                f"cancelled: no answer within the {deadline_s:g}s deadline plus {grace_s:g}s grace after quorum"
-                if ok() >= required else f"no answer by the {deadline_s:g}s deadline"
-            )
-        return answers, reasons, time.monotonic() - start
+        return AnalyzeOutput(answers=answers, quorum=decision)
 
     def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
         """Merge the answers."""

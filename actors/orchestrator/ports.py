@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field
 
 from actors.merge import merge_answers
-from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer, Quorum
-from schemas.pipeline import AnalysisRequest, CollectRequest, QuorumDecision, ReportInput
+from actors.orchestrator.pipeline import StepVerdict
+from actors.quorum import outcome_summary
+from schemas import (
+    AgentRequest,
+    Artifact,
+    BelowQuorum,
+    Brief,
+    Evidence,
+    MergeResult,
+    ModelAnswer,
+    Quorum,
+)
+from schemas.pipeline import (
+    AnalysisRequest,
+    CollectRequest,
+    QuorumDecision,
+    ReportInput,
+)
 
 __all__ = [
     "Agents",
@@ -48,6 +65,18 @@ class AnalyzeOutput(BaseModel):
     answers: list[ModelAnswer]
     quorum: QuorumDecision
 
+    def verdict(self) -> StepVerdict:
+        """Below quorum fails the job; a missing provider degrades it; the reason names every provider's outcome."""
+        q = self.quorum
+        if not q.met:
+            missing = ", ".join(f"{p} ({why})" for p, why in q.missing.items())
+            error = BelowQuorum(
+                f"below quorum: {len(q.received)} of {q.required} required answers; missing {missing}",
+                outcomes=outcome_summary(q),
+            )
+            return StepVerdict(degraded=q.degraded, reason=outcome_summary(q), error=error)
+        return StepVerdict(degraded=q.degraded, reason=outcome_summary(q))
+
 
 class RenderOutput(BaseModel):
     """What the report step stored."""
@@ -74,9 +103,13 @@ class Agents(abc.ABC):
 
     @abc.abstractmethod
     def analyze(
-        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float
+        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,
+        deadlines: Mapping[str, float] | None = None,
     ) -> AnalyzeOutput:
-        """Fan out to the LLM agents and decide on a quorum at the deadline."""
+        """Fan out to the LLM agents (`fanout.analyze_providers`) and decide on a quorum at the deadline.
+
+        `deadlines` are providers' own, shorter deadlines in seconds from the start.
+        """
 
     @abc.abstractmethod
     def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:

@@ -7,78 +7,44 @@ resumes at the first step without a succeeded record and never repeats a finishe
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.orchestrator.observe import Metrics, Tracer
-from actors.pii.briefs import is_masked
-from actors.pii.guard import EgressBlocked, guard_registry
-from actors.quorum import outcome_summary
-from actors.orchestrator.ports import (
-    Agents,
-    AnalyzeOutput,
-    CollectOutput,
-    RedactOutput,
-    RenderOutput,
-    ValidateOutput,
+from actors.orchestrator.pipeline import (
+    Pipeline,
+    Step,
+    StepContext,
+    StepVerdict,
+    checkpoint_key,
+    script_key,
+    vault_key,
+    verdict_of,
 )
+from actors.orchestrator.ports import Agents
+from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.retry import Attempt, RetryPolicy
 from schemas import (
     AdapterError,
     AgentRequest,
-    Brief,
+    BelowQuorum,
     IllegalTransition,
-    RetriesExhausted,
-    JobError,
     JobRecord,
     JobState,
-    MergeResult,
     MkaError,
+    RetriesExhausted,
     StaleJobVersion,
     StepOutcome,
     StepRecord,
-    parse_brief,
 )
-from schemas.pipeline import AnalysisRequest, CollectRequest, ProvidersScript, ReportInput
 
-__all__ = ["BelowQuorum", "JobRunner", "RunnerConfig", "STEPS", "checkpoint_key", "script_key"]
-
-M = TypeVar("M", bound=BaseModel)
+__all__ = ["JobRunner", "RunnerConfig", "checkpoint_key", "script_key", "vault_key"]
 
 S = JobState
-STEPS: tuple[tuple[JobState, str], ...] = (
-    (S.VALIDATING, "validate"),
-    (S.REDACTING, "redact"),
-    (S.COLLECTING, "collect"),
-    (S.ANALYZING, "analyze"),
-    (S.MERGING, "merge"),
-    (S.RENDERING, "render"),
-)
-STEP_OF = dict(STEPS)
-NEXT_STATE = {state: STEPS[i + 1][0] if i + 1 < len(STEPS) else S.COMPLETED for i, (state, _) in enumerate(STEPS)}
-
-
-class BriefTooLong(JobError):
-    """Placeholders made a brief field longer than its limit; the user must shorten it (never retried)."""
-
-    code = "pseudonymized_brief_too_long"
-    retryable = False
-
-
-class BelowQuorum(JobError):
-    """Fewer providers answered than the quorum needs; `outcomes` names each provider's outcome kind."""
-
-    code = "below_quorum"
-
-    def __init__(self, message: str, *, outcomes: str = "") -> None:
-        super().__init__(message)
-        self.outcomes = outcomes
 
 
 class RunnerConfig(BaseModel):
@@ -93,21 +59,6 @@ class RunnerConfig(BaseModel):
     infra_patience_s: float = 300.0
     provider_deadlines_s: dict[str, float] = Field(default_factory=dict, description="Per-provider deadlines.")
     cost_budget_usd: float | None = Field(default=None, description="Per-job LLM cost budget (USD).")
-
-
-def checkpoint_key(job_id: str, step: str) -> str:
-    """Object key of a step's checkpointed result."""
-    return f"jobs/{job_id}/steps/{step}.json"
-
-
-def script_key(job_id: str) -> str:
-    """Object key of a job's provider script (stub behaviour and quorum overrides)."""
-    return f"jobs/{job_id}/providers_script.json"
-
-
-def vault_key(job_id: str) -> str:
-    """Object key of a job's encrypted PII vault."""
-    return f"jobs/{job_id}/vault.bin"
 
 
 class _StepFailed(Exception):
@@ -132,7 +83,11 @@ class JobRunner:
         clock: Clock | None = None,
         tracer: Tracer | None = None,
         metrics: Metrics | None = None,
+        pipeline: Pipeline | None = None,
+        guards: GuardRegistry | None = None,
     ) -> None:
+        from actors.orchestrator.steps import default_pipeline
+
         self.store = store
         self.objects = objects
         self.agents = agents
@@ -140,14 +95,8 @@ class JobRunner:
         self.clock = clock or SystemClock()
         self.tracer = tracer or Tracer()
         self.metrics = metrics or Metrics()
-        self._handlers: dict[str, Callable[[JobRecord, Callable[[Any], AgentRequest[Any]]], BaseModel]] = {
-            "validate": self._validate,
-            "redact": self._redact,
-            "collect": self._collect,
-            "analyze": self._analyze,
-            "merge": self._merge,
-            "render": self._render,
-        }
+        self.pipeline = pipeline or default_pipeline()
+        self.guards = guards or guard_registry()
 
     # --- driving the state machine ----------------------------------------------------------
 
@@ -168,8 +117,8 @@ class JobRunner:
                 if job.state == S.SUBMITTED:
                     job = self._move(job, S.VALIDATING)
                 else:
-                    step = STEP_OF[job.state]
-                    if not self._succeeded(job.id, step):
+                    step = self._step_of(job.state)
+                    if not self._succeeded(job.id, step.name):
                         self._run_step(job, step)
                     job = self._advance(job, step)
                 outage_started, failures = None, 0
@@ -215,12 +164,19 @@ class JobRunner:
         self.metrics.job_state(to.value)
         return moved
 
-    def _advance(self, job: JobRecord, step: str) -> JobRecord:
-        degraded, reason = None, ""
-        if step == "analyze":
-            quorum = self._load(job.id, "analyze", AnalyzeOutput).quorum
-            degraded, reason = quorum.degraded, outcome_summary(quorum)
-        return self._move(job, NEXT_STATE[job.state], degraded=degraded, reason=reason)
+    def _step_of(self, state: JobState) -> Step:
+        step = self.pipeline.step_for(state)
+        if step is None:
+            raise IllegalTransition(f"no step of this pipeline runs in state {state.value}")
+        return step
+
+    def _advance(self, job: JobRecord, step: Step) -> JobRecord:
+        verdict = StepVerdict()
+        if hasattr(step.output, "verdict"):  # the step's result judges the job (the analyze step's quorum)
+            verdict = verdict_of(self._load(job.id, step))
+        to = self.pipeline.machine.next_state(job.state)
+        assert to is not None  # a step's state is never terminal
+        return self._move(job, to, degraded=verdict.degraded, reason=verdict.reason)
 
     def _fail(self, job_id: str, error: MkaError) -> JobRecord:
         """Move the job to `failed` with the error's details; a job already terminal stays as it is.
@@ -234,7 +190,7 @@ class JobRunner:
         root = error.__cause__ if isinstance(error, RetriesExhausted) and isinstance(error.__cause__, MkaError) else error
         details = {
             **error.to_dict(),
-            "step": STEP_OF.get(current.state),
+            "step": step.name if (step := self.pipeline.step_for(current.state)) else None,
             "state": current.state.value,
             # Infrastructure that was down may come back: such a failure can be resumed.
             "resumable": isinstance(root, AdapterError),
@@ -253,10 +209,11 @@ class JobRunner:
 
     # --- one step, with retries and a checkpoint --------------------------------------------
 
-    def _run_step(self, job: JobRecord, step: str) -> None:
+    def _run_step(self, job: JobRecord, entry: Step) -> None:
+        step = entry.name
         earlier = max((s.attempt for s in self.store.steps(job.id) if s.step == step), default=0)
         policy = RetryPolicy(
-            max_attempts=self.config.step_max_attempts,
+            max_attempts=entry.max_attempts or self.config.step_max_attempts,
             base_delay_s=self.config.retry_base_delay_s,
             attempt_timeout_s=self.config.step_timeout_s,
         )
@@ -264,7 +221,7 @@ class JobRunner:
         def attempt(a: Attempt) -> None:
             number = earlier + a.number
             started = self.clock.now()
-            t0 = time.monotonic()
+            t0 = self.clock.monotonic()
             record = StepRecord(job_id=job.id, step=step, attempt=number, outcome=StepOutcome.RUNNING, started_at=started)
             with self.tracer.span(f"step.{step}", traceparent=job.traceparent, job_id=job.id, step=step, attempt=number) as tp:
                 self.store.record_step(record, traceparent=tp)
@@ -281,8 +238,16 @@ class JobRunner:
                         payload=payload,
                     )
 
+                ctx = StepContext(
+                    job=job, step=entry, pipeline=self.pipeline, store=self.store, objects=self.objects,
+                    agents=self.agents, config=self.config, clock=self.clock, metrics=self.metrics,
+                    guards=self.guards, envelope=envelope,
+                )
                 try:
-                    output = self._handlers[step](job, envelope)
+                    output = entry.run(ctx)
+                    verdict = verdict_of(output)
+                    if verdict.error is not None:  # the result fails the job; it is still checkpointed
+                        raise _StepFailed(verdict.error, output)
                 except _StepFailed as failed:
                     ref = self._save(job.id, step, failed.output)
                     self._finish(record, StepOutcome.FAILED, tp, t0, ref=ref, error=failed.error)
@@ -300,7 +265,7 @@ class JobRunner:
             raise
         except MkaError as exc:
             raise _StepFailed(exc, _Empty()) from exc
-        except Exception as exc:  # noqa: BLE001 - an unexpected bug still fails the job clearly
+        except Exception as exc:
             raise _StepFailed(MkaError(f"step {step} failed: {type(exc).__name__}"), _Empty()) from exc
 
     def _finish(
@@ -310,129 +275,15 @@ class JobRunner:
             update={"outcome": outcome, "finished_at": self.clock.now(), "result_ref": ref, "error": error.to_dict() if error else None}
         )
         self.store.record_step(done, traceparent=tp)
-        self.metrics.step_latency(record.step, time.monotonic() - t0, outcome.value)
+        self.metrics.step_latency(record.step, self.clock.monotonic() - t0, outcome.value)
 
     def _save(self, job_id: str, step: str, output: BaseModel) -> str:
         key = checkpoint_key(job_id, step)
         self.objects.put(key, output.model_dump_json().encode(), content_type="application/json")
         return key
 
-    def _load(self, job_id: str, step: str, model: type[M]) -> M:
-        return model.model_validate_json(self.objects.get(checkpoint_key(job_id, step)))
-
-    # --- the steps --------------------------------------------------------------------------
-
-    def _raw_brief(self, job: JobRecord) -> Brief:
-        """The brief as submitted: its sealed copy, opened (jobs stored before sealing keep it in the record)."""
-        raw = self.store.raw_brief(job.id)
-        if raw is not None:
-            return raw
-        if is_masked(job.brief):
-            raise JobError(f"the raw brief of job {job.id} was purged with its vault (retention): it cannot be redacted again")
-        return job.brief
-
-    def _validate(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        brief = parse_brief(self._raw_brief(job).model_dump(mode="json"))
-        return ValidateOutput(markets=brief.markets, outputs=list(brief.outputs))
-
-    def _redact(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        key = vault_key(job.id)
-        existing = self.objects.get(key) if self.objects.exists(key) else None
-        output, vault = self.agents.redact_brief(envelope(self._raw_brief(job)), existing)
-        guards = guard_registry()  # vault retention, and the egress guard of this job's events/logs/spans
-        self.objects.put(key, vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now()))
-        guards.register_vault(job.id, vault)
-        try:  # placeholders are longer than some values: the pseudonymized brief must still be a brief
-            checked = RedactOutput.model_validate_json(output.model_dump_json())
-        except ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) for err in exc.errors())
-            raise BriefTooLong(f"the pseudonymized brief exceeds the limits of: {fields}; shorten those fields") from None
-        self.store.set_brief(job.id, checked.brief)  # the record shows the pseudonymized brief, not the masked one
-        return checked
-
-    def _collect(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        brief = self._load(job.id, "redact", RedactOutput).brief
-        evidence = self.agents.collect(envelope(CollectRequest(job_id=job.id, brief=brief)))
-        allow = [brief.product.name, *brief.competitors]
-        output, vault = self.agents.redact_evidence(envelope(evidence), self.objects.get(vault_key(job.id)), allow)
-        guards = guard_registry()
-        self.objects.put(
-            vault_key(job.id), vault, content_type="application/octet-stream", metadata=guards.vault_metadata(self.clock.now())
-        )
-        guards.register_vault(job.id, vault)
-        return output
-
-    def _analyze(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        brief = self._load(job.id, "redact", RedactOutput).brief
-        evidence = self._load(job.id, "collect", CollectOutput).evidence
-        script = self._script(job.id)
-        deadline_s = script.deadline_s or self.config.deadline_s
-        grace_s = self.config.grace_s if script.grace_s is None else script.grace_s
-        providers = self.config.providers
-        budget = self.config.cost_budget_usd if script.cost_budget_usd is None else script.cost_budget_usd
-
-        def own_deadline_s(provider: str) -> float:
-            behaviour = script.providers.get(provider)
-            own = (behaviour.deadline_s if behaviour else None) or self.config.provider_deadlines_s.get(provider)
-            return min(own, deadline_s) if own else deadline_s
-
-        envelopes = {
-            p: envelope(
-                AnalysisRequest(
-                    job_id=job.id, provider=p, brief=brief, evidence=evidence, behaviour=script.providers.get(p),
-                    cost_budget_usd=budget,
-                )
-            ).model_copy(update={"deadline": self.clock.now() + timedelta(seconds=own_deadline_s(p))})
-            for p in providers
-        }
-        required = len(providers) // 2 + 1
-        guards = guard_registry()  # fail closed: a request carrying a vault value fails the step (not retried)
-        guards.register_vault(job.id, self.objects.get(vault_key(job.id)) if self.objects.exists(vault_key(job.id)) else None)
-        for p, request in envelopes.items():
-            guards.check(job.id, f"llm:{p}", request)
-        output = self.agents.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s)
-        for status in output.quorum.providers:
-            self.metrics.provider_outcome(status.provider, status.status)
-        outcome = "failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met"
-        self.metrics.quorum(outcome)
-        if not output.quorum.met:
-            missing = ", ".join(f"{p} ({why})" for p, why in output.quorum.missing.items())
-            raise _StepFailed(
-                BelowQuorum(
-                    f"below quorum: {len(output.quorum.received)} of {output.quorum.required} required answers; missing {missing}",
-                    outcomes=outcome_summary(output.quorum),
-                ),
-                output,
-            )
-        return output
-
-    def _merge(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        analysis = self._load(job.id, "analyze", AnalyzeOutput)
-        evidence = self._load(job.id, "collect", CollectOutput).evidence
-        return self.agents.merge(envelope(analysis), evidence)
-
-    def _render(self, job: JobRecord, envelope: Callable[[Any], AgentRequest[Any]]) -> BaseModel:
-        analysis = self._load(job.id, "analyze", AnalyzeOutput)
-        report = ReportInput(
-            job_id=job.id,
-            brief=self._load(job.id, "redact", RedactOutput).brief,
-            evidence=self._load(job.id, "collect", CollectOutput).evidence,
-            answers=analysis.answers,
-            quorum=analysis.quorum,
-            merge=self._load(job.id, "merge", MergeResult),
-            trace_id=job.trace_id,
-            generated_at=self.clock.now(),
-        )
-        artifacts = self.agents.render(envelope(report))
-        for artifact in artifacts:
-            self.store.add_artifact(artifact, traceparent=job.traceparent)
-        return RenderOutput(artifacts=artifacts)
-
-    def _script(self, job_id: str) -> ProvidersScript:
-        key = script_key(job_id)
-        if not self.objects.exists(key):
-            return ProvidersScript()
-        return ProvidersScript.model_validate_json(self.objects.get(key))
+    def _load(self, job_id: str, step: Step) -> BaseModel:
+        return step.output.model_validate_json(self.objects.get(checkpoint_key(job_id, step.name)))
 
 
 class _Empty(BaseModel):

@@ -14,6 +14,7 @@ from typing import Any
 
 from actors.clock import Clock
 from actors.job_store import JobStore
+from actors.object_store import vault_key
 from actors.periodic import Periodic
 from schemas import TERMINAL_STATES, JobRecord
 
@@ -22,13 +23,10 @@ __all__ = [
     "vault_object_key",
 ]
 
+vault_object_key = vault_key  # the one key of a job's encrypted vault
+
 RETENTION_KEY = "retention-until"
 """Object metadata key holding the vault's expiry (ISO 8601 with time zone)."""
-
-
-def vault_object_key(job_id: str) -> str:
-    """Object key of a job's encrypted vault (the orchestrator's `runner.vault_key`)."""
-    return f"jobs/{job_id}/vault.bin"
 
 
 @dataclass(frozen=True)

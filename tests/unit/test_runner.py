@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from actors.clock import SystemClock
-from actors.orchestrator.runner import STEPS, JobRunner, RunnerConfig, script_key
+from actors.orchestrator.runner import JobRunner, RunnerConfig, script_key
+from actors.orchestrator.steps import default_pipeline
 from cluster.objects import FsObjectStore
 from schemas import AgentError, EventType, JobState, ProviderError, StepOutcome
 from schemas.pipeline import ProviderBehaviour, ProvidersScript
@@ -30,7 +31,7 @@ def test_job_runs_through_every_step(env, make_brief) -> None:  # type: ignore[n
     final = runner.run(job.id)
     assert final.state == JobState.COMPLETED and not final.degraded
     steps = store.steps(job.id)
-    assert [s.step for s in steps] == [name for _, name in STEPS]
+    assert [s.step for s in steps] == default_pipeline().names()
     assert all(s.outcome == StepOutcome.SUCCEEDED and s.result_ref for s in steps)
     states = [m.event.payload["to_state"] for m in store.events(job.id) if m.event.type == EventType.JOB_STATE_CHANGED]
     assert states == ["validating", "redacting", "collecting", "analyzing", "merging", "rendering", "completed"]

@@ -1,0 +1,129 @@
+"""The default step registry: what each pipeline step reads, which agent runs it, and what it checkpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+
+from pydantic import BaseModel, ValidationError
+
+from actors.orchestrator.pipeline import Pipeline, Step, StepContext, vault_key
+from actors.orchestrator.ports import (
+    AnalyzeOutput,
+    CollectOutput,
+    RedactOutput,
+    RenderOutput,
+    ValidateOutput,
+)
+from actors.quorum import required_for
+from schemas import Brief, BriefTooLong, JobState, MergeResult, parse_brief
+from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
+
+__all__ = ["default_pipeline"]
+
+S = JobState
+
+
+def validate(ctx: StepContext) -> BaseModel:
+    """Validate the raw brief again inside the pipeline."""
+    brief = parse_brief(ctx.raw_brief().model_dump(mode="json"))
+    return ValidateOutput(markets=brief.markets, outputs=list(brief.outputs))
+
+
+def redact(ctx: StepContext) -> BaseModel:
+    """Pseudonymize the brief with the job's vault; the job record then shows the pseudonymized brief."""
+    output, vault = ctx.agents.redact_brief(ctx.envelope(ctx.raw_brief()), ctx.vault())
+    ctx.save_vault(vault)
+    try:  # placeholders are longer than some values: the pseudonymized brief must still be a brief
+        checked = RedactOutput.model_validate_json(output.model_dump_json())
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) for err in exc.errors())
+        raise BriefTooLong(f"the pseudonymized brief exceeds the limits of: {fields}; shorten those fields") from None
+    ctx.store.set_brief(ctx.job.id, checked.brief)
+    return checked
+
+
+def collect(ctx: StepContext) -> BaseModel:
+    """Collect evidence through MCP, then pseudonymize it with the job's vault."""
+    brief = ctx.load("redact", RedactOutput).brief
+    evidence = ctx.agents.collect(ctx.envelope(CollectRequest(job_id=ctx.job.id, brief=brief)))
+    allow = [brief.product.name, *brief.competitors]
+    output, vault = ctx.agents.redact_evidence(ctx.envelope(evidence), ctx.objects.get(vault_key(ctx.job.id)), allow)
+    ctx.save_vault(vault)
+    return output
+
+
+def analyze(ctx: StepContext) -> BaseModel:
+    """Ask every provider (the job's script may shorten deadlines or set a budget); the output judges the quorum."""
+    job, config, script = ctx.job, ctx.config, ctx.script()
+    brief = ctx.load("redact", RedactOutput).brief
+    evidence = ctx.load("collect", CollectOutput).evidence
+    deadline_s = script.deadline_s or config.deadline_s
+    grace_s = config.grace_s if script.grace_s is None else script.grace_s
+    budget = config.cost_budget_usd if script.cost_budget_usd is None else script.cost_budget_usd
+
+    def own_deadline_s(provider: str) -> float:
+        behaviour = script.providers.get(provider)
+        own = (behaviour.deadline_s if behaviour else None) or config.provider_deadlines_s.get(provider)
+        return min(own, deadline_s) if own else deadline_s
+
+    envelopes = {
+        p: ctx.envelope(
+            AnalysisRequest(
+                job_id=job.id, provider=p, brief=brief, evidence=evidence, behaviour=script.providers.get(p),
+                cost_budget_usd=budget,
+            )
+        ).model_copy(update={"deadline": ctx.clock.now() + timedelta(seconds=own_deadline_s(p))})
+        for p in config.providers
+    }
+    # Fail closed: a request carrying a vault value fails the step (not retried).
+    ctx.guards.register_vault(job.id, ctx.vault())
+    for p, request in envelopes.items():
+        ctx.guards.check(job.id, f"llm:{p}", request)
+    output = ctx.agents.analyze(
+        envelopes, required=required_for(len(config.providers)), deadline_s=deadline_s, grace_s=grace_s,
+        deadlines={p: own_deadline_s(p) for p in envelopes if own_deadline_s(p) < deadline_s},
+    )
+    for status in output.quorum.providers:
+        ctx.metrics.provider_outcome(status.provider, status.status)
+    ctx.metrics.quorum("failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met")
+    return output
+
+
+def merge(ctx: StepContext) -> BaseModel:
+    """Merge the answers claim by claim against the evidence."""
+    analysis = ctx.load("analyze", AnalyzeOutput)
+    return ctx.agents.merge(ctx.envelope(analysis), ctx.load("collect", CollectOutput).evidence)
+
+
+def render(ctx: StepContext) -> BaseModel:
+    """Render and store the report; record its artifacts."""
+    analysis = ctx.load("analyze", AnalyzeOutput)
+    report = ReportInput(
+        job_id=ctx.job.id,
+        brief=ctx.load("redact", RedactOutput).brief,
+        evidence=ctx.load("collect", CollectOutput).evidence,
+        answers=analysis.answers,
+        quorum=analysis.quorum,
+        merge=ctx.load("merge", MergeResult),
+        trace_id=ctx.job.trace_id,
+        generated_at=ctx.clock.now(),
+    )
+    artifacts = ctx.agents.render(ctx.envelope(report))
+    for artifact in artifacts:
+        ctx.store.add_artifact(artifact, traceparent=ctx.job.traceparent)
+    return RenderOutput(artifacts=artifacts)
+
+
+@cache
+def default_pipeline() -> Pipeline:
+    """validate → redact → collect → analyze → merge → render (localize joins with its agent, M2)."""
+    return Pipeline([
+        Step("validate", S.VALIDATING, Brief, ValidateOutput, "orchestrator", validate),
+        Step("redact", S.REDACTING, Brief, RedactOutput, "pii", redact),
+        Step("collect", S.COLLECTING, CollectRequest, CollectOutput, "collector, pii", collect),
+        # LLM calls cost money and are not idempotent; a retry asks every provider again.
+        Step("analyze", S.ANALYZING, AnalysisRequest, AnalyzeOutput, "llm-<provider>", analyze, idempotent=False),
+        Step("merge", S.MERGING, AnalyzeOutput, MergeResult, "orchestrator", merge),
+        Step("render", S.RENDERING, ReportInput, RenderOutput, "report", render),
+    ])
