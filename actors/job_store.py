@@ -7,9 +7,72 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from schemas import Artifact, Brief, Event, JobRecord, JobState, StepRecord
+from actors.pii.guard import EgressBlocked, EgressGuard
+from schemas import (
+    EVENT_SCHEMA_VERSION,
+    Artifact,
+    Brief,
+    Event,
+    JobRecord,
+    JobState,
+    StepRecord,
+)
 
-__all__ = ["JobStore", "OutboxMessage"]
+__all__ = ["BLOCKED_PROJECT", "EventBlocked", "JobStore", "OutboxMessage", "guarded_event"]
+
+BLOCKED_PROJECT = "pii-blocked"
+"""The project token of a scrubbed event whose project name carries a vault value."""
+
+
+class EventBlocked(EgressBlocked):
+    """An event of `job_id` carried a vault value (raised inside a store's transaction, which then fails the job)."""
+
+    def __init__(self, job_id: str, entity_type: str, payload: dict[str, object]) -> None:
+        super().__init__(
+            f"blocked outbound event payload: it carries a {entity_type} value of the job's PII vault",
+            channel="event",
+            entity_type=entity_type,
+        )
+        self.job_id = job_id
+        # The error code of a failure that was being written, if the blocked event announced one.
+        self.cause = str(payload["error_code"]) if payload.get("to_state") == JobState.FAILED.value and payload.get("error_code") else None
+
+
+def guarded_event(
+    *, event_id: str, job: JobRecord, event_type: str, payload: dict[str, object], traceparent: str | None,
+    now: datetime, guard: EgressGuard | None, scrub: bool = False,
+) -> tuple[Event, dict[str, str]] | None:
+    """The outbox event announcing a change of `job` (at its new version) and its headers, checked by the job's guard.
+
+    Fail closed: an event carrying a value of the job's PII vault raises `EventBlocked`, so the
+    store's transaction rolls back and the store fails the job instead. With `scrub`, the failure
+    path gets the event without the values: strings carrying one become `<BLOCKED>`, a project
+    that carries one becomes `pii-blocked` (in the event and its subject), headers carrying one go.
+    An event the guard still flags after that comes back as None: it is not written at all.
+    """
+    event = Event(
+        id=event_id, type=event_type, job_id=job.id, project=job.project, occurred_at=now,
+        payload={**payload, "version": job.version},
+    )
+    headers = {
+        "Nats-Msg-Id": event.id,
+        "Mka-Correlation-Id": job.id,
+        "Mka-Event-Type": event.type,
+        "Mka-Schema-Version": EVENT_SCHEMA_VERSION,
+    }
+    if traceparent:
+        headers["traceparent"] = traceparent
+    found = guard.find({"event": event.model_dump(mode="json"), "headers": headers}) if guard else None
+    if guard is None or found is None:
+        return event, headers
+    if not scrub:
+        raise EventBlocked(job.id, found, payload)
+    project = event.project if guard.find(event.project) is None else BLOCKED_PROJECT
+    event = event.model_copy(update={"project": project, "payload": guard.scrub(event.payload)})
+    headers = {k: v for k, v in headers.items() if guard.find(v) is None and guard.find(k) is None}
+    if guard.find({"event": event.model_dump(mode="json"), "headers": headers}) is not None:
+        return None
+    return event, headers
 
 
 class OutboxMessage(BaseModel):

@@ -17,16 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
-from actors.job_store import JobStore, OutboxMessage
+from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
-from actors.pii.guard import EgressBlocked, EgressGuard, guard_registry
+from actors.pii.guard import EgressBlocked, guard_registry
 from actors.pii.keys import Keyring, VaultKeyError
 from actors.state_machine import StateMachine, default_machine
-from cluster.db import ArtifactRow, IdempotencyRow, JobRow, OutboxRow, StepRow, make_engine
+from cluster.db import (
+    ArtifactRow,
+    IdempotencyRow,
+    JobRow,
+    OutboxRow,
+    StepRow,
+    make_engine,
+)
 from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
-    EVENT_SCHEMA_VERSION,
     TERMINAL_STATES,
     AdapterError,
     Artifact,
@@ -104,13 +110,13 @@ class SqlJobStore(JobStore):
             # A dropped connection or a database that is down: callers may retry (the pool
             # replaces dead connections); constraint errors stay as they are.
             raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
-        except _EventBlocked as blocked:
+        except EventBlocked as blocked:
             # The write that carried a vault value rolled back; the job fails instead, so it is never
             # stranded in a running state. Callers see an ordinary (final) `EgressBlocked`.
             self._fail_blocked(blocked)
             raise EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type) from None
 
-    def _fail_blocked(self, blocked: _EventBlocked) -> None:
+    def _fail_blocked(self, blocked: EventBlocked) -> None:
         """Fail a job whose event the egress guard blocked: `failed`, reason `pii_egress_blocked`.
 
         Its running step attempts are closed as failed too, and every event this writes is scrubbed
@@ -125,7 +131,7 @@ class SqlJobStore(JobStore):
             except StaleJobVersion:
                 continue
 
-    def _fail_blocked_once(self, blocked: _EventBlocked, error: dict[str, Any]) -> None:
+    def _fail_blocked_once(self, blocked: EventBlocked, error: dict[str, Any]) -> None:
         with self._tx() as s:
             row = s.get(JobRow, blocked.job_id)
             if row is None:
@@ -445,36 +451,19 @@ class SqlJobStore(JobStore):
     ) -> None:
         """Add an event to the outbox, checked by the job's egress guard.
 
-        Fail closed: an event carrying a value of the job's PII vault raises `_EventBlocked`, so the
+        Fail closed: an event carrying a value of the job's PII vault raises `EventBlocked`, so the
         transaction rolls back (and `_tx` fails the job instead). With `scrub`, the failure path
         writes the event without the values: strings carrying one become `<BLOCKED>`, a project that
         carries one becomes `pii-blocked` (in the event and its subject), headers carrying one go.
         An event the guard still flags after that is not written at all.
         """
-        event = Event(
-            id=self._new_id(),
-            type=event_type,
-            job_id=job.id,
-            project=job.project,
-            occurred_at=self._clock.now(),
-            payload={**payload, "version": job.version},
+        built = guarded_event(
+            event_id=self._new_id(), job=_job(job), event_type=event_type, payload=payload, traceparent=traceparent,
+            now=self._clock.now(), guard=guard_registry().guard(job.id), scrub=scrub,
         )
-        headers = {
-            "Nats-Msg-Id": event.id,
-            "Mka-Correlation-Id": job.id,
-            "Mka-Event-Type": event.type,
-            "Mka-Schema-Version": EVENT_SCHEMA_VERSION,
-        }
-        if traceparent:
-            headers["traceparent"] = traceparent
-        guard = guard_registry().guard(job.id)
-        found = guard.find({"event": event.model_dump(mode="json"), "headers": headers}) if guard else None
-        if guard is not None and found is not None:
-            if not scrub:
-                raise _EventBlocked(job.id, found, payload)
-            event, headers = _scrubbed(guard, event, headers)
-            if guard.find({"event": event.model_dump(mode="json"), "headers": headers}) is not None:
-                return
+        if built is None:
+            return
+        event, headers = built
         s.add(
             OutboxRow(
                 event_id=event.id,
@@ -488,10 +477,6 @@ class SqlJobStore(JobStore):
                 published_at=None,
             )
         )
-
-
-BLOCKED_PROJECT = "pii-blocked"
-"""The project token of a scrubbed event whose project name carries a vault value."""
 
 
 def _update_versioned(s: Session, row: JobRow, expected_version: int, values: dict[str, Any], *, doing: str) -> None:
@@ -511,29 +496,10 @@ def _update_versioned(s: Session, row: JobRow, expected_version: int, values: di
         set_committed_value(row, key, value)
 
 
-class _EventBlocked(EgressBlocked):
-    """An event of `job_id` carried a vault value (raised inside a transaction, handled by `_tx`)."""
-
-    def __init__(self, job_id: str, entity_type: str, payload: dict[str, object]) -> None:
-        super().__init__(
-            f"blocked outbound event payload: it carries a {entity_type} value of the job's PII vault",
-            channel="event",
-            entity_type=entity_type,
-        )
-        self.job_id = job_id
-        # The error code of a failure that was being written, if the blocked event announced one.
-        self.cause = str(payload["error_code"]) if payload.get("to_state") == JobState.FAILED.value and payload.get("error_code") else None
-
-
-def _scrubbed(guard: EgressGuard, event: Event, headers: dict[str, str]) -> tuple[Event, dict[str, str]]:
-    """The event and headers without the guard's values (see `SqlJobStore._emit`)."""
-    project = event.project if guard.find(event.project) is None else BLOCKED_PROJECT
-    clean = event.model_copy(update={"project": project, "payload": guard.scrub(event.payload)})
-    return clean, {k: v for k, v in headers.items() if guard.find(v) is None and guard.find(k) is None}
-
-
 def _load_keyring(settings: Settings) -> Keyring:
-    from actors.pii.vault import load_keyring  # the key file's checks pull in the PII policy: only when sealing
+    from actors.pii.vault import (
+        load_keyring,  # the key file's checks pull in the PII policy: only when sealing
+    )
 
     return load_keyring(settings)
 

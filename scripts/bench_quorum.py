@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actors.orchestrator.ports import AnalyzeOutput  # noqa: E402
-from actors.orchestrator.ray_agents import RayAgents, fan_out  # noqa: E402
+from actors.orchestrator.fanout import fan_out  # noqa: E402
+from actors.orchestrator.ray_agents import RayAgents, RayCalls  # noqa: E402
 from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key  # noqa: E402
 from actors.quorum import decide_quorum  # noqa: E402
 from cluster.objects import FsObjectStore  # noqa: E402
@@ -53,10 +54,11 @@ QUORUM_AT_S = 2.0  # the second answer arrives at 2 s
 class GatherAll(RayAgents):
     """The baseline: ask every provider and await them all (up to the deadline), then decide."""
 
-    def analyze(self, envelopes, *, required, deadline_s, grace_s):  # type: ignore[no-untyped-def]
+    def analyze(self, envelopes, *, required, deadline_s, grace_s, deadlines=None):  # type: ignore[no-untyped-def]
         """Await every call; no early quorum, no grace."""
-        calls = {p: self.llms[p].analyze.remote(e) for p, e in envelopes.items()}
-        answers, reasons, waited = fan_out(calls, required=len(calls), deadline_s=deadline_s, grace_s=0.0)
+        calls = RayCalls(self.llms)
+        handles = {p: calls.start(p, e) for p, e in envelopes.items()}
+        answers, reasons, waited = fan_out(calls, handles, required=len(handles), deadline_s=deadline_s, grace_s=0.0)
         decision = decide_quorum(providers=list(envelopes), answers=answers, missing_reasons=reasons, required=required,
                                  deadline_s=deadline_s, grace_s=0.0, waited_s=waited)
         return AnalyzeOutput(answers=[answers[p] for p in envelopes if p in answers], quorum=decision)
@@ -69,9 +71,10 @@ class BenchAgents(FakeAgents):
         super().__init__(objects, evidence=list(GOLDEN_EVIDENCE))
         self.analysis = analysis
 
-    def analyze(self, envelopes, *, required, deadline_s, grace_s):  # type: ignore[no-untyped-def]
+    def analyze(self, envelopes, *, required, deadline_s, grace_s, deadlines=None):  # type: ignore[no-untyped-def]
         """The real fan-out."""
-        return self.analysis.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s)
+        return self.analysis.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s,
+                                     deadlines=deadlines)
 
 
 def start_fakes() -> dict[str, Any]:

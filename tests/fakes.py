@@ -149,3 +149,285 @@ class Crash(BaseException):
 
 
 import json
+
+# --- in-memory ports ----------------------------------------------------------------------------
+import threading
+import uuid
+from collections.abc import Callable
+
+from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
+from actors.object_store import ObjectStore, StoredObject
+from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
+from actors.pii.guard import EgressBlocked, guard_registry
+from actors.pii.keys import Keyring
+from actors.state_machine import StateMachine, default_machine
+from schemas import (
+    TERMINAL_STATES,
+    Brief,
+    EventType,
+    IdempotencyConflict,
+    JobError,
+    JobNotFound,
+    JobRecord,
+    JobState,
+    StaleJobVersion,
+    StepOutcome,
+    StepRecord,
+    StorageError,
+)
+
+
+class MemoryObjectStore(ObjectStore):
+    """Objects in a dict: the object store port with nothing behind it (URIs are `memory://<key>`)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, StoredObject]] = {}
+
+    def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject:
+        obj = StoredObject(key=key, uri=f"memory://{key}", size=len(data), sha256=sha256, content_type=content_type,
+                           metadata=metadata)
+        self.objects[key] = (data, obj)
+        return obj
+
+    def _entry(self, key: str) -> tuple[bytes, StoredObject]:
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise StorageError(f"no object at {key}", retryable=False) from None
+
+    def _get(self, key: str) -> bytes:
+        return self._entry(key)[0]
+
+    def _exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def _delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def _presign(self, key: str, expires_s: int | None) -> str:
+        return f"memory://{key}"
+
+    def _stat(self, key: str) -> StoredObject:
+        return self._entry(key)[1]
+
+
+class MemoryJobStore(JobStore):
+    """Jobs, steps, artifacts and the outbox in dicts under one lock: the job store port's semantics, no database.
+
+    Like the SQL store it seals raw briefs with the keyring, keeps the masked brief on the record,
+    checks every event with the job's egress guard (a blocked write changes nothing and fails the
+    job), and emits an event with every change.
+    """
+
+    def __init__(self, *, keyring: Keyring, clock: Clock | None = None, machine: StateMachine | None = None,
+                 new_id: Callable[[], str] | None = None) -> None:
+        from actors.clock import SystemClock
+
+        self._keyring, self._clock = keyring, clock or SystemClock()
+        self._machine = machine or default_machine()
+        self._new_id = new_id or (lambda: str(uuid.uuid4()))
+        self._lock = threading.RLock()
+        self.jobs: dict[str, JobRecord] = {}
+        self.sealed: dict[str, bytes | None] = {}
+        self.keys: dict[tuple[str, str], tuple[str, str]] = {}
+        self.step_rows: dict[str, list[StepRecord]] = {}
+        self.artifact_rows: dict[str, Artifact] = {}
+        self.outbox: list[OutboxMessage] = []
+
+    # --- transactions: work on copies, commit only when nothing raised ------------------------
+
+    def _commit(self, job: JobRecord, events: list[tuple[str, dict[str, object], str | None]], *, scrub: bool = False) -> list[OutboxMessage]:
+        out = []
+        for event_type, payload, tp in events:
+            built = guarded_event(event_id=self._new_id(), job=job, event_type=event_type, payload=payload,
+                                  traceparent=tp, now=self._clock.now(), guard=guard_registry().guard(job.id), scrub=scrub)
+            if built is not None:
+                event, headers = built
+                out.append(OutboxMessage(seq=len(self.outbox) + len(out) + 1, event=event, subject=event.subject, headers=headers))
+        return out
+
+    def _write(self, job: JobRecord, events: list[tuple[str, dict[str, object], str | None]]) -> None:
+        try:
+            messages = self._commit(job, events)
+        except EventBlocked as blocked:
+            self._fail_blocked(blocked)
+            raise EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type) from None
+        self.jobs[job.id] = job
+        self.outbox.extend(messages)
+
+    def _fail_blocked(self, blocked: EventBlocked) -> None:
+        job = self.jobs.get(blocked.job_id)
+        if job is None:
+            return
+        error = EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type).to_dict()
+        now, closed, events = self._clock.now(), [], []
+        for i, step in enumerate(self.step_rows.get(job.id, [])):
+            if step.outcome == StepOutcome.RUNNING:
+                self.step_rows[job.id][i] = step.model_copy(update={"outcome": StepOutcome.FAILED, "error": error, "finished_at": now})
+                closed.append(step.step)
+                events.append((EventType.STEP_RECORDED, {"step": step.step, "attempt": step.attempt, "outcome": "failed",
+                                                 "error_code": error["code"]}, job.traceparent))
+        if job.state not in TERMINAL_STATES:
+            details = {**error, "step": closed[-1] if closed else None, "state": job.state.value, "resumable": False}
+            if blocked.cause:
+                details["cause"] = blocked.cause
+            decision = self._machine.decide(job.state, JobState.FAILED, reason=error["code"], error_code=error["code"], degraded=job.degraded)
+            job = job.model_copy(update={"state": JobState.FAILED, "version": job.version + 1, "error": details, "updated_at": now})
+            events.append((decision.event_type, decision.payload, job.traceparent))
+        self.jobs[job.id] = job
+        self.outbox.extend(self._commit(job, events, scrub=True))
+
+    def _get(self, job_id: str) -> JobRecord:
+        try:
+            return self.jobs[job_id]
+        except KeyError:
+            raise JobNotFound(f"no job {job_id}") from None
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def submit(self, brief: Brief, *, idempotency_key: str | None = None, trace_id: str | None = None,
+               traceparent: str | None = None) -> JobRecord:
+        """Create a job in `submitted`, or return the job already created with this key."""
+        hashes = request_hashes(self._keyring, brief)
+        with self._lock:
+            if idempotency_key and (brief.project, idempotency_key) in self.keys:
+                job_id, digest = self.keys[(brief.project, idempotency_key)]
+                if digest not in hashes:
+                    raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different brief")
+                return self.jobs[job_id]
+            now, job_id = self._clock.now(), self._new_id()
+            job = JobRecord(id=job_id, project=brief.project, state=JobState.SUBMITTED, version=1, degraded=False,
+                            brief=mask_brief(brief), idempotency_key=idempotency_key, trace_id=trace_id,
+                            traceparent=traceparent, error=None, created_at=now, updated_at=now)
+            self._write(job, [(EventType.JOB_SUBMITTED, {"state": "submitted"}, traceparent)])
+            self.sealed[job_id] = seal_brief(self._keyring, job_id, brief)
+            self.step_rows[job_id] = []
+            if idempotency_key:
+                self.keys[(brief.project, idempotency_key)] = (job_id, hashes[0])
+            return job
+
+    def raw_brief(self, job_id: str) -> Brief | None:
+        """Open the sealed raw brief; None once purged."""
+        sealed = self.sealed_brief(job_id)
+        return None if sealed is None else open_brief(self._keyring, job_id, sealed)
+
+    def sealed_brief(self, job_id: str) -> bytes | None:
+        """The sealed raw brief as stored."""
+        with self._lock:
+            self._get(job_id)
+            return self.sealed.get(job_id)
+
+    def reseal_brief(self, job_id: str, sealed: bytes) -> bool:
+        """Replace the sealed raw brief; False when there is none."""
+        return self._set_sealed(job_id, sealed)
+
+    def purge_raw_brief(self, job_id: str) -> bool:
+        """Delete the sealed raw brief; True if there was one."""
+        return self._set_sealed(job_id, None)
+
+    def _set_sealed(self, job_id: str, sealed: bytes | None) -> bool:
+        with self._lock:
+            self._get(job_id)
+            if self.sealed.get(job_id) is None:
+                return False
+            self.sealed[job_id] = sealed
+            return True
+
+    def set_brief(self, job_id: str, brief: Brief) -> None:
+        """Replace the masked brief by its pseudonymized copy (free-text fields only)."""
+        with self._lock:
+            job = self._get(job_id)
+            if mask_brief(job.brief) != mask_brief(brief):
+                raise JobError(f"job {job_id}: a brief may be replaced only by its redacted copy (free-text fields)")
+            self.jobs[job_id] = job.model_copy(update={"brief": brief})
+
+    def get(self, job_id: str) -> JobRecord:
+        """The job; `JobNotFound` otherwise."""
+        with self._lock:
+            return self._get(job_id)
+
+    def list_jobs(self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50) -> list[JobRecord]:
+        """Newest first, optionally one project's or only those in `states`."""
+        with self._lock:
+            jobs = [j for j in reversed(self.jobs.values())
+                    if (not project or j.project == project) and (not states or j.state in states)]
+        return sorted(jobs, key=lambda j: j.created_at, reverse=True)[:limit]
+
+    def transition(self, job_id: str, to_state: JobState, *, expected_version: int, reason: str = "",
+                   error: dict[str, object] | None = None, degraded: bool | None = None,
+                   traceparent: str | None = None) -> JobRecord:
+        """Move the job if it is at `expected_version` and the move is legal; emit its event."""
+        with self._lock:
+            job = self._get(job_id)
+            if job.version != expected_version:
+                raise StaleJobVersion(f"job {job_id} is at version {job.version}, not {expected_version} ({job.state.value})")
+            new_degraded = job.degraded if degraded is None else degraded
+            decision = self._machine.decide(job.state, to_state, reason=reason,
+                                            error_code=str(error.get("code")) if error else None, degraded=new_degraded)
+            moved = job.model_copy(update={"state": to_state, "version": expected_version + 1, "degraded": new_degraded,
+                                           "error": error if error is not None else job.error, "updated_at": self._clock.now()})
+            self._write(moved, [(decision.event_type, decision.payload, traceparent)])
+            return moved
+
+    # --- steps and artifacts -----------------------------------------------------------------
+
+    def record_step(self, step: StepRecord, *, traceparent: str | None = None) -> None:
+        """Insert or update one attempt; emit `step.recorded`."""
+        with self._lock:
+            job = self._get(step.job_id)
+            payload: dict[str, object] = {"step": step.step, "attempt": step.attempt, "outcome": step.outcome.value}
+            if step.error:
+                payload["error_code"] = str(step.error.get("code", "error"))
+            self._write(job, [(EventType.STEP_RECORDED, payload, traceparent)])
+            rows = self.step_rows[step.job_id]
+            at = next((i for i, r in enumerate(rows) if (r.step, r.attempt) == (step.step, step.attempt)), None)
+            if at is None:
+                rows.append(step)
+            else:
+                rows[at] = step
+
+    def steps(self, job_id: str) -> list[StepRecord]:
+        """The job's attempts in the order first recorded."""
+        with self._lock:
+            return list(self.step_rows.get(job_id, []))
+
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
+        """Record artifact metadata (one per job and key); emit `artifact.stored`."""
+        with self._lock:
+            job = self._get(artifact.job_id)
+            same = next((a for a in self.artifact_rows.values() if (a.job_id, a.key) == (artifact.job_id, artifact.key)), None)
+            if same is not None:
+                artifact = artifact.model_copy(update={"id": same.id})
+            self._write(job, [(EventType.ARTIFACT_STORED, {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}, traceparent)])
+            self.artifact_rows[artifact.id] = artifact
+
+    def get_artifact(self, artifact_id: str) -> Artifact:
+        """One artifact's metadata; `JobNotFound` when there is none."""
+        with self._lock:
+            if artifact_id not in self.artifact_rows:
+                raise JobNotFound(f"no artifact {artifact_id}")
+            return self.artifact_rows[artifact_id]
+
+    def artifacts(self, job_id: str) -> list[Artifact]:
+        """The job's artifacts, oldest first."""
+        with self._lock:
+            return sorted((a for a in self.artifact_rows.values() if a.job_id == job_id), key=lambda a: a.created_at)
+
+    # --- outbox ------------------------------------------------------------------------------
+
+    def events(self, job_id: str) -> list[OutboxMessage]:
+        """Every event of the job, in order."""
+        with self._lock:
+            return [m for m in self.outbox if m.event.job_id == job_id]
+
+    def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:
+        """Unpublished messages, oldest first."""
+        with self._lock:
+            return [m for m in self.outbox if m.published_at is None][:limit]
+
+    def mark_published(self, event_ids: list[str]) -> None:
+        """Mark messages published."""
+        ids, now = set(event_ids), self._clock.now()
+        with self._lock:
+            self.outbox = [m.model_copy(update={"published_at": now}) if m.event.id in ids and m.published_at is None else m
+                           for m in self.outbox]

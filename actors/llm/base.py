@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from actors.clock import Clock, SystemClock
 from actors.llm.pricing import Price, estimate_tokens
 from actors.llm.prompt import build_prompt
 from actors.retry import Attempt, RetryPolicy
@@ -132,7 +133,9 @@ class LlmAgent(abc.ABC):
         retry: RetryPolicy | None = None,
         price: Price | None = None,
         max_output_tokens: int = 4096,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock = clock or SystemClock()  # the clock the orchestrator built the envelope's deadline on
         self.provider = provider
         self.model = model
         self.price = price or Price()
@@ -162,7 +165,7 @@ class LlmAgent(abc.ABC):
             max_attempts=self._retry.max_attempts,
             base_delay_s=self._retry.base_delay_s,
             jitter=self._retry.jitter,
-            deadline_s=max(0.0, envelope.deadline.timestamp() - time.time()),
+            deadline_s=max(0.0, (envelope.deadline - self.clock.now()).total_seconds()),
         )
         ledger = _Ledger()
         estimate = self.estimate_cost(request)

@@ -29,7 +29,7 @@ from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from actors.pii import EgressBlocked, EgressGuard, Keyring, Vault, guard_registry
 from cluster.logs import JsonFormatter
 from cluster.objects import FsObjectStore
-from cluster.sql_store import BLOCKED_PROJECT
+from actors.job_store import BLOCKED_PROJECT
 from schemas import IllegalTransition, JobState, StepOutcome, StepRecord, parse_brief
 from tests.fakes import FakeAgents
 

@@ -104,7 +104,8 @@ def _analyze(cluster: dict[str, Any], *, deadline_s: float = 10, grace_s: float 
     envelopes = {
         p: golden_envelope(p, deadline_s=own.get(p, deadline_s), cost_budget_usd=budget) for p in PROVIDERS
     }
-    return _agents(cluster, **swap).analyze(envelopes, required=2, deadline_s=deadline_s, grace_s=grace_s)
+    return _agents(cluster, **swap).analyze(envelopes, required=2, deadline_s=deadline_s, grace_s=grace_s,
+                                            deadlines={p: d for p, d in own.items() if d < deadline_s})
 
 
 def _wait_idle(fake: Any, timeout_s: float = 10) -> None:
@@ -219,10 +220,11 @@ class _RayLlmAgents(FakeAgents):
         super().__init__(objects, evidence=list(GOLDEN_EVIDENCE))
         self.ray_agents = ray_agents
 
-    def analyze(self, envelopes, *, required, deadline_s, grace_s):  # type: ignore[no-untyped-def]
+    def analyze(self, envelopes, *, required, deadline_s, grace_s, deadlines=None):  # type: ignore[no-untyped-def]
         """The real fan-out."""
         self._enter("analyze")
-        return self.ray_agents.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s)
+        return self.ray_agents.analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s,
+                                       deadlines=deadlines)
 
 
 def test_a_job_persists_and_shows_each_provider_outcome(cluster: dict[str, Any], fakes: dict[str, Any],

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 from actors.clock import SystemClock
 from actors.orchestrator.runner import JobRunner, RunnerConfig, script_key
 from actors.orchestrator.steps import default_pipeline
-from cluster.objects import FsObjectStore
 from schemas import AgentError, EventType, JobState, ProviderError, StepOutcome
 from schemas.pipeline import ProviderBehaviour, ProvidersScript
-from tests.fakes import Crash, FakeAgents
+from tests.conftest import TEST_KEYRING
+from tests.fakes import Crash, FakeAgents, FakeClock, MemoryJobStore, MemoryObjectStore
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def env(sqlite_store, tmp_path):  # type: ignore[no-untyped-def]
-    """Store, object store, fake agents and a runner."""
-    objects = FsObjectStore(tmp_path / "objects")
+def env():  # type: ignore[no-untyped-def]
+    """In-memory store and object store, fake agents, a fake clock and a runner."""
+    # Starts at the wall time: the stub LLM agents run on the system clock and read the envelopes' deadlines.
+    clock = FakeClock(start=datetime.now(timezone.utc))
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING, clock=clock), MemoryObjectStore()
     agents = FakeAgents(objects)
     config = RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=2, grace_s=0.2, retry_base_delay_s=0.01)
-    runner = JobRunner(store=sqlite_store, objects=objects, agents=agents, config=config)
-    return sqlite_store, objects, agents, runner
+    runner = JobRunner(store=store, objects=objects, agents=agents, config=config, clock=clock)
+    return store, objects, agents, runner
 
 
 def test_job_runs_through_every_step(env, make_brief) -> None:  # type: ignore[no-untyped-def]
