@@ -169,7 +169,7 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def get_artifact(self, artifact_id: str) -> Artifact:
-        """Return one artifact's metadata; raise `JobNotFound` when there is none."""
+        """Return one artifact's metadata; raise `ArtifactNotFound` when there is none."""
 
     @abc.abstractmethod
     def artifacts(self, job_id: str) -> list[Artifact]:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from cluster.pii_cli import pii_app
 from cluster.settings import Settings, load_settings
-from schemas import InvalidBrief, MkaError, parse_brief
+from schemas import InvalidBrief, MkaError, parse_brief, problems_from
 
 app = typer.Typer(help="Marketing Assistant: brief in, researched multi-model PII-safe report out.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schema export of the contracts.", no_args_is_help=True)
@@ -207,9 +207,7 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
             try:
                 script = ProvidersScript.model_validate(load_brief_file(script_path))
             except ValidationError as exc:
-                raise InvalidBrief(
-                    [{"field": f"providers_script.{'.'.join(map(str, e['loc']))}", "message": e["msg"]} for e in exc.errors()]
-                ) from None
+                raise InvalidBrief(problems_from(exc, prefix="providers_script")) from None
     except InvalidBrief as exc:
         raise _fail(exc, as_json) from None
     settings = load_settings()
@@ -218,11 +216,11 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
     job_id = client.submit(brief, script=script)
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
-    summary["wall_s"] = round(time.monotonic() - started, 3)
+    summary.wall_s = round(time.monotonic() - started, 3)
     if out_dir is not None:
-        summary["artifacts"] = _copy_artifacts(client, job_id, out_dir)
+        summary.artifacts = _copy_artifacts(client, job_id, out_dir)
     if as_json:
-        _print_json(summary)
+        _print_json(summary.model_dump(mode="json"))
     else:
         _print_summary(summary)
     raise typer.Exit(0 if job.state.value == "completed" else 1)
@@ -247,7 +245,9 @@ def _wait_with_progress(client: Any, job_id: str, *, quiet: bool) -> Any:
         return client.wait(job_id, on_change=update)
 
 
-def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[dict[str, Any]]:
+def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[Any]:
+    from schemas.summary import ArtifactLink
+
     out_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for art in client.artifacts(job_id):
@@ -256,26 +256,25 @@ def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[dict[str, A
         if art.kind == "markdown":  # its charts are copied with the same job prefix: keep the links working
             body = body.replace(b"](chart-", f"]({job_id}-chart-".encode())
         path.write_bytes(body)
-        copied.append({"id": art.id, "kind": art.kind, "uri": art.uri, "sha256": art.sha256,
-                       "path": str(path.resolve())})
+        copied.append(ArtifactLink(id=art.id, kind=art.kind, uri=art.uri, sha256=art.sha256, path=str(path.resolve())))
     return copied
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    colour = "green" if summary["state"] == "completed" else "red"
-    out.print(f"job [bold]{summary['job_id']}[/bold]: [{colour}]{summary['state']}[/{colour}]"
-              + ("  [yellow]DEGRADED[/yellow]" if summary["degraded"] else "") + f"  ({summary['wall_s']:.1f}s)")
-    if summary.get("error"):
-        out.print(f"  reason: {summary['error'].get('message')}")
-    if summary["providers"]:
+def _print_summary(summary: Any) -> None:
+    colour = "green" if summary.state == "completed" else "red"
+    out.print(f"job [bold]{summary.job_id}[/bold]: [{colour}]{summary.state}[/{colour}]"
+              + ("  [yellow]DEGRADED[/yellow]" if summary.degraded else "") + f"  ({summary.wall_s or 0.0:.1f}s)")
+    if summary.error:
+        out.print(f"  reason: {summary.error.get('message')}")
+    if summary.providers:
         table = Table("provider", "status", "latency", "claims", "reason")
-        for name, p in summary["providers"].items():
-            latency = f"{p['latency_s']:.2f}s" if p["latency_s"] is not None else ""
-            table.add_row(name, p["status"], latency, str(p["claims"]), p["reason"])
+        for name, p in summary.providers.items():
+            latency = f"{p.latency_s:.2f}s" if p.latency_s is not None else ""
+            table.add_row(name, p.status, latency, str(p.claims), p.reason or "")
         _show(table)
-    for art in summary["artifacts"]:
-        out.print(f"  {art['kind']}: {art['path'] or art['uri']}")
-    out.print(f"  trace: {summary['trace_id']}  (mka trace {summary['job_id']})")
+    for art in summary.artifacts:
+        out.print(f"  {art.kind}: {art.path or art.uri}", markup=False)
+    out.print(f"  trace: {summary.trace_id}  (mka trace {summary.job_id})", markup=False)
 
 
 @app.command()
@@ -434,9 +433,8 @@ def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
     if as_json:
-        _print_json(summary)
+        _print_json(summary.model_dump(mode="json"))
     else:
-        summary["wall_s"] = 0.0
         _print_summary(summary)
     raise typer.Exit(0 if job.state.value == "completed" else 1)
 

@@ -7,17 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import ray
-
 from actors.job_store import JobStore
 from actors.orchestrator.ports import AnalyzeOutput
+from actors.orchestrator.ray_agents import ray_result
 from actors.orchestrator.runner import checkpoint_key
 from cluster.bootstrap import build_store
 from cluster.objects import ObjectStore, build_object_store
 from cluster.ray_runtime import connect_ray, ensure_actors
 from cluster.settings import Settings, load_settings
-from schemas import Artifact, Brief, Event, JobRecord, MkaError, StepRecord, parse_brief
+from schemas import Artifact, Brief, Event, JobRecord, StepRecord, parse_brief
 from schemas.pipeline import ProvidersScript
+from schemas.summary import ArtifactLink, JobSummary, ProviderOutcome, QuorumSummary
 
 __all__ = ["MkaClient", "connect", "job_summary"]
 
@@ -62,13 +62,7 @@ class MkaClient:
         """Validate and submit a brief; return the job id (the same id again for a repeated key)."""
         parsed = brief if isinstance(brief, Brief) else parse_brief(brief)
         raw_script = script.model_dump(mode="json") if isinstance(script, ProvidersScript) else script
-        ref = self.orchestrator.submit.remote(parsed, idempotency_key, raw_script)
-        try:
-            return ray.get(ref)
-        except ray.exceptions.RayTaskError as exc:
-            if isinstance(getattr(exc, "cause", None), MkaError):
-                raise exc.cause from None
-            raise
+        return ray_result(self.orchestrator.submit.remote(parsed, idempotency_key, raw_script))
 
     def get(self, job_id: str) -> JobRecord:
         """The job as stored now."""
@@ -105,18 +99,13 @@ class MkaClient:
 
     def cancel(self, job_id: str) -> str:
         """Cancel the job; return its state."""
-        return ray.get(self.orchestrator.cancel.remote(job_id))
+        return ray_result(self.orchestrator.cancel.remote(job_id))
 
     def resume(self, job_id: str) -> None:
         """Resume a job that failed on infrastructure; it runs in the background (then `wait`)."""
-        try:
-            ray.get(self.orchestrator.resume_job.remote(job_id))
-        except ray.exceptions.RayTaskError as exc:
-            if isinstance(getattr(exc, "cause", None), MkaError):
-                raise exc.cause from None
-            raise
+        ray_result(self.orchestrator.resume_job.remote(job_id))
 
-    def summary(self, job_id: str) -> dict[str, Any]:
+    def summary(self, job_id: str) -> JobSummary:
         """The run summary of DESIGN.md: id, state, degraded, providers, artifacts, trace id."""
         job = self.store.get(job_id)
         key = checkpoint_key(job_id, "analyze")
@@ -124,31 +113,26 @@ class MkaClient:
         return job_summary(job, self.store.artifacts(job_id), analysis)
 
 
-def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> dict[str, Any]:
+def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> JobSummary:
     """Build the job summary printed by `mka run` (pure); its brief is masked or pseudonymized, never raw."""
-    providers = (
-        {p.provider: {"status": p.status, "error_kind": p.error_kind, "reason": p.reason, "model": p.model,
-                      "latency_s": p.latency_s, "claims": p.claims, "tokens": p.tokens, "cost_usd": p.cost}
-         for p in analysis.quorum.providers}
-        if analysis else {}
-    )
-    return {
-        "job_id": job.id,
-        "state": job.state.value,
-        "degraded": job.degraded,
-        "providers": providers,
-        "quorum": (
-            {"required": analysis.quorum.required, "received": analysis.quorum.received,
-             "missing": analysis.quorum.missing, "waited_s": analysis.quorum.waited_s,
-             "cost_usd": analysis.quorum.cost_usd, "cost_budget_usd": analysis.quorum.cost_budget_usd}
-            if analysis else None
-        ),
-        "artifacts": [
-            {"id": a.id, "kind": a.kind, "uri": a.uri, "sha256": a.sha256,
-             "path": a.local_path if a.local_path and Path(a.local_path).exists() else None}
+    q = analysis.quorum if analysis else None
+    return JobSummary(
+        job_id=job.id,
+        state=job.state.value,
+        degraded=job.degraded,
+        providers={
+            p.provider: ProviderOutcome(status=p.status, error_kind=p.error_kind, reason=p.reason, model=p.model,
+                                        latency_s=p.latency_s, claims=p.claims, tokens=p.tokens, cost_usd=p.cost)
+            for p in (q.providers if q else [])
+        },
+        quorum=QuorumSummary(required=q.required, received=q.received, missing=q.missing, waited_s=q.waited_s,
+                             cost_usd=q.cost_usd, cost_budget_usd=q.cost_budget_usd) if q else None,
+        artifacts=[
+            ArtifactLink(id=a.id, kind=a.kind, uri=a.uri, sha256=a.sha256,
+                         path=a.local_path if a.local_path and Path(a.local_path).exists() else None)
             for a in artifacts
         ],
-        "trace_id": job.trace_id,
-        "error": job.error,
-        "brief": job.brief.model_dump(mode="json"),
-    }
+        trace_id=job.trace_id,
+        error=job.error,
+        brief=job.brief.model_dump(mode="json"),
+    )

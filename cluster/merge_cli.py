@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from actors.merge import merge_answers, quorum_of
-from schemas import Evidence, MergeResult, ModelAnswer
+from schemas import Evidence, InvalidInput, MergeResult, ModelAnswer, problems_from
 
 __all__ = ["BadInput", "load_inputs", "merge_command", "render_merge"]
 
@@ -27,7 +27,7 @@ _AGREEMENT_STYLE = {"unanimous": "green", "majority": "cyan", "single": "dim"}
 _GROUNDING_STYLE = {"supported": "green", "contradicted": "bold red", "unverifiable": "yellow"}
 
 
-class BadInput(ValueError):
+class BadInput(InvalidInput):
     """An input file is missing, not JSON, or not in the expected shape."""
 
 
@@ -55,7 +55,7 @@ def _validate(items: list[Any], model: type[ModelAnswer] | type[Evidence], path:
         try:
             out.append(model.model_validate(item))
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{p['field']}: {p['message']}" for p in problems_from(exc, whole=what))
             raise BadInput(f"{path}: {what} #{n + 1} is invalid: {problems}") from None
     return out
 

@@ -36,6 +36,7 @@ from schemas import (
     TERMINAL_STATES,
     AdapterError,
     Artifact,
+    ArtifactNotFound,
     Brief,
     Event,
     EventType,
@@ -394,7 +395,7 @@ class SqlJobStore(JobStore):
         with self._tx() as s:
             row = s.get(ArtifactRow, artifact_id)
             if row is None:
-                raise JobNotFound(f"no artifact {artifact_id}")
+                raise ArtifactNotFound(f"no artifact {artifact_id}")
             return _artifact(row)
 
     def artifacts(self, job_id: str) -> list[Artifact]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from schemas._errors import (
     AdapterError,
     AgentError,
+    ArtifactNotFound,
     BelowQuorum,
     BriefTooLong,
     EventBusError,
     IdempotencyConflict,
     IllegalTransition,
     InvalidBrief,
+    InvalidInput,
     JobError,
     JobNotFound,
     MkaError,
@@ -19,6 +21,7 @@ from schemas._errors import (
     StaleJobVersion,
     StepTimeout,
     StorageError,
+    problems_from,
 )
 from schemas.answers import Claim, Evidence, ModelAnswer, Usage
 from schemas.artifacts import Artifact
@@ -48,6 +51,7 @@ __all__ = [
     "AgentRequest",
     "AgentResponse",
     "Artifact",
+    "ArtifactNotFound",
     "BelowQuorum",
     "Brief",
     "BriefTooLong",
@@ -60,6 +64,7 @@ __all__ = [
     "IdempotencyConflict",
     "IllegalTransition",
     "InvalidBrief",
+    "InvalidInput",
     "JobError",
     "JobNotFound",
     "JobRecord",
@@ -87,4 +92,5 @@ __all__ = [
     "parse_event",
     "pii_field",
     "pii_fields",
+    "problems_from",
 ]

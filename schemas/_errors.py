@@ -1,7 +1,9 @@
 """One error tree for the whole system; each error says whether a retry can help.
 
     MkaError
+    ├── InvalidInput            a file or value given to a command is unreadable or invalid
     ├── InvalidBrief            the brief failed validation (lists every bad field)
+    ├── ArtifactNotFound
     ├── JobError
     │   ├── JobNotFound
     │   ├── IllegalTransition   the state machine forbids the move
@@ -20,7 +22,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class MkaError(Exception):
@@ -38,6 +43,31 @@ class MkaError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe description for users and events (never a traceback)."""
         return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+def problems_from(exc: ValidationError, *, prefix: str = "", whole: str = "brief") -> list[dict[str, str]]:
+    """Each validation error as `{"field", "message", "type"}`: a dotted path (under `prefix`), pydantic's wording.
+
+    The one translation of a pydantic `ValidationError` for users; `whole` names an error on the value itself.
+    """
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in err["loc"])
+        field = ".".join(p for p in (prefix, path) if p) or whole
+        problems.append({"field": field, "message": err["msg"].removeprefix("Value error, "), "type": err["type"]})
+    return problems
+
+
+class InvalidInput(MkaError):
+    """A file or value given to a command is unreadable or invalid (the message says which and why)."""
+
+    code = "invalid_input"
+
+
+class ArtifactNotFound(MkaError):
+    """No artifact has this id."""
+
+    code = "artifact_not_found"
 
 
 class InvalidBrief(MkaError):

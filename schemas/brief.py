@@ -7,9 +7,16 @@ from typing import Annotated, Any, Literal
 
 import pycountry
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
-from schemas._errors import InvalidBrief
+from schemas._errors import InvalidBrief, problems_from
 from schemas.pii import PiiClass, pii_field
 
 __all__ = ["Brief", "Product", "parse_brief", "PROJECT_PATTERN", "REPORT_OUTPUTS"]
@@ -119,13 +126,4 @@ def parse_brief(data: Any) -> Brief:
     try:
         return Brief.model_validate(data)
     except ValidationError as exc:
-        raise InvalidBrief(_problems(exc)) from None
-
-
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    problems = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in err["loc"]) or "brief"
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append({"field": field, "message": message, "type": err["type"]})
-    return problems
+        raise InvalidBrief(problems_from(exc)) from None

@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas import (
+    ArtifactNotFound,
     IdempotencyConflict,
     IllegalTransition,
     InvalidBrief,
     JobNotFound,
     MkaError,
     parse_brief,
+    problems_from,
 )
 from schemas.pipeline import ProvidersScript
 from serve_app.backend import PortalBackend
@@ -40,7 +42,7 @@ def status_for(exc: MkaError) -> int:
     """The one place the error tree maps to HTTP statuses."""
     if isinstance(exc, InvalidBrief):
         return 422
-    if isinstance(exc, JobNotFound):
+    if isinstance(exc, (JobNotFound, ArtifactNotFound)):
         return 404
     if isinstance(exc, (IdempotencyConflict, IllegalTransition)):
         return 409
@@ -50,7 +52,9 @@ def status_for(exc: MkaError) -> int:
 def _backend(request: Request) -> PortalBackend:
     found = getattr(request.app.state, "backend", None)
     if found is None:
-        from serve_app import _registry  # resolved at call time: see _registry's docstring
+        from serve_app import (
+            _registry,  # resolved at call time: see _registry's docstring
+        )
 
         found = _registry.backend
     if found is None:
@@ -80,18 +84,14 @@ def create_app() -> FastAPI:
         try:
             req = JobRequest.model_validate_json(body)
         except ValidationError as exc:
-            raise InvalidBrief(
-                [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors(include_url=False)]
-            ) from None
+            raise InvalidBrief(problems_from(exc, whole="body")) from None
         brief = parse_brief(req.brief)
         script = None
         if req.providers_script is not None:
             try:
                 script = ProvidersScript.model_validate(req.providers_script)
             except ValidationError as exc:
-                raise InvalidBrief(
-                    [{"field": "providers_script." + ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors(include_url=False)]
-                ) from None
+                raise InvalidBrief(problems_from(exc, prefix="providers_script")) from None
         backend = _backend(request)
         job_id = await asyncio.to_thread(backend.submit, brief, idempotency_key=idempotency_key, script=script)
         return JSONResponse(
@@ -106,14 +106,15 @@ def create_app() -> FastAPI:
     async def get_job(request: Request, job_id: str) -> dict[str, Any]:
         """The job's state, steps, provider outcomes and artifacts."""
         job, steps, summary = await asyncio.to_thread(_backend(request).job, job_id)
+        public = summary.public()  # never a server path
         return {
-            **summary,
+            **public,
             "project": job.project,
             "version": job.version,
             "created_at": job.created_at.isoformat(),
             "updated_at": job.updated_at.isoformat(),
             "steps": [s.model_dump(mode="json") for s in steps],
-            "artifacts": [{**a, "href": f"/v1/artifacts/{a['id']}"} for a in summary["artifacts"]],
+            "artifacts": [{**a, "href": f"/v1/artifacts/{a['id']}"} for a in public["artifacts"]],
         }
 
     @app.post("/v1/jobs/{job_id}/cancel")

@@ -8,6 +8,7 @@ from typing import Any
 from actors.job_store import OutboxMessage
 from schemas import Artifact, Brief, JobRecord, StepRecord
 from schemas.pipeline import ProvidersScript
+from schemas.summary import JobSummary
 
 __all__ = ["ClientBackend", "PortalBackend"]
 
@@ -20,7 +21,7 @@ class PortalBackend(abc.ABC):
         """Submit a validated brief; return the job id."""
 
     @abc.abstractmethod
-    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], dict[str, Any]]:
+    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
         """The job, its steps and its run summary."""
 
     @abc.abstractmethod
@@ -50,7 +51,7 @@ class ClientBackend(PortalBackend):
         """Submit through the orchestrator actor."""
         return self.client.submit(brief, idempotency_key=idempotency_key, script=script)
 
-    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], dict[str, Any]]:
+    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
         """Read the job from the store."""
         job = self.client.get(job_id)
         return job, self.client.store.steps(job_id), self.client.summary(job_id)

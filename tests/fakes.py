@@ -163,6 +163,7 @@ from actors.pii.keys import Keyring
 from actors.state_machine import StateMachine, default_machine
 from schemas import (
     TERMINAL_STATES,
+    ArtifactNotFound,
     Brief,
     EventType,
     IdempotencyConflict,
@@ -405,7 +406,7 @@ class MemoryJobStore(JobStore):
         """One artifact's metadata; `JobNotFound` when there is none."""
         with self._lock:
             if artifact_id not in self.artifact_rows:
-                raise JobNotFound(f"no artifact {artifact_id}")
+                raise ArtifactNotFound(f"no artifact {artifact_id}")
             return self.artifact_rows[artifact_id]
 
     def artifacts(self, job_id: str) -> list[Artifact]:

@@ -18,6 +18,8 @@ from babel.numbers import get_territory_currencies
 from countryinfo import CountryInfo
 from pydantic import BaseModel, Field
 
+from schemas import InvalidInput
+
 __all__ = [
     "BrandLookup",
     "BrandPresence",
@@ -40,7 +42,7 @@ FACTS_SOURCE = "offline packages pycountry, countryinfo and babel (figures may b
 _EN = Locale("en")
 
 
-class UnknownCountry(ValueError):
+class UnknownCountry(InvalidInput, ValueError):
     """The country is not an ISO 3166-1 code."""
 
 

@@ -17,10 +17,12 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 
+from schemas import AgentError
+
 __all__ = ["EmbeddingsUnavailable", "load_minilm"]
 
 
-class EmbeddingsUnavailable(RuntimeError):
+class EmbeddingsUnavailable(AgentError, RuntimeError):
     """The embedding model (or torch / sentence-transformers) is not installed."""
 
 

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from actors.clock import Clock, SystemClock
 from actors.quorum import decide_quorum, plan_budget
-from schemas import AgentRequest, ModelAnswer
+from schemas import AgentError, AgentRequest, ModelAnswer
 from schemas.pipeline import AnalysisRequest, QuorumDecision
 
 __all__ = ["CallFailed", "FanOut", "ProviderCalls", "analyze_providers", "fan_out"]
@@ -21,7 +21,7 @@ __all__ = ["CallFailed", "FanOut", "ProviderCalls", "analyze_providers", "fan_ou
 H = TypeVar("H")
 
 
-class CallFailed(Exception):
+class CallFailed(AgentError):
     """A provider call ended without an answer; the message is the reason the quorum records."""
 
 

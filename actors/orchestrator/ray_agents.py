@@ -35,13 +35,24 @@ from schemas import (
 )
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
-__all__ = ["RayAgents", "RayCalls", "unwrap_ray_error"]
+__all__ = ["RayAgents", "RayCalls", "ray_result", "unwrap_ray_error"]
 
 
 def unwrap_ray_error(exc: BaseException) -> BaseException | None:
     """The exception a Ray task raised inside the worker (a `RayTaskError`'s cause), or None."""
     cause = getattr(exc, "cause", None)
     return cause if isinstance(cause, BaseException) else None
+
+
+def ray_result(ref: ray.ObjectRef, *, timeout: float | None = None) -> Any:
+    """`ray.get` that raises the remote side's own `MkaError` rather than Ray's wrapper of it."""
+    try:
+        return ray.get(ref, timeout=timeout)
+    except RayTaskError as exc:
+        cause = unwrap_ray_error(exc)
+        if isinstance(cause, MkaError):
+            raise cause from None
+        raise
 
 
 def _get(ref: ray.ObjectRef, envelope: AgentRequest[Any], clock: Clock) -> Any:

@@ -16,7 +16,14 @@ from actors.orchestrator.ports import (
     ValidateOutput,
 )
 from actors.quorum import required_for
-from schemas import Brief, BriefTooLong, JobState, MergeResult, parse_brief
+from schemas import (
+    Brief,
+    BriefTooLong,
+    JobState,
+    MergeResult,
+    parse_brief,
+    problems_from,
+)
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
 __all__ = ["default_pipeline"]
@@ -37,7 +44,7 @@ def redact(ctx: StepContext) -> BaseModel:
     try:  # placeholders are longer than some values: the pseudonymized brief must still be a brief
         checked = RedactOutput.model_validate_json(output.model_dump_json())
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in err["loc"][1:]) for err in exc.errors())
+        fields = ", ".join(p["field"].removeprefix("brief.") for p in problems_from(exc))
         raise BriefTooLong(f"the pseudonymized brief exceeds the limits of: {fields}; shorten those fields") from None
     ctx.store.set_brief(ctx.job.id, checked.brief)
     return checked

@@ -186,13 +186,13 @@ def test_redacted_brief_replaces_the_masked_one_after_the_redact_step(
 ) -> None:
     brief = planted_brief()
     job = sqlite_store.submit(brief)
-    assert job_summary(job, [], None)["brief"]["audience"] == WITHHELD
+    assert job_summary(job, [], None).brief["audience"] == WITHHELD
     final = runner.run(job.id)
     assert final.state == JobState.COMPLETED
     stored = sqlite_store.get(job.id).brief
     assert stored.audience == f"Readers of the newsletter <EMAIL_ADDRESS_1> run by {NAME}"  # the fake redacts emails only
     assert not is_masked(stored) and stored.markets == brief.markets
-    assert job_summary(sqlite_store.get(job.id), [], None)["brief"]["audience"] == stored.audience
+    assert job_summary(sqlite_store.get(job.id), [], None).brief["audience"] == stored.audience
     assert EMAIL.encode() not in db_bytes(tmp_path)
     events = json.dumps([m.event.model_dump(mode="json") | {"headers": m.headers} for m in sqlite_store.events(job.id)])
     assert not any(v in events for v in PLANTED) and WITHHELD not in events

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from actors.job_store import OutboxMessage
-from schemas import Artifact, Brief, Event, JobNotFound, JobRecord, JobState, StepRecord, StorageError
+from schemas import (
+    Artifact,
+    ArtifactNotFound,
+    Brief,
+    Event,
+    JobNotFound,
+    JobRecord,
+    JobState,
+    StepRecord,
+    StorageError,
+)
 from schemas.pipeline import ProvidersScript
+from schemas.summary import ArtifactLink, JobSummary
 from serve_app import PortalBackend, create_app, status_for
 from tests.conftest import brief_data
 
@@ -33,13 +43,13 @@ class FakeBackend(PortalBackend):
                                       brief=brief, created_at=NOW, updated_at=NOW)
         return job_id
 
-    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], dict[str, Any]]:
+    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
         if job_id not in self.jobs:
             raise JobNotFound(f"no job {job_id}")
         job = self.jobs[job_id]
-        summary = {"job_id": job_id, "state": job.state.value, "degraded": False, "providers": {}, "quorum": None,
-                   "artifacts": [{"id": "a1", "kind": "pdf", "uri": "file:///x.pdf", "sha256": "0" * 64, "path": None}],
-                   "trace_id": None, "error": None}
+        summary = JobSummary(job_id=job_id, state=job.state.value, degraded=False, artifacts=[
+            ArtifactLink(id="a1", kind="pdf", uri="file:///srv/mka/objects/x.pdf", sha256="0" * 64, path="/srv/mka/objects/x.pdf"),
+        ])
         return job, [], summary
 
     def events(self, job_id: str) -> list[OutboxMessage]:
@@ -56,7 +66,7 @@ class FakeBackend(PortalBackend):
 
     def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
         if artifact_id != "a1":
-            raise JobNotFound("no artifact")
+            raise ArtifactNotFound("no artifact")
         art = Artifact(id="a1", job_id="j", kind="pdf", key="jobs/j/report.pdf", uri="file:///x.pdf",
                        content_type="application/pdf", size=4, sha256="0" * 64, created_at=NOW)
         return art, b"%PDF"
@@ -120,6 +130,7 @@ def test_job_and_artifact_routes(http) -> None:  # type: ignore[no-untyped-def]
     job_id = client.post("/v1/jobs", json={"brief": brief_data()}).json()["job_id"]
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["state"] == "completed" and job["artifacts"][0]["href"] == "/v1/artifacts/a1"
+    assert "/srv/mka" not in str(job) and "path" not in job["artifacts"][0]  # never a server path
     art = client.get("/v1/artifacts/a1")
     assert art.content == b"%PDF" and art.headers["content-type"] == "application/pdf"
     assert art.headers["x-content-sha256"] == "0" * 64
