@@ -1,15 +1,162 @@
-"""The one place that builds real adapters from settings; entry points and actors call it."""
+"""The composition root: the one place that builds adapters from settings — store, object store, guard, runner
+config, runner, agents and the portal app. Entry points, Ray actors and the Serve replica call it; nothing else
+constructs an adapter, and nothing is built at import time.
+"""
 
 from __future__ import annotations
 
-from actors.job_store import JobStore
+from typing import TYPE_CHECKING, Any
+
 from cluster.settings import Settings
 
-__all__ = ["build_store"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from actors.clock import Clock
+    from actors.job_store import JobStore
+    from actors.object_store import ObjectStore
+    from actors.orchestrator.local_agents import LocalAgents
+    from actors.orchestrator.observe import Metrics, Tracer
+    from actors.orchestrator.ports import Agents
+    from actors.orchestrator.ray_agents import RayAgents
+    from actors.orchestrator.runner import JobRunner, RunnerConfig
+    from actors.pii.guard import GuardRegistry
+
+__all__ = [
+    "ROLE_SECRETS",
+    "SECRET_FIELDS",
+    "build_guards",
+    "build_local_agents",
+    "build_objects",
+    "build_portal_app",
+    "build_ray_agents",
+    "build_runner",
+    "build_store",
+    "runner_config",
+    "settings_for",
+]
+
+SECRET_FIELDS = (
+    "database_url", "nats_url", "s3_secret_key", "vault_key", "openai_api_key", "gemini_api_key", "xai_api_key",
+)
+"""Settings that carry credentials (a database or NATS URL may hold a password or token)."""
+
+ROLE_SECRETS: dict[str, frozenset[str]] = {
+    "orchestrator": frozenset({"database_url", "s3_secret_key", "vault_key"}),
+    "portal": frozenset({"database_url", "s3_secret_key", "vault_key"}),
+    "pii": frozenset({"vault_key"}),
+    "report": frozenset({"s3_secret_key"}),
+    "collector": frozenset(),
+    "cache": frozenset(),
+    "broker": frozenset(),
+}
+"""The credentials each actor role keeps; an LLM actor (`llm-<provider>`) keeps its own provider's key only."""
 
 
-def build_store(settings: Settings) -> JobStore:
+def settings_for(settings: Settings, role: str) -> Settings:
+    """The settings an actor of `role` receives: every credential it does not need is removed before pickling."""
+    if role.startswith("llm-"):
+        keep = frozenset({f"{role.removeprefix('llm-')}_api_key"})
+    elif role in ROLE_SECRETS:
+        keep = ROLE_SECRETS[role]
+    else:
+        raise ValueError(f"unknown actor role {role!r}")
+    return settings.model_copy(update={name: None for name in SECRET_FIELDS if name not in keep})
+
+
+def build_guards(settings: Settings) -> GuardRegistry:
+    """The egress guard of this process, able to open job vaults with the keyring and stamp their retention."""
+    from actors.pii import guard_registry, load_keyring
+
+    guards = guard_registry()  # logs and spans of this process are checked against the same vaults
+    guards.configure(keyring=load_keyring(settings), retention_days=settings.retention_days)
+    return guards
+
+
+def build_store(settings: Settings, *, guards: GuardRegistry | None = None) -> JobStore:
     """Job store on the configured database (migrated to head), sealing raw briefs with the vault keyring."""
     from cluster.sql_store import SqlJobStore
 
-    return SqlJobStore.from_settings(settings)
+    return SqlJobStore.from_settings(settings, guards=guards)
+
+
+def build_objects(settings: Settings) -> ObjectStore:
+    """The S3 store when `settings.s3_endpoint` is set, else the filesystem store in `artifacts_dir`."""
+    from cluster.objects import FsObjectStore, S3ObjectStore
+
+    if settings.s3_endpoint:
+        return S3ObjectStore(
+            endpoint=settings.s3_endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
+            bucket=settings.s3_bucket, region=settings.s3_region, secure=settings.s3_secure,
+            presign_expiry_s=settings.presign_expiry_s,
+        )
+    return FsObjectStore(settings.artifacts_dir)
+
+
+def runner_config(settings: Settings) -> RunnerConfig:
+    """The pipeline knobs of the runner."""
+    from actors.orchestrator.runner import RunnerConfig
+
+    return RunnerConfig(
+        providers=list(settings.providers),
+        deadline_s=settings.quorum_deadline_s,
+        grace_s=settings.quorum_grace_s,
+        step_max_attempts=settings.step_max_attempts,
+        step_timeout_s=settings.step_timeout_s,
+        provider_deadlines_s=dict(settings.provider_deadlines_s),
+        cost_budget_usd=settings.cost_budget_usd,
+    )
+
+
+def build_runner(
+    settings: Settings, agents: Agents, *, store: JobStore | None = None, objects: ObjectStore | None = None,
+    guards: GuardRegistry | None = None, clock: Clock | None = None, tracer: Tracer | None = None,
+    metrics: Metrics | None = None,
+) -> JobRunner:
+    """A job runner over the configured store and object store (or the given ones) and `agents`."""
+    from actors.orchestrator.runner import JobRunner
+
+    guards = guards or build_guards(settings)
+    return JobRunner(
+        store=store or build_store(settings, guards=guards), objects=objects or build_objects(settings), agents=agents,
+        config=runner_config(settings), clock=clock, tracer=tracer, metrics=metrics, guards=guards,
+    )
+
+
+def build_ray_agents(settings: Settings, handles: dict[str, Any]) -> RayAgents:
+    """The orchestrator's agents over the named actors' handles (`llm-<provider>` for the LLM agents)."""
+    from actors.orchestrator.ray_agents import RayAgents
+
+    return RayAgents(
+        pii=handles["pii"], collector=handles["collector"], report=handles["report"],
+        llms={p: handles[f"llm-{p}"] for p in settings.providers if f"llm-{p}" in handles},
+    )
+
+
+def build_local_agents(settings: Settings, objects: ObjectStore) -> LocalAgents:
+    """Every agent in this process, no Ray (notebooks without a cluster): PII, MCP collection, LLMs, report."""
+    from actors.llm import build_llm_agent
+    from actors.orchestrator.local_agents import LocalAgents
+    from actors.pii import load_keyring
+
+    llms = {p: agent for p in settings.providers if (agent := build_llm_agent(settings, p)) is not None}
+    return LocalAgents(
+        objects=objects, keyring=load_keyring(settings), mcp_servers=settings.resolved_mcp_servers(), llms=llms,
+        mcp_timeout_s=settings.mcp_timeout_s, pdf=settings.report_pdf,
+    )
+
+
+def build_portal_app(settings: Settings) -> FastAPI:
+    """The portal app over the running system: the named actors, the job store and the object store."""
+    from cluster.client import MkaClient
+    from cluster.ray_runtime import ensure_actors
+    from cluster.tracing import setup_tracing
+    from serve_app.api import create_app
+    from serve_app.backend import ClientBackend
+
+    setup_tracing(settings)
+    guards = build_guards(settings)
+    client = MkaClient(
+        settings, ensure_actors(settings), store=build_store(settings, guards=guards), objects=build_objects(settings)
+    )
+    return create_app(ClientBackend(client))

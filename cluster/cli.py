@@ -387,11 +387,11 @@ def jobs_merge(
     """Print a job's merge result; placeholders stay unless this reader may see PII and asks for it."""
     from actors.orchestrator.runner import checkpoint_key
     from actors.pii import load_job_vault, load_keyring, reveal_model
-    from cluster.objects import build_object_store
+    from cluster.bootstrap import build_objects
     from schemas import MergeResult
 
     settings = load_settings()
-    store, objects = _store(settings), build_object_store(settings)
+    store, objects = _store(settings), build_objects(settings)
     try:
         store.get(job_id)
         key = checkpoint_key(job_id, "merge")
@@ -492,6 +492,7 @@ def serve(
     from ray import serve as ray_serve
 
     from cluster.client import connect
+    from cluster.ray_runtime import write_address
     from serve_app.deployment import portal_app
 
     settings = load_settings()
@@ -499,12 +500,16 @@ def serve(
     client = connect(settings)
     ray_serve.start(http_options={"host": settings.serve_host, "port": settings.serve_port})
     ray_serve.run(portal_app(client.settings), name="mka-portal", route_prefix="/")
+    recorded = write_address(client.settings)  # `connect()` in notebooks and other commands joins this cluster
     out.print(f"portal on http://{settings.serve_host}:{settings.serve_port}/v1 (Ctrl-C to stop)")
+    out.print(f"Ray cluster address in {recorded}", markup=False)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         ray_serve.shutdown()
+    finally:
+        recorded.unlink(missing_ok=True)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +12,8 @@ from actors.job_store import JobStore
 from actors.orchestrator.ports import AnalyzeOutput
 from actors.orchestrator.ray_agents import ray_result
 from actors.orchestrator.runner import checkpoint_key
-from cluster.bootstrap import build_store
-from cluster.objects import ObjectStore, build_object_store
+from cluster.bootstrap import build_objects, build_store
+from cluster.objects import ObjectStore
 from cluster.ray_runtime import connect_ray, ensure_actors
 from cluster.settings import Settings, load_settings
 from schemas import Artifact, Brief, Event, JobRecord, StepRecord, parse_brief
@@ -22,8 +23,10 @@ from schemas.summary import ArtifactLink, JobSummary, ProviderOutcome, QuorumSum
 __all__ = ["MkaClient", "connect", "job_summary"]
 
 
-def connect(settings: Settings | None = None, *, address: str | None = None) -> MkaClient:
-    """Start or join Ray, make sure the actors exist, and return a client.
+def connect(settings: Settings | None = None, *, address: str | None = None, quiet: bool = False) -> MkaClient:
+    """Join the cluster `mka serve` runs for this MKA_HOME (or start one), make sure the actors exist, return a client.
+
+    It says on stderr which cluster it is on (also `client.cluster`), unless `quiet`.
 
     Example:
         >>> client = connect()                                   # doctest: +SKIP
@@ -33,9 +36,13 @@ def connect(settings: Settings | None = None, *, address: str | None = None) -> 
     """
     settings = settings or load_settings()
     settings = settings.model_copy(update={"home": settings.home.resolve()})  # workers run elsewhere
-    connect_ray(settings, address=address)
+    how = connect_ray(settings, address=address)
+    if not quiet:
+        print(f"mka: {how}", file=sys.stderr)  # noqa: T201 - says which cluster a notebook or CLI is on
     handles = ensure_actors(settings)
-    return MkaClient(settings, handles, store=build_store(settings), objects=build_object_store(settings))
+    client = MkaClient(settings, handles, store=build_store(settings), objects=build_objects(settings))
+    client.cluster = how
+    return client
 
 
 class MkaClient:
@@ -43,6 +50,7 @@ class MkaClient:
 
     def __init__(self, settings: Settings, handles: dict[str, Any], *, store: JobStore, objects: ObjectStore) -> None:
         self.settings = settings
+        self.cluster = ""  # which Ray cluster `connect` joined or started, in words
         self.handles = handles
         self.store = store
         self.objects = objects

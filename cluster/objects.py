@@ -21,11 +21,10 @@ from pydantic import SecretStr
 
 from actors.object_store import ObjectStore, StoredObject, artifact_for, job_key
 from cluster.private_files import private_dir
-from cluster.settings import Settings
 from schemas._errors import StorageError
 
 __all__ = [
-    "FsObjectStore", "ObjectStore", "S3ObjectStore", "StoredObject", "artifact_for", "build_object_store", "job_key",
+    "FsObjectStore", "ObjectStore", "S3ObjectStore", "StoredObject", "artifact_for", "job_key",
 ]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -225,14 +224,3 @@ class S3ObjectStore(ObjectStore):
             sha256 = hashlib.sha256(self._get(key)).hexdigest()
         return StoredObject(key=key, uri=self._uri(key), size=st.size or 0, sha256=sha256,
                             content_type=st.content_type or "application/octet-stream", metadata=meta)
-
-
-def build_object_store(settings: Settings) -> ObjectStore:
-    """Return the S3 store when `settings.s3_endpoint` is set, else the filesystem store in `artifacts_dir`."""
-    if settings.s3_endpoint:
-        return S3ObjectStore(
-            endpoint=settings.s3_endpoint, access_key=settings.s3_access_key, secret_key=settings.s3_secret_key,
-            bucket=settings.s3_bucket, region=settings.s3_region, secure=settings.s3_secure,
-            presign_expiry_s=settings.presign_expiry_s,
-        )
-    return FsObjectStore(settings.artifacts_dir)

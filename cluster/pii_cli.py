@@ -41,12 +41,11 @@ def rotate_key_command(
     Older keys stay in the key file; once this succeeded they may be removed.
     """
     from actors.pii import rotate_key
-    from cluster.bootstrap import build_store
-    from cluster.objects import build_object_store
+    from cluster.bootstrap import build_objects, build_store
 
     settings = load_settings()
     try:
-        result = rotate_key(settings, build_store(settings), build_object_store(settings), new_key=not reseal_only)
+        result = rotate_key(settings, build_store(settings), build_objects(settings), new_key=not reseal_only)
     except MkaError as exc:
         if as_json:
             sys.stdout.write(json.dumps({"error": exc.to_dict()}) + "\n")
@@ -79,8 +78,7 @@ def purge_command(
     from datetime import datetime, timezone
 
     from actors.pii import purge_expired
-    from cluster.bootstrap import build_store
-    from cluster.objects import build_object_store
+    from cluster.bootstrap import build_objects, build_store
 
     settings = load_settings()
     try:
@@ -90,7 +88,7 @@ def purge_command(
         raise typer.Exit(2) from None
     at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)  # a time without zone is UTC
     result = purge_expired(
-        build_store(settings), build_object_store(settings), at, retention_days=settings.retention_days, dry_run=dry_run
+        build_store(settings), build_objects(settings), at, retention_days=settings.retention_days, dry_run=dry_run
     )
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")

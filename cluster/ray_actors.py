@@ -199,10 +199,10 @@ class ReportActor:
 
     def __init__(self, settings: Settings) -> None:
         from actors.report import ReportAgent
-        from cluster.objects import build_object_store
+        from cluster.bootstrap import build_objects
 
         _start(settings)
-        self._agent = ReportAgent(build_object_store(settings), pdf=settings.report_pdf)
+        self._agent = ReportAgent(build_objects(settings), pdf=settings.report_pdf)
 
     def render(self, envelope: AgentRequest[Any]) -> list[Artifact]:
         """Render the report; return its artifacts."""
@@ -214,37 +214,18 @@ class OrchestratorActor:
     """Runs jobs in threads over the job runner; resumes unfinished jobs when (re)started."""
 
     def __init__(self, settings: Settings, handles: dict[str, Any]) -> None:
-        from actors.orchestrator.ray_agents import RayAgents
-        from actors.orchestrator.runner import JobRunner, RunnerConfig
-        from cluster.bootstrap import build_store
-        from cluster.metrics import RayMetrics, OtelTracer
-        from cluster.objects import build_object_store
+        from cluster.bootstrap import build_guards, build_ray_agents, build_runner
+        from cluster.metrics import OtelTracer, RayMetrics
 
         _start(settings)
         self._settings = settings
-        from actors.pii import guard_registry, load_keyring
-
-        # Opens job vaults here so the job's events, logs, spans and LLM requests are checked against them.
-        guard_registry().configure(keyring=load_keyring(settings), retention_days=settings.retention_days)
-        self.store = build_store(settings)
-        self.objects = build_object_store(settings)
         self.metrics = RayMetrics()
-        agents = RayAgents(
-            pii=handles["pii"], collector=handles["collector"], report=handles["report"],
-            llms={p: handles[f"llm-{p}"] for p in settings.providers if f"llm-{p}" in handles},
+        # The guard opens job vaults here, so each job's events, logs, spans and LLM requests are checked against them.
+        self.runner = build_runner(
+            settings, build_ray_agents(settings, handles), guards=build_guards(settings), tracer=OtelTracer(),
+            metrics=self.metrics,
         )
-        config = RunnerConfig(
-            providers=list(settings.providers),
-            deadline_s=settings.quorum_deadline_s,
-            grace_s=settings.quorum_grace_s,
-            step_max_attempts=settings.step_max_attempts,
-            step_timeout_s=settings.step_timeout_s,
-            provider_deadlines_s=dict(settings.provider_deadlines_s),
-            cost_budget_usd=settings.cost_budget_usd,
-        )
-        self.runner = JobRunner(
-            store=self.store, objects=self.objects, agents=agents, config=config, tracer=OtelTracer(), metrics=self.metrics
-        )
+        self.store, self.objects = self.runner.store, self.runner.objects
         self._pool = ThreadPoolExecutor(max_workers=settings.max_parallel_jobs, thread_name_prefix="mka-job")
         self._running: set[str] = set()
         self._lock = threading.Lock()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import socket
+from pathlib import Path
 from typing import Any
 
 import ray
 
 from cluster import ray_actors as shells
+from cluster.bootstrap import settings_for
 from cluster.settings import Settings
 
-__all__ = ["ACTOR_NAMES", "connect_ray", "ensure_actors"]
+__all__ = ["ACTOR_NAMES", "ADDRESS_FILE", "address_file", "connect_ray", "ensure_actors", "write_address"]
 
 ACTOR_NAMES = {
     "cache": "mka-discovery-cache",
@@ -27,22 +30,61 @@ def llm_actor_name(provider: str) -> str:
     return f"mka-llm-{provider}"
 
 
-def connect_ray(settings: Settings, *, address: str | None = None) -> None:
-    """Start a local Ray, or join `address` / `settings.ray_address`; no-op when already connected."""
+ADDRESS_FILE = "ray-address"
+"""The file in MKA_HOME where `mka serve` writes the address of the Ray cluster it runs."""
+
+
+def address_file(settings: Settings) -> Path:
+    """Where `mka serve` leaves its cluster's address for clients of the same MKA_HOME."""
+    return settings.home / ADDRESS_FILE
+
+
+def write_address(settings: Settings) -> Path:
+    """Record this process's Ray cluster address in MKA_HOME (`mka serve` does, so clients join it)."""
+    path = address_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ray.get_runtime_context().gcs_address + "\n")
+    return path
+
+
+def _listening(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def connect_ray(settings: Settings, *, address: str | None = None) -> str:
+    """Join or start Ray; return what was done, in words.
+
+    An explicit `address` or MKA_RAY_ADDRESS is joined. Otherwise the cluster `mka serve` runs for
+    this MKA_HOME is joined, found through its address file; without one (or when it is gone) a
+    local cluster is started. An unrelated cluster is never joined by `address="auto"`.
+    """
     if ray.is_initialized():
-        return
-    ray.init(
-        address=address or settings.ray_address,
-        namespace=settings.ray_namespace,
-        include_dashboard=settings.ray_dashboard,
-        logging_level=logging.WARNING,
-        log_to_driver=False,
-        configure_logging=True,
-    )
+        return "already connected to Ray"
+    options: dict[str, Any] = {
+        "namespace": settings.ray_namespace, "logging_level": logging.WARNING, "log_to_driver": False,
+        "configure_logging": True,
+    }
+    explicit = address or settings.ray_address
+    if explicit:
+        ray.init(address=explicit, **options)
+        return f"joined the Ray cluster at {explicit}"
+    path = address_file(settings)
+    recorded = path.read_text().strip() if path.is_file() else ""
+    if recorded and _listening(recorded):  # a file left by a `mka serve` that died is stale: Ray would hang on it
+        ray.init(address=recorded, **options)
+        return f"joined the Ray cluster of `mka serve` at {recorded} ({path})"
+    ray.init(address="local", include_dashboard=settings.ray_dashboard, **options)
+    return "started a local Ray cluster" + (f" (the one recorded in {path} is gone)" if recorded else "")
 
 
-def _actor(cls: type, key: str, settings: Settings, *args: Any, **options: Any) -> Any:
+def _actor(cls: type, key: str, role: str, settings: Settings, *args: Any, **options: Any) -> Any:
     # get_if_exists makes creation atomic: many processes may race here and share one actor.
+    # Each actor is handed only the credentials its role needs (`settings_for`).
     return (
         ray.remote(cls)
         .options(
@@ -52,7 +94,7 @@ def _actor(cls: type, key: str, settings: Settings, *args: Any, **options: Any) 
             lifetime="detached",
             **options,
         )
-        .remote(settings, *args)
+        .remote(settings_for(settings, role), *args)
     )
 
 
@@ -64,25 +106,25 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
     orchestrator are never retried by Ray: the orchestrator resumes from checkpoints itself.
     """
     handles: dict[str, Any] = {}
-    handles["cache"] = _actor(shells.DiscoveryCacheActor, ACTOR_NAMES["cache"], settings,
+    handles["cache"] = _actor(shells.DiscoveryCacheActor, ACTOR_NAMES["cache"], "cache", settings,
                               num_cpus=0.05, max_restarts=-1, max_task_retries=2)
-    handles["broker"] = _actor(shells.ResourceBrokerActor, ACTOR_NAMES["broker"], settings, handles["cache"],
+    handles["broker"] = _actor(shells.ResourceBrokerActor, ACTOR_NAMES["broker"], "broker", settings, handles["cache"],
                                num_cpus=0.05, max_restarts=-1, max_task_retries=2)
-    handles["collector"] = _actor(shells.CollectorActor, ACTOR_NAMES["collector"], settings, handles["broker"],
+    handles["collector"] = _actor(shells.CollectorActor, ACTOR_NAMES["collector"], "collector", settings, handles["broker"],
                                   num_cpus=0.05, max_restarts=-1, max_task_retries=2)
-    handles["pii"] = _actor(shells.PiiActor, ACTOR_NAMES["pii"], settings,
+    handles["pii"] = _actor(shells.PiiActor, ACTOR_NAMES["pii"], "pii", settings,
                             num_cpus=0.25, memory=600 * 1024**2, max_restarts=-1, max_task_retries=2)
     # PDF layout is CPU-bound and single-threaded: a small pool renders concurrent jobs in parallel.
     handles["report"] = [
-        _actor(shells.ReportActor, f"{ACTOR_NAMES['report']}-{i}", settings,
+        _actor(shells.ReportActor, f"{ACTOR_NAMES['report']}-{i}", "report", settings,
                num_cpus=0.25, memory=400 * 1024**2, max_restarts=-1, max_task_retries=1)
         for i in range(settings.report_actors)
     ]
     for provider in settings.providers:
-        handles[f"llm-{provider}"] = _actor(shells.LlmActor, llm_actor_name(provider), settings, provider,
+        handles[f"llm-{provider}"] = _actor(shells.LlmActor, llm_actor_name(provider), f"llm-{provider}", settings, provider,
                                             num_cpus=0.05, max_restarts=-1, max_task_retries=0)
     agents = {k: v for k, v in handles.items() if k in ("pii", "collector", "report") or k.startswith("llm-")}
-    handles["orchestrator"] = _actor(shells.OrchestratorActor, ACTOR_NAMES["orchestrator"], settings, agents,
+    handles["orchestrator"] = _actor(shells.OrchestratorActor, ACTOR_NAMES["orchestrator"], "orchestrator", settings, agents,
                                      num_cpus=0.1, max_restarts=-1, max_task_retries=0,
                                      max_concurrency=settings.max_parallel_jobs + 8)
     return handles

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "default_home", "load_settings"]
+
+HOME_MARKER = ".mka"
+
+
+def default_home(start: Path | None = None, environ: dict[str, str] | None = None) -> Path:
+    """The home when MKA_HOME is unset: the nearest `.mka` directory at or above `start`, else the per-user one.
+
+    The per-user directory is `$XDG_DATA_HOME/mka`, or `~/.local/share/mka`.
+    """
+    env = os.environ if environ is None else environ
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / HOME_MARKER).is_dir():
+            return folder / HOME_MARKER
+    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    return data / "mka"
 
 
 class Settings(BaseSettings):
@@ -22,7 +39,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MKA_", extra="ignore", frozen=True, populate_by_name=True)
 
-    home: Path = Field(default=Path(".mka"), description="Working directory of the embedded default.")
+    home: Path = Field(
+        default_factory=lambda: default_home(),
+        description="Working directory of the embedded default: MKA_HOME, else the nearest `.mka` directory in the "
+        "current directory or one above it (as git finds `.git`), else the per-user data directory.",
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under home when unset.")
     db_pool_size: int = 10
     nats_url: str | None = Field(default=None, description="NATS server; unset keeps events in the outbox only.")
@@ -124,6 +145,12 @@ class Settings(BaseSettings):
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        # A relative MKA_HOME means the directory it names from where the command started; print it absolute.
+        return value.expanduser().absolute()
 
     def resolved_database_url(self) -> str:
         """Return the configured database URL, or the SQLite file of the embedded default."""

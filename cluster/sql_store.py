@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from actors.clock import Clock, SystemClock
 from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
-from actors.pii.guard import EgressBlocked, guard_registry
+from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.pii.keys import Keyring, VaultKeyError
 from actors.state_machine import StateMachine, default_machine
 from cluster.db import (
@@ -71,6 +71,7 @@ class SqlJobStore(JobStore):
         new_id: Callable[[], str] | None = None,
         migrate: bool = True,
         machine: StateMachine | None = None,
+        guards: GuardRegistry | None = None,
     ) -> None:
         """`keyring` seals raw briefs (a callable loads it on first use); without one, `submit` refuses.
 
@@ -78,6 +79,7 @@ class SqlJobStore(JobStore):
         """
         self.engine = engine
         self._machine = machine or default_machine()
+        self._guards = guards or guard_registry()  # every event is checked against the job's vault
         self._keyring = keyring
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
@@ -460,7 +462,7 @@ class SqlJobStore(JobStore):
         """
         built = guarded_event(
             event_id=self._new_id(), job=_job(job), event_type=event_type, payload=payload, traceparent=traceparent,
-            now=self._clock.now(), guard=guard_registry().guard(job.id), scrub=scrub,
+            now=self._clock.now(), guard=self._guards.guard(job.id), scrub=scrub,
         )
         if built is None:
             return

@@ -35,6 +35,7 @@ def demo_wall_time() -> dict[str, Any]:
     """Run `mka demo --json` in a fresh directory; return wall time and the trace's step latencies."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MKA_", "OTEL_"))}
+        env["MKA_HOME"] = str(Path(tmp) / ".mka")
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "cluster.cli", "demo", "--json"], cwd=tmp, env=env,
                               capture_output=True, text=True, check=True)

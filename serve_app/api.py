@@ -52,19 +52,14 @@ def status_for(exc: MkaError) -> int:
 def _backend(request: Request) -> PortalBackend:
     found = getattr(request.app.state, "backend", None)
     if found is None:
-        from serve_app import (
-            _registry,  # resolved at call time: see _registry's docstring
-        )
-
-        found = _registry.backend
-    if found is None:
         raise MkaError("the portal is starting; try again shortly", retryable=True)
     return found  # type: ignore[no-any-return]
 
 
-def create_app() -> FastAPI:
-    """Build the portal app; its backend is `app.state.backend` (tests) or the replica's registry (Serve)."""
+def create_app(backend: PortalBackend | None = None) -> FastAPI:
+    """Build the portal app over `backend` (kept in `app.state.backend`; the composition root passes the real one)."""
     app = FastAPI(title="Marketing Assistant portal", version="0.1.0")
+    app.state.backend = backend
 
     @app.exception_handler(MkaError)
     async def _mka_error(_: Request, exc: MkaError) -> JSONResponse:

@@ -1,37 +1,29 @@
-"""The portal as a Ray Serve deployment (`@serve.ingress` over the FastAPI app)."""
+"""The portal as a Ray Serve deployment: the replica builds its app through the composition root at start."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from ray import serve
 
 from cluster.settings import Settings
-from serve_app.api import create_app
 
 __all__ = ["Portal", "portal_app"]
 
-api = create_app()
-
 
 @serve.deployment(name="mka-portal", num_replicas=1, ray_actor_options={"num_cpus": 0.1})
-@serve.ingress(api)
+@serve.ingress()
 class Portal:
-    """Serve replica: connects to the named actors and hands the API its backend."""
+    """Serve replica: its FastAPI app and backend are built when the replica starts, never at import time."""
 
     def __init__(self, settings: Settings) -> None:
-        from cluster.bootstrap import build_store
-        from cluster.client import MkaClient
-        from cluster.objects import build_object_store
-        from cluster.ray_runtime import ensure_actors
-        from cluster.tracing import setup_tracing
-        from serve_app.backend import ClientBackend
+        from cluster.bootstrap import build_portal_app, settings_for
 
-        setup_tracing(settings)
-        client = MkaClient(
-            settings, ensure_actors(settings), store=build_store(settings), objects=build_object_store(settings)
-        )
-        from serve_app import _registry
+        self._app = build_portal_app(settings_for(settings, "portal"))
 
-        _registry.backend = ClientBackend(client)
+    def __serve_build_asgi_app__(self) -> Any:
+        """The app Serve wraps (Serve calls this after the constructor)."""
+        return self._app
 
 
 def portal_app(settings: Settings) -> serve.Application:

@@ -158,7 +158,7 @@ from collections.abc import Callable
 from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
 from actors.object_store import ObjectStore, StoredObject
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
-from actors.pii.guard import EgressBlocked, guard_registry
+from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.pii.keys import Keyring
 from actors.state_machine import StateMachine, default_machine
 from schemas import (
@@ -221,11 +221,12 @@ class MemoryJobStore(JobStore):
     """
 
     def __init__(self, *, keyring: Keyring, clock: Clock | None = None, machine: StateMachine | None = None,
-                 new_id: Callable[[], str] | None = None) -> None:
+                 new_id: Callable[[], str] | None = None, guards: GuardRegistry | None = None) -> None:
         from actors.clock import SystemClock
 
         self._keyring, self._clock = keyring, clock or SystemClock()
         self._machine = machine or default_machine()
+        self._guards = guards or guard_registry()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
         self._lock = threading.RLock()
         self.jobs: dict[str, JobRecord] = {}
@@ -241,7 +242,7 @@ class MemoryJobStore(JobStore):
         out = []
         for event_type, payload, tp in events:
             built = guarded_event(event_id=self._new_id(), job=job, event_type=event_type, payload=payload,
-                                  traceparent=tp, now=self._clock.now(), guard=guard_registry().guard(job.id), scrub=scrub)
+                                  traceparent=tp, now=self._clock.now(), guard=self._guards.guard(job.id), scrub=scrub)
             if built is not None:
                 event, headers = built
                 out.append(OutboxMessage(seq=len(self.outbox) + len(out) + 1, event=event, subject=event.subject, headers=headers))

@@ -18,7 +18,8 @@ from minio import Minio
 from minio.error import S3Error
 from pydantic import SecretStr
 
-from cluster.objects import S3ObjectStore, build_object_store, job_key
+from cluster.bootstrap import build_objects
+from cluster.objects import S3ObjectStore, job_key
 from cluster.settings import Settings
 from schemas._errors import StorageError
 from tests.integration.s3_server import S3Server, s3_server  # noqa: F401  (fixture)
@@ -194,7 +195,7 @@ def test_build_object_store_picks_s3_when_an_endpoint_is_set(
     settings = Settings(home=tmp_path, s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key,
                         s3_secret_key=SecretStr(s3_server.secret_key), s3_bucket=bucket, presign_expiry_s=120)
 
-    store = build_object_store(settings)
+    store = build_objects(settings)
     obj = store.put("jobs/j1/report.pdf", DATA, content_type="application/pdf")
 
     assert isinstance(store, S3ObjectStore)

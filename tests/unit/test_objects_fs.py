@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cluster.bootstrap import build_objects
 from cluster.objects import (
     FsObjectStore,
     StoredObject,
     artifact_for,
-    build_object_store,
     job_key,
 )
 from cluster.settings import Settings
@@ -163,7 +163,7 @@ def test_build_object_store_defaults_to_the_filesystem_under_home(
     monkeypatch.delenv("MKA_S3_ENDPOINT", raising=False)
     settings = Settings(home=tmp_path / "home")
 
-    store = build_object_store(settings)
+    store = build_objects(settings)
     obj = store.put("jobs/j1/report.pdf", DATA, content_type="application/pdf")
 
     assert isinstance(store, FsObjectStore)

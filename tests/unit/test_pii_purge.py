@@ -11,8 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from actors.periodic import Periodic
-from actors.pii.retention import RETENTION_KEY, PurgeResult, purge_expired, purge_schedule, vault_object_key
-from cluster.objects import FsObjectStore, build_object_store
+from actors.pii.retention import (
+    RETENTION_KEY,
+    PurgeResult,
+    purge_expired,
+    purge_schedule,
+    vault_object_key,
+)
+from cluster.bootstrap import build_objects
+from cluster.objects import FsObjectStore
 from cluster.settings import Settings
 from cluster.sql_store import SqlJobStore
 from schemas import Brief, JobState
@@ -140,7 +147,7 @@ def test_mka_pii_purge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKA_HOME", str(tmp_path))
     settings = Settings(home=tmp_path)
-    store, objects = SqlJobStore.from_settings(settings), build_object_store(settings)
+    store, objects = SqlJobStore.from_settings(settings), build_objects(settings)
     finished, running = _finished(store), store.submit(Brief.model_validate(brief_data())).id
     _vault(objects, finished, datetime.now(timezone.utc) + timedelta(days=30))  # type: ignore[arg-type]
     later = (datetime.now(timezone.utc) + timedelta(days=31)).isoformat()

@@ -1,0 +1,44 @@
+"""The composition root: each actor role receives only the credentials it needs."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from cluster.bootstrap import SECRET_FIELDS, settings_for
+from cluster.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+
+def _full() -> Settings:
+    return Settings(
+        database_url="postgresql+psycopg://mka:db-pass@db/mka", nats_url="nats://token@bus:4222",
+        s3_secret_key=SecretStr("s3-secret"), vault_key=SecretStr("vault-secret"),
+        openai_api_key=SecretStr("sk-openai"), gemini_api_key=SecretStr("gm-key"), xai_api_key=SecretStr("xai-key"),
+    )
+
+
+def _secrets(settings: Settings) -> set[str]:
+    return {name for name in SECRET_FIELDS if getattr(settings, name) is not None}
+
+
+@pytest.mark.parametrize(("role", "kept"), [
+    ("llm-openai", {"openai_api_key"}),
+    ("llm-xai", {"xai_api_key"}),
+    ("pii", {"vault_key"}),
+    ("report", {"s3_secret_key"}),
+    ("collector", set()),
+    ("orchestrator", {"database_url", "s3_secret_key", "vault_key"}),
+    ("portal", {"database_url", "s3_secret_key", "vault_key"}),
+])
+def test_each_role_keeps_only_its_credentials(role: str, kept: set[str]) -> None:
+    trimmed = settings_for(_full(), role)
+    assert _secrets(trimmed) == kept
+    assert "db-pass" not in repr(trimmed.model_dump()) or "database_url" in kept
+    assert trimmed.providers == _full().providers and trimmed.quorum_deadline_s == _full().quorum_deadline_s
+
+
+def test_an_unknown_role_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown actor role"):
+        settings_for(_full(), "janitor")
