@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -18,9 +20,13 @@ def test_quickstart_runs_and_shows_claims_disagreements_and_the_first_page(tmp_p
     for name in [k for k in os.environ if k.startswith("MKA_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("MKA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path / "ray"))
+    ray_tmp = tempfile.mkdtemp(prefix="mka-nb-", dir="/tmp")  # Ray's socket paths must stay under 107 bytes
+    monkeypatch.setenv("RAY_TMPDIR", ray_tmp)
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
