@@ -55,13 +55,16 @@ ROLE_SECRETS: dict[str, frozenset[str]] = {
 
 def settings_for(settings: Settings, role: str) -> Settings:
     """The settings an actor of `role` receives: every credential it does not need is removed before pickling."""
-    if role.startswith("llm-"):
-        keep = frozenset({f"{role.removeprefix('llm-')}_api_key"})
+    own = role.removeprefix("llm-") if role.startswith("llm-") else None
+    if own is not None:
+        keep = frozenset({f"{own}_api_key"})
     elif role in ROLE_SECRETS:
         keep = ROLE_SECRETS[role]
     else:
         raise ValueError(f"unknown actor role {role!r}")
-    return settings.model_copy(update={name: None for name in SECRET_FIELDS if name not in keep})
+    update: dict[str, Any] = {name: None for name in SECRET_FIELDS if name not in keep}
+    update["llm"] = {name: p if name == own else p.model_copy(update={"api_key": None}) for name, p in settings.llm.items()}
+    return settings.model_copy(update=update)
 
 
 def build_guards(settings: Settings) -> GuardRegistry:

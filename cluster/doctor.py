@@ -25,14 +25,14 @@ _DEFAULT_ENDPOINTS = {"openai": "https://api.openai.com/v1", "gemini": "https://
 
 def _key_source(provider: str) -> str | None:
     """The environment variable the key came from (None when it came from elsewhere or is absent)."""
-    names = (f"MKA_{provider.upper()}_API_KEY", *KEY_ENV_VARS.get(provider, ()))
+    names = (f"MKA_LLM__{provider.upper()}__API_KEY", f"MKA_{provider.upper()}_API_KEY", *KEY_ENV_VARS.get(provider, ()))
     return next((n for n in names if os.environ.get(n)), None)
 
 
 def _advice(provider: str, kind: str, settings: Settings, models: list[str]) -> str:
     env = provider_config(settings, provider).key_env
     upper = provider.upper()
-    model = getattr(settings, f"{provider}_model", "")
+    model = settings.provider(provider).model
     if kind == "not_configured":
         extra = " or OPENAI_BASE_URL for an OpenAI-compatible server (Ollama, vLLM)" if provider == "openai" else ""
         return f"set {env}{extra}; until then the provider is reported as not configured in every job"
@@ -40,13 +40,13 @@ def _advice(provider: str, kind: str, settings: Settings, models: list[str]) -> 
         return f"the provider rejected the key: check {env} (revoked, expired, another project's or another provider's key)"
     if kind in ("model_not_found", "model_not_listed"):
         offer = ", ".join(models[:8]) + (" …" if len(models) > 8 else "")
-        return f"{model!r} is not offered here: set MKA_{upper}_MODEL to one the provider lists" + (f" ({offer})" if offer else "")
+        return f"{model!r} is not offered here: set MKA_LLM__{upper}__MODEL to one the provider lists" + (f" ({offer})" if offer else "")
     if kind == "unreachable":
-        return f"cannot reach the endpoint: check network, proxy and firewall, or MKA_{upper}_BASE_URL"
+        return f"cannot reach the endpoint: check network, proxy and firewall, or MKA_LLM__{upper}__BASE_URL"
     if kind == "rate_limit":
         return "already rate limited: wait, lower concurrency, or raise the quota with the provider"
     if kind == "timeout":
-        return f"the endpoint is slow to answer: check it, or raise MKA_{upper}_TIMEOUT_S"
+        return f"the endpoint is slow to answer: check it, or raise MKA_LLM__{upper}__TIMEOUT_S"
     return "the provider failed: try again later; if it persists, check its status page"
 
 

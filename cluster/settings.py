@@ -7,10 +7,39 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+import warnings
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_home", "load_settings"]
+__all__ = ["PROVIDER_DEFAULTS", "ProviderSettings", "Settings", "default_home", "load_settings"]
+
+_FLAT = ("api_key", "model", "base_url", "timeout_s", "price_input_per_1k", "price_output_per_1k")
+
+
+class ProviderSettings(BaseModel):
+    """One LLM provider's settings (MKA_LLM__<PROVIDER>__<FIELD>)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = ""
+    api_key: SecretStr | None = None
+    base_url: str | None = Field(
+        default=None,
+        description="OpenAI: any compatible endpoint (Ollama, vLLM); Gemini: the API root; xAI: the gRPC host "
+        "(http://host:port means an insecure local channel).",
+    )
+    timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout of one call.")
+    price_input_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k input tokens.")
+    price_output_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k output tokens.")
+
+
+PROVIDER_DEFAULTS: dict[str, ProviderSettings] = {
+    "openai": ProviderSettings(model="gpt-5.4-mini", price_input_per_1k=0.00075, price_output_per_1k=0.0045),
+    "gemini": ProviderSettings(model="gemini-3.8-flash", price_input_per_1k=0.0003, price_output_per_1k=0.0025),
+    "xai": ProviderSettings(model="grok-4.20-non-reasoning", price_input_per_1k=0.002, price_output_per_1k=0.006),
+}
+"""The one place provider defaults live."""
 
 HOME_MARKER = ".mka"
 
@@ -37,7 +66,9 @@ class Settings(BaseSettings):
         'sqlite:////tmp/mka/mka.db'
     """
 
-    model_config = SettingsConfigDict(env_prefix="MKA_", extra="ignore", frozen=True, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MKA_", env_nested_delimiter="__", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     home: Path = Field(
         default_factory=lambda: default_home(),
@@ -103,32 +134,34 @@ class Settings(BaseSettings):
         description="Scripted offline stub providers (demo, tests). false: each provider with a key (or an "
         "OpenAI-compatible base URL) uses its official SDK; a provider without one is reported as not configured.",
     )
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MKA_OPENAI_API_KEY", "OPENAI_API_KEY"))
-    openai_model: str = "gpt-5.4-mini"
-    openai_base_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("MKA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
-        description="Any OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama) or a vLLM server.",
+    llm: dict[str, ProviderSettings] = Field(
+        default_factory=dict,
+        description="Per-provider settings, e.g. MKA_LLM__OPENAI__MODEL, MKA_LLM__GEMINI__API_KEY, "
+        "MKA_LLM__XAI__BASE_URL; unset fields keep the provider's defaults (PROVIDER_DEFAULTS).",
     )
-    openai_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout of one OpenAI call.")
-    openai_price_input_per_1k: float = Field(default=0.00075, ge=0, description="USD per 1k input tokens.")
-    openai_price_output_per_1k: float = Field(default=0.0045, ge=0, description="USD per 1k output tokens.")
+    # Deprecated flat provider variables (MKA_OPENAI_MODEL, ...): still read, folded into `llm`, with a warning.
+    # The vendors' own key variables (OPENAI_API_KEY, GEMINI_API_KEY, GOOGLE_API_KEY, XAI_API_KEY) and
+    # OPENAI_BASE_URL stay supported without a warning.
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MKA_OPENAI_API_KEY", "OPENAI_API_KEY"))
+    openai_model: str | None = None
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("MKA_OPENAI_BASE_URL", "OPENAI_BASE_URL"))
+    openai_timeout_s: float | None = Field(default=None, gt=0)
+    openai_price_input_per_1k: float | None = Field(default=None, ge=0)
+    openai_price_output_per_1k: float | None = Field(default=None, ge=0)
     gemini_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MKA_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
     )
-    gemini_model: str = "gemini-3.8-flash"
-    gemini_base_url: str | None = Field(default=None, description="Gemini API root; unset uses Google's endpoint.")
-    gemini_timeout_s: float = Field(default=60.0, gt=0)
-    gemini_price_input_per_1k: float = Field(default=0.0003, ge=0)
-    gemini_price_output_per_1k: float = Field(default=0.0025, ge=0)
+    gemini_model: str | None = None
+    gemini_base_url: str | None = None
+    gemini_timeout_s: float | None = Field(default=None, gt=0)
+    gemini_price_input_per_1k: float | None = Field(default=None, ge=0)
+    gemini_price_output_per_1k: float | None = Field(default=None, ge=0)
     xai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("MKA_XAI_API_KEY", "XAI_API_KEY"))
-    xai_model: str = "grok-4.20-non-reasoning"
-    xai_base_url: str | None = Field(
-        default=None, description="gRPC host of the xAI API; http://host:port means an insecure (local) channel."
-    )
-    xai_timeout_s: float = Field(default=60.0, gt=0)
-    xai_price_input_per_1k: float = Field(default=0.002, ge=0)
-    xai_price_output_per_1k: float = Field(default=0.006, ge=0)
+    xai_model: str | None = None
+    xai_base_url: str | None = None
+    xai_timeout_s: float | None = Field(default=None, gt=0)
+    xai_price_input_per_1k: float | None = Field(default=None, ge=0)
+    xai_price_output_per_1k: float | None = Field(default=None, ge=0)
     llm_max_output_tokens: int = Field(default=4096, ge=16, description="Output cap of one model call.")
     cost_budget_usd: float | None = Field(
         default=None, ge=0, description="Per-job LLM budget: providers whose estimated cost would exceed it are not asked."
@@ -145,6 +178,46 @@ class Settings(BaseSettings):
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_llm(cls, data: Any) -> Any:
+        # MKA_LLM__OPENAI__MODEL gives {"openai": {"model": ...}}: merge it over the provider's defaults.
+        if isinstance(data, dict) and isinstance(data.get("llm"), dict):
+            data = {**data, "llm": {
+                name: {**(PROVIDER_DEFAULTS[name].model_dump() if name in PROVIDER_DEFAULTS else {}),
+                       **(value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else dict(value))}
+                for name, value in data["llm"].items()
+            }}
+        return data
+
+    @model_validator(mode="after")
+    def _fold_flat_provider_settings(self) -> Settings:
+        # Each provider's effective settings: its defaults, then the deprecated flat variables, then `llm`.
+        nested = {name: value.model_dump(exclude_defaults=True) for name, value in self.llm.items()}
+        merged: dict[str, ProviderSettings] = {}
+        flat_used = []
+        for name in {*PROVIDER_DEFAULTS, *self.llm}:
+            values = PROVIDER_DEFAULTS.get(name, ProviderSettings()).model_dump()
+            for field in _FLAT:
+                flat = getattr(self, f"{name}_{field}", None)
+                if flat is not None:
+                    values[field] = flat
+                    if f"MKA_{name.upper()}_{field.upper()}" in os.environ:  # vendor names (OPENAI_API_KEY) stay current
+                        flat_used.append(f"MKA_{name.upper()}_{field.upper()}")
+            values.update(nested.get(name, {}))
+            merged[name] = ProviderSettings.model_validate(values)
+        if flat_used:
+            warnings.warn(
+                f"{', '.join(sorted(flat_used))}: deprecated, use MKA_LLM__<PROVIDER>__<FIELD> "
+                "(e.g. MKA_LLM__OPENAI__MODEL)", DeprecationWarning, stacklevel=2,
+            )
+        object.__setattr__(self, "llm", merged)  # frozen: set once, while validating
+        return self
+
+    def provider(self, name: str) -> ProviderSettings:
+        """The effective settings of one LLM provider (defaults for one it does not know)."""
+        return self.llm.get(name) or ProviderSettings(model=f"{name}-default")
 
     @field_validator("home")
     @classmethod
@@ -185,6 +258,11 @@ class Settings(BaseSettings):
                 value = str(value)
             elif isinstance(value, str) and "://" in value and "@" in value:
                 value = _mask_url_password(value)
+            elif name == "llm":
+                value = {
+                    provider: {**p.model_dump(mode="json"), "api_key": "****" if p.api_key is not None else ""}
+                    for provider, p in sorted(value.items())
+                }
             out[name] = value
         return out
 

@@ -21,24 +21,17 @@ __all__ = ["SDK_PROVIDERS", "build_llm_agent", "mask_key", "not_configured_answe
 SDK_PROVIDERS: tuple[str, ...] = ("openai", "gemini", "xai")
 
 
-def _setting(settings: Any, provider: str, name: str, default: Any = None) -> Any:
-    return getattr(settings, f"{provider}_{name}", default)
-
-
 def provider_config(settings: Any, provider: str) -> ProviderConfig:
-    """The provider's settings (`<provider>_model`, `_api_key`, `_base_url`, `_timeout_s`, prices) as a value."""
-    key = _setting(settings, provider, "api_key")
+    """The provider's effective settings (`settings.provider(name)`: MKA_LLM__<PROVIDER>__*) as a value."""
+    own = settings.provider(provider)
     return ProviderConfig(
         provider=provider,
-        model=_setting(settings, provider, "model", f"{provider}-default"),
-        api_key=key.get_secret_value() if key is not None and hasattr(key, "get_secret_value") else key,
-        base_url=_setting(settings, provider, "base_url"),
-        timeout_s=float(_setting(settings, provider, "timeout_s", 60.0)),
-        price=Price(
-            input_per_1k=float(_setting(settings, provider, "price_input_per_1k", 0.0)),
-            output_per_1k=float(_setting(settings, provider, "price_output_per_1k", 0.0)),
-        ),
-        max_output_tokens=int(getattr(settings, "llm_max_output_tokens", 4096)),
+        model=own.model,
+        api_key=own.api_key.get_secret_value() if own.api_key is not None else None,
+        base_url=own.base_url,
+        timeout_s=own.timeout_s,
+        price=Price(input_per_1k=own.price_input_per_1k, output_per_1k=own.price_output_per_1k),
+        max_output_tokens=settings.llm_max_output_tokens,
     )
 
 
@@ -82,7 +75,7 @@ def not_configured_answer(settings: Any, provider: str) -> ModelAnswer:
     """The answer of a provider without an agent: an error answer saying so (never a silent gap)."""
     return ModelAnswer(
         provider=provider,
-        model=_setting(settings, provider, "model", "") or "",
+        model=settings.provider(provider).model,
         status="error",
         error=f"not_configured: {not_configured_reason(settings, provider)}",
         latency_s=0.0,

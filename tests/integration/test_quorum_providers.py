@@ -249,7 +249,7 @@ def test_a_job_persists_and_shows_each_provider_outcome(cluster: dict[str, Any],
     assert final.state == JobState.COMPLETED and final.degraded
     analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job.id, "analyze")))  # persisted
     summary = job_summary(final, [], analysis)
-    assert summary["providers"]["xai"]["status"] == "cancelled" and summary["quorum"]["received"] == ["openai", "gemini"]
+    assert summary.providers["xai"].status == "cancelled" and summary.quorum and summary.quorum.received == ["openai", "gemini"]
     events = [m.event.payload for m in sqlite_store.events(job.id) if m.event.payload.get("to_state") == "merging"]
     assert events[0]["reason"] == "quorum met (2 of 3 answered, 2 required): openai=ok gemini=ok xai=cancelled" and events[0]["degraded"] is True
     report = sqlite_store.artifacts(job.id)
@@ -266,10 +266,10 @@ def test_doctor_checks_every_provider_against_the_fakes(fakes: dict[str, Any], m
 
     env = {
         "MKA_USE_STUBS": "false",
-        "OPENAI_API_KEY": fakes["openai"].api_key, "MKA_OPENAI_BASE_URL": fakes["openai"].v1, "MKA_OPENAI_MODEL": "gpt-test",
-        "GEMINI_API_KEY": "AIza-revoked-0000000000000", "MKA_GEMINI_BASE_URL": fakes["gemini"].base_url,
-        "MKA_GEMINI_MODEL": "gemini-test",
-        "XAI_API_KEY": fakes["xai"].api_key, "MKA_XAI_BASE_URL": fakes["xai"].base_url, "MKA_XAI_MODEL": "grok-2-retired",
+        "OPENAI_API_KEY": fakes["openai"].api_key, "MKA_LLM__OPENAI__BASE_URL": fakes["openai"].v1, "MKA_LLM__OPENAI__MODEL": "gpt-test",
+        "GEMINI_API_KEY": "AIza-revoked-0000000000000", "MKA_LLM__GEMINI__BASE_URL": fakes["gemini"].base_url,
+        "MKA_LLM__GEMINI__MODEL": "gemini-test",
+        "XAI_API_KEY": fakes["xai"].api_key, "MKA_LLM__XAI__BASE_URL": fakes["xai"].base_url, "MKA_LLM__XAI__MODEL": "grok-2-retired",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -285,12 +285,12 @@ def test_doctor_checks_every_provider_against_the_fakes(fakes: dict[str, Any], m
     for value in (fakes["openai"].api_key, fakes["xai"].api_key, "AIza-revoked-0000000000000"):
         assert value not in out
 
-    monkeypatch.setenv("MKA_OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
+    monkeypatch.setenv("MKA_LLM__OPENAI__BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
     monkeypatch.setenv("GEMINI_API_KEY", fakes["gemini"].api_key)
-    monkeypatch.setenv("MKA_XAI_MODEL", "grok-test")
+    monkeypatch.setenv("MKA_LLM__XAI__MODEL", "grok-test")
     assert doctor_command(as_json=False) == 1
     text = capsys.readouterr().out
-    assert "openai: unreachable" in text and "MKA_OPENAI_BASE_URL" in text and "gemini:" not in text
+    assert "openai: unreachable" in text and "MKA_LLM__OPENAI__BASE_URL" in text and "gemini:" not in text
 
 
 def _closed_port() -> int:

@@ -15,12 +15,15 @@ def _full() -> Settings:
     return Settings(
         database_url="postgresql+psycopg://mka:db-pass@db/mka", nats_url="nats://token@bus:4222",
         s3_secret_key=SecretStr("s3-secret"), vault_key=SecretStr("vault-secret"),
-        openai_api_key=SecretStr("sk-openai"), gemini_api_key=SecretStr("gm-key"), xai_api_key=SecretStr("xai-key"),
+        openai_api_key=SecretStr("sk-openai"), gemini_api_key=SecretStr("gm-key"),
+        llm={"xai": {"api_key": "xai-key"}},
     )
 
 
 def _secrets(settings: Settings) -> set[str]:
-    return {name for name in SECRET_FIELDS if getattr(settings, name) is not None}
+    flat = {name for name in SECRET_FIELDS if getattr(settings, name) is not None}
+    nested = {f"{name}_api_key" for name, p in settings.llm.items() if p.api_key is not None}
+    return flat | nested
 
 
 @pytest.mark.parametrize(("role", "kept"), [
@@ -35,7 +38,9 @@ def _secrets(settings: Settings) -> set[str]:
 def test_each_role_keeps_only_its_credentials(role: str, kept: set[str]) -> None:
     trimmed = settings_for(_full(), role)
     assert _secrets(trimmed) == kept
-    assert "db-pass" not in repr(trimmed.model_dump()) or "database_url" in kept
+    dumped = repr(trimmed.model_dump(mode="json", context=None)) + repr({k: v.api_key and v.api_key.get_secret_value() for k, v in trimmed.llm.items()})
+    assert ("db-pass" in dumped) == ("database_url" in kept)
+    assert ("xai-key" in dumped) == ("xai_api_key" in kept) and ("sk-openai" in dumped) == ("openai_api_key" in kept)
     assert trimmed.providers == _full().providers and trimmed.quorum_deadline_s == _full().quorum_deadline_s
 
 

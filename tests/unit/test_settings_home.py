@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cluster.cli import app
-from cluster.settings import Settings, default_home
+from cluster.settings import PROVIDER_DEFAULTS, Settings, default_home
 
 pytestmark = pytest.mark.unit
 
@@ -42,3 +42,28 @@ def test_mka_config_prints_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["config", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["home"] == str(tmp_path / ".mka")
+
+
+def test_provider_settings_nest_and_keep_their_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MKA_LLM__OPENAI__MODEL", "gpt-nested")
+    monkeypatch.setenv("MKA_LLM__GEMINI__API_KEY", "gm-nested-key")
+    settings = Settings()
+    assert settings.provider("openai").model == "gpt-nested"
+    assert settings.provider("openai").price_input_per_1k == PROVIDER_DEFAULTS["openai"].price_input_per_1k
+    gemini = settings.provider("gemini")
+    assert gemini.api_key is not None and gemini.api_key.get_secret_value() == "gm-nested-key"
+    assert gemini.model == PROVIDER_DEFAULTS["gemini"].model and settings.provider("xai") == PROVIDER_DEFAULTS["xai"]
+    assert settings.masked()["llm"]["gemini"]["api_key"] == "****"
+
+
+def test_old_flat_variables_still_work_with_a_deprecation_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MKA_XAI_MODEL", "grok-old")
+    monkeypatch.setenv("XAI_API_KEY", "xai-vendor-key")  # the vendor's own variable is not deprecated
+    with pytest.warns(DeprecationWarning, match=r"MKA_XAI_MODEL: deprecated, use MKA_LLM__<PROVIDER>__<FIELD>") as seen:
+        settings = Settings()
+    assert "XAI_API_KEY" not in str(seen[0].message)
+    assert settings.provider("xai").model == "grok-old"
+    assert settings.provider("xai").api_key.get_secret_value() == "xai-vendor-key"  # type: ignore[union-attr]
+    monkeypatch.setenv("MKA_LLM__XAI__MODEL", "grok-new")  # the nested variable wins
+    with pytest.warns(DeprecationWarning):
+        assert Settings().provider("xai").model == "grok-new"
