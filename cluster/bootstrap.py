@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
     from actors.clock import Clock
     from actors.job_store import JobStore
+    from actors.llm.base import LlmAgent
+    from actors.mcp.broker import ResourceBroker
+    from actors.mcp.discovery import DiscoveryCache
     from actors.object_store import ObjectStore
     from actors.orchestrator.local_agents import LocalAgents
     from actors.orchestrator.observe import Metrics, Tracer
@@ -21,13 +24,19 @@ if TYPE_CHECKING:
     from actors.orchestrator.ray_agents import RayAgents
     from actors.orchestrator.runner import JobRunner, RunnerConfig
     from actors.pii.guard import GuardRegistry
+    from actors.pii.keys import Keyring
+    from actors.pii.service import PiiService
 
 __all__ = [
     "ROLE_SECRETS",
     "SECRET_FIELDS",
+    "build_broker",
+    "build_discovery_cache",
     "build_guards",
+    "build_llm",
     "build_local_agents",
     "build_objects",
+    "build_pii_service",
     "build_portal_app",
     "build_ray_agents",
     "build_runner",
@@ -136,17 +145,71 @@ def build_ray_agents(settings: Settings, handles: dict[str, Any]) -> RayAgents:
     )
 
 
-def build_local_agents(settings: Settings, objects: ObjectStore) -> LocalAgents:
-    """Every agent in this process, no Ray (notebooks without a cluster): PII, MCP collection, LLMs, report."""
-    from actors.llm import build_llm_agent
-    from actors.orchestrator.local_agents import LocalAgents
-    from actors.pii import load_keyring
+def build_pii_service(settings: Settings, *, keyring: Keyring | None = None, guard_worker: bool = True) -> PiiService:
+    """The PII role: Presidio with the configured recognizers and thresholds, and the vault keyring.
 
-    llms = {p: agent for p in settings.providers if (agent := build_llm_agent(settings, p)) is not None}
-    return LocalAgents(
-        objects=objects, keyring=load_keyring(settings), mcp_servers=settings.resolved_mcp_servers(), llms=llms,
-        mcp_timeout_s=settings.mcp_timeout_s, pdf=settings.report_pdf,
+    `guard_worker`: this process's logs and spans are checked against the vaults it fills (a PII
+    actor's worker); in-process agents leave that to the runner beside them, which registers each vault.
+    """
+    from actors.pii import (
+        PiiAgent,
+        PiiConfig,
+        get_analyzer,
+        guard_registry,
+        load_keyring,
     )
+    from actors.pii.service import PiiService
+
+    keyring = keyring or load_keyring(settings)  # a missing or wrong key stops here, before any job
+    guards = None
+    if guard_worker:
+        guards = guard_registry()
+        guards.configure(keyring=keyring)
+    return PiiService(PiiAgent(analyzer=get_analyzer(PiiConfig.from_settings(settings))), keyring, guards=guards)
+
+
+def build_discovery_cache(settings: Settings) -> DiscoveryCache:
+    """Each MCP server's tool list, kept for `MKA_MCP_TOOLS_TTL_S`."""
+    from actors.mcp.discovery import DiscoveryCache
+
+    return DiscoveryCache(settings.resolved_mcp_servers(), ttl_s=settings.mcp_tools_ttl_s, timeout_s=settings.mcp_timeout_s)
+
+
+def build_broker(settings: Settings, catalog: Any) -> ResourceBroker:
+    """The resolver of `mcp://` URIs over `catalog` (a discovery cache or a handle to one), with per-server limits."""
+    from actors.mcp.broker import ResourceBroker
+
+    return ResourceBroker(
+        settings.resolved_mcp_servers(), catalog, timeout_s=settings.mcp_timeout_s,
+        max_concurrency=settings.mcp_max_concurrency,
+    )
+
+
+def build_llm(settings: Settings, provider: str) -> LlmAgent | None:
+    """The provider's agent: the stub, its SDK agent, or None when it is not configured."""
+    from actors.llm import build_llm_agent
+
+    return build_llm_agent(settings, provider)
+
+
+def build_local_agents(
+    settings: Settings, objects: ObjectStore, *, keyring: Keyring | None = None, llms: dict[str, LlmAgent] | None = None
+) -> LocalAgents:
+    """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report."""
+    from actors.data_collection import DataCollectionAgent
+    from actors.orchestrator.local_agents import LocalAgents
+    from actors.report import ReportAgent
+
+    if llms is None:
+        llms = {p: agent for p in settings.providers if (agent := build_llm(settings, p)) is not None}
+    cache = build_discovery_cache(settings)
+    broker = build_broker(settings, cache)
+    return LocalAgents(
+        pii=build_pii_service(settings, keyring=keyring, guard_worker=False),
+        cache=cache, broker=broker, collector=DataCollectionAgent(broker), llms=llms,
+        report=ReportAgent(objects, pdf=settings.report_pdf),
+    )
+
 
 
 def build_portal_app(settings: Settings) -> FastAPI:

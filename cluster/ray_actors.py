@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cluster.logs import configure_logging, log_event
 from cluster.settings import Settings
 from cluster.tracing import setup_tracing, span
-from schemas import AgentRequest, Artifact, Brief, Evidence, JobState, ModelAnswer, TERMINAL_STATES
+from schemas import (
+    TERMINAL_STATES,
+    AgentRequest,
+    Artifact,
+    Brief,
+    Evidence,
+    JobState,
+    ModelAnswer,
+)
 
 __all__ = [
     "CollectorActor",
@@ -31,73 +39,43 @@ def _start(settings: Settings) -> None:
     configure_logging(settings.log_level)
 
 
-def _counts(placeholders: dict[str, str]) -> dict[str, int]:
-    return dict(Counter(placeholders.values()))
-
-
 def _log_purge(result: Any) -> None:
     if result.purged:
         log_event(log, "purged expired PII", jobs=len(result.purged), raw_briefs=result.raw_briefs)
 
 
 class PiiActor:
-    """Presidio once per worker process; vaults travel encrypted."""
+    """Presidio once per worker process; vaults travel encrypted (the `PiiService` the composition root builds)."""
 
     def __init__(self, settings: Settings) -> None:
-        from actors.pii import PiiAgent, PiiConfig, get_analyzer, guard_registry, load_keyring
+        from cluster.bootstrap import build_pii_service
 
         _start(settings)
-        config = PiiConfig.from_settings(settings)
-        self._agent = PiiAgent(analyzer=get_analyzer(config))  # one engine per worker process
-        self._keyring = load_keyring(settings)  # a missing or wrong key stops here, before any job
-        guard_registry().configure(keyring=self._keyring)  # this worker's logs and spans are guarded too
-
-    @staticmethod
-    def _guard(job_id: str, vault: Any) -> None:
-        from actors.pii import EgressGuard, guard_registry
-
-        guard_registry().register(job_id, EgressGuard.from_vault(vault))
-
-    def _vault(self, job_id: str, blob: bytes | None) -> Any:
-        from actors.pii import Vault
-
-        return Vault.decrypt(blob, self._keyring, job_id) if blob else Vault()
+        self._service = build_pii_service(settings)  # a missing or wrong key stops here, before any job
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[Any, bytes]:
         """Pseudonymize the brief; return (RedactOutput, encrypted vault)."""
-        from actors.orchestrator.ports import RedactOutput
-
         with span("agent.pii.brief", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            v = self._vault(envelope.job_id, vault)
-            brief = self._agent.redact_brief(envelope.payload, v)
-            self._guard(envelope.job_id, v)
-            return RedactOutput(brief=brief, entities=_counts(v.placeholders())), v.encrypt(self._keyring, envelope.job_id)
+            return self._service.redact_brief(envelope, vault)
 
     def redact_evidence(self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]) -> tuple[Any, bytes]:
         """Pseudonymize evidence; return (CollectOutput, encrypted vault)."""
-        from actors.orchestrator.ports import CollectOutput
-
         with span("agent.pii.evidence", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            v = self._vault(envelope.job_id, vault)
-            items = self._agent.redact_evidence(envelope.payload, v, allow=allow)
-            self._guard(envelope.job_id, v)
-            return CollectOutput(evidence=items, entities=_counts(v.placeholders())), v.encrypt(self._keyring, envelope.job_id)
+            return self._service.redact_evidence(envelope, vault, allow)
 
     def scan_values(self, texts: list[str]) -> int:
         """Count PII entities in texts (operators' spot check)."""
-        return sum(len(self._agent.scan(t)) for t in texts)
+        return self._service.scan_values(texts)
 
 
 class DiscoveryCacheActor:
     """Keeps each MCP server's tool list with a TTL (async actor)."""
 
     def __init__(self, settings: Settings) -> None:
-        from actors.mcp.discovery import DiscoveryCache
+        from cluster.bootstrap import build_discovery_cache
 
         _start(settings)
-        self._cache = DiscoveryCache(
-            settings.resolved_mcp_servers(), ttl_s=settings.mcp_tools_ttl_s, timeout_s=settings.mcp_timeout_s
-        )
+        self._cache = build_discovery_cache(settings)
 
     async def tools(self, server: str) -> Any:
         """The server's tools (cached)."""
@@ -116,16 +94,11 @@ class ResourceBrokerActor:
     """Resolves mcp:// URIs with per-server limits (async actor)."""
 
     def __init__(self, settings: Settings, cache: Any) -> None:
-        from actors.mcp.broker import ResourceBroker
         from actors.mcp.ray_adapters import CatalogHandle
+        from cluster.bootstrap import build_broker
 
         _start(settings)
-        self._broker = ResourceBroker(
-            settings.resolved_mcp_servers(),
-            CatalogHandle(cache),
-            timeout_s=settings.mcp_timeout_s,
-            max_concurrency=settings.mcp_max_concurrency,
-        )
+        self._broker = build_broker(settings, CatalogHandle(cache))
 
     async def resolve(self, uri: str) -> Any:
         """Resolve one mcp:// URI."""
@@ -156,11 +129,12 @@ class LlmActor:
     """
 
     def __init__(self, settings: Settings, provider: str) -> None:
-        from actors.llm import build_llm_agent, not_configured_answer
+        from actors.llm import not_configured_answer
+        from cluster.bootstrap import build_llm
 
         _start(settings)
         self._provider = provider
-        self._agent = build_llm_agent(settings, provider)
+        self._agent = build_llm(settings, provider)
         self._missing = None if self._agent is not None else not_configured_answer(settings, provider)
         # What was sent out lately (pseudonymized by contract), for operators and egress checks.
         self._recent: deque[str] = deque(maxlen=50)

@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from actors.llm import StubLlmAgent
-from actors.orchestrator.local_agents import LocalAgents
-from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key, script_key
+from actors.orchestrator.runner import (
+    JobRunner,
+    RunnerConfig,
+    checkpoint_key,
+    script_key,
+)
+from cluster.bootstrap import build_local_agents
 from cluster.db import make_engine
 from cluster.objects import FsObjectStore
+from cluster.settings import Settings
 from cluster.sql_store import SqlJobStore
 from schemas import Artifact, JobRecord, parse_brief
 from schemas.pipeline import ProvidersScript
@@ -49,8 +55,8 @@ def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any]
     store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
     objects = FsObjectStore(tmp_path / "objects")
     servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
-    agents = LocalAgents(objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers,
-                         llms={p: StubLlmAgent(p) for p in PROVIDERS}, pdf=pdf)
+    agents = build_local_agents(Settings(home=tmp_path, mcp_servers=servers, report_pdf=pdf), objects,
+                                keyring=Keyring([Keyring.generate()]), llms={p: StubLlmAgent(p) for p in PROVIDERS})
     try:
         runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=PROVIDERS))
         job = store.submit(parse_brief(brief), trace_id="0" * 32)

@@ -35,6 +35,7 @@ from actors.merge.reliability import (
     representative,
 )
 from actors.merge.text import tokens
+from actors.quorum import required_for
 from schemas import Evidence, MergedClaim, MergeResult, ModelAnswer, Quorum
 
 __all__ = ["Embed", "MergeOptions", "merge_answers", "quorum_of"]
@@ -142,7 +143,7 @@ def _consensus(values: list[Any], lead: Any) -> Any:
 def quorum_of(answers: list[ModelAnswer]) -> Quorum:
     """The quorum of a standalone merge: a majority of the answers given must be ok; the others are missing."""
     missing = [a.provider for a in answers if a.status != "ok"]
-    return Quorum(required=max(1, len(answers) // 2 + 1), received=len(answers) - len(missing), missing=missing)
+    return Quorum(required=required_for(max(1, len(answers))), received=len(answers) - len(missing), missing=missing)
 
 
 def merge_answers(answers: list[ModelAnswer], evidence: list[Evidence], quorum: Quorum, *,

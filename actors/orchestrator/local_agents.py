@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any, TypeVar
@@ -21,7 +20,7 @@ from actors.orchestrator.ports import (
     RedactOutput,
     merge_analysis,
 )
-from actors.pii import Keyring, PiiAgent, Vault
+from actors.pii.service import PiiService
 from actors.report import ReportAgent
 from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
@@ -100,23 +99,13 @@ class LocalAgents(Agents):
     """The pipeline's agents as plain objects; async ones run on a private event loop thread."""
 
     def __init__(
-        self,
-        *,
-        objects: Any,
-        keyring: Keyring,
-        mcp_servers: dict[str, dict[str, Any]],
-        llms: dict[str, LlmAgent],
-        mcp_timeout_s: float = 20.0,
-        pdf: bool = True,
+        self, *, pii: PiiService, cache: DiscoveryCache, broker: ResourceBroker, collector: DataCollectionAgent,
+        llms: dict[str, LlmAgent], report: ReportAgent,
     ) -> None:
+        """Take the agents the composition root built (`cluster.bootstrap.build_local_agents`)."""
         self._loop = LoopThread()
-        self._keyring = keyring
-        self.pii = PiiAgent()
-        self.cache = DiscoveryCache(mcp_servers, timeout_s=mcp_timeout_s)
-        self.broker = ResourceBroker(mcp_servers, self.cache, timeout_s=mcp_timeout_s)
-        self.collector = DataCollectionAgent(self.broker)
-        self.llms = llms
-        self.report = ReportAgent(objects, pdf=pdf)
+        self.pii, self.cache, self.broker, self.collector = pii, cache, broker, collector
+        self.llms, self.report = llms, report
 
     def _await(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop.run(coro)
@@ -129,10 +118,7 @@ class LocalAgents(Agents):
 
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
         """Pseudonymize the brief with the job's vault."""
-        job_id = envelope.job_id
-        v = Vault.decrypt(vault, self._keyring, job_id) if vault else Vault()
-        brief = self.pii.redact_brief(envelope.payload, v)
-        return RedactOutput(brief=brief, entities=dict(Counter(v.placeholders().values()))), v.encrypt(self._keyring, job_id)
+        return self.pii.redact_brief(envelope, vault)
 
     def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
         """Collect evidence through the in-process broker."""
@@ -142,10 +128,7 @@ class LocalAgents(Agents):
         self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]
     ) -> tuple[CollectOutput, bytes]:
         """Pseudonymize evidence with the job's vault."""
-        v = Vault.decrypt(vault, self._keyring, envelope.job_id)
-        items = self.pii.redact_evidence(envelope.payload, v, allow=allow)
-        entities = dict(Counter(v.placeholders().values()))
-        return CollectOutput(evidence=items, entities=entities), v.encrypt(self._keyring, envelope.job_id)
+        return self.pii.redact_evidence(envelope, vault, allow)
 
     def analyze(
         self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,

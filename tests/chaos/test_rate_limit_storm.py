@@ -16,12 +16,13 @@ import pytest
 from actors.llm import StubLlmAgent
 from actors.llm.config import ProviderConfig
 from actors.llm.openai_agent import OpenAiAgent
-from actors.orchestrator.local_agents import LocalAgents
 from actors.orchestrator.ports import AnalyzeOutput
 from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from actors.pii import Keyring
+from cluster.bootstrap import build_local_agents
 from cluster.db import make_engine
 from cluster.objects import FsObjectStore
+from cluster.settings import Settings
 from cluster.sql_store import SqlJobStore
 from schemas import JobState, parse_brief
 from tests.conftest import TEST_KEYRING, brief_data
@@ -46,8 +47,9 @@ def _run(tmp_path: Path, fake: FakeOpenAi, **config: object) -> tuple[SqlJobStor
     openai = OpenAiAgent(ProviderConfig(provider="openai", model="gpt-test", api_key=fake.api_key, base_url=fake.v1,
                                         timeout_s=5.0, price=PRICE, max_output_tokens=512))
     servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
-    agents = LocalAgents(objects=objects, keyring=Keyring([Keyring.generate()]), mcp_servers=servers, pdf=False,
-                         llms={"openai": openai, "gemini": StubLlmAgent("gemini"), "xai": StubLlmAgent("xai")})
+    agents = build_local_agents(Settings(home=tmp_path, mcp_servers=servers, report_pdf=False), objects,
+                                keyring=Keyring([Keyring.generate()]),
+                                llms={"openai": openai, "gemini": StubLlmAgent("gemini"), "xai": StubLlmAgent("xai")})
     try:
         runner = JobRunner(store=store, objects=objects, agents=agents,
                            config=RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=8, grace_s=3, **config))

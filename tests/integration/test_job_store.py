@@ -12,6 +12,7 @@ import pytest
 
 from schemas import (
     Artifact,
+    ArtifactNotFound,
     EventType,
     IdempotencyConflict,
     IllegalTransition,
@@ -147,7 +148,7 @@ def test_artifacts_round_trip(store, make_brief) -> None:  # type: ignore[no-unt
     store.add_artifact(art)
     assert store.artifacts(job.id) == [art]
     assert store.get_artifact(art.id) == art
-    with pytest.raises(JobNotFound):
+    with pytest.raises(ArtifactNotFound):
         store.get_artifact(str(uuid.uuid4()))
     assert store.events(job.id)[-1].event.payload == {"artifact_id": art.id, "kind": "pdf", "size": 10, "version": 1}
 

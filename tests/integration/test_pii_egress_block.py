@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actors.job_store import BLOCKED_PROJECT
 from actors.orchestrator.ports import RedactOutput
 from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from actors.pii import EgressBlocked, EgressGuard, Keyring, Vault, guard_registry
 from cluster.logs import JsonFormatter
 from cluster.objects import FsObjectStore
-from actors.job_store import BLOCKED_PROJECT
 from schemas import IllegalTransition, JobState, StepOutcome, StepRecord, parse_brief
 from tests.fakes import FakeAgents
 
@@ -201,7 +201,8 @@ def logs() -> Iterator[io.StringIO]:
 @pytest.mark.timeout(300)
 def test_an_echoed_name_variant_in_evidence_blocks_the_llm_request(sqlite_store, tmp_path: Path, logs: io.StringIO) -> None:  # type: ignore[no-untyped-def]
     from actors.llm import StubLlmAgent
-    from actors.orchestrator.local_agents import LocalAgents
+    from cluster.bootstrap import build_local_agents
+    from cluster.settings import Settings
 
     store = sqlite_store
     guard_registry().configure(keyring=KEYRING, retention_days=30)
@@ -214,7 +215,8 @@ def test_an_echoed_name_variant_in_evidence_blocks_the_llm_request(sqlite_store,
             "env": {"MKA_MARKET_DATA_FILE": str(_echoing_dataset(tmp_path))},
         }
     }
-    agents = LocalAgents(objects=objects, keyring=KEYRING, mcp_servers=servers, llms={p: StubLlmAgent(p) for p in providers}, pdf=False)
+    agents = build_local_agents(Settings(home=tmp_path, mcp_servers=servers, report_pdf=False), objects, keyring=KEYRING,
+                                llms={p: StubLlmAgent(p) for p in providers})
     try:
         runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=providers))
         raw = yaml.safe_load((ROOT / "examples" / "brief.yaml").read_text())  # "Contact ... Maria Keller (maria.keller@...)"
