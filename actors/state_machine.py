@@ -100,7 +100,9 @@ def machine_of(states: Sequence[JobState]) -> StateMachine:
 @cache
 def default_machine() -> StateMachine:
     """The state machine of the default step registry."""
-    from actors.orchestrator.steps import default_pipeline  # the registry is the one source of the order
+    from actors.orchestrator.steps import (
+        default_pipeline,  # the registry is the one source of the order
+    )
 
     return default_pipeline().machine
 

@@ -21,7 +21,16 @@ from actors.clock import Clock, SystemClock
 from actors.llm.pricing import Price, estimate_tokens
 from actors.llm.prompt import build_prompt
 from actors.retry import Attempt, RetryPolicy
-from schemas import AgentError, AgentRequest, Claim, ModelAnswer, ProviderError, RetriesExhausted, StepTimeout, Usage
+from schemas import (
+    AgentError,
+    AgentRequest,
+    Claim,
+    ModelAnswer,
+    ProviderError,
+    RetriesExhausted,
+    StepTimeout,
+    Usage,
+)
 from schemas.pipeline import AnalysisRequest
 
 __all__ = ["Completion", "LlmAgent", "OverBudget", "ParsedAnswer", "Repair", "parse_answer", "parse_claims"]

@@ -14,7 +14,14 @@ from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from actors.orchestrator.steps import default_pipeline
 from actors.state_machine import PIPELINE, TRANSITIONS, default_machine
 from cluster.cli import app
-from schemas import EventType, IllegalTransition, JobError, JobState, MergeResult, StepOutcome
+from schemas import (
+    EventType,
+    IllegalTransition,
+    JobError,
+    JobState,
+    MergeResult,
+    StepOutcome,
+)
 from tests.conftest import TEST_KEYRING
 from tests.fakes import FakeAgents, FakeClock, MemoryJobStore, MemoryObjectStore
 
