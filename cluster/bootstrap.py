@@ -140,7 +140,7 @@ def build_ray_agents(settings: Settings, handles: dict[str, Any]) -> RayAgents:
     from actors.orchestrator.ray_agents import RayAgents
 
     return RayAgents(
-        pii=handles["pii"], collector=handles["collector"], report=handles["report"],
+        roles={role: handles[role] for role in ("pii", "collector", "report")},
         llms={p: handles[f"llm-{p}"] for p in settings.providers if f"llm-{p}" in handles},
     )
 
@@ -198,17 +198,19 @@ def build_local_agents(
     """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report."""
     from actors.data_collection import DataCollectionAgent
     from actors.orchestrator.local_agents import LocalAgents
+    from actors.orchestrator.roles import CollectorRole, ReportRole
     from actors.report import ReportAgent
 
     if llms is None:
         llms = {p: agent for p in settings.providers if (agent := build_llm(settings, p)) is not None}
     cache = build_discovery_cache(settings)
     broker = build_broker(settings, cache)
-    return LocalAgents(
-        pii=build_pii_service(settings, keyring=keyring, guard_worker=False),
-        cache=cache, broker=broker, collector=DataCollectionAgent(broker), llms=llms,
-        report=ReportAgent(objects, pdf=settings.report_pdf),
-    )
+    roles = {
+        "pii": build_pii_service(settings, keyring=keyring, guard_worker=False),
+        "collector": CollectorRole(DataCollectionAgent(broker)),
+        "report": ReportRole(ReportAgent(objects, pdf=settings.report_pdf)),
+    }
+    return LocalAgents(roles=roles, llms=llms, closers=[broker, cache])
 
 
 

@@ -111,14 +111,15 @@ class CollectorActor:
     def __init__(self, settings: Settings, broker: Any) -> None:
         from actors.data_collection import DataCollectionAgent
         from actors.mcp.ray_adapters import BrokerHandle
+        from actors.orchestrator.roles import CollectorRole
 
         _start(settings)
-        self._agent = DataCollectionAgent(BrokerHandle(broker))
+        self._role = CollectorRole(DataCollectionAgent(BrokerHandle(broker)))
 
     async def collect(self, envelope: AgentRequest[Any]) -> list[Evidence]:
         """Collect evidence for the brief."""
         with span("agent.collect", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            return await self._agent.collect(envelope.payload)
+            return await self._role.collect(envelope)
 
 
 class LlmActor:
@@ -172,16 +173,17 @@ class ReportActor:
     """Renders reports to PDF and stores them."""
 
     def __init__(self, settings: Settings) -> None:
+        from actors.orchestrator.roles import ReportRole
         from actors.report import ReportAgent
         from cluster.bootstrap import build_objects
 
         _start(settings)
-        self._agent = ReportAgent(build_objects(settings), pdf=settings.report_pdf)
+        self._role = ReportRole(ReportAgent(build_objects(settings), pdf=settings.report_pdf))
 
     def render(self, envelope: AgentRequest[Any]) -> list[Artifact]:
         """Render the report; return its artifacts."""
         with span("agent.report", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
-            return self._agent.render(envelope.payload)
+            return self._role.render(envelope)
 
 
 class OrchestratorActor:

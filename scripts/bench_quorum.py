@@ -168,7 +168,7 @@ def main() -> None:
             def runner(analysis: RayAgents) -> JobRunner:
                 return JobRunner(store=store, objects=objects, agents=BenchAgents(objects, analysis), config=config)
 
-            quorum = runner(RayAgents(pii=None, collector=None, report=None, llms=handles))
+            quorum = runner(RayAgents(roles={}, llms=handles))
             gather = runner(GatherAll(pii=None, collector=None, report=None, llms=handles))
             run_jobs(quorum, store, objects, 2)  # warm up: SDK imports, connections, SQLite
             ideal = QUORUM_AT_S + args.grace

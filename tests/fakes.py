@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from actors.clock import Clock
 
@@ -44,11 +45,9 @@ import re
 from collections import Counter
 
 from actors.llm import StubLlmAgent
-from actors.orchestrator.fanout import analyze_providers
 from actors.orchestrator.local_agents import LocalCalls, LoopThread
 from actors.orchestrator.ports import (
     Agents,
-    AnalyzeOutput,
     CollectOutput,
     RedactOutput,
     merge_analysis,
@@ -71,6 +70,8 @@ class FakeAgents(Agents):
         self.crash_on: dict[str, int] = {}
         self.fail_on: dict[str, Exception] = {}
         self.sent_to_llm: list[AgentRequest[AnalysisRequest]] = []
+        self.roles: dict[str, Any] = {}
+        self._loop: LoopThread | None = None
         self.evidence = evidence or [
             Evidence(id="ev-de-market", source="mcp://market-data/market_size?country=DE", text="DE market is 1200 EUR m", data={"value_eur_m": 1200.0}),
             Evidence(id="ev-fr-market", source="mcp://market-data/market_size?country=FR", text="FR market is 800 EUR m", data={"value_eur_m": 800.0}),
@@ -109,19 +110,22 @@ class FakeAgents(Agents):
         items = [e.model_copy(update={"text": self._redact(e.text, mapping)}) for e in envelope.payload]
         return CollectOutput(evidence=items), json.dumps(mapping).encode()
 
+    def call(self, role, method, envelope, *args):  # type: ignore[no-untyped-def]
+        """A role registered in `roles` (steps added by tests); counted as `<role>.<method>`."""
+        self._enter(f"{role}.{method}")
+        return getattr(self.roles[role], method)(envelope, *args)
+
+    def provider_calls(self):  # type: ignore[no-untyped-def]
+        """Stub LLM agents as futures on a private loop."""
+        if self._loop is None:
+            self._loop = LoopThread("fake-agents")
+        return LocalCalls({p: StubLlmAgent(p) for p in ("openai", "gemini", "xai")}, self._loop.submit)
+
     def analyze(self, envelopes, *, required, deadline_s, grace_s, deadlines=None):  # type: ignore[no-untyped-def]
-        """Ask stub LLMs in-process through the one fan-out (`LocalCalls` on a private loop)."""
+        """Ask stub LLMs in-process through the one fan-out; counted, and what was sent is kept."""
         self._enter("analyze")
         self.sent_to_llm.extend(envelopes.values())
-        loop = LoopThread("fake-agents")
-        try:
-            calls = LocalCalls({p: StubLlmAgent(p) for p in envelopes}, loop.submit)
-            answers, decision = analyze_providers(
-                calls, envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s, deadlines=deadlines
-            )
-        finally:
-            loop.close()
-        return AnalyzeOutput(answers=answers, quorum=decision)
+        return super().analyze(envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s, deadlines=deadlines)
 
     def merge(self, envelope, evidence):  # type: ignore[no-untyped-def]
         """The real merge agent."""

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from typing import Any, TypeVar
 
-from actors.data_collection import DataCollectionAgent
 from actors.llm.base import LlmAgent
-from actors.mcp import DiscoveryCache, ResourceBroker
-from actors.orchestrator.fanout import CallFailed, ProviderCalls, analyze_providers
+from actors.orchestrator.fanout import CallFailed, ProviderCalls
 from actors.orchestrator.ports import (
     Agents,
-    AnalyzeOutput,
-    CollectOutput,
-    RedactOutput,
-    merge_analysis,
 )
-from actors.pii.service import PiiService
-from actors.report import ReportAgent
-from schemas import AgentRequest, Artifact, Brief, Evidence, MergeResult, ModelAnswer
-from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
+from schemas import AgentRequest, ModelAnswer
+from schemas.pipeline import AnalysisRequest
 
 __all__ = ["LocalAgents", "LocalCalls", "LoopThread"]
 
@@ -96,55 +89,24 @@ class LocalCalls(ProviderCalls[Future[ModelAnswer]]):
 
 
 class LocalAgents(Agents):
-    """The pipeline's agents as plain objects; async ones run on a private event loop thread."""
+    """The pipeline's agents as plain objects, by role; coroutines run on a private event loop thread."""
 
-    def __init__(
-        self, *, pii: PiiService, cache: DiscoveryCache, broker: ResourceBroker, collector: DataCollectionAgent,
-        llms: dict[str, LlmAgent], report: ReportAgent,
-    ) -> None:
-        """Take the agents the composition root built (`cluster.bootstrap.build_local_agents`)."""
+    def __init__(self, *, roles: dict[str, Any], llms: dict[str, LlmAgent], closers: Sequence[Any] = ()) -> None:
+        """Take the roles the composition root built (`cluster.bootstrap.build_local_agents`)."""
         self._loop = LoopThread()
-        self.pii, self.cache, self.broker, self.collector = pii, cache, broker, collector
-        self.llms, self.report = llms, report
+        self.roles, self.llms, self._closers = roles, llms, list(closers)
 
-    def _await(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._loop.run(coro)
+    def call(self, role: str, method: str, envelope: AgentRequest[Any], *args: Any) -> Any:
+        """Call the role's method here (awaited on the loop when it is a coroutine)."""
+        result = getattr(self.roles[role], method)(envelope, *args)
+        return self._loop.run(result) if inspect.iscoroutine(result) else result
+
+    def provider_calls(self) -> LocalCalls:
+        """Futures on this process's loop over the LLM agents."""
+        return LocalCalls(self.llms, self._loop.submit)
 
     def close(self) -> None:
         """Stop MCP sessions and the event loop."""
-        self._await(self.broker.close())
-        self._await(self.cache.close())
+        for closer in self._closers:
+            self._loop.run(closer.close())
         self._loop.close()
-
-    def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
-        """Pseudonymize the brief with the job's vault."""
-        return self.pii.redact_brief(envelope, vault)
-
-    def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
-        """Collect evidence through the in-process broker."""
-        return self._await(self.collector.collect(envelope.payload))
-
-    def redact_evidence(
-        self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]
-    ) -> tuple[CollectOutput, bytes]:
-        """Pseudonymize evidence with the job's vault."""
-        return self.pii.redact_evidence(envelope, vault, allow)
-
-    def analyze(
-        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,
-        deadlines: Mapping[str, float] | None = None,
-    ) -> AnalyzeOutput:
-        """Ask every LLM agent at once (the one fan-out, over futures on this process's event loop)."""
-        calls = LocalCalls(self.llms, self._loop.submit)
-        answers, decision = analyze_providers(
-            calls, envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s, deadlines=deadlines
-        )
-        return AnalyzeOutput(answers=answers, quorum=decision)
-
-    def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
-        """Merge the answers."""
-        return merge_analysis(envelope.payload, evidence)
-
-    def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
-        """Render and store the report."""
-        return self.report.render(envelope.payload)

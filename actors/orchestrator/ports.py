@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from actors.clock import Clock, SystemClock
 from actors.merge import merge_answers
+from actors.orchestrator.fanout import ProviderCalls, analyze_providers
 from actors.orchestrator.pipeline import StepVerdict
 from actors.quorum import outcome_summary
 from schemas import (
@@ -85,39 +88,58 @@ class RenderOutput(BaseModel):
 
 
 class Agents(abc.ABC):
-    """The orchestrator's view of its agents; Ray handles in production, plain objects in tests."""
+    """The orchestrator's view of its agents: a call by role name, and the fan-out primitive over the LLM agents.
+
+    Ray handles in production (`RayAgents`), plain objects in-process (`LocalAgents`) and in tests.
+    A new step reaches its agent with `call("<role>", "<method>", envelope, ...)`; the port does
+    not change. The methods below are the existing steps' calls, written once on top of `call`.
+    """
+
+    clock: Clock = SystemClock()
 
     @abc.abstractmethod
+    def call(self, role: str, method: str, envelope: AgentRequest[Any], *args: Any) -> Any:
+        """Call `method(envelope, *args)` on the agent serving `role`, bounded by the envelope's deadline."""
+
+    @abc.abstractmethod
+    def provider_calls(self) -> ProviderCalls[Any]:
+        """The fan-out primitive over this side's LLM agents."""
+
     def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
         """Pseudonymize the brief's free text; return it with the (encrypted) vault."""
+        return self.call("pii", "redact_brief", envelope, vault)  # type: ignore[no-any-return]
 
-    @abc.abstractmethod
     def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
         """Collect evidence for the (pseudonymized) brief through MCP."""
+        return self.call("collector", "collect", envelope)  # type: ignore[no-any-return]
 
-    @abc.abstractmethod
     def redact_evidence(
         self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]
     ) -> tuple[CollectOutput, bytes]:
         """Pseudonymize evidence text with the job's vault."""
+        return self.call("pii", "redact_evidence", envelope, vault, allow)  # type: ignore[no-any-return]
 
-    @abc.abstractmethod
     def analyze(
         self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,
         deadlines: Mapping[str, float] | None = None,
     ) -> AnalyzeOutput:
-        """Fan out to the LLM agents (`fanout.analyze_providers`) and decide on a quorum at the deadline.
+        """Fan out to the LLM agents (the one fan-out) and decide on a quorum at the deadline.
 
         `deadlines` are providers' own, shorter deadlines in seconds from the start.
         """
+        answers, decision = analyze_providers(
+            self.provider_calls(), envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s,
+            deadlines=deadlines, clock=self.clock,
+        )
+        return AnalyzeOutput(answers=answers, quorum=decision)
 
-    @abc.abstractmethod
     def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
-        """Merge the answers claim by claim."""
+        """Merge the answers claim by claim (in-process: pure and cheap)."""
+        return merge_analysis(envelope.payload, evidence)
 
-    @abc.abstractmethod
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render and store the report; return its artifacts."""
+        return self.call("report", "render", envelope)  # type: ignore[no-any-return]
 
 
 def merge_analysis(analysis: AnalyzeOutput, evidence: list[Evidence]) -> MergeResult:

@@ -15,25 +15,17 @@ from ray.exceptions import (
 )
 
 from actors.clock import Clock, SystemClock
-from actors.orchestrator.fanout import CallFailed, ProviderCalls, analyze_providers
+from actors.orchestrator.fanout import CallFailed, ProviderCalls
 from actors.orchestrator.ports import (
     Agents,
-    AnalyzeOutput,
-    CollectOutput,
-    RedactOutput,
-    merge_analysis,
 )
 from schemas import (
     AgentError,
     AgentRequest,
-    Artifact,
-    Brief,
-    Evidence,
-    MergeResult,
     MkaError,
     ModelAnswer,
 )
-from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
+from schemas.pipeline import AnalysisRequest
 
 __all__ = ["RayAgents", "RayCalls", "ray_result", "unwrap_ray_error"]
 
@@ -115,47 +107,20 @@ class RayCalls(ProviderCalls[ray.ObjectRef]):
 
 
 class RayAgents(Agents):
-    """Agents behind named Ray actor handles; merge runs in-process (pure and cheap)."""
+    """Agents behind named Ray actor handles, by role (a role with a list of handles is a pool)."""
 
-    def __init__(
-        self, *, pii: Any, collector: Any, llms: dict[str, Any], report: Any | list[Any], clock: Clock | None = None
-    ) -> None:
+    def __init__(self, *, roles: dict[str, Any], llms: dict[str, Any], clock: Clock | None = None) -> None:
         self.clock = clock or SystemClock()
-        self.pii = pii
-        self.collector = collector
+        self.roles = roles
         self.llms = llms
-        self.reports = report if isinstance(report, list) else [report]
 
-    def redact_brief(self, envelope: AgentRequest[Brief], vault: bytes | None) -> tuple[RedactOutput, bytes]:
-        """Pseudonymize the brief on the PII actor."""
-        return _get(self.pii.redact_brief.remote(envelope, vault), envelope, self.clock)
+    def call(self, role: str, method: str, envelope: AgentRequest[Any], *args: Any) -> Any:
+        """Call the role's actor; a pool renders a job's retries on the same actor."""
+        handle = self.roles[role]
+        if isinstance(handle, list):
+            handle = handle[zlib.crc32(envelope.job_id.encode()) % len(handle)]
+        return _get(getattr(handle, method).remote(envelope, *args), envelope, self.clock)
 
-    def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
-        """Collect evidence on the data collection actor."""
-        return _get(self.collector.collect.remote(envelope), envelope, self.clock)
-
-    def redact_evidence(
-        self, envelope: AgentRequest[list[Evidence]], vault: bytes, allow: list[str]
-    ) -> tuple[CollectOutput, bytes]:
-        """Pseudonymize evidence on the PII actor."""
-        return _get(self.pii.redact_evidence.remote(envelope, vault, allow), envelope, self.clock)
-
-    def analyze(
-        self, envelopes: dict[str, AgentRequest[AnalysisRequest]], *, required: int, deadline_s: float, grace_s: float,
-        deadlines: Mapping[str, float] | None = None,
-    ) -> AnalyzeOutput:
-        """Fan out to every configured LLM actor within the cost budget (the one fan-out, over `ray.wait`)."""
-        answers, decision = analyze_providers(
-            RayCalls(self.llms), envelopes, required=required, deadline_s=deadline_s, grace_s=grace_s,
-            deadlines=deadlines, clock=self.clock,
-        )
-        return AnalyzeOutput(answers=answers, quorum=decision)
-
-    def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
-        """Merge the answers (in-process: pure and cheap)."""
-        return merge_analysis(envelope.payload, evidence)
-
-    def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
-        """Render the report on one of the report actors (the same one for a job's retries)."""
-        actor = self.reports[zlib.crc32(envelope.job_id.encode()) % len(self.reports)]
-        return _get(actor.render.remote(envelope), envelope, self.clock)
+    def provider_calls(self) -> RayCalls:
+        """`ray.wait` over the LLM actors."""
+        return RayCalls(self.llms)

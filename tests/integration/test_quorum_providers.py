@@ -95,7 +95,7 @@ def cluster(fakes: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _agents(cluster: dict[str, Any], **swap: str) -> RayAgents:
     llms = {p: cluster["handles"][swap.get(p, p)] for p in PROVIDERS}
-    return RayAgents(pii=None, collector=None, report=None, llms=llms)
+    return RayAgents(roles={}, llms=llms)
 
 
 def _analyze(cluster: dict[str, Any], *, deadline_s: float = 10, grace_s: float = 0.3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -37,14 +38,34 @@ class Localized(BaseModel):
     locale: str
 
 
+class LocalizeRequest(BaseModel):
+    """The toy step's input: the merge result and the brief's locale."""
+
+    merge: MergeResult
+    locale: str
+
+
+class ToyLocalizer:
+    """The toy step's agent: a role with an envelope-level method, like every agent."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def localize(self, envelope: Any) -> Localized:
+        """Count the claims it would localize."""
+        self.seen.append(envelope.job_id)
+        return Localized(claims=len(envelope.payload.merge.claims), locale=envelope.payload.locale)
+
+
 def localize(ctx: StepContext) -> BaseModel:
-    """A toy step: reads the merge checkpoint through the registry and writes its own."""
+    """A toy step: reads the merge checkpoint through the registry and asks its agent by role (no port change)."""
     merged = ctx.load("merge")
     assert isinstance(merged, MergeResult)
-    return Localized(claims=len(merged.claims), locale=ctx.job.brief.locale)
+    request = LocalizeRequest(merge=merged, locale=ctx.job.brief.locale)
+    return ctx.agents.call("toy-localizer", "localize", ctx.envelope(request))  # type: ignore[no-any-return]
 
 
-TOY = Step("localize", S.LOCALIZING, MergeResult, Localized, "toy-localizer", localize)
+TOY = Step("localize", S.LOCALIZING, LocalizeRequest, Localized, "toy-localizer", localize)
 
 
 def _env(pipeline: Pipeline):  # type: ignore[no-untyped-def]
@@ -52,7 +73,9 @@ def _env(pipeline: Pipeline):  # type: ignore[no-untyped-def]
     store = MemoryJobStore(keyring=TEST_KEYRING, clock=clock, machine=pipeline.machine)
     objects = MemoryObjectStore()
     config = RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=2, grace_s=0.1, retry_base_delay_s=0.01)
-    runner = JobRunner(store=store, objects=objects, agents=FakeAgents(objects), config=config, clock=clock, pipeline=pipeline)
+    agents = FakeAgents(objects)
+    agents.roles["toy-localizer"] = ToyLocalizer()
+    runner = JobRunner(store=store, objects=objects, agents=agents, config=config, clock=clock, pipeline=pipeline)
     return store, objects, runner
 
 
@@ -80,8 +103,9 @@ def test_a_toy_step_joins_through_one_registry_entry(make_brief) -> None:  # typ
     assert [s.step for s in store.steps(job.id)] == pipeline.names()
     toy = Localized.model_validate_json(objects.get(checkpoint_key(job.id, "localize")))
     assert toy.claims > 0 and toy.locale == "en_US"
+    assert runner.agents.roles["toy-localizer"].seen == [job.id]  # type: ignore[attr-defined]
     assert pipeline.describe(3)[5] == {
-        "step": "localize", "state": "localizing", "actor": "toy-localizer", "input": "MergeResult",
+        "step": "localize", "state": "localizing", "actor": "toy-localizer", "input": "LocalizeRequest",
         "output": "Localized", "idempotent": True, "retries": 2,
     }
 
