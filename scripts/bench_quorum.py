@@ -169,7 +169,7 @@ def main() -> None:
                 return JobRunner(store=store, objects=objects, agents=BenchAgents(objects, analysis), config=config)
 
             quorum = runner(RayAgents(roles={}, llms=handles))
-            gather = runner(GatherAll(pii=None, collector=None, report=None, llms=handles))
+            gather = runner(GatherAll(roles={}, llms=handles))
             run_jobs(quorum, store, objects, 2)  # warm up: SDK imports, connections, SQLite
             ideal = QUORUM_AT_S + args.grace
             report: dict[str, Any] = {"deadline_s": args.deadline, "grace_s": args.grace, "ideal_quorum_s": ideal,
