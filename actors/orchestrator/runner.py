@@ -114,8 +114,8 @@ class JobRunner:
                 job = self.store.get(job_id) if job is None else job
                 if job.terminal:
                     break
-                if job.state == S.SUBMITTED:
-                    job = self._move(job, S.VALIDATING)
+                if job.state == S.SUBMITTED:  # into the first step's state, whichever step that is
+                    job = self._move(job, self.pipeline.steps[0].state)
                 else:
                     step = self._step_of(job.state)
                     if not self._succeeded(job.id, step.name):

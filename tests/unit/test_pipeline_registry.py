@@ -162,3 +162,11 @@ def test_mka_pipeline_json_is_the_registry() -> None:
     assert all(set(r) == {"step", "state", "actor", "input", "output", "idempotent", "retries"} for r in rows)
     analyze = next(r for r in rows if r["step"] == "analyze")
     assert (analyze["state"], analyze["idempotent"], analyze["output"]) == ("analyzing", False, "AnalyzeOutput")
+
+
+def test_a_pipeline_starts_at_its_own_first_step(make_brief) -> None:  # type: ignore[no-untyped-def]
+    store, _, runner = _env(Pipeline(default_pipeline().steps[1:]))  # no validate step
+    job = store.submit(make_brief())
+    assert runner.run(job.id).state == S.COMPLETED
+    assert _states(store, job.id)[:2] == ["redacting", "collecting"]
+    assert "validate" not in [s.step for s in store.steps(job.id)]
