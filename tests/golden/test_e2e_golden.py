@@ -56,13 +56,13 @@ def _report_text(page: str) -> str:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     out = "\n".join(line for line in lines if line) + "\n"
     out = re.sub(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}(:\d{2})? UTC", "<TIME>", out)
-    out = re.sub(r"\b\d+\.\d+ s\b", "<SECONDS>", out)
+    out = re.sub(r"(?:< )?\b\d+\.\d+ s\b", "<SECONDS>", out)
     return out
 
 
 def _markdown(text: str) -> str:
     """The Markdown export with its times normalized."""
-    return re.sub(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}(:\d{2})? UTC", "<TIME>", re.sub(r"\b\d+\.\d+ s\b", "<SECONDS>", text))
+    return re.sub(r"\d{1,2} \w+ \d{4}, \d{2}:\d{2}(:\d{2})? UTC", "<TIME>", re.sub(r"(?:< )?\b\d+\.\d+ s\b", "<SECONDS>", text))
 
 
 def test_recorded_answers_give_golden_merge_and_report(tmp_path: Path) -> None:
