@@ -51,14 +51,12 @@ def _get(ref: ray.ObjectRef, envelope: AgentRequest[Any], clock: Clock) -> Any:
     """`ray.get` bounded by the envelope's deadline (on the clock that set it); Ray failures become agent errors."""
     timeout = max(0.01, (envelope.deadline - clock.now()).total_seconds())
     try:
-        return ray.get(ref, timeout=timeout)
+        return ray_result(ref, timeout=timeout)  # an agent's own MkaError comes through as itself
     except GetTimeoutError as exc:
         ray.cancel(ref)
         raise AgentError(f"{envelope.step} did not answer within {timeout:.1f}s", retryable=True) from exc
     except RayTaskError as exc:
         cause = unwrap_ray_error(exc)
-        if isinstance(cause, MkaError):
-            raise cause from exc
         raise AgentError(f"{envelope.step} agent failed: {type(cause or exc).__name__}", retryable=True) from exc
     except RayActorError as exc:
         raise AgentError(f"{envelope.step} agent died; it restarts and the step retries", retryable=True) from exc

@@ -26,6 +26,7 @@ from actors.orchestrator.pipeline import (
     verdict_of,
 )
 from actors.orchestrator.ports import Agents
+from actors.orchestrator.steps import default_pipeline
 from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.retry import Attempt, RetryPolicy
 from schemas import (
@@ -86,8 +87,6 @@ class JobRunner:
         pipeline: Pipeline | None = None,
         guards: GuardRegistry | None = None,
     ) -> None:
-        from actors.orchestrator.steps import default_pipeline
-
         self.store = store
         self.objects = objects
         self.agents = agents
