@@ -186,22 +186,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     default_project: str = "default"
 
-    @model_validator(mode="before")
-    @classmethod
-    def _merge_llm(cls, data: Any) -> Any:
-        # MKA_LLM__OPENAI__MODEL gives {"openai": {"model": ...}}: merge it over the provider's defaults.
-        if isinstance(data, dict) and isinstance(data.get("llm"), dict):
-            data = {**data, "llm": {
-                name: {**(PROVIDER_DEFAULTS[name].model_dump() if name in PROVIDER_DEFAULTS else {}),
-                       **(value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else dict(value))}
-                for name, value in data["llm"].items()
-            }}
-        return data
-
     @model_validator(mode="after")
     def _fold_flat_provider_settings(self) -> Settings:
-        # Each provider's effective settings: its defaults, then the deprecated flat variables, then `llm`.
-        nested = {name: value.model_dump(exclude_defaults=True) for name, value in self.llm.items()}
+        # Each provider's effective settings: its defaults, then the deprecated flat variables, then the fields
+        # MKA_LLM__<PROVIDER>__* set (only those: `{"openai": {"model": ...}}` leaves the rest to the layers below).
+        nested = {name: value.model_dump(exclude_unset=True) for name, value in self.llm.items()}
         merged: dict[str, ProviderSettings] = {}
         flat_used = []
         for name in {*PROVIDER_DEFAULTS, *self.llm}:

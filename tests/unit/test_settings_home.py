@@ -64,6 +64,10 @@ def test_old_flat_variables_still_work_with_a_deprecation_warning(monkeypatch: p
     assert "XAI_API_KEY" not in str(seen[0].message)
     assert settings.provider("xai").model == "grok-old"
     assert settings.provider("xai").api_key.get_secret_value() == "xai-vendor-key"  # type: ignore[union-attr]
+    monkeypatch.setenv("MKA_LLM__XAI__API_KEY", "xai-nested-key")  # another nested field keeps the flat model
+    with pytest.warns(DeprecationWarning):
+        both = Settings().provider("xai")
+    assert both.model == "grok-old" and both.api_key.get_secret_value() == "xai-nested-key"  # type: ignore[union-attr]
     monkeypatch.setenv("MKA_LLM__XAI__MODEL", "grok-new")  # the nested variable wins
     with pytest.warns(DeprecationWarning):
         assert Settings().provider("xai").model == "grok-new"
