@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cluster.pii_cli import pii_app
+from cluster.profiles_cli import profiles_app
 from cluster.settings import Settings, load_settings
 from schemas import InvalidBrief, MkaError, parse_brief, problems_from
 
@@ -26,6 +27,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(pii_app, name="pii")
+app.add_typer(profiles_app, name="profiles")
 
 # Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
 out = Console(soft_wrap=True)

@@ -19,6 +19,7 @@ from countryinfo import CountryInfo
 from pydantic import BaseModel, Field
 
 from schemas import InvalidInput
+from schemas.profiles import RatesTable
 
 __all__ = [
     "BrandLookup",
@@ -34,6 +35,7 @@ __all__ = [
     "dataset_notice",
     "market_size",
     "normalize_country",
+    "rates_table",
 ]
 
 SAMPLE_NOTE = "sample dataset (illustrative, not real market figures)"
@@ -285,3 +287,14 @@ def brand_lookup(name: str, category: str, countries: list[str]) -> BrandLookup:
             f"the sample dataset lists no {matched or category or 'such'} brand named {name!r} in {where}")
     return BrandLookup(name=name, category=category, matched_category=matched, found=bool(found),
                        year=data["year"], countries=codes, markets=found, note=note)
+
+
+@lru_cache(maxsize=1)
+def rates_table() -> RatesTable:
+    """The dated exchange-rate table (bundled, or `MKA_RATES_FILE`); never fetched live."""
+    override = os.environ.get("MKA_RATES_FILE")
+    if override:
+        text = Path(override).read_text(encoding="utf-8")
+    else:
+        text = resources.files("actors.mcp").joinpath("data/rates.json").read_text(encoding="utf-8")
+    return RatesTable.model_validate_json(text)

@@ -2,7 +2,8 @@
 
 Run it with `python -m actors.mcp.market_data_server`; clients reach its tools as
 `mcp://market-data/<tool>?country=DE&category=...` and its resources as
-`mcp://market-data/dataset/notice` (server-side URI `market-data://dataset/notice`).
+`mcp://market-data/dataset/notice` (server-side URI `market-data://dataset/notice`), the country
+profiles as `mcp://market-data/profiles/{CC}` and the dated exchange-rate table as `mcp://market-data/rates/latest`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import Field
 
+from actors.localization.profiles import UnknownMarket, country_profile
 from actors.mcp import _market_data as md
 
 __all__ = ["build_server", "main"]
@@ -80,6 +82,27 @@ def build_server() -> MCPServer:
     )
     def notice() -> str:
         return json.dumps(md.dataset_notice(), sort_keys=True)
+
+    @server.resource(
+        "market-data://profiles/{country}",
+        name="country-profile",
+        description="A market's country profile: languages, formats, holidays of the next 12 months, legal notes.",
+        mime_type="application/json",
+    )
+    def profile(country: str) -> str:
+        try:
+            return country_profile(country).model_dump_json()
+        except UnknownMarket as exc:
+            raise ResourceError(str(exc)) from exc
+
+    @server.resource(
+        "market-data://rates/latest",
+        name="exchange-rates",
+        description="Reference exchange rates on one stated date (a bundled table, never fetched live).",
+        mime_type="application/json",
+    )
+    def rates() -> str:
+        return md.rates_table().model_dump_json()
 
     return server
 

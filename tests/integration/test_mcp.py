@@ -16,6 +16,7 @@ import pytest
 from actors.mcp import BrokerResult, DiscoveryCache, ResourceBroker
 from cluster.settings import Settings
 from schemas import AgentError, StepTimeout
+from schemas.profiles import CountryProfile, RatesTable
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -135,6 +136,27 @@ def test_tool_calls_and_resource_reads_through_the_broker() -> None:
         assert notice.kind == "resource"
         assert "not real market figures" in fields(notice)["notice"]
         assert {"DE", "FR", "NL", "GB", "US", "ES", "IT"} <= set(fields(notice)["countries"])
+
+    run(body)
+
+
+def test_country_profiles_and_the_rates_table_are_resources() -> None:
+    async def body() -> None:
+        cache, broker = await open_pair(MARKET_DATA)
+        try:
+            de = await broker.resolve("mcp://market-data/profiles/DE")
+            jp = await broker.resolve("mcp://market-data/profiles/jp")
+            rates = await broker.resolve("mcp://market-data/rates/latest")
+            with pytest.raises(AgentError, match="no country profile for 'XX'"):
+                await broker.resolve("mcp://market-data/profiles/XX")
+        finally:
+            await close_pair(cache, broker)
+        profile = CountryProfile.model_validate(fields(de))
+        assert (profile.country, profile.default_locale, profile.currency) == ("DE", "de_DE", "EUR")
+        assert "eu-dairy-terms" in {n.id for n in profile.legal_notes} and profile.holidays
+        assert CountryProfile.model_validate(fields(jp)).formats.currency_example == "￥1,234"
+        table = RatesTable.model_validate(fields(rates))
+        assert table.base == "EUR" and str(table.date) == "2026-11-27" and table.rates["JPY"] > 100
 
     run(body)
 

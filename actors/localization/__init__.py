@@ -1,0 +1,1 @@
+"""Localization: country profiles, translation of a report's generated text, and per-market adaptation."""
