@@ -164,6 +164,12 @@ class JobStore(abc.ABC):
         """Return the job's step attempts in order."""
 
     @abc.abstractmethod
+    def record_event(
+        self, job_id: str, event_type: str, payload: dict[str, object], *, traceparent: str | None = None
+    ) -> None:
+        """Announce something a step did that changes no state (a translation retried or fallen back)."""
+
+    @abc.abstractmethod
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
         """Record artifact metadata (one row per job and key: a rewrite updates it); emit `artifact.stored`."""
 

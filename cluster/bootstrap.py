@@ -56,6 +56,7 @@ ROLE_SECRETS: dict[str, frozenset[str]] = {
     "pii": frozenset({"vault_key"}),
     "report": frozenset({"s3_secret_key"}),
     "collector": frozenset(),
+    "localizer": frozenset(),
     "cache": frozenset(),
     "broker": frozenset(),
 }
@@ -117,6 +118,7 @@ def runner_config(settings: Settings) -> RunnerConfig:
         step_timeout_s=settings.step_timeout_s,
         provider_deadlines_s=dict(settings.provider_deadlines_s),
         cost_budget_usd=settings.cost_budget_usd,
+        glossary=list(settings.glossary),
     )
 
 
@@ -140,7 +142,8 @@ def build_ray_agents(settings: Settings, handles: dict[str, Any]) -> RayAgents:
     from actors.orchestrator.ray_agents import RayAgents
 
     return RayAgents(
-        roles={role: handles[role] for role in ("pii", "collector", "report")},
+        roles={role: handles[role] for role in handles
+               if role in ("pii", "collector", "report", "localizer") or role.startswith("llm-")},
         llms={p: handles[f"llm-{p}"] for p in settings.providers if f"llm-{p}" in handles},
     )
 
@@ -197,6 +200,8 @@ def build_local_agents(
 ) -> LocalAgents:
     """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report."""
     from actors.data_collection import DataCollectionAgent
+    from actors.llm import NotConfigured
+    from actors.localization.agent import LocalizerRole
     from actors.orchestrator.local_agents import LocalAgents
     from actors.orchestrator.roles import CollectorRole, ReportRole
     from actors.report import ReportAgent
@@ -209,6 +214,8 @@ def build_local_agents(
         "pii": build_pii_service(settings, keyring=keyring, guard_worker=False),
         "collector": CollectorRole(DataCollectionAgent(broker)),
         "report": ReportRole(ReportAgent(objects, pdf=settings.report_pdf)),
+        "localizer": LocalizerRole(broker),
+        **{f"llm-{p}": llms.get(p) or NotConfigured(settings, p) for p in settings.providers},
     }
     return LocalAgents(roles=roles, llms=llms, closers=[broker, cache])
 

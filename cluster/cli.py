@@ -253,12 +253,14 @@ def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for art in client.artifacts(job_id):
-        path = out_dir / f"{job_id}-{Path(art.key).name}"
+        prefix = f"{job_id}-{art.locale}-" if art.locale else f"{job_id}-"  # each locale's report.pdf stays apart
+        path = out_dir / f"{prefix}{Path(art.key).name}"
         body = client.objects.get(art.key)
-        if art.kind == "markdown":  # its charts are copied with the same job prefix: keep the links working
-            body = body.replace(b"](chart-", f"]({job_id}-chart-".encode())
+        if art.kind == "markdown":  # its charts are copied with the same prefix: keep the links working
+            body = body.replace(b"](chart-", f"]({prefix}chart-".encode())
         path.write_bytes(body)
-        copied.append(ArtifactLink(id=art.id, kind=art.kind, uri=art.uri, sha256=art.sha256, path=str(path.resolve())))
+        copied.append(ArtifactLink(id=art.id, kind=art.kind, uri=art.uri, sha256=art.sha256, path=str(path.resolve()),
+                                   locale=art.locale))
     return copied
 
 

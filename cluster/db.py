@@ -110,6 +110,7 @@ class ArtifactRow(Base):
     created_at: Mapped[datetime]
     retention_until: Mapped[datetime | None]
     local_path: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(String(35))
 
 
 class IdempotencyRow(Base):

@@ -135,6 +135,7 @@ class LlmActor:
 
         _start(settings)
         self._provider = provider
+        self._settings = settings
         self._agent = build_llm(settings, provider)
         self._missing = None if self._agent is not None else not_configured_answer(settings, provider)
         # What was sent out lately (pseudonymized by contract), for operators and egress checks.
@@ -160,6 +161,17 @@ class LlmActor:
                 s.set_attribute("mka.cost_usd", answer.usage.cost)
             return answer
 
+    async def translate(self, envelope: AgentRequest[Any]) -> Any:
+        """Translate report text (the localize step); an unconfigured provider says it cannot."""
+        from actors.llm import NotConfigured
+
+        with span("agent.llm.translate", traceparent=envelope.traceparent, job_id=envelope.job_id,
+                  provider=self._provider) as s:
+            agent = self._agent or NotConfigured(self._settings, self._provider)
+            result = await agent.translate(envelope)
+            s.set_attribute("mka.outcome", result.status)
+            return result
+
     async def estimate_cost(self, request: Any) -> float:
         """Upper estimate (USD) of one call for this request; 0 for stubs and unconfigured providers."""
         return 0.0 if self._agent is None else self._agent.estimate_cost(request)
@@ -167,6 +179,22 @@ class LlmActor:
     async def recent_requests(self) -> list[str]:
         """The last requests this agent sent to its provider (JSON), newest last."""
         return list(self._recent)
+
+
+class LocalizerActor:
+    """The localization agent: plans each wanted locale (profiles and rates through MCP)."""
+
+    def __init__(self, settings: Settings, broker: Any) -> None:
+        from actors.localization.agent import LocalizerRole
+        from actors.mcp.ray_adapters import BrokerHandle
+
+        _start(settings)
+        self._role = LocalizerRole(BrokerHandle(broker))
+
+    async def plan(self, envelope: AgentRequest[Any]) -> Any:
+        """The localize step's plan: segments and each locale's adaptation."""
+        with span("agent.localize", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            return await self._role.plan(envelope)
 
 
 class ReportActor:

@@ -21,6 +21,7 @@ ACTOR_NAMES = {
     "collector": "mka-data-collection",
     "pii": "mka-pii",
     "report": "mka-report",
+    "localizer": "mka-localization",
     "orchestrator": "mka-orchestrator",
 }
 
@@ -120,10 +121,12 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
                num_cpus=0.25, memory=400 * 1024**2, max_restarts=-1, max_task_retries=1)
         for i in range(settings.report_actors)
     ]
+    handles["localizer"] = _actor(shells.LocalizerActor, ACTOR_NAMES["localizer"], "localizer", settings, handles["broker"],
+                                  num_cpus=0.05, max_restarts=-1, max_task_retries=2)
     for provider in settings.providers:
         handles[f"llm-{provider}"] = _actor(shells.LlmActor, llm_actor_name(provider), f"llm-{provider}", settings, provider,
                                             num_cpus=0.05, max_restarts=-1, max_task_retries=0)
-    agents = {k: v for k, v in handles.items() if k in ("pii", "collector", "report") or k.startswith("llm-")}
+    agents = {k: v for k, v in handles.items() if k in ("pii", "collector", "report", "localizer") or k.startswith("llm-")}
     handles["orchestrator"] = _actor(shells.OrchestratorActor, ACTOR_NAMES["orchestrator"], "orchestrator", settings, agents,
                                      num_cpus=0.1, max_restarts=-1, max_task_retries=0,
                                      max_concurrency=settings.max_parallel_jobs + 8)

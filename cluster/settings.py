@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     step_timeout_s: float = Field(default=120.0, gt=0, description="Per-attempt timeout of a pipeline step.")
     report_pdf: bool = Field(default=True, description="Render the PDF; off stores the HTML report only.")
     report_actors: int = Field(default=2, ge=1, le=64, description="Report actors rendering PDFs in parallel.")
+    glossary: list[str] = Field(
+        default_factory=list,
+        description='Terms every translation keeps exactly as written (brands, product names), a JSON list: '
+        'MKA_GLOSSARY=\'["Oatly", "Barista Edition"]\'. The brief\'s product and competitors are always kept.',
+    )
     # --- LLM providers: stubs by default; official SDKs when MKA_USE_STUBS=false and a key is present ----------
     use_stubs: bool = Field(
         default=True,

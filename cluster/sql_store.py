@@ -376,6 +376,13 @@ class SqlJobStore(JobStore):
                 for r in rows
             ]
 
+    def record_event(
+        self, job_id: str, event_type: str, payload: dict[str, object], *, traceparent: str | None = None
+    ) -> None:
+        """Write one event to the outbox, checked by the job's egress guard."""
+        with self._tx() as s:
+            self._emit(s, self._row(s, job_id), event_type, payload, traceparent)
+
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
         """Record artifact metadata (one row per job and key); emit `artifact.stored`."""
         with self._tx() as s:

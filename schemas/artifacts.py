@@ -23,3 +23,4 @@ class Artifact(BaseModel):
     created_at: datetime
     retention_until: datetime | None = None
     local_path: str | None = Field(default=None, description="Path on disk when stored locally.")
+    locale: str | None = Field(default=None, description="The locale of a localized report (None: the base report).")

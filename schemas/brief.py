@@ -29,6 +29,7 @@ Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
 OutputKind = Literal["pdf", "html", "markdown", "figma"]
 ReportOutput = Literal["pdf", "html", "markdown"]
 REPORT_OUTPUTS: tuple[ReportOutput, ...] = ("pdf", "html", "markdown")
+MAX_LOCALES = 12
 
 
 class Product(BaseModel):
@@ -73,6 +74,11 @@ class Brief(BaseModel):
     questions: list[Question] = pii_field(PiiClass.FREE_TEXT, min_length=1, max_length=20)
     competitors: list[ShortText] = pii_field(PiiClass.FREE_TEXT, default_factory=list, max_length=20)
     locale: str = Field(description="Report locale, e.g. en_US or de-DE.")
+    locales: list[str] | Literal["auto"] | None = Field(
+        default=None,
+        description="Localized reports besides the base one: locales such as de_DE, or 'auto' for each market's "
+        "default locale.",
+    )
     outputs: list[OutputKind] = Field(
         default_factory=lambda: list[OutputKind](REPORT_OUTPUTS), min_length=1, max_length=4,
         description="Which exports to store: pdf, html (the page the PDF is rendered from), markdown (with the charts "
@@ -98,14 +104,23 @@ class Brief(BaseModel):
     @field_validator("locale")
     @classmethod
     def _babel_locale(cls, value: str) -> str:
-        text = value.strip()
-        if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", text):
-            raise ValueError(f"not a locale identifier: {value!r}")
-        try:
-            locale = Locale.parse(text.replace("-", "_"))
-        except (UnknownLocaleError, ValueError) as exc:
-            raise ValueError(f"unknown locale {value!r}") from exc
-        return str(locale)
+        return _locale_id(value)
+
+    @field_validator("locales", mode="before")
+    @classmethod
+    def _babel_locales(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+            return None if value is None else "auto"
+        if isinstance(value, str):
+            raise ValueError("locales must be a list of locales such as [de_DE, fr_FR], or 'auto'")
+        if not isinstance(value, list) or len(value) > MAX_LOCALES:
+            raise ValueError(f"locales must be a list of at most {MAX_LOCALES} locales, or 'auto'")
+        out: list[str] = []
+        for item in value:
+            code = _locale_id(str(item))
+            if code not in out:
+                out.append(code)
+        return out
 
     @field_validator("questions", "competitors", "outputs")
     @classmethod
@@ -117,6 +132,20 @@ class Brief(BaseModel):
                 seen.add(item.casefold())
                 out.append(item)
         return out
+
+
+def _locale_id(value: str) -> str:
+    """A locale identifier babel knows, normalized (de-DE -> de_DE); ValueError otherwise."""
+    text = value.strip()
+    if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", text):
+        raise ValueError(f"not a locale identifier: {value!r}")
+    try:
+        Locale.parse(text.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"unknown locale {value!r}") from exc
+    # As written, in canonical case (zh-cn -> zh_CN): babel would add likely subtags (zh_Hans_CN).
+    parts = re.split(r"[_-]", text)
+    return "_".join([parts[0].lower()] + [p.title() if len(p) == 4 else p.upper() if len(p) <= 3 else p for p in parts[1:]])
 
 
 def parse_brief(data: Any) -> Brief:

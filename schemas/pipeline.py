@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.answers import Claim, Evidence, ModelAnswer
 from schemas.brief import Brief
+from schemas.localization import LocalizedReport, TranslationMode
 from schemas.merge import MergeResult
 
 __all__ = [
@@ -43,6 +44,12 @@ class ProviderBehaviour(BaseModel):
     model: str | None = None
     deadline_s: float | None = Field(
         default=None, gt=0, le=3600, description="This provider's own deadline (capped by the quorum deadline)."
+    )
+    translation: TranslationMode | None = Field(
+        default=None,
+        description="How a stub translates: unsupported (the default: text stays in the source language), echo, "
+        "pseudo (marks each segment as translated, keeping every protected token), mangle (drops placeholders and "
+        "numbers), error.",
     )
 
 
@@ -122,3 +129,6 @@ class ReportInput(BaseModel):
     merge: MergeResult | None = None
     trace_id: str | None = None
     generated_at: datetime
+    localization: LocalizedReport | None = Field(
+        default=None, description="Set for a localized report: its locale, translations and market adaptation."
+    )

@@ -41,6 +41,7 @@ class ArtifactLink(BaseModel):
     uri: str
     sha256: str
     path: str | None = None
+    locale: str | None = Field(default=None, description="A localized report's locale; None for the base report.")
 
 
 class JobSummary(BaseModel):

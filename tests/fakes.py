@@ -41,10 +41,12 @@ class FakeClock(Clock):
 # --- agents -------------------------------------------------------------------------------------
 
 import hashlib
+import inspect
 import re
 from collections import Counter
 
 from actors.llm import StubLlmAgent
+from actors.localization.agent import LocalizerRole
 from actors.orchestrator.local_agents import LocalCalls, LoopThread
 from actors.orchestrator.ports import (
     Agents,
@@ -56,6 +58,13 @@ from schemas import AgentRequest, Artifact, Evidence
 from schemas.pipeline import AnalysisRequest, ReportInput
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+class _NoBroker:
+    """A broker with no MCP server behind it."""
+
+    async def resolve(self, uri: str) -> Any:
+        raise ConnectionError(f"no MCP server for {uri}")
 
 
 class FakeAgents(Agents):
@@ -70,7 +79,9 @@ class FakeAgents(Agents):
         self.crash_on: dict[str, int] = {}
         self.fail_on: dict[str, Exception] = {}
         self.sent_to_llm: list[AgentRequest[AnalysisRequest]] = []
-        self.roles: dict[str, Any] = {}
+        # The localizer reads the bundled profiles and rates (no MCP server here); stub LLMs translate per script.
+        self.roles: dict[str, Any] = {"localizer": LocalizerRole(_NoBroker()),
+                                      **{f"llm-{p}": StubLlmAgent(p) for p in ("openai", "gemini", "xai")}}
         self._loop: LoopThread | None = None
         self.evidence = evidence or [
             Evidence(id="ev-de-market", source="mcp://market-data/market_size?country=DE", text="DE market is 1200 EUR m", data={"value_eur_m": 1200.0}),
@@ -111,9 +122,14 @@ class FakeAgents(Agents):
         return CollectOutput(evidence=items), json.dumps(mapping).encode()
 
     def call(self, role, method, envelope, *args):  # type: ignore[no-untyped-def]
-        """A role registered in `roles` (steps added by tests); counted as `<role>.<method>`."""
+        """A role registered in `roles` (the localizer and stub LLMs by default); counted as `<role>.<method>`."""
         self._enter(f"{role}.{method}")
-        return getattr(self.roles[role], method)(envelope, *args)
+        result = getattr(self.roles[role], method)(envelope, *args)
+        if inspect.iscoroutine(result):
+            if self._loop is None:
+                self._loop = LoopThread("fake-agents")
+            return self._loop.run(result)
+        return result
 
     def provider_calls(self):  # type: ignore[no-untyped-def]
         """Stub LLM agents as futures on a private loop."""
@@ -137,13 +153,14 @@ class FakeAgents(Agents):
         self._enter("render")
         report: ReportInput = envelope.payload
         data = report.model_dump_json().encode()
-        key = f"jobs/{report.job_id}/report.json"
+        locale = report.localization.locale if report.localization else None
+        key = f"jobs/{report.job_id}/{locale}/report.json" if locale else f"jobs/{report.job_id}/report.json"
         stored = self.objects.put(key, data, content_type="application/json")
         return [
             Artifact(
                 id=hashlib.sha256(key.encode()).hexdigest()[:32], job_id=report.job_id, kind="report", key=key,
                 uri=stored.uri, content_type="application/json", size=stored.size, sha256=stored.sha256,
-                created_at=report.generated_at,
+                created_at=report.generated_at, locale=locale,
             )
         ]
 
@@ -376,6 +393,11 @@ class MemoryJobStore(JobStore):
             return moved
 
     # --- steps and artifacts -----------------------------------------------------------------
+
+    def record_event(self, job_id, event_type, payload, *, traceparent=None):  # type: ignore[no-untyped-def]
+        """Write one event to the outbox."""
+        with self._lock:
+            self._write(self._get(job_id), [(event_type, payload, traceparent)])
 
     def record_step(self, step: StepRecord, *, traceparent: str | None = None) -> None:
         """Insert or update one attempt; emit `step.recorded`."""

@@ -8,14 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from actors.llm.base import Completion, LlmAgent, OverBudget, ParsedAnswer, Repair, parse_answer, parse_claims
+from actors.llm.base import (
+    Completion,
+    LlmAgent,
+    OverBudget,
+    ParsedAnswer,
+    Repair,
+    parse_answer,
+    parse_claims,
+)
 from actors.llm.config import ProviderConfig
 from actors.llm.pricing import Price, estimate_tokens
 from actors.llm.prompt import CLAIMS_SCHEMA, Prompt, build_prompt
-from actors.llm.registry import build_llm_agent, mask_key, not_configured_answer, not_configured_reason, provider_config
+from actors.llm.registry import (
+    NotConfigured,
+    build_llm_agent,
+    mask_key,
+    not_configured_answer,
+    not_configured_reason,
+    provider_config,
+)
 from actors.llm.stub import StubLlmAgent, default_claims
 
 __all__ = [
+    "NotConfigured",
     "CLAIMS_SCHEMA",
     "Completion",
     "GeminiAgent",

@@ -31,9 +31,19 @@ from schemas import (
     StepTimeout,
     Usage,
 )
+from schemas.localization import TranslationRequest, TranslationResult
 from schemas.pipeline import AnalysisRequest
 
-__all__ = ["Completion", "LlmAgent", "OverBudget", "ParsedAnswer", "Repair", "parse_answer", "parse_claims"]
+__all__ = [
+    "Completion",
+    "LlmAgent",
+    "OverBudget",
+    "ParsedAnswer",
+    "Repair",
+    "parse_answer",
+    "parse_claims",
+    "parse_translation",
+]
 
 _MAX_SUMMARY = 2000
 
@@ -61,6 +71,23 @@ def parse_answer(raw: str) -> ParsedAnswer:
         raise ProviderError("bad_output", f"unparseable model output ({type(exc).__name__})") from exc
     summary = " ".join(summary.split())[:_MAX_SUMMARY] if summary else None
     return ParsedAnswer(claims=claims, summary=summary or None)
+
+
+def parse_translation(raw: str) -> dict[str, str]:
+    """Parse a translation strictly: `{"segments": [{"id", "text"}]}` to {id: text}, or raise bad_output."""
+    try:
+        data: Any = json.loads(raw)
+        items = data["segments"]
+        if not isinstance(items, list):
+            raise TypeError("segments is not a list")
+        out = {}
+        for item in items:
+            if not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
+                raise TypeError("a segment needs a string id and text")
+            out[item["id"]] = item["text"]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ProviderError("bad_output", f"unparseable translation ({type(exc).__name__})") from exc
+    return out
 
 
 def parse_claims(raw: str) -> list[Claim]:
@@ -222,6 +249,42 @@ class LlmAgent(abc.ABC):
             return self._answer(status, start, ledger, error=f"{kind}: {exc.message}")
         claims = self._own_claims(_fit_to_brief(parsed.claims, request))
         return self._answer("ok", start, ledger, claims=claims, summary=parsed.summary)
+
+    async def translate(self, envelope: AgentRequest[TranslationRequest]) -> TranslationResult:
+        """Translate the request's segments (structured output); failures come back as a result with status error.
+
+        Transient provider errors are retried within the envelope's deadline; whether each segment
+        kept its protected tokens is the caller's check (it retries or falls back on its own).
+        """
+        start = time.monotonic()
+        request = envelope.payload
+        policy = RetryPolicy(
+            max_attempts=self._retry.max_attempts, base_delay_s=self._retry.base_delay_s, jitter=self._retry.jitter,
+            deadline_s=max(0.0, (envelope.deadline - self.clock.now()).total_seconds()),
+        )
+        ledger = _Ledger()
+
+        async def attempt(a: Attempt) -> dict[str, str]:
+            out = await self._complete(request, timeout_s=a.timeout_s)  # type: ignore[arg-type]
+            completion = out if isinstance(out, Completion) else Completion(text=out)
+            ledger.add(completion, self.price)
+            if completion.failure is not None:
+                raise completion.failure
+            return parse_translation(completion.text)
+
+        def result(status: str, **kw: Any) -> TranslationResult:
+            return TranslationResult(provider=self.provider, model=self.model, status=status,  # type: ignore[arg-type]
+                                     latency_s=round(time.monotonic() - start, 4), usage=ledger.usage(), **kw)
+
+        try:
+            segments = await policy.acall(attempt)
+        except ProviderError as exc:
+            return result("error", error=f"{exc.kind}: {exc.message}")
+        except (RetriesExhausted, StepTimeout, TimeoutError) as exc:
+            cause = exc.__cause__
+            kind = cause.kind if isinstance(cause, ProviderError) else "timeout"
+            return result("error", error=f"{kind}: {exc}")
+        return result("ok", segments=segments)
 
     def _answer(
         self, status: str, start: float, ledger: _Ledger, *, claims: list[Claim] | None = None,

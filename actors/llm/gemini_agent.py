@@ -6,8 +6,9 @@ from typing import Any
 
 from actors.llm._sdk import SdkLlmAgent, clip, duration_s, retry_after_s
 from actors.llm.base import Completion, Repair
-from actors.llm.prompt import CLAIMS_SCHEMA, build_prompt, clip_previous, repair_instruction
+from actors.llm.prompt import ask_for, clip_previous
 from schemas import ProviderError
+from schemas.localization import TranslationRequest
 from schemas.pipeline import AnalysisRequest
 
 __all__ = ["GeminiAgent", "classify_gemini_error"]
@@ -37,20 +38,21 @@ class GeminiAgent(SdkLlmAgent):
     async def _close_client(self, client: Any) -> None:
         await client.aio.aclose()
 
-    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
+    async def _complete(self, request: AnalysisRequest | TranslationRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
         from google.genai import types
 
-        prompt = build_prompt(request)
+        ask = ask_for(request)
+        prompt = ask.prompt
         contents = [types.Content(role="user", parts=[types.Part(text=prompt.user)])]
         if repair is not None:
             contents += [
                 types.Content(role="model", parts=[types.Part(text=clip_previous(repair.previous))]),
-                types.Content(role="user", parts=[types.Part(text=repair_instruction(repair.problem))]),
+                types.Content(role="user", parts=[types.Part(text=ask.repair(repair.problem))]),
             ]
         config = types.GenerateContentConfig(
             system_instruction=prompt.system,
             response_mime_type="application/json",
-            response_json_schema=CLAIMS_SCHEMA,
+            response_json_schema=ask.schema,
             max_output_tokens=self.max_output_tokens,
             http_options=types.HttpOptions(timeout=int(self._timeout(timeout_s) * 1000)),
         )

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 from actors.llm._sdk import SdkLlmAgent, clip, retry_after_s
 from actors.llm.base import Completion, Repair
 from actors.llm.config import ProviderConfig
-from actors.llm.prompt import CLAIMS_SCHEMA, build_prompt, clip_previous, repair_instruction
+from actors.llm.prompt import ask_for, clip_previous
 from actors.retry import RetryPolicy
 from schemas import ProviderError
+from schemas.localization import TranslationRequest
 from schemas.pipeline import AnalysisRequest
 
 __all__ = ["GrokAgent", "classify_grpc_error", "grpc_target"]
@@ -55,19 +56,20 @@ class GrokAgent(SdkLlmAgent):
             channel_options=[("grpc.enable_retries", 0)],
         )
 
-    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
+    async def _complete(self, request: AnalysisRequest | TranslationRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
         from xai_sdk.chat import assistant, system, user
         from xai_sdk.proto import chat_pb2
 
-        prompt = build_prompt(request)
+        ask = ask_for(request)
+        prompt = ask.prompt
         messages = [system(prompt.system), user(prompt.user)]
         if repair is not None:
-            messages += [assistant(clip_previous(repair.previous)), user(repair_instruction(repair.problem))]
+            messages += [assistant(clip_previous(repair.previous)), user(ask.repair(repair.problem))]
         chat = self._client().chat.create(
             model=self.model,
             messages=messages,
             response_format=chat_pb2.ResponseFormat(
-                format_type=chat_pb2.FORMAT_TYPE_JSON_SCHEMA, schema=json.dumps(CLAIMS_SCHEMA)
+                format_type=chat_pb2.FORMAT_TYPE_JSON_SCHEMA, schema=json.dumps(ask.schema)
             ),
             max_tokens=self.max_output_tokens,
         )

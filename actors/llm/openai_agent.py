@@ -7,13 +7,13 @@ from typing import Any
 
 from actors.llm._sdk import SdkLlmAgent, clip, retry_after_s
 from actors.llm.base import Completion, Repair
-from actors.llm.prompt import CLAIMS_SCHEMA, build_prompt, clip_previous, repair_instruction
+from actors.llm.prompt import ask_for, clip_previous
 from schemas import ProviderError
+from schemas.localization import TranslationRequest
 from schemas.pipeline import AnalysisRequest
 
 __all__ = ["OpenAiAgent", "classify_openai_error"]
 
-_RESPONSE_FORMAT = {"type": "json_schema", "json_schema": {"name": "claims", "schema": CLAIMS_SCHEMA, "strict": True}}
 _FILTER_CODES = {"content_filter", "content_policy_violation", "moderation_blocked"}
 _FILTER_WORDS = ("content management policy", "content policy", "safety system", "content_filter")
 
@@ -36,10 +36,11 @@ class OpenAiAgent(SdkLlmAgent):
             max_retries=0,
         )
 
-    async def _complete(self, request: AnalysisRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
+    async def _complete(self, request: AnalysisRequest | TranslationRequest, *, timeout_s: float | None, repair: Repair | None = None) -> Completion:
         import openai
 
-        prompt = build_prompt(request)
+        ask = ask_for(request)
+        prompt = ask.prompt
         messages: list[dict[str, str]] = [
             {"role": "system", "content": prompt.system},
             {"role": "user", "content": prompt.user},
@@ -47,13 +48,14 @@ class OpenAiAgent(SdkLlmAgent):
         if repair is not None:
             messages += [
                 {"role": "assistant", "content": clip_previous(repair.previous)},
-                {"role": "user", "content": repair_instruction(repair.problem)},
+                {"role": "user", "content": ask.repair(repair.problem)},
             ]
         try:
             response = await self._client().chat.completions.create(
                 model=self.model,
                 messages=messages,  # type: ignore[arg-type]
-                response_format=_RESPONSE_FORMAT,  # type: ignore[arg-type]
+                response_format={  # type: ignore[arg-type]
+                    "type": "json_schema", "json_schema": {"name": ask.name, "schema": ask.schema, "strict": True}},
                 max_completion_tokens=self.max_output_tokens,
                 timeout=self._timeout(timeout_s),
             )

@@ -15,8 +15,12 @@ from actors.llm.config import ProviderConfig
 from actors.llm.pricing import Price
 from actors.llm.stub import StubLlmAgent
 from schemas import ModelAnswer
+from schemas.localization import TranslationResult
 
-__all__ = ["SDK_PROVIDERS", "build_llm_agent", "mask_key", "not_configured_answer", "not_configured_reason", "provider_config"]
+__all__ = [
+    "SDK_PROVIDERS",
+    "NotConfigured",
+    "build_llm_agent", "mask_key", "not_configured_answer", "not_configured_reason", "provider_config"]
 
 SDK_PROVIDERS: tuple[str, ...] = ("openai", "gemini", "xai")
 
@@ -80,6 +84,19 @@ def not_configured_answer(settings: Any, provider: str) -> ModelAnswer:
         error=f"not_configured: {not_configured_reason(settings, provider)}",
         latency_s=0.0,
     )
+
+
+class NotConfigured:
+    """Stands in for a provider without an agent: its translations say so (the walk moves on to the next)."""
+
+    def __init__(self, settings: Any, provider: str) -> None:
+        self.provider, self.model = provider, settings.provider(provider).model
+        self.reason = not_configured_reason(settings, provider)
+
+    async def translate(self, envelope: Any) -> TranslationResult:
+        """No translation: the provider is not configured."""
+        return TranslationResult(provider=self.provider, model=self.model, status="unsupported",
+                                 error=f"not_configured: {self.reason}")
 
 
 def mask_key(key: str | None) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 
 from actors.llm.base import LlmAgent, Repair
 from actors.llm.stub_claims import stub_answer
+from actors.localization.text import PLACEHOLDER
 from actors.retry import RetryPolicy
-from schemas import Claim, Evidence, ProviderError
+from schemas import AgentRequest, Claim, Evidence, ProviderError
+from schemas.localization import TranslationRequest, TranslationResult
 from schemas.pipeline import AnalysisRequest, ProviderBehaviour
 
 __all__ = ["StubLlmAgent", "default_claims"]
@@ -49,6 +52,32 @@ class StubLlmAgent(LlmAgent):
         if summary:
             out["summary"] = summary
         return json.dumps(out)
+
+
+    async def translate(self, envelope: AgentRequest[TranslationRequest]) -> TranslationResult:
+        """A scripted translation (`translation` in the provider script); by default stubs do not translate."""
+        request = envelope.payload
+        mode = request.mode or "unsupported"
+
+        def result(status: str, **kw: object) -> TranslationResult:
+            return TranslationResult(provider=self.provider, model=self.model, status=status, **kw)  # type: ignore[arg-type]
+
+        if mode == "unsupported":
+            return result("unsupported", error="stub providers do not translate (the text stays in the source language)")
+        if mode == "error":
+            return result("error", error="server_error: scripted translation error")
+        tag = request.target_locale.split("_")[0]
+        out = {}
+        for segment in request.segments:
+            if mode == "echo":
+                out[segment.id] = segment.text
+            elif mode == "pseudo":
+                out[segment.id] = f"[{tag}] {segment.text}"
+            else:  # mangle: what careless models do to placeholders, numbers and names
+                text = PLACEHOLDER.sub(lambda m: m.group(0)[1:-1].split("_")[0].title(), segment.text)
+                text = re.sub(r"\d", lambda m: str((int(m.group(0)) + 1) % 10), text)
+                out[segment.id] = f"[{tag}] " + "".join(t.lower() if t.isupper() else t for t in text)
+        return result("ok", segments=out)
 
 
 def default_claims(provider: str, evidence: list[Evidence]) -> list[Claim]:

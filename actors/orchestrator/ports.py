@@ -23,6 +23,7 @@ from schemas import (
     ModelAnswer,
     Quorum,
 )
+from schemas.localization import TranslationRequest, TranslationResult
 from schemas.pipeline import (
     AnalysisRequest,
     CollectRequest,
@@ -136,6 +137,10 @@ class Agents(abc.ABC):
     def merge(self, envelope: AgentRequest[AnalyzeOutput], evidence: list[Evidence]) -> MergeResult:
         """Merge the answers claim by claim (in-process: pure and cheap)."""
         return merge_analysis(envelope.payload, evidence)
+
+    def translate(self, envelope: AgentRequest[TranslationRequest]) -> TranslationResult:
+        """One provider's translation of report text (the localize step walks providers with fallback)."""
+        return self.call(f"llm-{envelope.payload.provider}", "translate", envelope)  # type: ignore[no-any-return]
 
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render and store the report; return its artifacts."""

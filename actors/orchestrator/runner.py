@@ -60,6 +60,7 @@ class RunnerConfig(BaseModel):
     infra_patience_s: float = 300.0
     provider_deadlines_s: dict[str, float] = Field(default_factory=dict, description="Per-provider deadlines.")
     cost_budget_usd: float | None = Field(default=None, description="Per-job LLM cost budget (USD).")
+    glossary: list[str] = Field(default_factory=list, description="Terms translations keep as written (MKA_GLOSSARY).")
 
 
 class _StepFailed(Exception):

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cache
 
 from pydantic import BaseModel, ValidationError
 
-from actors.orchestrator.pipeline import Pipeline, Step, StepContext, vault_key
+from actors.localization.agent import (
+    LocalePlan,
+    LocalizePlan,
+    LocalizeRequest,
+    glossary_of,
+    wanted_locales,
+)
+from actors.localization.text import translate_walk
+from actors.orchestrator.pipeline import (
+    Pipeline,
+    Step,
+    StepContext,
+    checkpoint_key,
+    vault_key,
+)
 from actors.orchestrator.ports import (
     AnalyzeOutput,
     CollectOutput,
@@ -24,9 +39,16 @@ from schemas import (
     parse_brief,
     problems_from,
 )
+from schemas.localization import (
+    LocalizedReport,
+    LocalizeOutput,
+    Segment,
+    TranslationRequest,
+    TranslationResult,
+)
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
-__all__ = ["default_pipeline"]
+__all__ = ["default_pipeline", "localize_reports", "report_input"]
 
 S = JobState
 
@@ -103,10 +125,10 @@ def merge(ctx: StepContext) -> BaseModel:
     return ctx.agents.merge(ctx.envelope(analysis), ctx.load("collect", CollectOutput).evidence)
 
 
-def render(ctx: StepContext) -> BaseModel:
-    """Render and store the report; record its artifacts."""
+def report_input(ctx: StepContext) -> ReportInput:
+    """What the report shows, from the checkpoints of the steps before it."""
     analysis = ctx.load("analyze", AnalyzeOutput)
-    report = ReportInput(
+    return ReportInput(
         job_id=ctx.job.id,
         brief=ctx.load("redact", RedactOutput).brief,
         evidence=ctx.load("collect", CollectOutput).evidence,
@@ -116,7 +138,71 @@ def render(ctx: StepContext) -> BaseModel:
         trace_id=ctx.job.trace_id,
         generated_at=ctx.clock.now(),
     )
-    artifacts = ctx.agents.render(ctx.envelope(report))
+
+
+def localize_reports(ctx: StepContext, report: ReportInput, locales: list[str]) -> LocalizeOutput:
+    """Plan each locale with the localizer, then translate its text: one provider at a time, retried and falling
+    back on a failure or a broken placeholder, glossary term, number or id; locales run concurrently."""
+    job = ctx.job
+    glossary = glossary_of(report.brief, ctx.config.glossary)
+    plan: LocalizePlan = ctx.agents.call("localizer", "plan", ctx.envelope(LocalizeRequest(
+        job_id=job.id, report=report, locales=locales, glossary=glossary, today=ctx.clock.now().date())))
+    script = ctx.script()
+    ctx.guards.register_vault(job.id, ctx.vault())
+    texts = {s.id: s.text for s in plan.segments}
+
+    def one(target: LocalePlan) -> LocalizedReport:
+        def call(provider: str, segments: list[Segment], problems: list[str]) -> TranslationResult:
+            behaviour = script.providers.get(provider)
+            request = ctx.envelope(TranslationRequest(
+                job_id=job.id, provider=provider, source_language=plan.source_language,
+                target_locale=target.locale, target_language=target.language_name, formality=target.formality,
+                glossary=glossary, segments=segments, problems=problems,
+                mode=behaviour.translation if behaviour else None))
+            ctx.guards.check(job.id, f"llm:{provider}", request)  # fail closed, as for the analysis
+            return ctx.agents.translate(request)
+
+        def announce(kind: str, payload: dict[str, object]) -> None:
+            ctx.store.record_event(job.id, f"localization.{kind}", {"locale": target.locale, **payload},
+                                   traceparent=job.traceparent)
+
+        walk = translate_walk(plan.segments, ctx.config.providers, call, on_event=announce) if plan.segments else None
+        done = {texts[i]: t for i, t in walk.translations.items()} if walk else {}
+        status = "translated" if len(done) == len(texts) else "partial" if done else "untranslated"
+        reason = "" if status == "translated" else "; ".join(walk.reasons if walk else []) or "no provider translated it"
+        announce("completed", {"status": status, "translated": len(done), "segments": len(texts),
+                               "provider": walk.translated_by if walk else None})
+        return LocalizedReport(
+            locale=target.locale, language=target.language, rtl=target.rtl, status=status, reason=reason,
+            translated_by=walk.translated_by if walk else None, translations=done,
+            attempts=walk.attempts if walk else [], adaptation=target.adaptation,
+        )
+
+    if not plan.locales:
+        return LocalizeOutput(source_language=plan.source_language)
+    with ThreadPoolExecutor(max_workers=min(4, len(plan.locales)), thread_name_prefix="localize") as pool:
+        reports = list(pool.map(one, plan.locales))
+    return LocalizeOutput(source_language=plan.source_language, reports=reports)
+
+
+def localize(ctx: StepContext) -> BaseModel:
+    """Localize the report for each locale the brief wants (none: nothing to do)."""
+    brief = ctx.load("redact", RedactOutput).brief
+    locales = wanted_locales(brief)
+    if not locales:
+        return LocalizeOutput(source_language=brief.locale.split("_")[0])
+    return localize_reports(ctx, report_input(ctx), locales)
+
+
+def render(ctx: StepContext) -> BaseModel:
+    """Render and store the base report and each localized one; record their artifacts."""
+    report = report_input(ctx)
+    # A job that reached rendering before the localize step existed has no checkpoint of it: no localized reports.
+    has_localize = ctx.objects.exists(checkpoint_key(ctx.job.id, "localize"))
+    localized = ctx.load("localize", LocalizeOutput).reports if has_localize else []
+    artifacts = []
+    for localization in [None, *localized]:
+        artifacts += ctx.agents.render(ctx.envelope(report.model_copy(update={"localization": localization})))
     for artifact in artifacts:
         ctx.store.add_artifact(artifact, traceparent=ctx.job.traceparent)
     return RenderOutput(artifacts=artifacts)
@@ -124,7 +210,7 @@ def render(ctx: StepContext) -> BaseModel:
 
 @cache
 def default_pipeline() -> Pipeline:
-    """validate → redact → collect → analyze → merge → render (localize joins with its agent, M2)."""
+    """validate → redact → collect → analyze → merge → localize → render."""
     return Pipeline([
         Step("validate", S.VALIDATING, Brief, ValidateOutput, "orchestrator", validate),
         Step("redact", S.REDACTING, Brief, RedactOutput, "pii", redact),
@@ -132,5 +218,7 @@ def default_pipeline() -> Pipeline:
         # LLM calls cost money and are not idempotent; a retry asks every provider again.
         Step("analyze", S.ANALYZING, AnalysisRequest, AnalyzeOutput, "llm-<provider>", analyze, idempotent=False),
         Step("merge", S.MERGING, AnalyzeOutput, MergeResult, "orchestrator", merge),
+        # Translations are LLM calls too, but one provider at a time and only for the job's own locales.
+        Step("localize", S.LOCALIZING, LocalizeRequest, LocalizeOutput, "localizer, llm-<provider>", localize),
         Step("render", S.RENDERING, ReportInput, RenderOutput, "report", render),
     ])

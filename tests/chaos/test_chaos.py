@@ -105,7 +105,8 @@ def test_orchestrator_killed_mid_job(stack: Stack) -> None:
         assert [(s.attempt, s.outcome) for s in steps if s.step == name] == [(1, StepOutcome.SUCCEEDED)]
     assert [(s.attempt, s.outcome) for s in steps if s.step == "analyze"] == [(1, StepOutcome.RUNNING), (2, StepOutcome.SUCCEEDED)]
     assert sorted(a.kind for a in client.artifacts(job_id)) == ["html", "pdf"]  # one row per export, none twice
-    assert _states(stack, job_id) == ["validating", "redacting", "collecting", "analyzing", "merging", "rendering", "completed"]
+    assert _states(stack, job_id) == ["validating", "redacting", "collecting", "analyzing", "merging", "localizing",
+                                     "rendering", "completed"]
     _events_exactly_once(stack, job)
     _pii_clean(stack, job_id)
 

@@ -65,7 +65,12 @@ def localize(ctx: StepContext) -> BaseModel:
     return ctx.agents.call("toy-localizer", "localize", ctx.envelope(request))  # type: ignore[no-any-return]
 
 
-TOY = Step("localize", S.LOCALIZING, LocalizeRequest, Localized, "toy-localizer", localize)
+TOY = Step("translate", S.LOCALIZING, LocalizeRequest, Localized, "toy-localizer", localize)
+
+
+def without_localize() -> Pipeline:
+    """The default pipeline minus its own localize step, so a toy step can take the LOCALIZING state."""
+    return Pipeline([s for s in default_pipeline().steps if s.name != "localize"])
 
 
 def _env(pipeline: Pipeline):  # type: ignore[no-untyped-def]
@@ -86,13 +91,15 @@ def _states(store: MemoryJobStore, job_id: str) -> list[str]:
 def test_the_state_machine_is_the_registry_in_order() -> None:
     steps = default_pipeline().steps
     assert PIPELINE == (S.SUBMITTED, *[s.state for s in steps], S.COMPLETED)
-    assert TRANSITIONS[S.MERGING] == {S.RENDERING, S.FAILED, S.CANCELLED}
+    assert TRANSITIONS[S.MERGING] == {S.LOCALIZING, S.FAILED, S.CANCELLED}
+    assert TRANSITIONS[S.LOCALIZING] == {S.RENDERING, S.FAILED, S.CANCELLED}
     assert TRANSITIONS[S.FAILED] == {s.state for s in steps}
-    assert not default_machine().is_legal(S.MERGING, S.LOCALIZING)  # no step of the default pipeline runs there
+    assert not default_machine().is_legal(S.MERGING, S.RENDERING)  # localize runs between them
+    assert not without_localize().machine.is_legal(S.MERGING, S.LOCALIZING)  # no step runs there
 
 
 def test_a_toy_step_joins_through_one_registry_entry(make_brief) -> None:  # type: ignore[no-untyped-def]
-    pipeline = default_pipeline().with_step(TOY, after="merge")
+    pipeline = without_localize().with_step(TOY, after="merge")
     store, objects, runner = _env(pipeline)
     job = store.submit(make_brief())
     final = runner.run(job.id)
@@ -101,17 +108,17 @@ def test_a_toy_step_joins_through_one_registry_entry(make_brief) -> None:  # typ
         "validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering", "completed",
     ]
     assert [s.step for s in store.steps(job.id)] == pipeline.names()
-    toy = Localized.model_validate_json(objects.get(checkpoint_key(job.id, "localize")))
+    toy = Localized.model_validate_json(objects.get(checkpoint_key(job.id, "translate")))
     assert toy.claims > 0 and toy.locale == "en_US"
     assert runner.agents.roles["toy-localizer"].seen == [job.id]  # type: ignore[attr-defined]
     assert pipeline.describe(3)[5] == {
-        "step": "localize", "state": "localizing", "actor": "toy-localizer", "input": "LocalizeRequest",
+        "step": "translate", "state": "localizing", "actor": "toy-localizer", "input": "LocalizeRequest",
         "output": "Localized", "idempotent": True, "retries": 2,
     }
 
 
 def test_the_default_store_refuses_a_state_its_pipeline_has_no_step_for(make_brief) -> None:  # type: ignore[no-untyped-def]
-    store = MemoryJobStore(keyring=TEST_KEYRING)
+    store = MemoryJobStore(keyring=TEST_KEYRING, machine=without_localize().machine)
     job = store.submit(make_brief())
     for to in (S.VALIDATING, S.REDACTING, S.COLLECTING, S.ANALYZING, S.MERGING):
         job = store.transition(job.id, to, expected_version=job.version)
@@ -131,19 +138,19 @@ class Judged(BaseModel):
 
 @pytest.mark.parametrize("fine", [True, False])
 def test_a_steps_result_decides_degraded_and_failed_without_the_runner_knowing_the_step(make_brief, fine: bool) -> None:  # type: ignore[no-untyped-def]
-    judge = Step("localize", S.LOCALIZING, MergeResult, Judged, "toy", lambda ctx: Judged(fine=fine), max_attempts=1)
-    store, objects, runner = _env(default_pipeline().with_step(judge, after="merge"))
+    judge = Step("judge", S.LOCALIZING, MergeResult, Judged, "toy", lambda ctx: Judged(fine=fine), max_attempts=1)
+    store, objects, runner = _env(without_localize().with_step(judge, after="merge"))
     job = store.submit(make_brief())
     final = runner.run(job.id)
-    [attempt] = [s for s in store.steps(job.id) if s.step == "localize"]
-    assert objects.exists(checkpoint_key(job.id, "localize"))  # checkpointed either way
+    [attempt] = [s for s in store.steps(job.id) if s.step == "judge"]
+    assert objects.exists(checkpoint_key(job.id, "judge"))  # checkpointed either way
     if fine:
         assert final.state == S.COMPLETED and final.degraded and attempt.outcome == StepOutcome.SUCCEEDED
         moved = [m.event.payload for m in store.events(job.id) if m.event.payload.get("to_state") == "rendering"]
         assert moved[0]["reason"] == "toy judged" and moved[0]["degraded"] is True
     else:
         assert final.state == S.FAILED and final.error and final.error["code"] == "job_error"
-        assert final.error["step"] == "localize" and attempt.outcome == StepOutcome.FAILED
+        assert final.error["step"] == "judge" and attempt.outcome == StepOutcome.FAILED
 
 
 def test_a_pipeline_refuses_repeated_names_and_states() -> None:

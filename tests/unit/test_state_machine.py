@@ -17,7 +17,6 @@ ILLEGAL = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
 
 EXPECTED_LEGAL = {
     *zip(PIPELINE, PIPELINE[1:]),
-    (JobState.MERGING, JobState.RENDERING),
     *((s, JobState.FAILED) for s in PIPELINE[:-1]),
     *((s, JobState.CANCELLED) for s in PIPELINE[:-1]),
     *((JobState.FAILED, s) for s in PIPELINE[1:-1]),  # resume at the failed step
