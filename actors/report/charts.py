@@ -10,6 +10,7 @@ import html
 import io
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,21 +56,26 @@ def _titled(svg: str, title: str) -> str:
     return f"{svg[:head]}<title>{html.escape(title)}</title>{svg[head:]}"
 
 
-def _market_chart(rows: list[MarketRow]) -> Chart | None:
+def _english(message: str) -> str:
+    return message
+
+
+def _market_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str) -> Chart | None:
     import matplotlib.pyplot as plt
 
     sized = [r for r in rows if r.size is not None]
     if not sized:
         return None
-    title = "Market size and growth by market"
+    title = _("Market size and growth by market")
     labels = [r.market for r in sized]
     values = [r.size.value for r in sized if r.size]
     unit_key = sized[0].size.key if sized[0].size else None
     figure, axis = plt.subplots(figsize=(6.4, 2.0))
     bars = axis.bar(labels, values, color=_ACCENT, width=0.55)
     for bar, row in zip(bars, sized):
-        growth = f"\n+{format_measure(row.growth.value, row.growth.key)} a year" if row.growth else ""
-        axis.annotate(f"{format_measure(row.size.value if row.size else None, unit_key)}{growth}",
+        growth = "\n" + _("+%(growth)s a year") % {"growth": format_measure(row.growth.value, row.growth.key, locale)} \
+            if row.growth else ""
+        axis.annotate(f"{format_measure(row.size.value if row.size else None, unit_key, locale)}{growth}",
                       (bar.get_x() + bar.get_width() / 2, bar.get_height()), xytext=(0, 3),
                       textcoords="offset points", ha="center", va="bottom", fontsize=7, color=_INK)
     axis.set_ylim(0, max(values) * 1.45)
@@ -79,13 +85,13 @@ def _market_chart(rows: list[MarketRow]) -> Chart | None:
     return Chart("chart-market-size", title, _titled(_svg(figure), title))
 
 
-def _competitor_chart(rows: list[MarketRow]) -> Chart | None:
+def _competitor_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str) -> Chart | None:
     import matplotlib.pyplot as plt
 
     branded = [r for r in rows if any(b.share for b in r.brands)]
     if not branded:
         return None
-    title = "Competitor share and price by market"
+    title = _("Competitor share and price by market")
     figure, axes = plt.subplots(1, len(branded), figsize=(6.4, 0.5 + 0.42 * max(len(r.brands) for r in branded)),
                                 squeeze=False)
     top = max(b.share.value for r in branded for b in r.brands if b.share)
@@ -95,8 +101,8 @@ def _competitor_chart(rows: list[MarketRow]) -> Chart | None:
         colours = [_ACCENT if n == len(brands) - 1 else _SECOND for n in range(len(brands))]
         axis.barh([b.name for b in brands], shares, color=colours, height=0.6)
         for y, brand in enumerate(brands):
-            price = f" · {format_measure(brand.price.value, brand.price.key)}" if brand.price else ""
-            axis.annotate(f"{format_measure(brand.share.value if brand.share else None, '%')}{price}",
+            price = f" · {format_measure(brand.price.value, brand.price.key, locale)}" if brand.price else ""
+            axis.annotate(f"{format_measure(brand.share.value if brand.share else None, '%', locale)}{price}",
                           (shares[y], y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7,
                           color=_INK)
         axis.set_xlim(0, top * 2.4)
@@ -107,11 +113,12 @@ def _competitor_chart(rows: list[MarketRow]) -> Chart | None:
     return Chart("chart-competitors", title, _titled(_svg(figure), title))
 
 
-def build_charts(rows: list[MarketRow]) -> list[Chart]:
-    """The charts the data supports, in report order (none when there is nothing to draw)."""
+def build_charts(rows: list[MarketRow], gettext: Callable[[str], str] = _english, locale: str = "en") -> list[Chart]:
+    """The charts the data supports, in report order (none when there is nothing to draw), titled and labelled in
+    the report's language and locale."""
     import matplotlib
 
     matplotlib.use("Agg")
     with _LOCK, matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
-        charts = [_market_chart(rows), _competitor_chart(rows)]
+        charts = [_market_chart(rows, gettext, locale), _competitor_chart(rows, gettext, locale)]
     return [c for c in charts if c is not None]

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_compact_currency, format_currency, format_decimal
 
 from actors.figures import format_measure
 from actors.merge.evidence import field_label
 from actors.report.charts import Chart, build_charts
+from actors.report.i18n import translations_for
 from actors.report.view import build_view
 from schemas._errors import AgentError
+from schemas.localization import LocalizedReport
 from schemas.pipeline import ProviderStatus, ReportInput
 
-__all__ = ["TEMPLATES_DIR", "RenderedReport", "render_html", "render_markdown", "render_pdf", "render_report"]
+__all__ = [
+    "TEMPLATES_DIR",
+    "RenderedReport",
+    "render_html",
+    "render_markdown",
+    "render_pdf",
+    "render_report",
+    "report_locale",
+]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _TEMPLATE = "report.html.j2"
@@ -34,13 +46,49 @@ _KEY_IN_REASON = re.compile(r"\(([^()\"]*_[^()\"]*)\)")  # "(value_eur_m)", "(Oa
 
 
 class _Formats:
-    """Locale-aware formatting the template calls (`fmt.number(x)`, `fmt.when(dt)`, ...)."""
+    """Locale-aware formatting the template calls (`fmt.number(x)`, `fmt.when(dt)`, ...); babel, never a model."""
 
-    def __init__(self, locale: str) -> None:
+    def __init__(self, locale: str, gettext: Callable[[str], str] = str) -> None:
         try:
             self.locale = Locale.parse(locale.replace("-", "_"))
         except (UnknownLocaleError, ValueError):
             self.locale = Locale.parse("en_US")
+        self._ = gettext
+
+    @property
+    def rtl(self) -> bool:
+        """The locale writes right to left."""
+        return self.locale.character_order == "right-to-left"
+
+    def css_page(self, label: str) -> str:
+        """A translated "Page %(page)s of %(pages)s" as a CSS `content` value with the page counters."""
+        parts = re.split(r"(%\(pages?\)s)", label)
+        out = []
+        for part in parts:
+            if part == "%(page)s":
+                out.append("counter(page)")
+            elif part == "%(pages)s":
+                out.append("counter(pages)")
+            elif part:
+                out.append('"' + part.replace("\\", "").replace('"', "").replace("<", "") + '"')
+        return " ".join(out)
+
+    def day(self, value: date | None) -> str:
+        """A date, medium form in the report locale."""
+        return "—" if value is None else format_date(value, "medium", locale=self.locale)
+
+    def money_compact(self, value: float, currency: str) -> str:
+        """A large amount of money, compact in the report locale ("1,48 Mrd. €", "¥267.14B")."""
+        return format_compact_currency(value, currency, locale=self.locale, fraction_digits=2)
+
+    def text(self, message: str) -> str:
+        """A catalog message looked up as it is (no %-formatting: legal notes quote percentages)."""
+        return self._(message)
+
+    def missing(self, what: list[str]) -> str:
+        """What no evidence gave, in words of the report's language."""
+        names = {"market size": self._("market size"), "growth": self._("growth"), "competitors": self._("competitors")}
+        return ", ".join(names.get(w, w) for w in what)
 
     @property
     def lang(self) -> str:
@@ -80,7 +128,8 @@ class _Formats:
         return format_datetime(aware, "long", tzinfo=timezone.utc, locale=self.locale)
 
     def measure(self, value: float | None, unit: str | None) -> str:
-        """A figure the way a person writes it, from its unit or data key: "EUR 1.48 bn", "6.4 %", "2024"."""
+        """A figure the way a person writes it, from its unit or data key: "EUR 1.48 bn", "6.4 %", "2024" (babel's
+        compact forms in other languages: "1,48 Mrd. €")."""
         return format_measure(value, unit, self.locale)
 
     def field(self, key: str) -> str:
@@ -114,8 +163,52 @@ def _provider_rows(report: ReportInput) -> list[ProviderStatus]:
     return rows
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """Generated text as shown: translated or not."""
+
+    text: str
+    translated: bool
+
+
+class _Localization:
+    """The template's view of a localized report (`loc`): translations of generated text, status, adaptation."""
+
+    def __init__(self, localized: LocalizedReport | None, source_language: str) -> None:
+        self.active = localized is not None
+        self.source_language = source_language
+        self._translations = localized.translations if localized else {}
+        self.status = localized.status if localized else "translated"
+        self.reason = localized.reason if localized else ""
+        self.translated_by = localized.translated_by if localized else None
+        self.adaptation = localized.adaptation if localized else None
+
+    def text(self, source: str) -> _Shown:
+        """The translation of `source` when there is one, else `source` (untranslated)."""
+        found = self._translations.get(source.strip())
+        return _Shown(found, True) if found is not None else _Shown(source, False)
+
+
+def report_locale(report: ReportInput) -> str:
+    """The locale a report is written in: the localized report's, else the brief's."""
+    return report.localization.locale if report.localization else report.brief.locale
+
+
+def _labels(_: Callable[[str], str]) -> dict[str, str]:
+    """Badge words in the report's language (agreement, grounding, provider status); unknown ones stay as they are."""
+    words = {
+        "unanimous": _("unanimous"), "majority": _("majority"), "single": _("single"),
+        "supported": _("supported"), "contradicted": _("contradicted"), "unverifiable": _("unverifiable"),
+        "ok": _("ok"), "timeout": _("timeout"), "error": _("error"), "cancelled": _("cancelled"),
+        "not_configured": _("not configured"), "skipped": _("skipped"),
+    }
+    return defaultdict(str, words)
+
+
 def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str, Any]:
-    fmt = _Formats(report.brief.locale)
+    locale = report_locale(report)
+    _ = translations_for(locale).gettext
+    fmt = _Formats(locale, _)
     view = build_view(report)
     rows = _provider_rows(report)
     anchors = {item.id: f"ev-{n}" for n, item in enumerate(report.evidence, start=1)}
@@ -132,38 +225,49 @@ def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str
         "grounding_tone": _GROUNDING_TONE,
         "total_providers": len(rows),
         "answering": merge.quorum.received if merge else len(report.answers),
-        "merge_summary": _merge_summary(report),
+        "merge_summary": _merge_summary(report, _),
         "view": view,
-        "charts": build_charts(view.markets) if charts is None else charts,
+        "charts": build_charts(view.markets, _, str(fmt.locale)) if charts is None else charts,
+        "loc": _Localization(report.localization, Locale.parse(report.brief.locale.replace("-", "_")).language),
+        "labels": _labels(_),
         "tokens": sum(a.usage.tokens for a in report.answers if a.usage),
     }
 
 
-def _merge_summary(report: ReportInput) -> str:
+def _merge_summary(report: ReportInput, _: Callable[[str], str] = str) -> str:
     """One line for the status banner: merged claims, flags, disagreements."""
     if report.merge is None:
         return ""
     merge = report.merge
     flagged = sum(c.hallucination for c in merge.claims)
-    return (f"Merge: {merge.quorum.received} answer(s) received ({merge.quorum.required} required); "
-            f"{len(merge.claims)} merged claim(s), {flagged} flagged as possible hallucination(s), "
-            f"{len(merge.disagreements)} disagreement(s).")
+    return _("Merge: %(received)s answer(s) received (%(required)s required); %(claims)s merged claim(s), "
+             "%(flagged)s flagged as possible hallucination(s), %(disagreements)s disagreement(s).") % {
+        "received": merge.quorum.received, "required": merge.quorum.required, "claims": len(merge.claims),
+        "flagged": flagged, "disagreements": len(merge.disagreements)}
 
 
-@functools.lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+@functools.lru_cache(maxsize=16)
+def _environment(locale: str = "en") -> jinja2.Environment:
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,  # claims and evidence are untrusted model and world text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations_for(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def _language_key(report: ReportInput) -> str:
+    """The cache key of a report's template environment: its locale's catalog language."""
+    return report_locale(report)
 
 
 def render_html(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG charts, no external references)."""
-    return _environment().get_template(_TEMPLATE).render(**_context(report, charts))
+    return _environment(_language_key(report)).get_template(_TEMPLATE).render(**_context(report, charts))
 
 
 def _md_escape(text: str) -> str:
@@ -171,8 +275,8 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|~])", r"\\\1", " ".join(str(text).split()))
 
 
-@functools.lru_cache(maxsize=1)
-def _markdown_environment() -> jinja2.Environment:
+@functools.lru_cache(maxsize=16)
+def _markdown_environment(locale: str = "en") -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=False,  # Markdown, not HTML: untrusted text goes through the `md` filter instead
@@ -180,14 +284,16 @@ def _markdown_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations_for(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["md"] = _md_escape
     return env
 
 
 def render_markdown(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as Markdown; charts are referenced as `<name>.svg` files stored beside it."""
-    return _markdown_environment().get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
+    return _markdown_environment(_language_key(report)).get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
 
 
 @dataclass(frozen=True)
@@ -202,8 +308,9 @@ class RenderedReport:
 def render_report(report: ReportInput) -> RenderedReport:
     """Render HTML and Markdown from one context: the view is built and the charts drawn once."""
     context = _context(report)
-    return RenderedReport(html=_environment().get_template(_TEMPLATE).render(**context),
-                          markdown=_markdown_environment().get_template(_MARKDOWN_TEMPLATE).render(**context),
+    key = _language_key(report)
+    return RenderedReport(html=_environment(key).get_template(_TEMPLATE).render(**context),
+                          markdown=_markdown_environment(key).get_template(_MARKDOWN_TEMPLATE).render(**context),
                           charts=context["charts"])
 
 
