@@ -196,9 +196,11 @@ def build_llm(settings: Settings, provider: str) -> LlmAgent | None:
 
 
 def build_local_agents(
-    settings: Settings, objects: ObjectStore, *, keyring: Keyring | None = None, llms: dict[str, LlmAgent] | None = None
+    settings: Settings, objects: ObjectStore, *, keyring: Keyring | None = None, llms: dict[str, LlmAgent] | None = None,
+    pii: bool = True,
 ) -> LocalAgents:
-    """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report."""
+    """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report,
+    localizer. `pii=False` leaves out the PII role (and its NLP models) for work that never redacts (`mka localize`)."""
     from actors.data_collection import DataCollectionAgent
     from actors.llm import NotConfigured
     from actors.localization.agent import LocalizerRole
@@ -211,7 +213,7 @@ def build_local_agents(
     cache = build_discovery_cache(settings)
     broker = build_broker(settings, cache)
     roles = {
-        "pii": build_pii_service(settings, keyring=keyring, guard_worker=False),
+        **({"pii": build_pii_service(settings, keyring=keyring, guard_worker=False)} if pii else {}),
         "collector": CollectorRole(DataCollectionAgent(broker)),
         "report": ReportRole(ReportAgent(objects, pdf=settings.report_pdf)),
         "localizer": LocalizerRole(broker),

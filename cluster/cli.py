@@ -302,6 +302,47 @@ def demo(
 
 
 @app.command()
+def localize(
+    job_id: str,
+    locale: str = typer.Option(..., "--locale", help="The locale of the new report, e.g. de_DE or ja_JP."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add a localized report to a completed job from its stored merge result, without running the job again."""
+    from actors.orchestrator.steps import localize_later
+    from cluster.bootstrap import (
+        build_guards,
+        build_local_agents,
+        build_objects,
+        build_runner,
+        build_store,
+    )
+    from schemas.summary import ArtifactLink
+
+    settings = load_settings()
+    objects = build_objects(settings)
+    guards = build_guards(settings)
+    agents = build_local_agents(settings, objects, pii=False)
+    try:
+        runner = build_runner(settings, agents, store=build_store(settings, guards=guards), objects=objects,
+                              guards=guards)
+        localized, artifacts = localize_later(runner, job_id, locale)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    finally:
+        agents.close()
+    links = [ArtifactLink(id=a.id, kind=a.kind, uri=a.uri, sha256=a.sha256, locale=a.locale, path=a.local_path)
+             for a in artifacts]
+    data = {"job_id": job_id, "locale": localized.locale, "translation": localized.status,
+            "translated_by": localized.translated_by, "artifacts": [link.model_dump(mode="json") for link in links]}
+    if as_json:
+        _print_json(data)
+        return
+    out.print(f"job [bold]{job_id}[/bold]: {data['locale']} report ({data['translation']})")
+    for link in links:
+        out.print(f"  {link.kind}: {link.path or link.uri}", markup=False)
+
+
+@app.command()
 def redact(as_json: bool = JSON_OPT) -> None:
     """Pseudonymize PII in text read from stdin (offline Presidio); --json adds the entities found."""
     from actors.pii import redact_text

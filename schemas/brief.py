@@ -19,7 +19,7 @@ from pydantic import (
 from schemas._errors import InvalidBrief, problems_from
 from schemas.pii import PiiClass, pii_field
 
-__all__ = ["Brief", "Product", "parse_brief", "PROJECT_PATTERN", "REPORT_OUTPUTS"]
+__all__ = ["Brief", "Product", "parse_brief", "locale_id", "PROJECT_PATTERN", "REPORT_OUTPUTS"]
 
 # Projects become NATS subject tokens and object-store key prefixes: no dots, spaces or wildcards.
 PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -104,7 +104,7 @@ class Brief(BaseModel):
     @field_validator("locale")
     @classmethod
     def _babel_locale(cls, value: str) -> str:
-        return _locale_id(value)
+        return locale_id(value)
 
     @field_validator("locales", mode="before")
     @classmethod
@@ -117,7 +117,7 @@ class Brief(BaseModel):
             raise ValueError(f"locales must be a list of at most {MAX_LOCALES} locales, or 'auto'")
         out: list[str] = []
         for item in value:
-            code = _locale_id(str(item))
+            code = locale_id(str(item))
             if code not in out:
                 out.append(code)
         return out
@@ -134,8 +134,8 @@ class Brief(BaseModel):
         return out
 
 
-def _locale_id(value: str) -> str:
-    """A locale identifier babel knows, normalized (de-DE -> de_DE); ValueError otherwise."""
+def locale_id(value: str) -> str:
+    """A locale identifier babel knows, in canonical case as written (de-de -> de_DE); ValueError otherwise."""
     text = value.strip()
     if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", text):
         raise ValueError(f"not a locale identifier: {value!r}")

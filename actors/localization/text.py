@@ -25,10 +25,12 @@ MAX_ATTEMPTS_PER_PROVIDER = 2
 def protected_tokens(text: str, glossary: Iterable[str], evidence_ids: Iterable[str]) -> list[str]:
     """The tokens of `text` a translation must keep exactly: placeholders, glossary terms, numbers, evidence ids."""
     found: list[str] = PLACEHOLDER.findall(text)
-    found += [term for term in glossary if term and term in text and not PLACEHOLDER.fullmatch(term)]
-    found += _NUMBER.findall(PLACEHOLDER.sub(" ", text))
-    found += [eid for eid in evidence_ids if eid and eid in text]
-    return list(dict.fromkeys(found))
+    terms = [term for term in glossary if term and term in text and not PLACEHOLDER.fullmatch(term)]
+    ids = [eid for eid in evidence_ids if eid and eid in text]
+    rest = PLACEHOLDER.sub(" ", text)
+    for token in sorted([*terms, *ids], key=len, reverse=True):  # digits inside an id or a name are not figures
+        rest = rest.replace(token, " ")
+    return list(dict.fromkeys([*found, *terms, *_NUMBER.findall(rest), *ids]))
 
 
 def segments_of(report: ReportInput, glossary: Sequence[str]) -> list[Segment]:
@@ -70,6 +72,15 @@ class WalkResult:
         self.attempts: list[TranslationAttempt] = []
         self.by_provider: dict[str, int] = {}
         self.reasons: list[str] = []
+
+    @property
+    def reason(self) -> str:
+        """Why text stayed untranslated, one line per distinct cause with the providers it applies to."""
+        causes: dict[str, list[str]] = {}
+        for line in self.reasons:
+            provider, _, cause = line.partition(": ")
+            causes.setdefault(cause, []).append(provider)
+        return "; ".join(f"{', '.join(dict.fromkeys(p))}: {cause}" for cause, p in causes.items())
 
     @property
     def translated_by(self) -> str | None:

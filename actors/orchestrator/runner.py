@@ -209,6 +209,31 @@ class JobRunner:
 
     # --- one step, with retries and a checkpoint --------------------------------------------
 
+    def step_context(
+        self, job: JobRecord, entry: Step, *, attempt: int = 1, timeout_s: float | None = None,
+        traceparent: str | None = None, key: str | None = None,
+    ) -> StepContext:
+        """The context a step's `run` gets (also for work on a finished job, e.g. `mka localize`; `key` then names
+        that work in the envelopes' correlation and idempotency keys)."""
+        name = key or entry.name
+
+        def envelope(payload: Any) -> AgentRequest[Any]:
+            return AgentRequest[Any](
+                correlation_id=f"{job.id}:{name}:{attempt}",
+                idempotency_key=f"{job.id}:{name}",
+                job_id=job.id,
+                step=entry.name,
+                attempt=attempt,
+                deadline=self.clock.now() + timedelta(seconds=timeout_s or self.config.step_timeout_s),
+                traceparent=traceparent,
+                payload=payload,
+            )
+
+        return StepContext(
+            job=job, step=entry, pipeline=self.pipeline, store=self.store, objects=self.objects, agents=self.agents,
+            config=self.config, clock=self.clock, metrics=self.metrics, guards=self.guards, envelope=envelope,
+        )
+
     def _run_step(self, job: JobRecord, entry: Step) -> None:
         step = entry.name
         earlier = max((s.attempt for s in self.store.steps(job.id) if s.step == step), default=0)
@@ -226,23 +251,7 @@ class JobRunner:
             with self.tracer.span(f"step.{step}", traceparent=job.traceparent, job_id=job.id, step=step, attempt=number) as tp:
                 self.store.record_step(record, traceparent=tp)
 
-                def envelope(payload: Any) -> AgentRequest[Any]:
-                    return AgentRequest[Any](
-                        correlation_id=f"{job.id}:{step}:{number}",
-                        idempotency_key=f"{job.id}:{step}",
-                        job_id=job.id,
-                        step=step,
-                        attempt=number,
-                        deadline=self.clock.now() + timedelta(seconds=a.timeout_s or self.config.step_timeout_s),
-                        traceparent=tp,
-                        payload=payload,
-                    )
-
-                ctx = StepContext(
-                    job=job, step=entry, pipeline=self.pipeline, store=self.store, objects=self.objects,
-                    agents=self.agents, config=self.config, clock=self.clock, metrics=self.metrics,
-                    guards=self.guards, envelope=envelope,
-                )
+                ctx = self.step_context(job, entry, attempt=number, timeout_s=a.timeout_s, traceparent=tp)
                 try:
                     output = entry.run(ctx)
                     verdict = verdict_of(output)

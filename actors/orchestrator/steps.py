@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,13 +33,16 @@ from actors.orchestrator.ports import (
 )
 from actors.quorum import required_for
 from schemas import (
+    Artifact,
     Brief,
     BriefTooLong,
+    InvalidInput,
     JobState,
     MergeResult,
     parse_brief,
     problems_from,
 )
+from schemas.brief import locale_id
 from schemas.localization import (
     LocalizedReport,
     LocalizeOutput,
@@ -48,7 +52,10 @@ from schemas.localization import (
 )
 from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
 
-__all__ = ["default_pipeline", "localize_reports", "report_input"]
+if TYPE_CHECKING:
+    from actors.orchestrator.runner import JobRunner
+
+__all__ = ["default_pipeline", "localize_later", "localize_reports", "report_input"]
 
 S = JobState
 
@@ -169,7 +176,7 @@ def localize_reports(ctx: StepContext, report: ReportInput, locales: list[str]) 
         walk = translate_walk(plan.segments, ctx.config.providers, call, on_event=announce) if plan.segments else None
         done = {texts[i]: t for i, t in walk.translations.items()} if walk else {}
         status = "translated" if len(done) == len(texts) else "partial" if done else "untranslated"
-        reason = "" if status == "translated" else "; ".join(walk.reasons if walk else []) or "no provider translated it"
+        reason = "" if status == "translated" else (walk.reason if walk else "") or "no provider translated it"
         announce("completed", {"status": status, "translated": len(done), "segments": len(texts),
                                "provider": walk.translated_by if walk else None})
         return LocalizedReport(
@@ -206,6 +213,26 @@ def render(ctx: StepContext) -> BaseModel:
     for artifact in artifacts:
         ctx.store.add_artifact(artifact, traceparent=ctx.job.traceparent)
     return RenderOutput(artifacts=artifacts)
+
+
+def localize_later(runner: JobRunner, job_id: str, locale: str) -> tuple[LocalizedReport, list[Artifact]]:
+    """Another localized report of a completed job, from its stored checkpoints: the job's steps do not run again
+    (`mka localize`). The localized report's artifacts are recorded on the job; returns them with the localization."""
+    job = runner.store.get(job_id)
+    if job.state != S.COMPLETED:
+        raise InvalidInput(f"job {job_id} is {job.state.value}: only a completed job can be localized")
+    try:
+        tag = locale_id(locale)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    entry = runner.pipeline.step("localize")
+    ctx = runner.step_context(job, entry, traceparent=job.traceparent, key=f"localize-{tag}")
+    report = report_input(ctx)
+    [localized] = localize_reports(ctx, report, [tag]).reports
+    artifacts = runner.agents.render(ctx.envelope(report.model_copy(update={"localization": localized})))
+    for artifact in artifacts:
+        runner.store.add_artifact(artifact, traceparent=job.traceparent)
+    return localized, artifacts
 
 
 @cache

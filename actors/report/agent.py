@@ -37,7 +37,8 @@ class ReportAgent:
     """Renders a `ReportInput` and stores the exports the brief asks for under `jobs/<job_id>/`.
 
     `report.pdf`, `report.html` (the exact page the PDF is rendered from) and `report.md` with its
-    charts beside it (`chart-*.svg`). Re-rendering a job overwrites the same keys, so a retried step
+    charts beside it (`chart-*.svg`); a localized report goes under `jobs/<job_id>/<locale>/` and its
+    artifacts carry the locale. Re-rendering a job overwrites the same keys, so a retried step
     never leaves a second report, and everything is rendered before anything is stored.
 
     Example:
@@ -68,12 +69,15 @@ class ReportAgent:
             files.append(("markdown", MARKDOWN_NAME, rendered.markdown.encode("utf-8")))
             files += [("chart", f"{chart.name}.svg", chart.svg.encode("utf-8")) for chart in rendered.charts]
         metadata = self._metadata(report)
+        locale = report.localization.locale if report.localization else None
+        folder = f"{locale}/" if locale else ""
         artifacts = []
         for kind, name, body in files:
-            stored = self._store.put(job_key(report.job_id, name), body, content_type=_CONTENT_TYPES[kind],
+            stored = self._store.put(job_key(report.job_id, folder + name), body, content_type=_CONTENT_TYPES[kind],
                                      metadata={**metadata, "kind": kind})
-            artifacts.append(artifact_for(stored, job_id=report.job_id, kind=kind, artifact_id=self._new_id(),
-                                          created_at=self._clock.now()))
+            artifact = artifact_for(stored, job_id=report.job_id, kind=kind, artifact_id=self._new_id(),
+                                    created_at=self._clock.now())
+            artifacts.append(artifact.model_copy(update={"locale": locale}))
         return artifacts
 
     @staticmethod
@@ -86,4 +90,7 @@ class ReportAgent:
         }
         if report.trace_id:
             meta["trace-id"] = _ascii(report.trace_id)
+        if report.localization:
+            meta["locale"] = _ascii(report.localization.locale)
+            meta["translation"] = report.localization.status
         return meta

@@ -56,6 +56,9 @@ def _titled(svg: str, title: str) -> str:
     return f"{svg[:head]}<title>{html.escape(title)}</title>{svg[head:]}"
 
 
+_CJK_FONTS = ["Noto Sans CJK JP"]  # fonts-noto-cjk; one family covers ja, zh and ko glyphs for measuring
+
+
 def _english(message: str) -> str:
     return message
 
@@ -119,6 +122,8 @@ def build_charts(rows: list[MarketRow], gettext: Callable[[str], str] = _english
     import matplotlib
 
     matplotlib.use("Agg")
-    with _LOCK, matplotlib.rc_context(_STYLE):  # type: ignore[arg-type]
+    cjk = locale.replace("-", "_").split("_")[0] in ("ja", "zh", "ko")  # compact CJK amounts ("€14.8億")
+    style = {**_STYLE, "font.family": [_STYLE["font.family"], *_CJK_FONTS]} if cjk else _STYLE
+    with _LOCK, matplotlib.rc_context(style):  # type: ignore[arg-type]
         charts = [_market_chart(rows, gettext, locale), _competitor_chart(rows, gettext, locale)]
     return [c for c in charts if c is not None]

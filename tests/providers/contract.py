@@ -19,8 +19,9 @@ import pytest
 from actors.llm import Price, ProviderConfig
 from actors.llm._sdk import SdkLlmAgent
 from schemas import ModelAnswer
+from schemas.localization import Segment, TranslationRequest, TranslationResult
 from tests.providers.cassettes import load_cassette
-from tests.providers.golden import GOLDEN_EVIDENCE, golden_envelope
+from tests.providers.golden import GOLDEN_EVIDENCE, envelope, golden_envelope
 from tests.providers.scenario import Reply
 
 __all__ = ["PRICE", "ProviderContract", "closed_port", "run_answer"]
@@ -42,6 +43,24 @@ def run_answer(agent: SdkLlmAgent, **envelope_fields: Any) -> ModelAnswer:
     async def go() -> ModelAnswer:
         try:
             return await agent.analyze(golden_envelope(agent.provider, deadline_s=deadline_s, **envelope_fields))
+        finally:
+            await agent.aclose()
+
+    return asyncio.run(go())
+
+
+def run_translation(agent: SdkLlmAgent, *, deadline_s: float = 10.0) -> TranslationResult:
+    """Translate two segments (a placeholder, a number, a brand) to German on a fresh event loop."""
+    request = TranslationRequest(
+        job_id="job-golden", provider=agent.provider, source_language="en", target_locale="de_DE",
+        target_language="German", formality="formal (Sie)", glossary=["Oatly"],
+        segments=[Segment(id="s1", text="Oatly grows 6.4 % in DE.", protected=["Oatly", "6.4"]),
+                  Segment(id="s2", text="Ask <PERSON_1> & the team.", protected=["<PERSON_1>"])],
+    )
+
+    async def go() -> TranslationResult:
+        try:
+            return await agent.translate(envelope(request, deadline_s=deadline_s, step="localize"))
         finally:
             await agent.aclose()
 
@@ -176,6 +195,28 @@ class ProviderContract(abc.ABC):
         fake.script.always(self.model, Reply(text='{"claims": [{"text": "no id, no evidence"}]}'))
         answer = run_answer(self.agent(fake))
         assert answer.error and answer.error.startswith("bad_output:"), answer.error
+
+    def test_translation_comes_back_by_segment_through_the_same_sdk_path(self, fake: Any) -> None:
+        result = run_translation(self.agent(fake))
+        assert result.status == "ok", result.error
+        assert result.segments == {"s1": "[de] Oatly grows 6.4 % in DE.", "s2": "[de] Ask <PERSON_1> & the team."}
+        assert result.usage is not None and result.usage.tokens > 0
+        [call] = self.completion_calls(fake)
+        sent = self.call_text(call)
+        assert '<segment id="s2">Ask <PERSON_1> &amp; the team.</segment>' in sent  # quoted, placeholder intact
+        assert "German" in sent and "formal (Sie)" in sent and "<glossary>Oatly</glossary>" in sent
+        assert '"segments"' in sent and '"claims"' not in sent  # the translation schema, not the analysis one
+
+    def test_a_failing_translation_is_an_error_result_after_one_retry(self, fake: Any) -> None:
+        fake.script.always(self.model, Reply("server_error"))
+        result = run_translation(self.agent(fake))
+        assert result.status == "error" and result.error and result.error.startswith("server_error"), result.error
+        assert len(self.completion_calls(fake)) == 2 and not result.segments
+
+    def test_an_unparseable_translation_is_bad_output(self, fake: Any) -> None:
+        fake.script.always(self.model, Reply(text='{"segments": "all of them"}'))
+        result = run_translation(self.agent(fake))
+        assert result.status == "error" and result.error and result.error.startswith("bad_output"), result.error
 
     def test_content_filter_is_final(self, fake: Any) -> None:
         fake.script.always(self.model, Reply("content_filter"))

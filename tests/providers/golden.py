@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from schemas import AgentRequest, Brief, Evidence
 from schemas.pipeline import AnalysisRequest
@@ -33,11 +34,11 @@ def golden_brief() -> Brief:
     })
 
 
-def envelope(request: AnalysisRequest, *, deadline_s: float = 10.0) -> AgentRequest[AnalysisRequest]:
-    """An analysis envelope with a deadline `deadline_s` from now."""
-    return AgentRequest[AnalysisRequest](
-        correlation_id=f"{request.job_id}:analyze:1", idempotency_key=f"{request.job_id}:analyze", job_id=request.job_id,
-        step="analyze", deadline=datetime.now(timezone.utc) + timedelta(seconds=deadline_s), payload=request,
+def envelope(request: Any, *, deadline_s: float = 10.0, step: str = "analyze") -> AgentRequest[Any]:
+    """An analysis (or, with `step="localize"`, a translation) envelope with a deadline `deadline_s` from now."""
+    return AgentRequest[type(request)](  # type: ignore[misc]
+        correlation_id=f"{request.job_id}:{step}:1", idempotency_key=f"{request.job_id}:{step}", job_id=request.job_id,
+        step=step, deadline=datetime.now(timezone.utc) + timedelta(seconds=deadline_s), payload=request,
     )
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Reply", "Script", "answer_text", "claims_from_prompt", "count_tokens"]
+__all__ = ["Reply", "Script", "answer_text", "claims_from_prompt", "count_tokens", "translation_from_prompt"]
 
 ReplyKind = Literal["ok", "rate_limit", "server_error", "hang", "malformed", "content_filter", "dead_model", "auth", "cassette"]
 
@@ -95,12 +95,26 @@ def claims_from_prompt(prompt: str) -> list[dict[str, Any]]:
     return claims
 
 
+_SEGMENT = re.compile(r'<segment id="([^"]+)">(.*?)</segment>', re.DOTALL)
+_LOCALE = re.compile(r"\(locale ([a-z]{2,3})[_A-Za-z]*\)")
+
+
+def translation_from_prompt(prompt: str) -> str:
+    """What a well-behaved model translates: each segment back, tagged with the target language, tokens intact."""
+    language = m.group(1) if (m := _LOCALE.search(prompt)) else "xx"
+    segments = [{"id": sid, "text": f"[{language}] " + text.replace("&lt;", "<").replace("&amp;", "&")}
+                for sid, text in _SEGMENT.findall(prompt)]
+    return json.dumps({"segments": segments}, ensure_ascii=False)
+
+
 def answer_text(reply: Reply, prompt: str) -> str:
-    """The model's raw text for an `ok` or `malformed` reply."""
+    """The model's raw text for an `ok` or `malformed` reply (a translation when the prompt asks for one)."""
     if reply.text is not None:
         return reply.text
     if reply.kind == "malformed":
         return "Sure! Here is what I found: the market is large and growing (see evidence)."
+    if "<segment id=" in prompt:
+        return translation_from_prompt(prompt)
     claims = reply.claims if reply.claims is not None else claims_from_prompt(prompt)
     return json.dumps({"claims": claims, "summary": f"{len(claims)} figures from the evidence answer the brief."})
 

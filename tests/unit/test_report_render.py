@@ -200,7 +200,7 @@ def test_missing_provider_has_a_row_saying_why() -> None:
 def test_brief_fields_and_locale_formatting() -> None:
     html = render_html(make_report(locale="de_DE", product={"name": "Hafer Barista", "price": 2.49,
                                                             "currency": "EUR"}))
-    assert '<html lang="de-DE">' in html
+    assert '<html lang="de-DE" dir="ltr">' in html
     assert "4. März 2026" in html  # generated time in the brief's locale
     assert "Frankreich (FR)" in html and "Deutschland (DE)" in html
     assert "2,49\xa0€" in html

@@ -94,7 +94,7 @@ def test_markets_say_what_is_missing_and_competitors_without_data_are_named() ->
     assert [m for m, _ in rows["Crema Nova"].markets] == ["DE"] and rows["Alpro"].markets == []
     markdown = render_markdown(report(CLAIMS))
     assert "No data collected on Alpro." in markdown
-    assert "no data collected on market size, growth, competitors" in markdown
+    assert "No data collected on market size, growth, competitors in France (FR)." in markdown
 
 
 def test_charts_are_drawn_for_data_that_is_there_and_omitted_otherwise() -> None:
