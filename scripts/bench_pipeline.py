@@ -1,9 +1,13 @@
-"""Benchmark the whole pipeline: `mka demo` wall time, per-step latency from the trace, jobs/s.
+"""Benchmark the whole pipeline: `mka demo` wall time, per-step latency from the trace, jobs/s, and what each
+localized report adds to a job.
 
 Jobs/s uses zero-latency stub providers, with the PDF on and off, on the embedded default
 (SQLite + filesystem) and on PostgreSQL + NATS (the relay drains the outbox while jobs run).
+The locale cost runs the example brief alone, then with Latin-script and CJK locales, one job at a
+time on the embedded default with stub providers (which do not translate, so no translation call
+is counted), and reports the added job latency per locale (median of `--runs`).
 
-Run: python scripts/bench_pipeline.py [--jobs 20] [--skip-demo] [--backends embedded postgres]
+Run: python scripts/bench_pipeline.py [--jobs 20] [--skip-demo] [--backends embedded postgres] [--locales] [--runs 3]
 """
 
 from __future__ import annotations
@@ -114,14 +118,53 @@ def throughput(backend: str, pdf: bool, jobs: int) -> dict[str, Any]:
     return result
 
 
+LOCALE_SETS = {"none": [], "latin x1": ["de_DE"], "latin x3": ["de_DE", "fr_FR", "pl_PL"], "ja_JP": ["ja_JP"],
+               "zh_CN": ["zh_CN"], "ar_AE": ["ar_AE"]}
+
+
+def locale_cost(runs: int) -> list[dict[str, Any]]:
+    """Median job latency alone and with each set of locales; the added seconds per locale (stub providers)."""
+    from cluster.client import connect
+    from cluster.settings import Settings
+
+    home = Path(tempfile.mkdtemp(prefix="mka-bench-"))
+    client = connect(Settings(home=home, ray_namespace=f"bench-{uuid.uuid4().hex[:6]}"))
+    brief = yaml.safe_load((ROOT / "examples" / "brief.yaml").read_text())
+    client.wait(client.submit({**brief, "locales": ["de_DE", "ja_JP"]}))  # warm-up: actors, catalogs, CJK fonts
+    rows = []
+    base = None
+    for name, locales in LOCALE_SETS.items():
+        latencies = []
+        for _ in range(runs):
+            final = client.wait(client.submit({**brief, "locales": locales} if locales else brief), poll_s=0.02)
+            assert final.state.value == "completed", final.error
+            latencies.append((final.updated_at - final.created_at).total_seconds())
+        median = statistics.median(latencies)
+        base = median if base is None else base
+        per = (median - base) / len(locales) if locales else 0.0
+        rows.append({"locales": name, "count": len(locales), "job_p50_s": round(median, 2),
+                     "added_per_locale_s": round(per, 2)})
+    ray.shutdown()
+    return rows
+
+
 def main() -> None:
     """Parse arguments, run the measurements, print them as a table and as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=20)
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--backends", nargs="+", default=["embedded", "postgres"], choices=["embedded", "postgres"])
+    parser.add_argument("--locales", action="store_true", help="Measure only what localized reports add.")
+    parser.add_argument("--runs", type=int, default=3, help="Jobs per locale set (--locales).")
     args = parser.parse_args()
     report: dict[str, Any] = {}
+    if args.locales:
+        report["locales"] = locale_cost(args.runs)
+        print(f"{'locales':<10} {'count':>5} {'job p50 s':>10} {'added/locale s':>15}")
+        for row in report["locales"]:
+            print(f"{row['locales']:<10} {row['count']:>5} {row['job_p50_s']:>10} {row['added_per_locale_s']:>15}")
+        print(json.dumps(report))
+        return
     if not args.skip_demo:
         report["demo"] = demo_wall_time()
         print(f"mka demo: {report['demo']['wall_s']} s wall ({report['demo']['state']})")

@@ -187,3 +187,33 @@ def test_a_pii_laden_berlin_brief_completes_and_leaves_no_planted_value_at_rest(
     page = next((tmp_path / ".mka" / "artifacts").rglob("report.html")).read_text()
     assert "Berlin" in page and "&lt;LOCATION_" not in page and "<LOCATION_" not in page
     assert "Müller" in page  # the competitor brand stays
+
+
+def test_localized_run_then_another_locale_later_then_profiles(tmp_path: Path) -> None:
+    """The done-when of localization: DE, FR, JP with `locales: auto` give four PDFs; `mka localize` adds a fifth."""
+    import shutil
+
+    shutil.copy(Path(__file__).resolve().parents[2] / "examples" / "brief-localized.yaml", tmp_path / "brief.yaml")
+    r = mka("run", "brief.yaml", "--out", "out", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = json.loads(r.stdout)
+    pdfs = {a["locale"]: Path(a["path"]) for a in summary["artifacts"] if a["kind"] == "pdf"}
+    assert set(pdfs) == {None, "de_DE", "fr_FR", "ja_JP"}
+    assert pdfs["ja_JP"].name == f"{summary['job_id']}-ja_JP-report.pdf" and pdfs["ja_JP"].read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdfs["de_DE"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Mrd. €" in text and "C-422/16" in text  # babel's figures, the EU dairy-terms note
+    later = mka("localize", summary["job_id"], "--locale", "pl-PL", "--json", cwd=tmp_path)
+    assert later.returncode == 0, later.stdout + later.stderr
+    added = json.loads(later.stdout)
+    assert added["locale"] == "pl_PL" and added["translation"] == "untranslated"  # stub providers do not translate
+    assert {a["kind"] for a in added["artifacts"]} >= {"pdf", "html"} and all(a["locale"] == "pl_PL" for a in added["artifacts"])
+    shown = json.loads(mka("jobs", "show", summary["job_id"], "--json", cwd=tmp_path).stdout)
+    assert "pl_PL" in json.dumps(shown)
+    bad = mka("localize", summary["job_id"], "--locale", "xx_QQ", "--json", cwd=tmp_path)
+    assert bad.returncode == 2 and json.loads(bad.stdout)["error"]["code"] == "invalid_input"
+    listed = json.loads(mka("profiles", "list", "--json", cwd=tmp_path).stdout)
+    assert len(listed) >= 30 and set(listed[0]) == {"country", "name", "default_locale", "languages", "currency"}
+    de = json.loads(mka("profiles", "show", "de", "--json", cwd=tmp_path).stdout)
+    assert de["languages"] == ["de"] and de["rtl"] is False and de["holidays"]
+    assert all(set(n) >= {"topic", "text", "source"} for n in de["legal_notes"])
+    assert mka("profiles", "show", "XX", cwd=tmp_path).returncode == 2
