@@ -10,6 +10,7 @@ stay in the source language (marked untranslated) when no provider gets them rig
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 from schemas.localization import Segment, TranslationAttempt, TranslationResult
@@ -18,7 +19,9 @@ from schemas.pipeline import ReportInput
 __all__ = ["PLACEHOLDER", "WalkResult", "check_translation", "protected_tokens", "segments_of", "translate_walk"]
 
 PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*_\d+>")
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
+# A figure as written: digits with their separators, not part of a longer figure ("27" is not in "1,270"). Letters
+# may touch it (Japanese and Chinese put no space before "27%"); ids and names are taken out before looking.
+_NUMBER = re.compile(r"(?<![\d.,])(?<![\d][.,])\d+(?:[.,]\d+)*(?![\d])")
 MAX_ATTEMPTS_PER_PROVIDER = 2
 
 
@@ -27,10 +30,15 @@ def protected_tokens(text: str, glossary: Iterable[str], evidence_ids: Iterable[
     found: list[str] = PLACEHOLDER.findall(text)
     terms = [term for term in glossary if term and term in text and not PLACEHOLDER.fullmatch(term)]
     ids = [eid for eid in evidence_ids if eid and eid in text]
+    return list(dict.fromkeys([*found, *terms, *_numbers(text, [*terms, *ids]), *ids]))
+
+
+def _numbers(text: str, words: Iterable[str]) -> list[str]:
+    """The figures of `text`, once the placeholders and the given names and ids (digits inside them) are out."""
     rest = PLACEHOLDER.sub(" ", text)
-    for token in sorted([*terms, *ids], key=len, reverse=True):  # digits inside an id or a name are not figures
-        rest = rest.replace(token, " ")
-    return list(dict.fromkeys([*found, *terms, *_NUMBER.findall(rest), *ids]))
+    for word in sorted(words, key=len, reverse=True):
+        rest = rest.replace(word, " ")
+    return _NUMBER.findall(rest)
 
 
 def segments_of(report: ReportInput, glossary: Sequence[str]) -> list[Segment]:
@@ -54,10 +62,14 @@ def check_translation(segment: Segment, translated: str) -> list[str]:
     if not text:
         return ["empty: the translation is empty"]
     problems = []
+    words = [t for t in segment.protected if not PLACEHOLDER.fullmatch(t) and not _NUMBER.fullmatch(t)]
+    have, want = Counter(_numbers(text, words)), Counter(_numbers(segment.text, words))
     for token in segment.protected:
-        if text.count(token) < segment.text.count(token):
-            code = ("placeholder" if PLACEHOLDER.fullmatch(token) else "number" if _NUMBER.fullmatch(token)
-                    else "protected")
+        if _NUMBER.fullmatch(token):
+            if have[token] < want[token]:
+                problems.append(f"number: {token} was lost or altered")
+        elif text.count(token) < segment.text.count(token):
+            code = "placeholder" if PLACEHOLDER.fullmatch(token) else "protected"
             problems.append(f"{code}: {token} was lost or altered")
     added = set(PLACEHOLDER.findall(text)) - set(PLACEHOLDER.findall(segment.text))
     problems += [f"placeholder: {token} was added" for token in sorted(added)]
