@@ -49,6 +49,7 @@ class FakeBackend(PortalBackend):
         job = self.jobs[job_id]
         summary = JobSummary(job_id=job_id, state=job.state.value, degraded=False, artifacts=[
             ArtifactLink(id="a1", kind="pdf", uri="file:///srv/mka/objects/x.pdf", sha256="0" * 64, path="/srv/mka/objects/x.pdf"),
+            ArtifactLink(id="a2", kind="pdf", uri="file:///srv/mka/objects/de_DE/x.pdf", sha256="1" * 64, locale="de_DE"),
         ])
         return job, [], summary
 
@@ -131,6 +132,7 @@ def test_job_and_artifact_routes(http) -> None:  # type: ignore[no-untyped-def]
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["state"] == "completed" and job["artifacts"][0]["href"] == "/v1/artifacts/a1"
     assert "/srv/mka" not in str(job) and "path" not in job["artifacts"][0]  # never a server path
+    assert [(a["kind"], a["locale"]) for a in job["artifacts"]] == [("pdf", None), ("pdf", "de_DE")]  # localized reports
     art = client.get("/v1/artifacts/a1")
     assert art.content == b"%PDF" and art.headers["content-type"] == "application/pdf"
     assert art.headers["x-content-sha256"] == "0" * 64
