@@ -33,6 +33,16 @@ def protected_tokens(text: str, glossary: Iterable[str], evidence_ids: Iterable[
     return list(dict.fromkeys([*found, *terms, *_numbers(text, [*terms, *ids]), *ids]))
 
 
+# Letters of alphabetic scripts: a name followed or preceded by one was inflected ("Oatlys"); Japanese or Chinese
+# characters may touch it ("Oatlyは").
+_ALPHA = r"A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+
+
+def _whole(term: str, text: str) -> int:
+    """How often `term` occurs in `text` as itself, not inside a longer word of an alphabetic script."""
+    return len(re.findall(rf"(?<![{_ALPHA}]){re.escape(term)}(?![{_ALPHA}])", text))
+
+
 def _numbers(text: str, words: Iterable[str]) -> list[str]:
     """The figures of `text`, once the placeholders and the given names and ids (digits inside them) are out."""
     rest = PLACEHOLDER.sub(" ", text)
@@ -68,9 +78,11 @@ def check_translation(segment: Segment, translated: str) -> list[str]:
         if _NUMBER.fullmatch(token):
             if have[token] < want[token]:
                 problems.append(f"number: {token} was lost or altered")
-        elif text.count(token) < segment.text.count(token):
-            code = "placeholder" if PLACEHOLDER.fullmatch(token) else "protected"
-            problems.append(f"{code}: {token} was lost or altered")
+        elif PLACEHOLDER.fullmatch(token):
+            if text.count(token) != segment.text.count(token):  # each placeholder exactly as often: no extra person
+                problems.append(f"placeholder: {token} was lost, altered or repeated")
+        elif _whole(token, text) < _whole(token, segment.text):
+            problems.append(f"protected: {token} was lost or altered")
     added = set(PLACEHOLDER.findall(text)) - set(PLACEHOLDER.findall(segment.text))
     problems += [f"placeholder: {token} was added" for token in sorted(added)]
     return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,17 @@ class _Formats:
     def rtl(self) -> bool:
         """The locale writes right to left."""
         return self.locale.character_order == "right-to-left"
+
+    def dir(self, text: str) -> str:
+        """`ltr` or `rtl` by the text's first strongly directional character (the page's own when it has none);
+        what `dir="auto"` does in browsers, which WeasyPrint does not implement."""
+        for ch in str(text):
+            kind = unicodedata.bidirectional(ch)
+            if kind == "L":
+                return "ltr"
+            if kind in ("R", "AL"):
+                return "rtl"
+        return "rtl" if self.rtl else "ltr"
 
     def css_page(self, label: str) -> str:
         """A translated "Page %(page)s of %(pages)s" as a CSS `content` value with the page counters."""

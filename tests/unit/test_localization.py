@@ -49,10 +49,12 @@ def test_protected_tokens_are_placeholders_glossary_numbers_and_evidence_ids() -
 
 @pytest.mark.parametrize(("translated", "problems"), [
     ("Fragen Sie <PERSON_1>, warum Oatly mit 27 % führt.", []),
-    ("Fragen Sie Person 1, warum Oatly mit 27 % führt.", ["placeholder: <PERSON_1> was lost or altered"]),
+    ("Fragen Sie Person 1, warum Oatly mit 27 % führt.", ["placeholder: <PERSON_1> was lost, altered or repeated"]),
     ("Fragen Sie <PERSON_1>, warum oatly mit 27 % führt.", ["protected: Oatly was lost or altered"]),
     ("Fragen Sie <PERSON_1>, warum Oatly mit 28 % führt.", ["number: 27 was lost or altered"]),
     ("Fragen Sie <PERSON_1> und <PERSON_2>, warum Oatly mit 27 % führt.", ["placeholder: <PERSON_2> was added"]),
+    ("Fragen Sie <PERSON_1>, warum Oatlys Anteil 27 % beträgt.", ["protected: Oatly was lost or altered"]),
+    ("<PERSON_1>さんに、Oatlyが27%で首位の理由を聞いてください。", []),
     ("   ", ["empty: the translation is empty"]),
 ])
 def test_the_check_names_what_a_translation_broke(translated: str, problems: list[str]) -> None:
@@ -97,7 +99,7 @@ def test_a_mangling_provider_is_retried_with_its_problems_then_the_next_one_fini
     walk = translate_walk(_segments(), ["openai", "gemini", "xai"], call, on_event=lambda k, p: events.append((k, p)))
     assert walk.translations == good
     assert [(c[0], c[1]) for c in calls] == [("openai", ["s1", "s2", "s3"]), ("openai", ["s1", "s2"]), ("gemini", ["s1", "s2"])]
-    assert "s1: placeholder: <PERSON_1> was lost or altered" in calls[1][2]  # the retry says what broke
+    assert "s1: placeholder: <PERSON_1> was lost, altered or repeated" in calls[1][2]  # the retry says what broke
     assert events == [
         ("retried", {"provider": "openai", "attempt": 2, "segments": 2, "problems": ["number", "placeholder", "protected"]}),
         ("fell_back", {"from_provider": "openai", "to_provider": "gemini", "segments": 2,
