@@ -5,7 +5,7 @@ verdict under the contract (placeholders, glossary terms, numbers and evidence i
 placeholder added; not empty). Prints accuracy, the rejection precision and recall, per language,
 and every disagreement.
 
-Run: python scripts/eval_localization.py [--set tune|outside]
+Run: python scripts/eval_localization.py [--set tune|outside|outside2]
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from actors.localization.text import check_translation, protected_tokens  # noqa: E402
 from schemas.localization import Segment  # noqa: E402
 
-SETS = {"tune": "tests/data/localization/tune/cases.jsonl", "outside": "tests/data/localization/outside/cases.jsonl"}
+SETS = {"tune": "tests/data/localization/tune/cases.jsonl", "outside": "tests/data/localization/outside/cases.jsonl",
+        "outside2": "tests/data/localization/outside2/cases.jsonl"}
 
 
 def main() -> None:
