@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actors.localization.text import check_translation, protected_tokens  # noqa: E402
-from schemas.localization import Segment  # noqa: E402
+from actors.localization.text import check_translation, protected_tokens
+from schemas.localization import Segment
 
 SETS = {"tune": "tests/data/localization/tune/cases.jsonl", "outside": "tests/data/localization/outside/cases.jsonl",
         "outside2": "tests/data/localization/outside2/cases.jsonl"}

@@ -19,7 +19,13 @@ from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actors.report.i18n import DOMAIN, LOCALE_DIR, POT_FILE, catalog_languages, extract_catalog  # noqa: E402
+from actors.report.i18n import (
+    DOMAIN,
+    LOCALE_DIR,
+    POT_FILE,
+    catalog_languages,
+    extract_catalog,
+)
 
 
 def _write(path: Path, catalog: Catalog) -> None:

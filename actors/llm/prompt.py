@@ -173,8 +173,8 @@ Rules:
 
 def build_translation_prompt(request: TranslationRequest) -> Prompt:
     """The translation prompt: target language and form of address, the glossary, the segments (quoted)."""
-    parts = [f"Translate every segment into {request.target_language} (locale {request.target_locale})"
-             f" from {request.source_language}."]
+    parts = [f"Translate every segment into {request.target_language} (locale {request.target_locale}) "
+             + f"from {request.source_language}."]
     if request.formality:
         parts.append(f"Address the reader in the market's default form: {request.formality}.")
     if request.glossary:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -145,6 +145,11 @@ class Agents(abc.ABC):
     def render(self, envelope: AgentRequest[ReportInput]) -> list[Artifact]:
         """Render and store the report; return its artifacts."""
         return self.call("report", "render", envelope)  # type: ignore[no-any-return]
+
+    def render_many(self, envelopes: Sequence[AgentRequest[ReportInput]]) -> list[list[Artifact]]:
+        """Render several reports of a job (the base and each localized one); one after the other here, in parallel
+        where a pool of report actors serves them."""
+        return [self.render(envelope) for envelope in envelopes]
 
 
 def merge_analysis(analysis: AnalyzeOutput, evidence: list[Evidence]) -> MergeResult:

@@ -22,10 +22,11 @@ from actors.orchestrator.ports import (
 from schemas import (
     AgentError,
     AgentRequest,
+    Artifact,
     MkaError,
     ModelAnswer,
 )
-from schemas.pipeline import AnalysisRequest
+from schemas.pipeline import AnalysisRequest, ReportInput
 
 __all__ = ["RayAgents", "RayCalls", "ray_result", "unwrap_ray_error"]
 
@@ -112,12 +113,22 @@ class RayAgents(Agents):
         self.roles = roles
         self.llms = llms
 
-    def call(self, role: str, method: str, envelope: AgentRequest[Any], *args: Any) -> Any:
-        """Call the role's actor; a pool renders a job's retries on the same actor."""
+    def _handle(self, role: str, envelope: AgentRequest[Any]) -> Any:
+        """The role's actor; in a pool, chosen by the envelope's idempotency key, so retries of a call land on the
+        same actor and different calls of one job (each locale's report) spread over the pool."""
         handle = self.roles[role]
         if isinstance(handle, list):
-            handle = handle[zlib.crc32(envelope.job_id.encode()) % len(handle)]
-        return _get(getattr(handle, method).remote(envelope, *args), envelope, self.clock)
+            handle = handle[zlib.crc32(envelope.idempotency_key.encode()) % len(handle)]
+        return handle
+
+    def call(self, role: str, method: str, envelope: AgentRequest[Any], *args: Any) -> Any:
+        """Call the role's actor (a pool's actor by the envelope's idempotency key)."""
+        return _get(getattr(self._handle(role, envelope), method).remote(envelope, *args), envelope, self.clock)
+
+    def render_many(self, envelopes: Sequence[AgentRequest[ReportInput]]) -> list[list[Artifact]]:
+        """All the reports at once: the report pool renders them in parallel."""
+        refs = [self._handle("report", e).render.remote(e) for e in envelopes]
+        return [_get(ref, e, self.clock) for ref, e in zip(refs, envelopes)]
 
     def provider_calls(self) -> RayCalls:
         """`ray.wait` over the LLM actors."""

@@ -207,9 +207,13 @@ def render(ctx: StepContext) -> BaseModel:
     # A job that reached rendering before the localize step existed has no checkpoint of it: no localized reports.
     has_localize = ctx.objects.exists(checkpoint_key(ctx.job.id, "localize"))
     localized = ctx.load("localize", LocalizeOutput).reports if has_localize else []
-    artifacts = []
-    for localization in [None, *localized]:
-        artifacts += ctx.agents.render(ctx.envelope(report.model_copy(update={"localization": localization})))
+    envelopes = [
+        # One idempotency key per report: a retry re-renders it on the same actor; the reports spread over the pool.
+        ctx.envelope(report.model_copy(update={"localization": loc})).model_copy(
+            update={"idempotency_key": f"{ctx.job.id}:render" + (f":{loc.locale}" if loc else "")})
+        for loc in [None, *localized]
+    ]
+    artifacts = [a for rendered in ctx.agents.render_many(envelopes) for a in rendered]
     for artifact in artifacts:
         ctx.store.add_artifact(artifact, traceparent=ctx.job.traceparent)
     return RenderOutput(artifacts=artifacts)

@@ -213,6 +213,7 @@ def _labels(_: Callable[[str], str]) -> dict[str, str]:
         "supported": _("supported"), "contradicted": _("contradicted"), "unverifiable": _("unverifiable"),
         "ok": _("ok"), "timeout": _("timeout"), "error": _("error"), "cancelled": _("cancelled"),
         "not_configured": _("not configured"), "skipped": _("skipped"),
+        "translated": _("translated"), "partial": _("partly translated"), "untranslated": _("untranslated"),
     }
     return defaultdict(str, words)
 

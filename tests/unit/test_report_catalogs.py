@@ -8,7 +8,14 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from actors.report.i18n import DOMAIN, LOCALE_DIR, POT_FILE, catalog_languages, extract_catalog, translations_for
+from actors.report.i18n import (
+    DOMAIN,
+    LOCALE_DIR,
+    POT_FILE,
+    catalog_languages,
+    extract_catalog,
+    translations_for,
+)
 
 pytestmark = pytest.mark.unit
 
