@@ -249,7 +249,8 @@ def default_pipeline() -> Pipeline:
         # LLM calls cost money and are not idempotent; a retry asks every provider again.
         Step("analyze", S.ANALYZING, AnalysisRequest, AnalyzeOutput, "llm-<provider>", analyze, idempotent=False),
         Step("merge", S.MERGING, AnalyzeOutput, MergeResult, "orchestrator", merge),
-        # Translations are LLM calls too, but one provider at a time and only for the job's own locales.
-        Step("localize", S.LOCALIZING, LocalizeRequest, LocalizeOutput, "localizer, llm-<provider>", localize),
+        # Translations are LLM calls too (one provider at a time, only for the job's locales): a retry asks again.
+        Step("localize", S.LOCALIZING, LocalizeRequest, LocalizeOutput, "localizer, llm-<provider>", localize,
+             idempotent=False),
         Step("render", S.RENDERING, ReportInput, RenderOutput, "report", render),
     ])
