@@ -18,6 +18,7 @@ import pytest
 
 from actors.llm import Price, ProviderConfig
 from actors.llm._sdk import SdkLlmAgent
+from actors.localization.text import check_translation
 from schemas import ModelAnswer
 from schemas.localization import Segment, TranslationRequest, TranslationResult
 from tests.providers.cassettes import load_cassette
@@ -217,6 +218,17 @@ class ProviderContract(abc.ABC):
         fake.script.always(self.model, Reply(text='{"segments": "all of them"}'))
         result = run_translation(self.agent(fake))
         assert result.status == "error" and result.error and result.error.startswith("bad_output"), result.error
+
+    def test_a_recorded_translation_replays_and_the_check_catches_its_reformatted_figure(self, fake: Any) -> None:
+        cassette = load_cassette(f"{self.cassette.rsplit('_', 1)[0]}_translation")
+        fake.script.queue(self.cassette_model, *cassette.replies())
+        result = run_translation(self.agent(fake, model=self.cassette_model))
+        assert result.status == "ok", result.error
+        assert result.usage is not None and result.usage.tokens > 0
+        segments = {"s1": Segment(id="s1", text="Oatly grows 6.4 % in DE.", protected=["Oatly", "6.4"]),
+                    "s2": Segment(id="s2", text="Ask <PERSON_1> & the team.", protected=["<PERSON_1>"])}
+        assert check_translation(segments["s1"], result.segments["s1"]) == ["number: 6.4 was lost or altered"]
+        assert check_translation(segments["s2"], result.segments["s2"]) == []
 
     def test_content_filter_is_final(self, fake: Any) -> None:
         fake.script.always(self.model, Reply("content_filter"))
