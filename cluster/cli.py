@@ -259,8 +259,7 @@ def _copy_artifacts(client: Any, job_id: str, out_dir: Path) -> list[Any]:
         if art.kind == "markdown":  # its charts are copied with the same prefix: keep the links working
             body = body.replace(b"](chart-", f"]({prefix}chart-".encode())
         path.write_bytes(body)
-        copied.append(ArtifactLink(id=art.id, kind=art.kind, uri=art.uri, sha256=art.sha256, path=str(path.resolve()),
-                                   locale=art.locale))
+        copied.append(ArtifactLink.of(art, path=str(path.resolve())))
     return copied
 
 
@@ -330,8 +329,7 @@ def localize(
         raise _fail(exc, as_json) from None
     finally:
         agents.close()
-    links = [ArtifactLink(id=a.id, kind=a.kind, uri=a.uri, sha256=a.sha256, locale=a.locale, path=a.local_path)
-             for a in artifacts]
+    links = [ArtifactLink.of(a, path=a.local_path) for a in artifacts]
     data = {"job_id": job_id, "locale": localized.locale, "translation": localized.status,
             "translated_by": localized.translated_by, "artifacts": [link.model_dump(mode="json") for link in links]}
     if as_json:

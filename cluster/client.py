@@ -136,8 +136,7 @@ def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutp
         quorum=QuorumSummary(required=q.required, received=q.received, missing=q.missing, waited_s=q.waited_s,
                              cost_usd=q.cost_usd, cost_budget_usd=q.cost_budget_usd) if q else None,
         artifacts=[
-            ArtifactLink(id=a.id, kind=a.kind, uri=a.uri, sha256=a.sha256, locale=a.locale,
-                         path=a.local_path if a.local_path and Path(a.local_path).exists() else None)
+            ArtifactLink.of(a, path=a.local_path if a.local_path and Path(a.local_path).exists() else None)
             for a in artifacts
         ],
         trace_id=job.trace_id,

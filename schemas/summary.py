@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from schemas.artifacts import Artifact
+
 __all__ = ["ArtifactLink", "JobSummary", "ProviderOutcome", "QuorumSummary"]
 
 
@@ -42,6 +44,12 @@ class ArtifactLink(BaseModel):
     sha256: str
     path: str | None = None
     locale: str | None = Field(default=None, description="A localized report's locale; None for the base report.")
+
+    @classmethod
+    def of(cls, artifact: Artifact, path: str | None = None) -> ArtifactLink:
+        """The link to a stored artifact, with a local path when one is given."""
+        return cls(id=artifact.id, kind=artifact.kind, uri=artifact.uri, sha256=artifact.sha256, path=path,
+                   locale=artifact.locale)
 
 
 class JobSummary(BaseModel):

@@ -127,6 +127,8 @@ def translate_walk(
     """
     result = WalkResult()
     remaining = {s.id: s for s in segments}
+    if not remaining:  # nothing to translate: no provider is asked
+        return result
     for index, provider in enumerate(providers):
         problems: list[str] = []
         for attempt in range(1, max_attempts + 1):

@@ -173,16 +173,16 @@ def localize_reports(ctx: StepContext, report: ReportInput, locales: list[str]) 
             ctx.store.record_event(job.id, f"localization.{kind}", {"locale": target.locale, **payload},
                                    traceparent=job.traceparent)
 
-        walk = translate_walk(plan.segments, ctx.config.providers, call, on_event=announce) if plan.segments else None
-        done = {texts[i]: t for i, t in walk.translations.items()} if walk else {}
+        walk = translate_walk(plan.segments, ctx.config.providers, call, on_event=announce)
+        done = {texts[i]: t for i, t in walk.translations.items()}
         status = "translated" if len(done) == len(texts) else "partial" if done else "untranslated"
-        reason = "" if status == "translated" else (walk.reason if walk else "") or "no provider translated it"
+        reason = "" if status == "translated" else walk.reason or "no provider translated it"
         announce("completed", {"status": status, "translated": len(done), "segments": len(texts),
-                               "provider": walk.translated_by if walk else None})
+                               "provider": walk.translated_by})
         return LocalizedReport(
             locale=target.locale, language=target.language, rtl=target.rtl, status=status, reason=reason,
-            translated_by=walk.translated_by if walk else None, translations=done,
-            attempts=walk.attempts if walk else [], adaptation=target.adaptation,
+            translated_by=walk.translated_by, translations=done, attempts=walk.attempts,
+            adaptation=target.adaptation,
         )
 
     if not plan.locales:

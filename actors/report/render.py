@@ -273,14 +273,9 @@ def _environment(locale: str = "en") -> jinja2.Environment:
     return env
 
 
-def _language_key(report: ReportInput) -> str:
-    """The cache key of a report's template environment: its locale's catalog language."""
-    return report_locale(report)
-
-
 def render_html(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG charts, no external references)."""
-    return _environment(_language_key(report)).get_template(_TEMPLATE).render(**_context(report, charts))
+    return _environment(report_locale(report)).get_template(_TEMPLATE).render(**_context(report, charts))
 
 
 def _md_escape(text: str) -> str:
@@ -306,7 +301,7 @@ def _markdown_environment(locale: str = "en") -> jinja2.Environment:
 
 def render_markdown(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as Markdown; charts are referenced as `<name>.svg` files stored beside it."""
-    return _markdown_environment(_language_key(report)).get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
+    return _markdown_environment(report_locale(report)).get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
 
 
 @dataclass(frozen=True)
@@ -321,7 +316,7 @@ class RenderedReport:
 def render_report(report: ReportInput) -> RenderedReport:
     """Render HTML and Markdown from one context: the view is built and the charts drawn once."""
     context = _context(report)
-    key = _language_key(report)
+    key = report_locale(report)
     return RenderedReport(html=_environment(key).get_template(_TEMPLATE).render(**context),
                           markdown=_markdown_environment(key).get_template(_MARKDOWN_TEMPLATE).render(**context),
                           charts=context["charts"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -59,7 +58,6 @@ def _first_page_png(pdf: bytes, tmp_path: Path) -> Path:
     return next(tmp_path.glob("page*.png"))
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils is installed by .ci/run")
 def test_japanese_renders_with_a_cjk_font_not_tofu(tmp_path: Path) -> None:
     report = localized("ja_JP")
     html = render_html(report)
