@@ -11,6 +11,7 @@ from actors.pii.guard import EgressBlocked, EgressGuard
 from schemas import (
     EVENT_SCHEMA_VERSION,
     Artifact,
+    ArtifactKind,
     Brief,
     Event,
     JobRecord,
@@ -170,16 +171,62 @@ class JobStore(abc.ABC):
         """Announce something a step did that changes no state (a translation retried or fallen back)."""
 
     @abc.abstractmethod
-    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
-        """Record artifact metadata (one row per job and key: a rewrite updates it); emit `artifact.stored`."""
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
+        """Commit the catalog row of an object just written (one row per key: a rewrite updates it, keeps its id
+        and hold, and makes a deleted row stored again); emit `artifact.stored` for deliverables. Return the row."""
 
     @abc.abstractmethod
     def get_artifact(self, artifact_id: str) -> Artifact:
-        """Return one artifact's metadata; raise `ArtifactNotFound` when there is none."""
+        """Return one catalog row (deleted ones too); raise `ArtifactNotFound` when there is none."""
 
     @abc.abstractmethod
     def artifacts(self, job_id: str) -> list[Artifact]:
-        """Return the job's artifacts."""
+        """Return the job's deliverables that are not deleted (reports, charts, exports), oldest first."""
+
+    @abc.abstractmethod
+    def catalog(
+        self, *, job_id: str | None = None, project: str | None = None, kinds: list[ArtifactKind] | None = None,
+        include_deleted: bool = False, limit: int | None = None,
+    ) -> list[Artifact]:
+        """Return catalog rows (every kind), oldest first; deleted rows only with `include_deleted`."""
+
+    @abc.abstractmethod
+    def artifact_at(self, key: str) -> Artifact | None:
+        """Return the catalog row of an object key, if there is one."""
+
+    @abc.abstractmethod
+    def hold_artifact(self, artifact_id: str, reason: str) -> Artifact:
+        """Put a legal hold on a row (no rule deletes it until released); emit `artifact.held`.
+
+        Raise `ArtifactNotFound`, or `ArtifactGone` when the row is already deleted or being deleted.
+        """
+
+    @abc.abstractmethod
+    def release_artifact(self, artifact_id: str) -> Artifact:
+        """Lift a legal hold; emit `artifact.released` (a no-op on a row without one)."""
+
+    @abc.abstractmethod
+    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
+        """Mark a row `deleting` with its reason, unless it is held or already deleted; None when refused.
+
+        The check and the mark are one transaction, so a hold placed before it always wins.
+        """
+
+    @abc.abstractmethod
+    def finish_delete(self, artifact_id: str) -> Artifact:
+        """Mark a `deleting` row deleted (its object is gone); emit `artifact.deleted` once."""
+
+    @abc.abstractmethod
+    def mark_lost(self, artifact_id: str) -> Artifact | None:
+        """Mark a stored row whose object is missing `lost`; emit `artifact.lost`. None unless it was stored."""
+
+    @abc.abstractmethod
+    def set_retention(self, until: dict[str, datetime | None]) -> None:
+        """Record when the cleanup rules will delete each row (`retention_until`), by artifact id."""
+
+    @abc.abstractmethod
+    def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
+        """Write an event that belongs to no job (the sweeper's run summary) on `mka.events.mka-system.<stream>`."""
 
     @abc.abstractmethod
     def events(self, job_id: str) -> list[OutboxMessage]:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import abc
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 from pathlib import Path  # noqa: F401 - used by the docstring example
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.artifacts import Artifact
+from schemas.artifacts import Artifact, ArtifactKind, StoredPii, retention_class_of
 
-__all__ = ["ObjectStore", "StoredObject", "artifact_for", "checkpoint_key", "job_key", "script_key", "vault_key"]
+__all__ = [
+    "ListedObject", "ObjectStore", "StoredObject", "artifact_for", "checkpoint_key", "find_job_object", "job_key",
+    "job_prefix", "legacy_job_key", "parse_job_key", "read_job_object", "script_key", "vault_key",
+    "CHECKPOINT_NAME", "SCRIPT_NAME", "VAULT_NAME",
+]
 
 _RESERVED = ".mka-"  # first key part reserved for the filesystem store's own files
 _META_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -42,28 +48,82 @@ def _check_key(key: str) -> str:
     return key
 
 
-def job_key(job_id: str, name: str) -> str:
-    """Return the job-scoped key `jobs/<job_id>/<name>`; raise ValueError for unsafe ids or names."""
-    if not job_id or "/" in job_id or job_id in (".", ".."):
-        raise ValueError(f"invalid job id {job_id!r}")
+class ListedObject(BaseModel):
+    """One entry of a prefix listing: key, size and when it was last written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    size: int = Field(ge=0)
+    modified_at: datetime
+
+
+def _check_part(what: str, value: str) -> str:
+    if not value or "/" in value or value in (".", ".."):
+        raise ValueError(f"invalid {what} {value!r}")
+    return value
+
+
+def job_prefix(project: str, job_id: str) -> str:
+    """The prefix every object of a job lives under: `projects/<project>/jobs/<job_id>/`."""
+    return f"projects/{_check_part('project', project)}/jobs/{_check_part('job id', job_id)}/"
+
+
+def job_key(project: str, job_id: str, name: str) -> str:
+    """Return the job-scoped key `projects/<project>/jobs/<job_id>/<name>`; raise ValueError for unsafe parts."""
     if not name or name.startswith("/") or ".." in name.split("/"):
         raise ValueError(f"invalid object name {name!r}")
-    return _check_key(f"jobs/{job_id}/{name}")
+    return _check_key(job_prefix(project, job_id) + name)
 
 
-def checkpoint_key(job_id: str, step: str) -> str:
+def legacy_job_key(job_id: str, name: str) -> str:
+    """The key the same object had before keys carried the project: `jobs/<job_id>/<name>` (read, never written)."""
+    if not name or name.startswith("/") or ".." in name.split("/"):
+        raise ValueError(f"invalid object name {name!r}")
+    return _check_key(f"jobs/{_check_part('job id', job_id)}/{name}")
+
+
+_JOB_KEY = re.compile(r"^(?:projects/(?P<project>[^/]+)/)?jobs/(?P<job>[^/]+)/(?P<name>.+)$")
+
+
+def parse_job_key(key: str) -> tuple[str | None, str, str] | None:
+    """`(project, job_id, name)` of a job-scoped key in either layout (project None: legacy); None otherwise."""
+    m = _JOB_KEY.match(key)
+    return (m["project"], m["job"], m["name"]) if m else None
+
+
+def find_job_object(objects: ObjectStore, project: str, job_id: str, name: str) -> str | None:
+    """The key a job object is stored under: the project layout first, then the legacy one; None when neither."""
+    for key in (job_key(project, job_id, name), legacy_job_key(job_id, name)):
+        if objects.exists(key):
+            return key
+    return None
+
+
+def read_job_object(objects: ObjectStore, job: Any, name: str) -> bytes:
+    """The bytes of a job's object (`job` has `.project` and `.id`), in either layout; missing raises `StorageError`."""
+    key = find_job_object(objects, job.project, job.id, name)
+    return objects.get(key or job_key(job.project, job.id, name))  # the new key's error names what is missing
+
+
+CHECKPOINT_NAME = "steps/{step}.json"
+SCRIPT_NAME = "providers_script.json"
+VAULT_NAME = "vault.bin"
+
+
+def checkpoint_key(project: str, job_id: str, step: str) -> str:
     """Object key of a step's checkpointed result."""
-    return job_key(job_id, f"steps/{step}.json")
+    return job_key(project, job_id, CHECKPOINT_NAME.format(step=step))
 
 
-def script_key(job_id: str) -> str:
+def script_key(project: str, job_id: str) -> str:
     """Object key of a job's provider script (stub behaviour and quorum overrides)."""
-    return job_key(job_id, "providers_script.json")
+    return job_key(project, job_id, SCRIPT_NAME)
 
 
-def vault_key(job_id: str) -> str:
+def vault_key(project: str, job_id: str) -> str:
     """Object key of a job's encrypted PII vault."""
-    return job_key(job_id, "vault.bin")
+    return job_key(project, job_id, VAULT_NAME)
 
 
 def _check_metadata(metadata: dict[str, str]) -> dict[str, str]:
@@ -83,7 +143,7 @@ class ObjectStore(abc.ABC):
     Example:
         >>> from cluster.objects import FsObjectStore
         >>> store = FsObjectStore(Path("/tmp/mka-doc"))
-        >>> store.put(job_key("j1", "report.txt"), b"hello", content_type="text/plain").size
+        >>> store.put(job_key("default", "j1", "report.txt"), b"hello", content_type="text/plain").size
         5
     """
 
@@ -115,6 +175,15 @@ class ObjectStore(abc.ABC):
         """Describe the object under `key` without reading it."""
         return self._stat(_check_key(key))
 
+    def list_objects(self, prefix: str = "") -> list[ListedObject]:
+        """Every object whose key starts with `prefix`, in key order (the store's own files are never listed)."""
+        if prefix and (prefix.startswith("/") or "\\" in prefix or ".." in prefix.split("/")):
+            raise ValueError(f"invalid prefix {prefix!r}")
+        return sorted(
+            (o for o in self._list(prefix) if o.key.startswith(prefix) and not o.key.startswith(_RESERVED)),
+            key=lambda o: o.key,
+        )
+
     @abc.abstractmethod
     def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject: ...
 
@@ -133,16 +202,22 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def _stat(self, key: str) -> StoredObject: ...
 
+    @abc.abstractmethod
+    def _list(self, prefix: str) -> Iterable[ListedObject]: ...
+
 
 def artifact_for(
-    obj: StoredObject, *, job_id: str, kind: str, artifact_id: str, created_at: datetime,
-    retention_until: datetime | None = None,
+    obj: StoredObject, *, project: str, job_id: str, kind: ArtifactKind | str, artifact_id: str,
+    created_at: datetime, step: str | None = None, locale: str | None = None,
+    pii_class: StoredPii = StoredPii.NONE, lineage: list[str] | None = None,
 ) -> Artifact:
-    """Build the artifact metadata record of a stored object; its key must be scoped to `job_id`."""
-    if not obj.key.startswith(f"jobs/{job_id}/"):
-        raise ValueError(f"object key {obj.key!r} is not scoped to job {job_id!r}")
+    """Build the catalog row of a stored job object; its key must be scoped to the job (either layout)."""
+    if not (obj.key.startswith(job_prefix(project, job_id)) or obj.key.startswith(f"jobs/{job_id}/")):
+        raise ValueError(f"object key {obj.key!r} is not scoped to job {job_id!r} of project {project!r}")
+    kind = ArtifactKind(kind)
     return Artifact(
-        id=artifact_id, job_id=job_id, kind=kind, key=obj.key, uri=obj.uri, content_type=obj.content_type,
-        size=obj.size, sha256=obj.sha256, created_at=created_at, retention_until=retention_until,
-        local_path=obj.local_path,
+        id=artifact_id, project=project, job_id=job_id, kind=kind, step=step, locale=locale,
+        retention_class=retention_class_of(kind, step),
+        key=obj.key, uri=obj.uri, content_type=obj.content_type, size=obj.size, sha256=obj.sha256,
+        created_at=created_at, local_path=obj.local_path, pii_class=pii_class, lineage=list(lineage or []),
     )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from actors.pii.guard import GuardRegistry
     from actors.pii.keys import Keyring
     from actors.pii.service import PiiService
+    from schemas.lifecycle import CleanupRules
 
 __all__ = [
     "ROLE_SECRETS",
@@ -59,6 +60,7 @@ ROLE_SECRETS: dict[str, frozenset[str]] = {
     "localizer": frozenset(),
     "cache": frozenset(),
     "broker": frozenset(),
+    "sweeper": frozenset({"database_url", "s3_secret_key"}),
 }
 """The credentials each actor role keeps; an LLM actor (`llm-<provider>`) keeps its own provider's key only."""
 
@@ -104,6 +106,36 @@ def build_objects(settings: Settings) -> ObjectStore:
             presign_expiry_s=settings.presign_expiry_s,
         )
     return FsObjectStore(settings.artifacts_dir)
+
+
+def build_rules(settings: Settings) -> CleanupRules:
+    """The cleanup rules: the YAML file `MKA_CLEANUP_RULES` names, else the defaults; `InvalidInput` names a bad field.
+
+    Without `pii_retention_days` in the file, the vault and the raw brief keep `MKA_RETENTION_DAYS`.
+    """
+    import yaml
+    from pydantic import ValidationError
+
+    from schemas._errors import InvalidInput, problems_from
+    from schemas.lifecycle import CleanupRules
+
+    data: dict[str, Any] = {}
+    if settings.cleanup_rules is not None:
+        path = settings.cleanup_rules
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidInput(f"cleanup rules {path}: {type(exc).__name__}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput(f"cleanup rules {path}: expected a mapping of rules, got {type(loaded).__name__}")
+        data = loaded
+    data.setdefault("pii_retention_days", settings.retention_days)
+    try:
+        return CleanupRules.model_validate(data)
+    except ValidationError as exc:
+        where = settings.cleanup_rules or "MKA_RETENTION_DAYS"
+        problems = "; ".join(f"{p['field']}: {p['message']}" for p in problems_from(exc, whole="rules"))
+        raise InvalidInput(f"cleanup rules {where}: {problems}") from None
 
 
 def runner_config(settings: Settings) -> RunnerConfig:

@@ -428,7 +428,7 @@ def jobs_merge(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Print a job's merge result; placeholders stay unless this reader may see PII and asks for it."""
-    from actors.orchestrator.runner import checkpoint_key
+    from actors.object_store import CHECKPOINT_NAME, find_job_object
     from actors.pii import load_job_vault, load_keyring, reveal_model
     from cluster.bootstrap import build_objects
     from schemas import MergeResult
@@ -436,9 +436,9 @@ def jobs_merge(
     settings = load_settings()
     store, objects = _store(settings), build_objects(settings)
     try:
-        store.get(job_id)
-        key = checkpoint_key(job_id, "merge")
-        if not objects.exists(key):
+        job = store.get(job_id)
+        key = find_job_object(objects, job.project, job.id, CHECKPOINT_NAME.format(step="merge"))
+        if key is None:
             raise MkaError(f"job {job_id} has no merge result yet")
         if reveal_pii and not settings.allow_pii:
             raise MkaError("re-identification needs a reader allowed to see PII (MKA_ALLOW_PII=true)")
@@ -447,7 +447,7 @@ def jobs_merge(
     result = MergeResult.model_validate_json(objects.get(key))
     if reveal_pii:  # printed to this reader only; nothing re-identified is stored or sent anywhere
         try:
-            vault = load_job_vault(job_id, objects=objects, keyring=load_keyring(settings))
+            vault = load_job_vault(job, objects=objects, keyring=load_keyring(settings))
         except MkaError as exc:  # a missing or wrong vault key, a vault that does not open
             raise _fail(exc, as_json) from None
         result = reveal_model(result, vault, allow_pii=True)

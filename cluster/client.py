@@ -11,7 +11,7 @@ from typing import Any
 from actors.job_store import JobStore
 from actors.orchestrator.ports import AnalyzeOutput
 from actors.orchestrator.ray_agents import ray_result
-from actors.orchestrator.runner import checkpoint_key
+from actors.object_store import CHECKPOINT_NAME, find_job_object
 from cluster.bootstrap import build_objects, build_store
 from cluster.objects import ObjectStore
 from cluster.ray_runtime import connect_ray, ensure_actors
@@ -116,8 +116,8 @@ class MkaClient:
     def summary(self, job_id: str) -> JobSummary:
         """The run summary of DESIGN.md: id, state, degraded, providers, artifacts, trace id."""
         job = self.store.get(job_id)
-        key = checkpoint_key(job_id, "analyze")
-        analysis = AnalyzeOutput.model_validate_json(self.objects.get(key)) if self.objects.exists(key) else None
+        key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="analyze"))
+        analysis = AnalyzeOutput.model_validate_json(self.objects.get(key)) if key else None
         return job_summary(job, self.store.artifacts(job_id), analysis)
 
 

@@ -95,13 +95,20 @@ class OutboxRow(Base):
 
 
 class ArtifactRow(Base):
-    """Metadata of a stored artifact."""
+    """The catalog row of a stored object (report export, checkpoint, vault, raw brief, script, ...)."""
 
     __tablename__ = "artifacts"
+    __table_args__ = (
+        Index("ix_artifacts_key", "key", unique=True),
+        Index("ix_artifacts_project_kind", "project", "kind"),
+        Index("ix_artifacts_status", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True, nullable=True)
+    project: Mapped[str] = mapped_column(String(63))
     kind: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str | None] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(Text)
     uri: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(255))
@@ -111,6 +118,14 @@ class ArtifactRow(Base):
     retention_until: Mapped[datetime | None]
     local_path: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str | None] = mapped_column(String(35))
+    pii_class: Mapped[str] = mapped_column(String(16), default="none")
+    retention_class: Mapped[str] = mapped_column(String(32), default="")
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="stored")
+    deleted_at: Mapped[datetime | None]
+    deletion_reason: Mapped[str | None] = mapped_column(Text)
+    lineage: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class IdempotencyRow(Base):

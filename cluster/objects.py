@@ -11,7 +11,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import urllib3
@@ -19,7 +19,13 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 from pydantic import SecretStr
 
-from actors.object_store import ObjectStore, StoredObject, artifact_for, job_key
+from actors.object_store import (
+    ListedObject,
+    ObjectStore,
+    StoredObject,
+    artifact_for,
+    job_key,
+)
 from cluster.private_files import private_dir
 from schemas._errors import StorageError
 
@@ -121,6 +127,19 @@ class FsObjectStore(ObjectStore):
             sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return self._describe(key, st.st_size, sha256, guessed, {})
+
+    def _list(self, prefix: str) -> Iterator[ListedObject]:
+        # Walk only the directory the prefix names (a partial last part is filtered by the caller).
+        start = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not start.is_dir():
+            return
+        with _fs_errors("list", prefix):
+            for path in start.rglob("*"):
+                rel = path.relative_to(self.root).as_posix()
+                if rel.startswith(".mka-") or not path.is_file():
+                    continue
+                st = path.stat()
+                yield ListedObject(key=rel, size=st.st_size, modified_at=datetime.fromtimestamp(st.st_mtime, UTC))
 
 
 @contextmanager
@@ -224,3 +243,11 @@ class S3ObjectStore(ObjectStore):
             sha256 = hashlib.sha256(self._get(key)).hexdigest()
         return StoredObject(key=key, uri=self._uri(key), size=st.size or 0, sha256=sha256,
                             content_type=st.content_type or "application/octet-stream", metadata=meta)
+
+    def _list(self, prefix: str) -> Iterator[ListedObject]:
+        with _s3_errors("list", prefix):
+            for obj in self._client.list_objects(self.bucket, prefix=prefix or None, recursive=True):
+                if obj.is_dir or obj.object_name is None:
+                    continue
+                modified = obj.last_modified or datetime.now(UTC)
+                yield ListedObject(key=obj.object_name, size=obj.size or 0, modified_at=modified)

@@ -72,13 +72,13 @@ def purge_command(
 ) -> None:
     """Delete the vaults and sealed raw briefs of finished jobs whose retention has passed.
 
-    The same rule the orchestrator runs every MKA_PII_PURGE_INTERVAL_S (`actors.pii.purge_expired`).
+    The PII rule of the cleanup rules, which the sweeper applies every MKA_SWEEP_INTERVAL_S (`actors.pii.purge_expired`).
     Prints {"dry_run", "purged": [job ids], "raw_briefs": n}; exit 2 on a bad --now.
     """
     from datetime import datetime, timezone
 
     from actors.pii import purge_expired
-    from cluster.bootstrap import build_objects, build_store
+    from cluster.bootstrap import build_objects, build_rules, build_store
 
     settings = load_settings()
     try:
@@ -87,9 +87,7 @@ def purge_command(
         _err.print(f"[red]error:[/red] --now {now!r} is not an ISO 8601 time", highlight=False)
         raise typer.Exit(2) from None
     at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)  # a time without zone is UTC
-    result = purge_expired(
-        build_store(settings), build_objects(settings), at, retention_days=settings.retention_days, dry_run=dry_run
-    )
+    result = purge_expired(build_store(settings), build_objects(settings), at, rules=build_rules(settings), dry_run=dry_run)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return

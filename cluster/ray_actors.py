@@ -15,10 +15,12 @@ from schemas import (
     TERMINAL_STATES,
     AgentRequest,
     Artifact,
+    ArtifactKind,
     Brief,
     Evidence,
     JobState,
     ModelAnswer,
+    StoredPii,
 )
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "PiiActor",
     "ReportActor",
     "ResourceBrokerActor",
+    "SweeperActor",
 ]
 
 log = logging.getLogger("mka.actors")
@@ -39,9 +42,38 @@ def _start(settings: Settings) -> None:
     configure_logging(settings.log_level)
 
 
-def _log_purge(result: Any) -> None:
-    if result.purged:
-        log_event(log, "purged expired PII", jobs=len(result.purged), raw_briefs=result.raw_briefs)
+class SweeperActor:
+    """Applies the cleanup rules every MKA_SWEEP_INTERVAL_S and at start (`mka-sweeper`); `run` sweeps on demand."""
+
+    def __init__(self, settings: Settings) -> None:
+        from actors.lifecycle.sweeper import Sweeper
+        from cluster.bootstrap import build_objects, build_rules, build_store
+
+        _start(settings)
+        self._sweeper = Sweeper(build_store(settings), build_objects(settings), build_rules(settings),
+                                interval_s=settings.sweep_interval_s, on_sweep=_log_sweep)
+        self._sweeper.start()
+
+    def ping(self) -> str:
+        """Liveness check."""
+        return "ok"
+
+    def run(self, now: str | None = None, dry_run: bool = False) -> dict[str, Any]:
+        """One sweep now (or as of `now`, ISO 8601), serialized with the scheduled ones; its report as JSON."""
+        from datetime import datetime
+
+        with span("sweep", dry_run=dry_run):
+            return self._sweeper.run(datetime.fromisoformat(now) if now else None, dry_run=dry_run).to_dict()
+
+    def runs(self) -> int:
+        """How many sweeps finished since this actor started (scheduled and on demand)."""
+        return self._sweeper.runs
+
+
+def _log_sweep(result: Any) -> None:
+    if result.deleted or result.orphan_objects or result.orphan_rows:
+        log_event(log, "swept", deleted=len(result.deleted), held=len(result.held),
+                  orphan_objects=len(result.orphan_objects), lost_rows=len(result.orphan_rows))
 
 
 class PiiActor:
@@ -234,13 +266,6 @@ class OrchestratorActor:
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self.resume()
-        from actors.pii.retention import purge_schedule
-
-        # Expired vaults and raw briefs of finished jobs go at start and every MKA_PII_PURGE_INTERVAL_S.
-        self.purge = purge_schedule(
-            self.store, self.objects, retention_days=settings.retention_days,
-            interval_s=settings.pii_purge_interval_s, on_purge=_log_purge,
-        ).start()
 
     def ping(self) -> str:
         """Liveness check."""
@@ -248,7 +273,8 @@ class OrchestratorActor:
 
     def submit(self, brief: Brief, idempotency_key: str | None = None, script: dict[str, Any] | None = None) -> str:
         """Record a job (idempotent by key) and start running it; return its id."""
-        from actors.orchestrator.runner import script_key
+        from actors.lifecycle.catalog import write_object
+        from actors.object_store import SCRIPT_NAME
         from cluster.tracing import current_traceparent, trace_id_of
         from schemas.pipeline import ProvidersScript
 
@@ -259,7 +285,11 @@ class OrchestratorActor:
                 brief, idempotency_key=idempotency_key, trace_id=trace_id_of(tp) if tp else None, traceparent=tp
             )
         if parsed is not None and job.state == JobState.SUBMITTED:
-            self.objects.put(script_key(job.id), parsed.model_dump_json().encode(), content_type="application/json")
+            write_object(
+                self.objects, self.store, project=job.project, job_id=job.id, name=SCRIPT_NAME,
+                data=parsed.model_dump_json().encode(), kind=ArtifactKind.PROVIDERS_SCRIPT,
+                content_type="application/json", pii_class=StoredPii.NONE, step="submit", created_at=job.created_at,
+            )
         self.start(job.id)
         return job.id
 

@@ -23,6 +23,7 @@ ACTOR_NAMES = {
     "report": "mka-report",
     "localizer": "mka-localization",
     "orchestrator": "mka-orchestrator",
+    "sweeper": "mka-sweeper",
 }
 
 
@@ -130,4 +131,7 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
     handles["orchestrator"] = _actor(shells.OrchestratorActor, ACTOR_NAMES["orchestrator"], "orchestrator", settings, agents,
                                      num_cpus=0.1, max_restarts=-1, max_task_retries=0,
                                      max_concurrency=settings.max_parallel_jobs + 8)
+    # Threaded, so `run` answers while a scheduled sweep runs (the sweeper serializes them itself).
+    handles["sweeper"] = _actor(shells.SweeperActor, ACTOR_NAMES["sweeper"], "sweeper", settings,
+                                num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=4)
     return handles

@@ -114,8 +114,15 @@ class Settings(BaseSettings):
     )
     # --- PII: retention of a job's vault, detection thresholds and patterns ------------------------------------
     retention_days: int = Field(default=30, ge=1, description="Days a job's PII vault is kept (retention-until).")
-    pii_purge_interval_s: float = Field(
-        default=3600.0, gt=0, description="The orchestrator deletes expired vaults and raw briefs this often (and at start)."
+    # --- artifact lifecycle: the cleanup rules and the sweeper that applies them -----------------------------
+    sweep_interval_s: float = Field(
+        default=3600.0, gt=0,
+        description="The sweeper (`mka-sweeper`) applies the cleanup rules this often, and at start.",
+    )
+    cleanup_rules: Path | None = Field(
+        default=None,
+        description="YAML file of cleanup rules (`schemas.lifecycle.CleanupRules`); unset: the defaults, with "
+        "pii_retention_days = MKA_RETENTION_DAYS.",
     )
     allow_pii: bool = Field(
         default=False, description="This reader may see re-identified PII (a flag until RBAC): `mka jobs merge --reveal-pii`."

@@ -18,6 +18,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
+from actors.lifecycle.catalog import (
+    ANNOUNCED_KINDS,
+    SYSTEM_PROJECT,
+    check_holdable,
+    deletion_payload,
+    hold_payload,
+    raw_brief_row,
+    stored_payload,
+)
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
 from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.pii.keys import Keyring, VaultKeyError
@@ -33,10 +42,13 @@ from cluster.db import (
 from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
+    EVENT_SCHEMA_VERSION,
     TERMINAL_STATES,
     AdapterError,
     Artifact,
+    ArtifactKind,
     ArtifactNotFound,
+    ArtifactStatus,
     Brief,
     Event,
     EventType,
@@ -212,6 +224,9 @@ class SqlJobStore(JobStore):
                     )
                     s.flush()
                 self._emit(s, row, EventType.JOB_SUBMITTED, {"state": row.state}, traceparent)
+                sealed_row = raw_brief_row(artifact_id=self._new_id(), project=row.project, job_id=job_id,
+                                           sealed=row.brief_sealed or b"", created_at=now)
+                s.add(ArtifactRow(**sealed_row.model_dump(mode="python")))
         except IntegrityError:
             # A concurrent submit with the same key won the race; its job is the answer.
             if not idempotency_key:
@@ -261,6 +276,13 @@ class SqlJobStore(JobStore):
                 .values(brief_sealed=sealed)
                 .execution_options(synchronize_session=False)
             )
+            if result.rowcount == 1 and sealed is not None:  # the catalog row follows a reseal
+                s.execute(
+                    update(ArtifactRow)
+                    .where(ArtifactRow.job_id == job_id, ArtifactRow.kind == ArtifactKind.RAW_BRIEF.value)
+                    .values(size=len(sealed), sha256=hashlib.sha256(sealed).hexdigest())
+                    .execution_options(synchronize_session=False)
+                )
             return result.rowcount == 1
 
     def set_brief(self, job_id: str, brief: Brief) -> None:
@@ -383,37 +405,156 @@ class SqlJobStore(JobStore):
         with self._tx() as s:
             self._emit(s, self._row(s, job_id), event_type, payload, traceparent)
 
-    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
-        """Record artifact metadata (one row per job and key); emit `artifact.stored`."""
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
+        """Commit an object's catalog row (one per key; a rewrite keeps id and hold); announce deliverables."""
         with self._tx() as s:
-            job = self._row(s, artifact.job_id)
-            same_key = s.scalars(
-                select(ArtifactRow).where(ArtifactRow.job_id == artifact.job_id, ArtifactRow.key == artifact.key)
-            ).one_or_none()
-            if same_key is None:
+            job = self._row(s, artifact.job_id) if artifact.job_id else None
+            same = s.scalars(select(ArtifactRow).where(ArtifactRow.key == artifact.key)).one_or_none()
+            if same is None:
                 s.add(ArtifactRow(**artifact.model_dump(mode="python")))
-            else:  # a re-run step rewrote the same object: update its metadata, keep its id
-                artifact = artifact.model_copy(update={"id": same_key.id})
+            else:  # a re-run step rewrote the same object: update its row, keep its id and any hold
+                artifact = artifact.model_copy(update={"id": same.id, "legal_hold": same.legal_hold,
+                                                       "hold_reason": same.hold_reason})
                 for key, value in artifact.model_dump(mode="python").items():
-                    setattr(same_key, key, value)
-            payload = {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}
-            self._emit(s, job, EventType.ARTIFACT_STORED, payload, traceparent)
+                    setattr(same, key, value)
+            if artifact.kind in ANNOUNCED_KINDS:
+                self._emit_for(s, job, artifact, EventType.ARTIFACT_STORED, stored_payload(artifact), traceparent)
+            return artifact
 
     def get_artifact(self, artifact_id: str) -> Artifact:
-        """Return one artifact's metadata; raise `JobNotFound` when there is none."""
+        """Return one catalog row; raise `ArtifactNotFound` when there is none."""
         with self._tx() as s:
-            row = s.get(ArtifactRow, artifact_id)
-            if row is None:
-                raise ArtifactNotFound(f"no artifact {artifact_id}")
-            return _artifact(row)
+            return _artifact(self._artifact_row(s, artifact_id))
 
     def artifacts(self, job_id: str) -> list[Artifact]:
-        """Return the job's artifacts, oldest first."""
+        """Return the job's deliverables that are not deleted, oldest first."""
+        rows = self.catalog(job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=lambda k: k.value))
+        return [a for a in rows if a.status != ArtifactStatus.DELETED]
+
+    def catalog(
+        self, *, job_id: str | None = None, project: str | None = None, kinds: list[ArtifactKind] | None = None,
+        include_deleted: bool = False, limit: int | None = None,
+    ) -> list[Artifact]:
+        """Return catalog rows, oldest first (ties by key)."""
+        query = select(ArtifactRow).order_by(ArtifactRow.created_at, ArtifactRow.key)
+        if job_id is not None:
+            query = query.where(ArtifactRow.job_id == job_id)
+        if project is not None:
+            query = query.where(ArtifactRow.project == project)
+        if kinds is not None:
+            query = query.where(ArtifactRow.kind.in_([ArtifactKind(k).value for k in kinds]))
+        if not include_deleted:
+            query = query.where(ArtifactRow.status != ArtifactStatus.DELETED.value)
+        if limit is not None:
+            query = query.limit(limit)
         with self._tx() as s:
-            rows = s.scalars(
-                select(ArtifactRow).where(ArtifactRow.job_id == job_id).order_by(ArtifactRow.created_at)
+            return [_artifact(r) for r in s.scalars(query)]
+
+    def artifact_at(self, key: str) -> Artifact | None:
+        """Return the catalog row of an object key, if there is one."""
+        with self._tx() as s:
+            row = s.scalars(select(ArtifactRow).where(ArtifactRow.key == key)).one_or_none()
+            return None if row is None else _artifact(row)
+
+    def hold_artifact(self, artifact_id: str, reason: str) -> Artifact:
+        """Put a legal hold on a live row; emit `artifact.held`."""
+        with self._tx() as s:
+            row = self._artifact_row(s, artifact_id)
+            check_holdable(_artifact(row))
+            row.legal_hold, row.hold_reason = True, reason
+            held = _artifact(row)
+            self._emit_for(s, self._job_of(s, row), held, EventType.ARTIFACT_HELD, hold_payload(held), None)
+            return held
+
+    def release_artifact(self, artifact_id: str) -> Artifact:
+        """Lift a legal hold; emit `artifact.released`."""
+        with self._tx() as s:
+            row = self._artifact_row(s, artifact_id)
+            if not row.legal_hold:
+                return _artifact(row)
+            row.legal_hold, row.hold_reason = False, None
+            released = _artifact(row)
+            self._emit_for(s, self._job_of(s, row), released, EventType.ARTIFACT_RELEASED, hold_payload(released), None)
+            return released
+
+    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
+        """Mark a row `deleting` unless held or already deleted (one conditional update)."""
+        with self._tx() as s:
+            result = s.execute(
+                update(ArtifactRow)
+                .where(ArtifactRow.id == artifact_id, ArtifactRow.legal_hold.is_(False),
+                       ArtifactRow.status.in_([ArtifactStatus.STORED.value, ArtifactStatus.LOST.value]))
+                .values(status=ArtifactStatus.DELETING.value, deletion_reason=reason)
+                .execution_options(synchronize_session=False)
             )
-            return [_artifact(r) for r in rows]
+            if result.rowcount != 1:
+                return None
+            return _artifact(self._artifact_row(s, artifact_id))
+
+    def finish_delete(self, artifact_id: str) -> Artifact:
+        """Mark a `deleting` row deleted; emit `artifact.deleted` once."""
+        with self._tx() as s:
+            row = self._artifact_row(s, artifact_id)
+            if row.status != ArtifactStatus.DELETING.value:
+                return _artifact(row)
+            row.status, row.deleted_at = ArtifactStatus.DELETED.value, self._clock.now()
+            done = _artifact(row)
+            self._emit_for(s, self._job_of(s, row), done, EventType.ARTIFACT_DELETED, deletion_payload(done), None)
+            return done
+
+    def mark_lost(self, artifact_id: str) -> Artifact | None:
+        """Mark a stored row whose object is missing `lost`; emit `artifact.lost`."""
+        with self._tx() as s:
+            row = self._artifact_row(s, artifact_id)
+            if row.status != ArtifactStatus.STORED.value:
+                return None
+            row.status = ArtifactStatus.LOST.value
+            lost = _artifact(row)
+            self._emit_for(s, self._job_of(s, row), lost, EventType.ARTIFACT_LOST, deletion_payload(lost), None)
+            return lost
+
+    def set_retention(self, until: dict[str, datetime | None]) -> None:
+        """Record each row's `retention_until`."""
+        if not until:
+            return
+        with self._tx() as s:
+            for artifact_id, when in until.items():
+                s.execute(update(ArtifactRow).where(ArtifactRow.id == artifact_id).values(retention_until=when)
+                          .execution_options(synchronize_session=False))
+
+    def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
+        """Write an event that belongs to no job."""
+        with self._tx() as s:
+            self._emit_stream(s, stream, SYSTEM_PROJECT, event_type, payload)
+
+    def _artifact_row(self, s: Session, artifact_id: str) -> ArtifactRow:
+        row = s.get(ArtifactRow, artifact_id)
+        if row is None:
+            raise ArtifactNotFound(f"no artifact {artifact_id}")
+        return row
+
+    @staticmethod
+    def _job_of(s: Session, row: ArtifactRow) -> JobRow | None:
+        return s.get(JobRow, row.job_id) if row.job_id else None
+
+    def _emit_for(
+        self, s: Session, job: JobRow | None, artifact: Artifact, event_type: str, payload: dict[str, object],
+        traceparent: str | None,
+    ) -> None:
+        # A job's artifacts speak on the job's stream; jobless ones (templates, documents) on their own id's.
+        if job is not None:
+            self._emit(s, job, event_type, payload, traceparent)
+        else:
+            self._emit_stream(s, artifact.id, artifact.project, event_type, payload)
+
+    def _emit_stream(self, s: Session, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
+        event = Event(id=self._new_id(), type=event_type, job_id=stream, project=project,
+                      occurred_at=self._clock.now(), payload=payload)
+        headers = {"Nats-Msg-Id": event.id, "Mka-Correlation-Id": stream, "Mka-Event-Type": event.type,
+                   "Mka-Schema-Version": EVENT_SCHEMA_VERSION}
+        s.add(OutboxRow(event_id=event.id, job_id=stream, project=project, type=event.type, subject=event.subject,
+                        event=event.model_dump(mode="json"), headers=headers, occurred_at=event.occurred_at,
+                        published_at=None))
 
     # --- outbox -----------------------------------------------------------------------------
 
@@ -546,7 +687,8 @@ def _job(row: JobRow) -> JobRecord:
 def _artifact(row: ArtifactRow) -> Artifact:
     return Artifact.model_validate(
         {c.name: getattr(row, c.name) for c in ArtifactRow.__table__.columns}
-        | {"created_at": _utc(row.created_at), "retention_until": _utc(row.retention_until)}
+        | {"created_at": _utc(row.created_at), "retention_until": _utc(row.retention_until),
+           "deleted_at": _utc(row.deleted_at), "lineage": list(row.lineage or [])}
     )
 
 

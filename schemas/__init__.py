@@ -5,7 +5,9 @@ from __future__ import annotations
 from schemas._errors import (
     AdapterError,
     AgentError,
+    ArtifactGone,
     ArtifactNotFound,
+    IntegrityFailure,
     BelowQuorum,
     BriefTooLong,
     EventBusError,
@@ -24,7 +26,7 @@ from schemas._errors import (
     problems_from,
 )
 from schemas.answers import Claim, Evidence, ModelAnswer, Usage
-from schemas.artifacts import Artifact
+from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus, StoredPii
 from schemas.brief import Brief, Product, parse_brief
 from schemas.envelopes import AgentFailure, AgentRequest, AgentResponse
 from schemas.events import (
@@ -51,7 +53,13 @@ __all__ = [
     "AgentRequest",
     "AgentResponse",
     "Artifact",
+    "ArtifactKind",
+    "ArtifactStatus",
+    "REPORT_KINDS",
+    "StoredPii",
+    "ArtifactGone",
     "ArtifactNotFound",
+    "IntegrityFailure",
     "BelowQuorum",
     "Brief",
     "BriefTooLong",

@@ -70,6 +70,26 @@ class ArtifactNotFound(MkaError):
     code = "artifact_not_found"
 
 
+class ArtifactGone(MkaError):
+    """The artifact was deleted (or is being deleted) by the cleanup rules; `reason` says which."""
+
+    code = "artifact_gone"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with the deletion reason."""
+        return {**super().to_dict(), "reason": self.reason}
+
+
+class IntegrityFailure(MkaError):
+    """A stored object no longer matches the sha256 its catalog row recorded."""
+
+    code = "integrity_failure"
+
+
 class InvalidBrief(MkaError):
     """The brief failed validation; `problems` lists every bad field."""
 

@@ -39,6 +39,11 @@ class EventType:
     JOB_STATE_CHANGED = "job.state_changed"
     STEP_RECORDED = "step.recorded"
     ARTIFACT_STORED = "artifact.stored"
+    ARTIFACT_DELETED = "artifact.deleted"
+    ARTIFACT_LOST = "artifact.lost"
+    ARTIFACT_HELD = "artifact.held"
+    ARTIFACT_RELEASED = "artifact.released"
+    SWEEP_COMPLETED = "sweep.completed"
 
 
 class Event(BaseModel):

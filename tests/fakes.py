@@ -177,15 +177,27 @@ import uuid
 from collections.abc import Callable
 
 from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
-from actors.object_store import ObjectStore, StoredObject
+from actors.lifecycle.catalog import (
+    ANNOUNCED_KINDS,
+    SYSTEM_PROJECT,
+    check_holdable,
+    deletion_payload,
+    hold_payload,
+    raw_brief_row,
+    stored_payload,
+)
+from actors.object_store import ListedObject, ObjectStore, StoredObject
 from actors.pii.briefs import mask_brief, open_brief, request_hashes, seal_brief
 from actors.pii.guard import EgressBlocked, GuardRegistry, guard_registry
 from actors.pii.keys import Keyring
 from actors.state_machine import StateMachine, default_machine
 from schemas import (
     TERMINAL_STATES,
+    ArtifactKind,
     ArtifactNotFound,
+    ArtifactStatus,
     Brief,
+    Event,
     EventType,
     IdempotencyConflict,
     JobError,
@@ -202,13 +214,18 @@ from schemas import (
 class MemoryObjectStore(ObjectStore):
     """Objects in a dict: the object store port with nothing behind it (URIs are `memory://<key>`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        from actors.clock import SystemClock
+
+        self.clock = clock or SystemClock()
         self.objects: dict[str, tuple[bytes, StoredObject]] = {}
+        self.written: dict[str, datetime] = {}
 
     def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject:
         obj = StoredObject(key=key, uri=f"memory://{key}", size=len(data), sha256=sha256, content_type=content_type,
                            metadata=metadata)
         self.objects[key] = (data, obj)
+        self.written[key] = self.clock.now()
         return obj
 
     def _entry(self, key: str) -> tuple[bytes, StoredObject]:
@@ -225,12 +242,16 @@ class MemoryObjectStore(ObjectStore):
 
     def _delete(self, key: str) -> None:
         self.objects.pop(key, None)
+        self.written.pop(key, None)
 
     def _presign(self, key: str, expires_s: int | None) -> str:
         return f"memory://{key}"
 
     def _stat(self, key: str) -> StoredObject:
         return self._entry(key)[1]
+
+    def _list(self, prefix: str) -> list[ListedObject]:
+        return [ListedObject(key=k, size=len(data), modified_at=self.written[k]) for k, (data, _) in self.objects.items()]
 
 
 class MemoryJobStore(JobStore):
@@ -324,6 +345,9 @@ class MemoryJobStore(JobStore):
                             traceparent=traceparent, error=None, created_at=now, updated_at=now)
             self._write(job, [(EventType.JOB_SUBMITTED, {"state": "submitted"}, traceparent)])
             self.sealed[job_id] = seal_brief(self._keyring, job_id, brief)
+            sealed_row = raw_brief_row(artifact_id=self._new_id(), project=job.project, job_id=job_id,
+                                       sealed=self.sealed[job_id] or b"", created_at=now)
+            self.artifact_rows[sealed_row.id] = sealed_row
             self.step_rows[job_id] = []
             if idempotency_key:
                 self.keys[(brief.project, idempotency_key)] = (job_id, hashes[0])
@@ -354,6 +378,9 @@ class MemoryJobStore(JobStore):
             if self.sealed.get(job_id) is None:
                 return False
             self.sealed[job_id] = sealed
+            row = next((a for a in self.artifact_rows.values() if a.job_id == job_id and a.kind == ArtifactKind.RAW_BRIEF), None)
+            if sealed is not None and row is not None:
+                self._update(row, size=len(sealed), sha256=hashlib.sha256(sealed).hexdigest())
             return True
 
     def set_brief(self, job_id: str, brief: Brief) -> None:
@@ -419,27 +446,117 @@ class MemoryJobStore(JobStore):
         with self._lock:
             return list(self.step_rows.get(job_id, []))
 
-    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> None:
-        """Record artifact metadata (one per job and key); emit `artifact.stored`."""
+    def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
+        """Commit an object's catalog row (one per key; a rewrite keeps id and hold); announce deliverables."""
         with self._lock:
-            job = self._get(artifact.job_id)
-            same = next((a for a in self.artifact_rows.values() if (a.job_id, a.key) == (artifact.job_id, artifact.key)), None)
+            same = next((a for a in self.artifact_rows.values() if a.key == artifact.key), None)
             if same is not None:
-                artifact = artifact.model_copy(update={"id": same.id})
-            self._write(job, [(EventType.ARTIFACT_STORED, {"artifact_id": artifact.id, "kind": artifact.kind, "size": artifact.size}, traceparent)])
+                artifact = artifact.model_copy(update={"id": same.id, "legal_hold": same.legal_hold,
+                                                       "hold_reason": same.hold_reason})
+            if artifact.kind in ANNOUNCED_KINDS:
+                self._announce(artifact, EventType.ARTIFACT_STORED, stored_payload(artifact), traceparent)
             self.artifact_rows[artifact.id] = artifact
+            return artifact
+
+    def _announce(self, artifact: Artifact, event_type: str, payload: dict[str, object], traceparent: str | None = None) -> None:
+        if artifact.job_id is not None:
+            self._write(self._get(artifact.job_id), [(event_type, payload, traceparent)])
+        else:
+            self._system(artifact.id, artifact.project, event_type, payload)
+
+    def _system(self, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
+        event = Event(id=self._new_id(), type=event_type, job_id=stream, project=project, occurred_at=self._clock.now(),
+                      payload=payload)
+        self.outbox.append(OutboxMessage(seq=len(self.outbox) + 1, event=event, subject=event.subject,
+                                         headers={"Nats-Msg-Id": event.id, "Mka-Correlation-Id": stream}))
 
     def get_artifact(self, artifact_id: str) -> Artifact:
-        """One artifact's metadata; `JobNotFound` when there is none."""
+        """One catalog row; `ArtifactNotFound` when there is none."""
         with self._lock:
             if artifact_id not in self.artifact_rows:
                 raise ArtifactNotFound(f"no artifact {artifact_id}")
             return self.artifact_rows[artifact_id]
 
     def artifacts(self, job_id: str) -> list[Artifact]:
-        """The job's artifacts, oldest first."""
+        """The job's deliverables that are not deleted, oldest first."""
+        return [a for a in self.catalog(job_id=job_id) if a.kind in ANNOUNCED_KINDS]
+
+    def catalog(self, *, job_id=None, project=None, kinds=None, include_deleted=False, limit=None):  # type: ignore[no-untyped-def]
+        """Catalog rows, oldest first (ties by key)."""
         with self._lock:
-            return sorted((a for a in self.artifact_rows.values() if a.job_id == job_id), key=lambda a: a.created_at)
+            rows = sorted(self.artifact_rows.values(), key=lambda a: (a.created_at, a.key))
+        rows = [a for a in rows if (job_id is None or a.job_id == job_id) and (project is None or a.project == project)
+                and (kinds is None or a.kind in kinds) and (include_deleted or a.status != ArtifactStatus.DELETED)]
+        return rows[:limit] if limit is not None else rows
+
+    def artifact_at(self, key: str) -> Artifact | None:
+        """The row of an object key."""
+        with self._lock:
+            return next((a for a in self.artifact_rows.values() if a.key == key), None)
+
+    def _update(self, artifact: Artifact, **changes: object) -> Artifact:
+        updated = artifact.model_copy(update=changes)
+        self.artifact_rows[artifact.id] = updated
+        return updated
+
+    def hold_artifact(self, artifact_id: str, reason: str) -> Artifact:
+        """Hold a live row; emit `artifact.held`."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            check_holdable(row)
+            held = self._update(row, legal_hold=True, hold_reason=reason)
+            self._announce(held, EventType.ARTIFACT_HELD, hold_payload(held))
+            return held
+
+    def release_artifact(self, artifact_id: str) -> Artifact:
+        """Lift a hold; emit `artifact.released`."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            if not row.legal_hold:
+                return row
+            released = self._update(row, legal_hold=False, hold_reason=None)
+            self._announce(released, EventType.ARTIFACT_RELEASED, hold_payload(released))
+            return released
+
+    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
+        """Mark `deleting` unless held or gone."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            if row.legal_hold or row.status not in (ArtifactStatus.STORED, ArtifactStatus.LOST):
+                return None
+            return self._update(row, status=ArtifactStatus.DELETING, deletion_reason=reason)
+
+    def finish_delete(self, artifact_id: str) -> Artifact:
+        """Mark a `deleting` row deleted; emit `artifact.deleted` once."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            if row.status != ArtifactStatus.DELETING:
+                return row
+            done = self._update(row, status=ArtifactStatus.DELETED, deleted_at=self._clock.now())
+            self._announce(done, EventType.ARTIFACT_DELETED, deletion_payload(done))
+            return done
+
+    def mark_lost(self, artifact_id: str) -> Artifact | None:
+        """Mark a stored row `lost`; emit `artifact.lost`."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            if row.status != ArtifactStatus.STORED:
+                return None
+            lost = self._update(row, status=ArtifactStatus.LOST)
+            self._announce(lost, EventType.ARTIFACT_LOST, deletion_payload(lost))
+            return lost
+
+    def set_retention(self, until: dict[str, datetime | None]) -> None:
+        """Record each row's `retention_until`."""
+        with self._lock:
+            for artifact_id, when in until.items():
+                if artifact_id in self.artifact_rows:
+                    self._update(self.artifact_rows[artifact_id], retention_until=when)
+
+    def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
+        """An event of no job."""
+        with self._lock:
+            self._system(stream, SYSTEM_PROJECT, event_type, payload)
 
     # --- outbox ------------------------------------------------------------------------------
 

@@ -14,9 +14,19 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
-from actors.object_store import checkpoint_key, script_key, vault_key
+from actors.lifecycle.catalog import write_object
+from actors.object_store import (
+    CHECKPOINT_NAME,
+    SCRIPT_NAME,
+    VAULT_NAME,
+    checkpoint_key,
+    find_job_object,
+    read_job_object,
+    script_key,
+    vault_key,
+)
 from actors.state_machine import StateMachine, machine_of
-from schemas import AgentRequest, Brief, JobError, JobRecord, JobState, MkaError
+from schemas import AgentRequest, Artifact, ArtifactKind, Brief, JobError, JobRecord, JobState, MkaError, StoredPii
 from schemas.pipeline import ProvidersScript
 
 if TYPE_CHECKING:
@@ -73,7 +83,23 @@ class StepContext:
     def load(self, step: str, model: type[M] | None = None) -> M:
         """The checkpointed output of an earlier step, as its registered output model."""
         cls = model or self.pipeline.step(step).output
-        return cls.model_validate_json(self.objects.get(checkpoint_key(self.job.id, step)))  # type: ignore[return-value]
+        data = read_job_object(self.objects, self.job, CHECKPOINT_NAME.format(step=step))
+        return cls.model_validate_json(data)  # type: ignore[return-value]
+
+    def record(self, artifacts: list[Artifact], *, made_from: list[str]) -> list[Artifact]:
+        """Commit the catalog rows of objects an agent just stored, with their lineage (the checkpoints of
+        `made_from` steps that exist); return the rows as committed."""
+        sources = []
+        for step in made_from:
+            key = find_job_object(self.objects, self.job.project, self.job.id, CHECKPOINT_NAME.format(step=step))
+            row = self.store.artifact_at(key) if key else None
+            if row is not None:
+                sources.append(row.id)
+        return [
+            self.store.add_artifact(a.model_copy(update={"lineage": [f"step:{self.step.name}", *sources]}),
+                                    traceparent=self.job.traceparent)
+            for a in artifacts
+        ]
 
     def raw_brief(self) -> Brief:
         """The brief as submitted: its sealed copy, opened (jobs stored before sealing keep it in the record)."""
@@ -90,21 +116,20 @@ class StepContext:
 
     def script(self) -> ProvidersScript:
         """The job's provider script, or the empty one."""
-        key = script_key(self.job.id)
-        if not self.objects.exists(key):
-            return ProvidersScript()
-        return ProvidersScript.model_validate_json(self.objects.get(key))
+        key = find_job_object(self.objects, self.job.project, self.job.id, SCRIPT_NAME)
+        return ProvidersScript() if key is None else ProvidersScript.model_validate_json(self.objects.get(key))
 
     def vault(self) -> bytes | None:
         """The job's encrypted vault, if one was written."""
-        key = vault_key(self.job.id)
-        return self.objects.get(key) if self.objects.exists(key) else None
+        key = find_job_object(self.objects, self.job.project, self.job.id, VAULT_NAME)
+        return None if key is None else self.objects.get(key)
 
     def save_vault(self, vault: bytes) -> None:
         """Store the job's encrypted vault (with its retention) and guard the job's egress with it."""
-        self.objects.put(
-            vault_key(self.job.id), vault, content_type="application/octet-stream",
-            metadata=self.guards.vault_metadata(self.clock.now()),
+        write_object(
+            self.objects, self.store, project=self.job.project, job_id=self.job.id, name=VAULT_NAME, data=vault,
+            kind=ArtifactKind.VAULT, content_type="application/octet-stream", pii_class=StoredPii.RAW_ENCRYPTED,
+            step=self.step.name, created_at=self.clock.now(), metadata=self.guards.vault_metadata(self.clock.now()),
         )
         self.guards.register_vault(self.job.id, vault)
 

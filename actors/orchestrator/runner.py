@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
+from actors.lifecycle.catalog import write_object
+from actors.object_store import CHECKPOINT_NAME, read_job_object
 from actors.orchestrator.observe import Metrics, Tracer
 from actors.orchestrator.pipeline import (
     Pipeline,
@@ -32,6 +34,7 @@ from actors.retry import Attempt, RetryPolicy
 from schemas import (
     AdapterError,
     AgentRequest,
+    ArtifactKind,
     BelowQuorum,
     IllegalTransition,
     JobRecord,
@@ -41,6 +44,7 @@ from schemas import (
     StaleJobVersion,
     StepOutcome,
     StepRecord,
+    StoredPii,
 )
 
 __all__ = ["JobRunner", "RunnerConfig", "checkpoint_key", "script_key", "vault_key"]
@@ -173,7 +177,7 @@ class JobRunner:
     def _advance(self, job: JobRecord, step: Step) -> JobRecord:
         verdict = StepVerdict()
         if hasattr(step.output, "verdict"):  # the step's result judges the job (the analyze step's quorum)
-            verdict = verdict_of(self._load(job.id, step))
+            verdict = verdict_of(self._load(job, step))
         to = self.pipeline.machine.next_state(job.state)
         assert to is not None  # a step's state is never terminal
         return self._move(job, to, degraded=verdict.degraded, reason=verdict.reason)
@@ -258,14 +262,14 @@ class JobRunner:
                     if verdict.error is not None:  # the result fails the job; it is still checkpointed
                         raise _StepFailed(verdict.error, output)
                 except _StepFailed as failed:
-                    ref = self._save(job.id, step, failed.output)
+                    ref = self._save(job, step, failed.output)
                     self._finish(record, StepOutcome.FAILED, tp, t0, ref=ref, error=failed.error)
                     raise
                 except Exception as exc:
                     err = exc if isinstance(exc, MkaError) else MkaError(f"{type(exc).__name__} in {step}")
                     self._finish(record, StepOutcome.FAILED, tp, t0, error=err)
                     raise
-                ref = self._save(job.id, step, output)
+                ref = self._save(job, step, output)
                 self._finish(record, StepOutcome.SUCCEEDED, tp, t0, ref=ref)
 
         try:
@@ -286,13 +290,16 @@ class JobRunner:
         self.store.record_step(done, traceparent=tp)
         self.metrics.step_latency(record.step, self.clock.monotonic() - t0, outcome.value)
 
-    def _save(self, job_id: str, step: str, output: BaseModel) -> str:
-        key = checkpoint_key(job_id, step)
-        self.objects.put(key, output.model_dump_json().encode(), content_type="application/json")
-        return key
+    def _save(self, job: JobRecord, step: str, output: BaseModel) -> str:
+        row = write_object(
+            self.objects, self.store, project=job.project, job_id=job.id, name=CHECKPOINT_NAME.format(step=step),
+            data=output.model_dump_json().encode(), kind=ArtifactKind.CHECKPOINT, content_type="application/json",
+            pii_class=StoredPii.PSEUDONYMIZED, step=step, created_at=self.clock.now(),
+        )
+        return row.key
 
-    def _load(self, job_id: str, step: Step) -> BaseModel:
-        return step.output.model_validate_json(self.objects.get(checkpoint_key(job_id, step.name)))
+    def _load(self, job: JobRecord, step: Step) -> BaseModel:
+        return step.output.model_validate_json(read_job_object(self.objects, job, CHECKPOINT_NAME.format(step=step.name)))
 
 
 class _Empty(BaseModel):

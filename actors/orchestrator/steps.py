@@ -17,13 +17,8 @@ from actors.localization.agent import (
     wanted_locales,
 )
 from actors.localization.text import translate_walk
-from actors.orchestrator.pipeline import (
-    Pipeline,
-    Step,
-    StepContext,
-    checkpoint_key,
-    vault_key,
-)
+from actors.object_store import CHECKPOINT_NAME, VAULT_NAME, find_job_object, read_job_object
+from actors.orchestrator.pipeline import Pipeline, Step, StepContext
 from actors.orchestrator.ports import (
     AnalyzeOutput,
     CollectOutput,
@@ -84,7 +79,7 @@ def collect(ctx: StepContext) -> BaseModel:
     brief = ctx.load("redact", RedactOutput).brief
     evidence = ctx.agents.collect(ctx.envelope(CollectRequest(job_id=ctx.job.id, brief=brief)))
     allow = [brief.product.name, *brief.competitors]
-    output, vault = ctx.agents.redact_evidence(ctx.envelope(evidence), ctx.objects.get(vault_key(ctx.job.id)), allow)
+    output, vault = ctx.agents.redact_evidence(ctx.envelope(evidence), read_job_object(ctx.objects, ctx.job, VAULT_NAME), allow)
     ctx.save_vault(vault)
     return output
 
@@ -205,7 +200,7 @@ def render(ctx: StepContext) -> BaseModel:
     """Render and store the base report and each localized one; record their artifacts."""
     report = report_input(ctx)
     # A job that reached rendering before the localize step existed has no checkpoint of it: no localized reports.
-    has_localize = ctx.objects.exists(checkpoint_key(ctx.job.id, "localize"))
+    has_localize = find_job_object(ctx.objects, ctx.job.project, ctx.job.id, CHECKPOINT_NAME.format(step="localize")) is not None
     localized = ctx.load("localize", LocalizeOutput).reports if has_localize else []
     envelopes = [
         # One idempotency key per report: a retry re-renders it on the same actor; the reports spread over the pool.
@@ -214,9 +209,7 @@ def render(ctx: StepContext) -> BaseModel:
         for loc in [None, *localized]
     ]
     artifacts = [a for rendered in ctx.agents.render_many(envelopes) for a in rendered]
-    for artifact in artifacts:
-        ctx.store.add_artifact(artifact, traceparent=ctx.job.traceparent)
-    return RenderOutput(artifacts=artifacts)
+    return RenderOutput(artifacts=ctx.record(artifacts, made_from=["merge", "localize"]))
 
 
 def localize_later(runner: JobRunner, job_id: str, locale: str) -> tuple[LocalizedReport, list[Artifact]]:
@@ -234,9 +227,7 @@ def localize_later(runner: JobRunner, job_id: str, locale: str) -> tuple[Localiz
     report = report_input(ctx)
     [localized] = localize_reports(ctx, report, [tag]).reports
     artifacts = runner.agents.render(ctx.envelope(report.model_copy(update={"localization": localized})))
-    for artifact in artifacts:
-        runner.store.add_artifact(artifact, traceparent=job.traceparent)
-    return localized, artifacts
+    return localized, ctx.record(artifacts, made_from=["merge"])
 
 
 @cache

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         redact_many,
         redact_text,
     )
-    from actors.pii.retention import PurgeResult, purge_expired, purge_expired_vaults
+    from actors.pii.retention import PurgeResult, purge_expired
     from actors.pii.readers import load_job_vault, reveal, reveal_model
     from actors.pii.keys import Keyring, SealError, VaultKeyError
     from actors.pii.rotation import RotationResult, reseal_jobs, rotate_key
@@ -73,7 +73,6 @@ _WHERE = {
     "pseudonymize": "redaction",
     "pseudonymize_many": "redaction",
     "purge_expired": "retention",
-    "purge_expired_vaults": "retention",
     "redact_many": "redaction",
     "redact_text": "redaction",
     "reseal_jobs": "rotation",
@@ -118,7 +117,6 @@ __all__ = [
     "pseudonymize",
     "pseudonymize_many",
     "purge_expired",
-    "purge_expired_vaults",
     "redact_many",
     "redact_text",
     "reseal_jobs",

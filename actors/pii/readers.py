@@ -37,12 +37,12 @@ def reveal_model(model: M, vault: Vault, *, allow_pii: bool) -> M:
     return type(model).model_validate(_walk(model.model_dump(mode="json"), vault))
 
 
-def load_job_vault(job_id: str, *, objects: Any, keyring: Keyring) -> Vault:
-    """Open a job's stored vault (an empty one when the job has none)."""
-    from actors.pii.retention import vault_object_key
+def load_job_vault(job: Any, *, objects: Any, keyring: Keyring) -> Vault:
+    """Open a job's stored vault (`job` has `.project` and `.id`; an empty vault when the job has none)."""
+    from actors.object_store import VAULT_NAME, find_job_object
 
-    path = vault_object_key(job_id)
-    return Vault.decrypt(objects.get(path), keyring, job_id) if objects.exists(path) else Vault()
+    key = find_job_object(objects, job.project, job.id, VAULT_NAME)
+    return Vault.decrypt(objects.get(key), keyring, job.id) if key else Vault()
 
 
 def _walk(value: Any, vault: Vault) -> Any:

@@ -1,32 +1,30 @@
 """PII retention: a finished job's PII at rest (its vault, its sealed raw brief) expires and is then deleted.
 
-`purge_expired` is the one rule: the orchestrator runs it every `MKA_PII_PURGE_INTERVAL_S`,
-`mka pii purge` runs it by hand, and the artifact-lifecycle sweeper is to call it rather than
-restate it.
+This is one rule of the artifact lifecycle (`actors.lifecycle`), not a second sweeper: the vault and
+raw brief rows follow `CleanupRules.pii_retention_days` from the job's end, the sweeper actor applies
+it with every other rule, and `purge_expired` (what `mka pii purge` runs) is the same sweep limited to
+those two kinds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from actors.clock import Clock
 from actors.job_store import JobStore
-from actors.object_store import vault_key
-from actors.periodic import Periodic
-from schemas import TERMINAL_STATES, JobRecord
+from actors.lifecycle.sweep import sweep
+from actors.object_store import parse_job_key
+from schemas.artifacts import ArtifactKind
+from schemas.lifecycle import CleanupRules
 
-__all__ = [
-    "RETENTION_KEY", "PurgeResult", "pii_expiry", "purge_expired", "purge_expired_vaults", "purge_schedule",
-    "vault_object_key",
-]
+__all__ = ["PII_KINDS", "RETENTION_KEY", "PurgeResult", "purge_expired"]
 
-vault_object_key = vault_key  # the one key of a job's encrypted vault
+PII_KINDS = frozenset({ArtifactKind.VAULT, ArtifactKind.RAW_BRIEF})
+"""The kinds that hold a job's raw PII (sealed)."""
 
 RETENTION_KEY = "retention-until"
-"""Object metadata key holding the vault's expiry (ISO 8601 with time zone)."""
+"""Object metadata key holding the vault's expiry as of when it was written (ISO 8601 with time zone)."""
 
 
 @dataclass(frozen=True)
@@ -42,78 +40,24 @@ class PurgeResult:
         return {"dry_run": self.dry_run, "purged": list(self.purged), "raw_briefs": self.raw_briefs}
 
 
-def pii_expiry(job: JobRecord, objects: Any, *, retention_days: int | None) -> datetime | None:
-    """When a finished job's PII expires; None: kept.
-
-    - With a vault: the vault's `retention-until` (set when it was stored); a vault without it
-      (stored before retention existed) is kept, and so is everything else of that job.
-    - Without a vault (failed or cancelled before the redact step): `retention_days` after the job
-      finished (its last update); None keeps it.
-    """
-    key = vault_object_key(job.id)
-    if objects.exists(key):
-        until = objects.stat(key).metadata.get(RETENTION_KEY)
-        return datetime.fromisoformat(until) if until else None
-    return job.updated_at + timedelta(days=retention_days) if retention_days else None
-
-
 def purge_expired(
-    store: JobStore,
-    objects: Any,
-    now: datetime,
-    *,
-    retention_days: int | None = None,
-    dry_run: bool = False,
-    limit: int = 100_000,
+    store: JobStore, objects: Any, now: datetime, *, rules: CleanupRules | None = None,
+    retention_days: int | None = None, dry_run: bool = False,
 ) -> PurgeResult:
-    """Delete the vault and the sealed raw brief of every finished job whose PII expired by `now`.
+    """Delete the vault and the sealed raw brief of every finished job whose PII retention ended by `now`.
 
-    Running jobs keep everything whatever their dates say; when a job's PII expires is
-    `pii_expiry`. The raw brief goes first, then the vault, so a purge cut short is finished by
-    the next one (the vault's date still says expired). Idempotent; `dry_run` deletes nothing and
-    reports what would go.
+    The sweep's PII rule alone (`retention_days` overrides the rules' `pii_retention_days`): running
+    jobs keep everything, held rows are kept, a purge cut short is finished by the next. Idempotent;
+    `dry_run` deletes nothing and reports what would go.
     """
-    purged: list[str] = []
-    raw_briefs = 0
-    for job in store.list_jobs(states=sorted(TERMINAL_STATES, key=str), limit=limit):
-        expires = pii_expiry(job, objects, retention_days=retention_days)
-        if expires is None or expires > now:
-            continue
-        key = vault_object_key(job.id)
-        has_raw, has_vault = store.sealed_brief(job.id) is not None, objects.exists(key)
-        if not (has_raw or has_vault):
-            continue
-        if not dry_run:
-            has_raw = store.purge_raw_brief(job.id) if has_raw else False
-            if has_vault:
-                objects.delete(key)
-        purged.append(job.id)
-        raw_briefs += has_raw
-    return PurgeResult(purged=tuple(purged), raw_briefs=raw_briefs, dry_run=dry_run)
-
-
-def purge_expired_vaults(store: JobStore, objects: Any, now: datetime, *, limit: int = 100_000) -> list[str]:
-    """`purge_expired` for jobs with a dated vault only (jobs without a vault are kept); return the job ids."""
-    return list(purge_expired(store, objects, now, limit=limit).purged)
-
-
-def purge_schedule(
-    store: JobStore,
-    objects: Any,
-    *,
-    retention_days: int,
-    interval_s: float,
-    clock: Clock | None = None,
-    on_purge: Callable[[PurgeResult], None] | None = None,
-) -> Periodic:
-    """`purge_expired` every `interval_s` seconds of `clock`, first at start (`.start()` runs it on a thread).
-
-    Example (the orchestrator's): `purge_schedule(store, objects, retention_days=30, interval_s=3600).start()`.
-    """
-
-    def purge(now: datetime) -> None:
-        result = purge_expired(store, objects, now, retention_days=retention_days)
-        if on_purge is not None:
-            on_purge(result)
-
-    return Periodic(purge, interval_s=interval_s, clock=clock, name="mka-pii-purge")
+    rules = rules or CleanupRules()
+    if retention_days is not None:
+        rules = rules.model_copy(update={"pii_retention_days": retention_days})
+    swept = sweep(store, objects, now, rules, dry_run=dry_run, kinds=PII_KINDS, orphans=False)
+    jobs: dict[str, None] = {}
+    for entry in swept.deleted:
+        parsed = parse_job_key(entry["key"])
+        if parsed is not None:
+            jobs[parsed[1]] = None
+    raw = sum(1 for entry in swept.deleted if entry["kind"] == ArtifactKind.RAW_BRIEF.value)
+    return PurgeResult(purged=tuple(jobs), raw_briefs=raw, dry_run=dry_run)

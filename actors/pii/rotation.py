@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from actors.job_store import JobStore
-from actors.object_store import job_key
+from actors.object_store import find_job_object
 from actors.pii.briefs import RAW_BRIEF_PURPOSE
 from actors.pii.keys import Keyring, SealError
 from actors.pii.vault import VAULT_PURPOSE, add_key, load_keyring, seal_keycheck
@@ -49,8 +49,9 @@ def reseal_jobs(store: JobStore, objects: Any, keyring: Keyring, *, limit: int =
     for job in store.list_jobs(limit=limit):
         found = [(f"job {job.id} raw brief", _reseal_brief(store, keyring, job.id))]
         for name, purpose in SEALED_OBJECTS:
-            key = job_key(job.id, name)
-            found.append((key, _reseal_object(objects, keyring, job.id, key, purpose)))
+            key = find_job_object(objects, job.project, job.id, name)
+            if key is not None:
+                found.append((key, _reseal_object(store, objects, keyring, job.id, key, purpose)))
         for where, outcome in found:
             outcomes[outcome] += 1
             if outcome == "failed":
@@ -76,9 +77,7 @@ def _reseal_brief(store: JobStore, keyring: Keyring, job_id: str) -> _Outcome:
     return "rotated" if store.reseal_brief(job_id, resealed) else "absent"  # purged meanwhile
 
 
-def _reseal_object(objects: Any, keyring: Keyring, job_id: str, key: str, purpose: str) -> _Outcome:
-    if not objects.exists(key):
-        return "absent"
+def _reseal_object(store: JobStore, objects: Any, keyring: Keyring, job_id: str, key: str, purpose: str) -> _Outcome:
     blob = objects.get(key)
     if not keyring.needs_rotation(blob):
         return "unchanged"
@@ -87,7 +86,10 @@ def _reseal_object(objects: Any, keyring: Keyring, job_id: str, key: str, purpos
     except SealError:
         return "failed"
     info = objects.stat(key)
-    objects.put(key, resealed, content_type=info.content_type, metadata=dict(info.metadata))
+    stored = objects.put(key, resealed, content_type=info.content_type, metadata=dict(info.metadata))
+    row = store.artifact_at(key)
+    if row is not None:  # the catalog's size and sha256 follow the new bytes (verify checks them)
+        store.add_artifact(row.model_copy(update={"size": stored.size, "sha256": stored.sha256}))
     return "rotated"
 
 

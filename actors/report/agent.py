@@ -8,7 +8,7 @@ from collections.abc import Callable
 from actors.clock import Clock, SystemClock
 from actors.object_store import ObjectStore, artifact_for, job_key
 from actors.report.render import render_pdf, render_report
-from schemas.artifacts import Artifact
+from schemas.artifacts import Artifact, StoredPii
 from schemas.brief import REPORT_OUTPUTS
 from schemas.pipeline import ReportInput
 
@@ -34,10 +34,10 @@ def report_outputs(report: ReportInput, *, pdf: bool = True) -> list[str]:
 
 
 class ReportAgent:
-    """Renders a `ReportInput` and stores the exports the brief asks for under `jobs/<job_id>/`.
+    """Renders a `ReportInput` and stores the exports the brief asks for under the job prefix `projects/<project>/jobs/<job_id>/`.
 
     `report.pdf`, `report.html` (the exact page the PDF is rendered from) and `report.md` with its
-    charts beside it (`chart-*.svg`); a localized report goes under `jobs/<job_id>/<locale>/` and its
+    charts beside it (`chart-*.svg`); a localized report goes under `projects/<project>/jobs/<job_id>/<locale>/` and its
     artifacts carry the locale. Re-rendering a job overwrites the same keys, so a retried step
     never leaves a second report, and everything is rendered before anything is stored.
 
@@ -73,11 +73,12 @@ class ReportAgent:
         folder = f"{locale}/" if locale else ""
         artifacts = []
         for kind, name, body in files:
-            stored = self._store.put(job_key(report.job_id, folder + name), body, content_type=_CONTENT_TYPES[kind],
-                                     metadata={**metadata, "kind": kind})
-            artifact = artifact_for(stored, job_id=report.job_id, kind=kind, artifact_id=self._new_id(),
-                                    created_at=self._clock.now())
-            artifacts.append(artifact.model_copy(update={"locale": locale}))
+            key = job_key(report.brief.project, report.job_id, folder + name)
+            stored = self._store.put(key, body, content_type=_CONTENT_TYPES[kind], metadata={**metadata, "kind": kind})
+            artifacts.append(artifact_for(
+                stored, project=report.brief.project, job_id=report.job_id, kind=kind, artifact_id=self._new_id(),
+                created_at=self._clock.now(), step="render", locale=locale, pii_class=StoredPii.PSEUDONYMIZED,
+            ))
         return artifacts
 
     @staticmethod

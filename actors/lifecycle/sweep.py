@@ -1,0 +1,202 @@
+"""The sweep: apply the cleanup rules to the catalog and the store, find orphans both ways, report every deletion.
+
+One run, in order:
+1. finish deletions a crashed run left `deleting` (the object goes, the row is closed, its event emitted once);
+2. read the catalog, decide it (`rules.plan`), record each row's `retention_until`;
+3. delete what is due, at most `batch_size`: the row is marked `deleting` first in a transaction that
+   refuses held rows, then the object goes, then the row is closed with an `artifact.deleted` event;
+4. list the store's job prefixes (after reading the rows, so a row is never newer than the listing):
+   an object with no row is deleted once older than the orphan grace (a legacy `jobs/<id>/...`
+   object of a known job is adopted instead: its row is recorded), a stored row with no object is
+   marked `lost`;
+5. emit one `sweep.completed` summary event.
+Every step is idempotent, so a run cut short anywhere is finished by the next; `dry_run` changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from actors.job_store import JobStore
+from actors.lifecycle.rules import JobFacts, plan
+from actors.object_store import ListedObject, ObjectStore, artifact_for, parse_job_key
+from schemas import EventType, JobNotFound
+from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus, StoredPii
+from schemas.lifecycle import CleanupRules
+
+__all__ = ["SWEPT_PREFIXES", "SweepResult", "infer_kind", "sweep"]
+
+SWEPT_PREFIXES = ("projects/", "jobs/")
+"""The store prefixes the system writes (the legacy `jobs/` layout included); nothing outside them is touched."""
+
+_PII = {ArtifactKind.VAULT: StoredPii.RAW_ENCRYPTED, ArtifactKind.CHECKPOINT: StoredPii.PSEUDONYMIZED,
+        ArtifactKind.PDF: StoredPii.PSEUDONYMIZED, ArtifactKind.HTML: StoredPii.PSEUDONYMIZED,
+        ArtifactKind.MARKDOWN: StoredPii.PSEUDONYMIZED, ArtifactKind.CHART: StoredPii.PSEUDONYMIZED}
+_LOCALE_DIR = r"(?:(?P<locale>[a-z]{2,3}(?:_[A-Za-z0-9]+)*)/)?"
+_NAMES = [
+    (re.compile(r"^steps/(?P<step>[a-z_]+)\.json$"), ArtifactKind.CHECKPOINT),
+    (re.compile(r"^vault\.bin$"), ArtifactKind.VAULT),
+    (re.compile(r"^providers_script\.json$"), ArtifactKind.PROVIDERS_SCRIPT),
+    (re.compile(rf"^{_LOCALE_DIR}report\.pdf$"), ArtifactKind.PDF),
+    (re.compile(rf"^{_LOCALE_DIR}report\.html$"), ArtifactKind.HTML),
+    (re.compile(rf"^{_LOCALE_DIR}report\.md$"), ArtifactKind.MARKDOWN),
+    (re.compile(rf"^{_LOCALE_DIR}chart-[A-Za-z0-9_-]+\.svg$"), ArtifactKind.CHART),
+]
+
+
+def infer_kind(name: str) -> tuple[ArtifactKind, str | None, str | None] | None:
+    """`(kind, step, locale)` of an object name under a job prefix, as the pipeline writes them; None if unknown."""
+    for pattern, kind in _NAMES:
+        m = pattern.match(name)
+        if m:
+            groups = m.groupdict()
+            step = groups.get("step") or ("render" if kind in REPORT_KINDS else "redact" if kind == ArtifactKind.VAULT else None)
+            return kind, step, groups.get("locale")
+    return None
+
+
+@dataclass
+class SweepResult:
+    """What one run deleted (or, dry, would delete), what holds kept, the orphans it found, what it adopted."""
+
+    dry_run: bool
+    deleted: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    orphan_objects: list[dict[str, Any]] = field(default_factory=list)
+    orphan_rows: list[dict[str, Any]] = field(default_factory=list)
+    adopted: list[dict[str, Any]] = field(default_factory=list)
+    more: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, "adopted", "more"}`."""
+        return {"dry_run": self.dry_run, "deleted": self.deleted, "held": self.held,
+                "orphans": {"objects": self.orphan_objects, "rows": self.orphan_rows},
+                "adopted": self.adopted, "more": self.more}
+
+
+def _entry(row: Artifact, reason: str) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind.value, "key": row.key, "reason": reason}
+
+
+def _remove(store: JobStore, objects: ObjectStore, row: Artifact) -> None:
+    """Delete a row's object: the raw brief lives in the job store, everything else in the object store."""
+    if row.kind == ArtifactKind.RAW_BRIEF:
+        if row.job_id is not None:
+            try:
+                store.purge_raw_brief(row.job_id)
+            except JobNotFound:
+                pass
+    else:
+        objects.delete(row.key)
+
+
+def _in_db(row: Artifact) -> bool:
+    return row.uri.startswith("db://")
+
+
+def sweep(
+    store: JobStore, objects: ObjectStore, now: datetime, rules: CleanupRules, *, dry_run: bool = False,
+    kinds: frozenset[ArtifactKind] | None = None, orphans: bool = True, sweep_id: str | None = None,
+) -> SweepResult:
+    """Apply the rules once at `now` (see the module docstring); `kinds` limits it to those kinds (the PII purge)."""
+    sweep_id = sweep_id or f"sweep-{uuid.uuid4().hex[:12]}"
+    result = SweepResult(dry_run=dry_run)
+    everything = store.catalog(include_deleted=True)
+    if kinds is not None:
+        everything = [a for a in everything if a.kind in kinds]
+
+    pending = [a for a in everything if a.status == ArtifactStatus.DELETING]
+    for row in pending:
+        result.deleted.append(_entry(row, row.deletion_reason or ""))
+        if not dry_run:
+            _remove(store, objects, row)
+            store.finish_delete(row.id)
+
+    rows = [a for a in everything if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST)]
+    jobs = {j.id: JobFacts.of(j) for j in store.list_jobs(limit=10_000_000)}
+    decided = plan(rows, jobs, now, rules)
+    if not dry_run:
+        changed = {a.id: decided.schedule[a.id] for a in rows if decided.schedule.get(a.id) != a.retention_until}
+        store.set_retention(changed)
+
+    budget = max(0, rules.batch_size - len(pending))
+    result.more = len(decided.delete) > budget
+    gone: set[str] = set()
+    for decision in decided.delete[:budget]:
+        row = decision.artifact
+        if dry_run:
+            result.deleted.append(_entry(row, decision.reason))
+            continue
+        marked = store.begin_delete(row.id, decision.reason)
+        if marked is None:  # held or deleted since the catalog was read: a hold always wins
+            continue
+        _remove(store, objects, marked)
+        store.finish_delete(row.id)
+        gone.add(row.id)
+        result.deleted.append(_entry(row, decision.reason))
+    for decision in decided.held:
+        result.held.append({**_entry(decision.artifact, decision.reason), "hold_reason": decision.artifact.hold_reason})
+
+    if orphans and kinds is None:
+        _orphans(store, objects, now, rules, everything, gone, jobs, result, dry_run=dry_run, sweep_id=sweep_id)
+
+    if not dry_run and kinds is None:
+        store.record_system_event(EventType.SWEEP_COMPLETED, {
+            "sweep_id": sweep_id, "deleted": len(result.deleted), "held": len(result.held),
+            "orphan_objects": len(result.orphan_objects), "lost_rows": len(result.orphan_rows),
+            "adopted": len(result.adopted), "more": result.more,
+        }, stream=sweep_id)
+    return result
+
+
+def _orphans(
+    store: JobStore, objects: ObjectStore, now: datetime, rules: CleanupRules, everything: list[Artifact],
+    gone: set[str], jobs: dict[str, JobFacts], result: SweepResult, *, dry_run: bool, sweep_id: str,
+) -> None:
+    listed: dict[str, ListedObject] = {}
+    for prefix in SWEPT_PREFIXES:
+        listed.update({o.key: o for o in objects.list_objects(prefix)})
+    live = {a.key: a for a in everything if a.status != ArtifactStatus.DELETED}
+    grace = timedelta(hours=rules.orphan_grace_hours)
+    for key, obj in sorted(listed.items()):
+        if key in live or now - obj.modified_at < grace:
+            continue
+        adopted = _adopt(store, objects, obj, jobs, dry_run=dry_run)
+        if adopted is not None:
+            result.adopted.append({"id": adopted.id, "kind": adopted.kind.value, "key": key})
+            continue
+        result.orphan_objects.append({"key": key, "size": obj.size, "reason": "orphan: no catalog row"})
+        if not dry_run:
+            objects.delete(key)
+            store.record_system_event("artifact.orphan_deleted", {"key": key, "size": obj.size}, stream=sweep_id)
+    for row in everything:
+        if row.status != ArtifactStatus.STORED or row.id in gone or _in_db(row) or row.key in listed:
+            continue
+        if not any(row.key.startswith(p) for p in SWEPT_PREFIXES):
+            continue
+        result.orphan_rows.append({"id": row.id, "kind": row.kind.value, "key": row.key, "reason": "lost: no object"})
+        if not dry_run:
+            store.mark_lost(row.id)
+
+
+def _adopt(
+    store: JobStore, objects: ObjectStore, obj: ListedObject, jobs: dict[str, JobFacts], *, dry_run: bool,
+) -> Artifact | None:
+    """Record the row of an object written before keys carried the project (legacy layout, known job)."""
+    parsed = parse_job_key(obj.key)
+    if parsed is None or parsed[0] is not None or parsed[1] not in jobs:
+        return None
+    inferred = infer_kind(parsed[2])
+    if inferred is None:
+        return None
+    kind, step, locale = inferred
+    job = jobs[parsed[1]]
+    stored = objects.stat(obj.key)
+    row = artifact_for(stored, project=job.project, job_id=job.id, kind=kind, artifact_id=str(uuid.uuid4()),
+                       created_at=obj.modified_at, step=step, locale=locale,
+                       pii_class=_PII.get(kind, StoredPii.NONE), lineage=["adopted:legacy-key"])
+    return row if dry_run else store.add_artifact(row)
