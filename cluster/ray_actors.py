@@ -15,12 +15,10 @@ from schemas import (
     TERMINAL_STATES,
     AgentRequest,
     Artifact,
-    ArtifactKind,
     Brief,
     Evidence,
     JobState,
     ModelAnswer,
-    StoredPii,
 )
 
 __all__ = [
@@ -273,8 +271,6 @@ class OrchestratorActor:
 
     def submit(self, brief: Brief, idempotency_key: str | None = None, script: dict[str, Any] | None = None) -> str:
         """Record a job (idempotent by key) and start running it; return its id."""
-        from actors.lifecycle.catalog import write_object
-        from actors.object_store import SCRIPT_NAME
         from cluster.tracing import current_traceparent, trace_id_of
         from schemas.pipeline import ProvidersScript
 
@@ -285,11 +281,7 @@ class OrchestratorActor:
                 brief, idempotency_key=idempotency_key, trace_id=trace_id_of(tp) if tp else None, traceparent=tp
             )
         if parsed is not None and job.state == JobState.SUBMITTED:
-            write_object(
-                self.objects, self.store, project=job.project, job_id=job.id, name=SCRIPT_NAME,
-                data=parsed.model_dump_json().encode(), kind=ArtifactKind.PROVIDERS_SCRIPT,
-                content_type="application/json", pii_class=StoredPii.NONE, step="submit", created_at=job.created_at,
-            )
+            self.runner.save_script(job, parsed)
         self.start(job.id)
         return job.id
 

@@ -113,7 +113,7 @@ def run_jobs(runner: JobRunner, store: Any, objects: Any, count: int) -> list[di
         start = time.perf_counter()
         final = runner.run(job.id)
         latency = time.perf_counter() - start
-        analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job.id, "analyze")))
+        analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job.project, job.id, "analyze")))
         assert final.state == JobState.COMPLETED, final.error
         return {"latency_s": latency, "waited_s": analysis.quorum.waited_s, "received": len(analysis.quorum.received)}
 

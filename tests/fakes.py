@@ -47,6 +47,7 @@ from collections import Counter
 
 from actors.llm import StubLlmAgent
 from actors.localization.agent import LocalizerRole
+from actors.object_store import artifact_for, job_key
 from actors.orchestrator.local_agents import LocalCalls, LoopThread
 from actors.orchestrator.ports import (
     Agents,
@@ -54,7 +55,7 @@ from actors.orchestrator.ports import (
     RedactOutput,
     merge_analysis,
 )
-from schemas import AgentRequest, Artifact, Evidence
+from schemas import AgentRequest, Artifact, ArtifactKind, Evidence, StoredPii
 from schemas.pipeline import AnalysisRequest, ReportInput
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -154,15 +155,11 @@ class FakeAgents(Agents):
         report: ReportInput = envelope.payload
         data = report.model_dump_json().encode()
         locale = report.localization.locale if report.localization else None
-        key = f"jobs/{report.job_id}/{locale}/report.json" if locale else f"jobs/{report.job_id}/report.json"
+        key = job_key(report.brief.project, report.job_id, f"{locale}/report.json" if locale else "report.json")
         stored = self.objects.put(key, data, content_type="application/json")
-        return [
-            Artifact(
-                id=hashlib.sha256(key.encode()).hexdigest()[:32], job_id=report.job_id, kind="report", key=key,
-                uri=stored.uri, content_type="application/json", size=stored.size, sha256=stored.sha256,
-                created_at=report.generated_at, locale=locale,
-            )
-        ]
+        return [artifact_for(stored, project=report.brief.project, job_id=report.job_id, kind=ArtifactKind.EXPORT,
+                             artifact_id=hashlib.sha256(key.encode()).hexdigest()[:32], created_at=report.generated_at,
+                             step="render", locale=locale, pii_class=StoredPii.PSEUDONYMIZED)]
 
 
 class Crash(BaseException):
@@ -193,7 +190,6 @@ from actors.pii.keys import Keyring
 from actors.state_machine import StateMachine, default_machine
 from schemas import (
     TERMINAL_STATES,
-    ArtifactKind,
     ArtifactNotFound,
     ArtifactStatus,
     Brief,
@@ -482,9 +478,9 @@ class MemoryJobStore(JobStore):
         return [a for a in self.catalog(job_id=job_id) if a.kind in ANNOUNCED_KINDS]
 
     def catalog(self, *, job_id=None, project=None, kinds=None, include_deleted=False, limit=None):  # type: ignore[no-untyped-def]
-        """Catalog rows, oldest first (ties by key)."""
+        """Catalog rows, oldest first (ties in the order first recorded)."""
         with self._lock:
-            rows = sorted(self.artifact_rows.values(), key=lambda a: (a.created_at, a.key))
+            rows = sorted(self.artifact_rows.values(), key=lambda a: a.created_at)
         rows = [a for a in rows if (job_id is None or a.job_id == job_id) and (project is None or a.project == project)
                 and (kinds is None or a.kind in kinds) and (include_deleted or a.status != ArtifactStatus.DELETED)]
         return rows[:limit] if limit is not None else rows

@@ -13,12 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from actors.llm import StubLlmAgent
-from actors.orchestrator.runner import (
-    JobRunner,
-    RunnerConfig,
-    checkpoint_key,
-    script_key,
-)
+from actors.object_store import job_key
+from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from cluster.bootstrap import build_local_agents
 from cluster.db import make_engine
 from cluster.objects import FsObjectStore
@@ -61,14 +57,13 @@ def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any]
         runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=PROVIDERS))
         job = store.submit(parse_brief(brief), trace_id="0" * 32)
         if script is not None:
-            body = ProvidersScript.model_validate(script).model_dump_json().encode()
-            objects.put(script_key(job.id), body, content_type="application/json")
+            runner.save_script(job, ProvidersScript.model_validate(script))
         final = runner.run(job.id)
-        merge_key = checkpoint_key(job.id, "merge")
+        merge_key = checkpoint_key(job.project, job.id, "merge")
         merge = json.loads(objects.get(merge_key)) if objects.exists(merge_key) else None
 
         def text(name: str) -> str | None:
-            key = f"jobs/{job.id}/{name}"
+            key = job_key(job.project, job.id, name)
             return objects.get(key).decode() if objects.exists(key) else None
 
         return InProcessJob(final, merge, text("report.html"), text("report.md"), store.artifacts(job.id), objects)

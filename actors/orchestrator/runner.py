@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.lifecycle.catalog import write_object
-from actors.object_store import CHECKPOINT_NAME, read_job_object
+from actors.object_store import CHECKPOINT_NAME, SCRIPT_NAME, read_job_object
 from actors.orchestrator.observe import Metrics, Tracer
 from actors.orchestrator.pipeline import (
     Pipeline,
@@ -289,6 +289,14 @@ class JobRunner:
         )
         self.store.record_step(done, traceparent=tp)
         self.metrics.step_latency(record.step, self.clock.monotonic() - t0, outcome.value)
+
+    def save_script(self, job: JobRecord, script: BaseModel) -> None:
+        """Store a job's provider script (before it runs) with its catalog row."""
+        write_object(
+            self.objects, self.store, project=job.project, job_id=job.id, name=SCRIPT_NAME,
+            data=script.model_dump_json().encode(), kind=ArtifactKind.PROVIDERS_SCRIPT, content_type="application/json",
+            pii_class=StoredPii.NONE, step="submit", created_at=job.created_at,
+        )
 
     def _save(self, job: JobRecord, step: str, output: BaseModel) -> str:
         row = write_object(

@@ -65,7 +65,7 @@ def test_429_storm_honours_retry_after_and_degrades_cleanly(tmp_path: Path, fake
     store, objects, job_id = _run(tmp_path, fake)
     job = store.get(job_id)
     assert job.degraded
-    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job_id, "analyze")))
+    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(store.get(job_id).project, job_id, "analyze")))
     [openai] = [p for p in analysis.quorum.providers if p.provider == "openai"]
     assert openai.status == "error" and openai.error_kind == "rate_limit", openai
     calls = fake.seen("/chat/completions")
@@ -77,7 +77,7 @@ def test_429_storm_honours_retry_after_and_degrades_cleanly(tmp_path: Path, fake
 
 def test_cost_budget_stops_asking_when_it_would_be_exceeded(tmp_path: Path, fake: FakeOpenAi) -> None:
     store, objects, job_id = _run(tmp_path, fake, cost_budget_usd=0.000001)
-    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job_id, "analyze")))
+    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(store.get(job_id).project, job_id, "analyze")))
     assert fake.seen("/chat/completions") == []  # the call would have passed the budget: never made
     assert analysis.quorum.cost_usd <= 0.000001
     [openai] = [p for p in analysis.quorum.providers if p.provider == "openai"]

@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[ObjectStore]:  #
 @pytest.fixture
 def key() -> str:
     """A fresh job-scoped key."""
-    return job_key(f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
+    return job_key("acme", f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
 
 
 def test_put_get_round_trip_describes_what_was_stored(store: ObjectStore, key: str) -> None:

@@ -50,7 +50,7 @@ def store(s3_server: S3Server) -> S3ObjectStore:  # noqa: F811
 
 @pytest.fixture
 def key() -> str:
-    return job_key(f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
+    return job_key("acme", f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
 
 
 def test_objects_are_named_by_s3_uri_and_have_no_local_path(store: S3ObjectStore, key: str) -> None:

@@ -226,7 +226,7 @@ def test_an_echoed_name_variant_in_evidence_blocks_the_llm_request(sqlite_store,
         agents.close()
 
     # The premise: the detector let the variant through into the evidence (a brand name), the guard did not.
-    evidence = objects.get(checkpoint_key(job.id, "collect")).decode()
+    evidence = objects.get(checkpoint_key(job.project, job.id, "collect")).decode()
     assert "Keller, M." in evidence, "the PII agent now pseudonymizes the echoed variant: pick another one"
 
     assert final.state == JobState.FAILED and final.error is not None
@@ -234,7 +234,7 @@ def test_an_echoed_name_variant_in_evidence_blocks_the_llm_request(sqlite_store,
     assert final.error["resumable"] is False
     analyze = [(s.attempt, s.outcome) for s in store.steps(job.id) if s.step == "analyze"]
     assert analyze == [(1, StepOutcome.FAILED)]  # not retried, and no provider was asked
-    assert not objects.exists(checkpoint_key(job.id, "analyze"))
+    assert not objects.exists(checkpoint_key(job.project, job.id, "analyze"))
     for value in ("Keller", "maria.keller"):
         assert _leaks(store, job.id, value) == []
         assert value.lower() not in logs.getvalue().lower()

@@ -106,7 +106,7 @@ def test_planted_pii_stays_in_the_vault(tmp_path: Path, make_brief, logs: io.Str
     shutdown_tracing()
     assert job.state == JobState.COMPLETED, job.error
 
-    vault = Vault.decrypt(objects.get(vault_key(job.id)), KEY, job.id)
+    vault = Vault.decrypt(objects.get(vault_key(job.project, job.id)), KEY, job.id)
     leak = EgressGuard([(value, "PLANTED") for value in PLANTED])
     assert all(leak.find(value) for value in PLANTED) and not leak.find("<PERSON_1> <EMAIL_ADDRESS_1>")
     assert {v.casefold() for v in PLANTED} <= {v.casefold() for v in vault.values()}
@@ -126,4 +126,4 @@ def test_planted_pii_stays_in_the_vault(tmp_path: Path, make_brief, logs: io.Str
     for name, payload in channels.items():
         assert leak.find(payload) is None, f"planted PII in {name}"
     assert WITHHELD in logs.getvalue()
-    assert "retention-until" in objects.stat(vault_key(job.id)).metadata
+    assert "retention-until" in objects.stat(vault_key(job.project, job.id)).metadata

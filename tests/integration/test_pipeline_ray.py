@@ -17,11 +17,18 @@ import pytest
 import ray
 from pypdf import PdfReader
 
+from actors.object_store import checkpoint_key
 from cluster.relay import OutboxRelay
 from cluster.tracing import read_spans
 from schemas import JobState
 from tests.conftest import NATS_URL
-from tests.integration.stack import PLANTED, planted_brief, ray_logs, running_stack, wait_state
+from tests.integration.stack import (
+    PLANTED,
+    planted_brief,
+    ray_logs,
+    running_stack,
+    wait_state,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -91,7 +98,7 @@ def test_whole_chain_through_the_portal(stack) -> None:  # type: ignore[no-untyp
 
     # PDF: claims are in it.
     text = "".join(p.extract_text() for p in PdfReader(__import__("io").BytesIO(pdf.content)).pages)
-    answers = json.loads(client.objects.get(f"jobs/{job_id}/steps/analyze.json"))["answers"]
+    answers = json.loads(client.objects.get(checkpoint_key(client.store.get(job_id).project, job_id, "analyze")))["answers"]
     claims = [c for a in answers for c in a["claims"]]
     assert claims
     flat = " ".join(text.split())
@@ -109,7 +116,7 @@ def test_whole_chain_through_the_portal(stack) -> None:  # type: ignore[no-untyp
     # PII: planted values reached no LLM request, event, span, log or the PDF.
     sent = [r for p in ("openai", "gemini", "xai") for r in ray.get(client.handles[f"llm-{p}"].recent_requests.remote())]
     assert sent and any("<PERSON_" in r for r in sent)
-    evidence = json.loads(client.objects.get(f"jobs/{job_id}/steps/collect.json"))["evidence"]
+    evidence = json.loads(client.objects.get(checkpoint_key(client.store.get(job_id).project, job_id, "collect")))["evidence"]
     assert any("<PERSON_" in e["text"] or "<EMAIL_ADDRESS_" in e["text"] for e in evidence), "no planted evidence PII was seen"
     logs = ray_logs()
     channels = {

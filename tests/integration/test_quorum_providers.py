@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 import ray  # noqa: E402 - a hard dependency: a missing Ray must fail, not skip
 
 from actors.llm import build_llm_agent, provider_config  # noqa: E402
 from actors.orchestrator.ports import AnalyzeOutput  # noqa: E402
 from actors.orchestrator.ray_agents import RayAgents  # noqa: E402
-from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key, script_key  # noqa: E402
+from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key  # noqa: E402
 from actors.report import render_html  # noqa: E402
 from cluster.client import job_summary  # noqa: E402
 from cluster.objects import FsObjectStore  # noqa: E402
@@ -244,10 +243,10 @@ def test_a_job_persists_and_shows_each_provider_outcome(cluster: dict[str, Any],
 
     fakes["gemini"].script.reset()
     job = sqlite_store.submit(make_brief())
-    objects.put(script_key(job.id), ProvidersScript(grace_s=0.2).model_dump_json().encode(), content_type="application/json")
+    runner.save_script(job, ProvidersScript(grace_s=0.2))
     final = runner.run(job.id)
     assert final.state == JobState.COMPLETED and final.degraded
-    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job.id, "analyze")))  # persisted
+    analysis = AnalyzeOutput.model_validate_json(objects.get(checkpoint_key(job.project, job.id, "analyze")))  # persisted
     summary = job_summary(final, [], analysis)
     assert summary.providers["xai"].status == "cancelled" and summary.quorum and summary.quorum.received == ["openai", "gemini"]
     events = [m.event.payload for m in sqlite_store.events(job.id) if m.event.payload.get("to_state") == "merging"]

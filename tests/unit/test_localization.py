@@ -12,7 +12,7 @@ from actors.localization.agent import glossary_of, wanted_locales
 from actors.localization.profiles import country_profile
 from actors.localization.text import check_translation, protected_tokens, translate_walk
 from actors.mcp._market_data import rates_table
-from actors.orchestrator.runner import JobRunner, RunnerConfig, script_key
+from actors.orchestrator.runner import JobRunner, RunnerConfig, checkpoint_key
 from schemas import Brief, EventType, Evidence, JobState
 from schemas.localization import LocalizeOutput, Segment, TranslationResult
 from schemas.pipeline import (
@@ -185,7 +185,7 @@ def _run(brief: Brief, script: ProvidersScript | None = None):  # type: ignore[n
     runner = JobRunner(store=store, objects=objects, agents=FakeAgents(objects), config=config, clock=clock)
     job = store.submit(brief)
     if script is not None:
-        objects.put(script_key(job.id), script.model_dump_json().encode(), content_type="application/json")
+        runner.save_script(job, script)
     return store, objects, runner.run(job.id)
 
 
@@ -194,8 +194,8 @@ def test_a_job_with_auto_locales_stores_one_report_per_locale_and_marks_stub_tex
     assert final.state == JobState.COMPLETED
     arts = store.artifacts(final.id)
     assert [a.locale for a in arts] == [None, "de_DE", "fr_FR", "ja_JP"]
-    assert arts[1].key == f"jobs/{final.id}/de_DE/report.json"
-    out = LocalizeOutput.model_validate_json(objects.get(f"jobs/{final.id}/steps/localize.json"))
+    assert arts[1].key == f"projects/{final.project}/jobs/{final.id}/de_DE/report.json"
+    out = LocalizeOutput.model_validate_json(objects.get(checkpoint_key(final.project, final.id, "localize")))
     assert [r.status for r in out.reports] == ["untranslated"] * 3
     assert "stub providers do not translate" in out.reports[0].reason
     de = out.reports[0].adaptation
@@ -216,7 +216,7 @@ def test_a_mangling_provider_shows_retry_and_fallback_in_the_events_and_the_next
     assert kinds == ["localization.retried", "localization.fell_back", "localization.completed"]
     assert events[1][1]["from_provider"] == "openai" and events[1][1]["to_provider"] == "gemini"
     assert events[2][1]["status"] == "translated" and events[2][1]["provider"] == "gemini"
-    [report] = LocalizeOutput.model_validate_json(objects.get(f"jobs/{final.id}/steps/localize.json")).reports
+    [report] = LocalizeOutput.model_validate_json(objects.get(checkpoint_key(final.project, final.id, "localize"))).reports
     assert report.status == "translated" and report.translations
     for source, translated in report.translations.items():
         assert translated == f"[de] {source}"  # every placeholder, number and name survived

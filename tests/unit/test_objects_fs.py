@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from actors.object_store import find_job_object, legacy_job_key, parse_job_key
 from cluster.bootstrap import build_objects
 from cluster.objects import (
     FsObjectStore,
@@ -19,6 +20,7 @@ from cluster.objects import (
     job_key,
 )
 from cluster.settings import Settings
+from schemas import StoredPii
 from schemas._errors import StorageError
 
 pytestmark = pytest.mark.unit
@@ -33,7 +35,7 @@ def store(tmp_path: Path) -> FsObjectStore:
 
 @pytest.fixture
 def key() -> str:
-    return job_key(f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
+    return job_key("acme", f"job-{uuid.uuid4().hex[:8]}", "report.pdf")
 
 
 def test_put_get_round_trip_records_size_sha256_and_content_type(store: FsObjectStore, key: str) -> None:
@@ -121,9 +123,21 @@ def test_file_replaced_behind_the_stores_back_gets_a_fresh_sha256(store: FsObjec
     assert store.stat(key).sha256 == hashlib.sha256(b"BBBB").hexdigest()
 
 
-def test_job_key_builds_job_scoped_keys() -> None:
-    assert job_key("j1", "report.pdf") == "jobs/j1/report.pdf"
-    assert job_key("j1", "charts/market-share.png") == "jobs/j1/charts/market-share.png"
+def test_job_key_builds_project_and_job_scoped_keys() -> None:
+    assert job_key("acme", "j1", "report.pdf") == "projects/acme/jobs/j1/report.pdf"
+    assert job_key("acme", "j1", "charts/market-share.png") == "projects/acme/jobs/j1/charts/market-share.png"
+    assert legacy_job_key("j1", "report.pdf") == "jobs/j1/report.pdf"
+    assert parse_job_key("projects/acme/jobs/j1/de_DE/report.pdf") == ("acme", "j1", "de_DE/report.pdf")
+    assert parse_job_key("jobs/j1/vault.bin") == (None, "j1", "vault.bin")
+    assert parse_job_key("templates/t1.json") is None
+
+
+def test_find_job_object_reads_the_project_layout_first_then_the_legacy_one(store: FsObjectStore) -> None:
+    assert find_job_object(store, "acme", "j1", "vault.bin") is None
+    store.put(legacy_job_key("j1", "vault.bin"), b"old", content_type="application/octet-stream")
+    assert find_job_object(store, "acme", "j1", "vault.bin") == "jobs/j1/vault.bin"
+    store.put(job_key("acme", "j1", "vault.bin"), b"new", content_type="application/octet-stream")
+    assert find_job_object(store, "acme", "j1", "vault.bin") == "projects/acme/jobs/j1/vault.bin"
 
 
 @pytest.mark.parametrize(
@@ -131,13 +145,15 @@ def test_job_key_builds_job_scoped_keys() -> None:
 )
 def test_job_key_rejects_unsafe_names(name: str) -> None:
     with pytest.raises(ValueError):
-        job_key("j1", name)
+        job_key("acme", "j1", name)
 
 
-@pytest.mark.parametrize("job_id", ["", "a/b", "..", "."])
-def test_job_key_rejects_unsafe_job_ids(job_id: str) -> None:
+@pytest.mark.parametrize("part", ["", "a/b", "..", "."])
+def test_job_key_rejects_unsafe_job_ids_and_projects(part: str) -> None:
     with pytest.raises(ValueError):
-        job_key(job_id, "report.pdf")
+        job_key("acme", part, "report.pdf")
+    with pytest.raises(ValueError):
+        job_key(part, "j1", "report.pdf")
 
 
 def test_an_unsafe_key_writes_nothing_on_disk(store: FsObjectStore) -> None:
@@ -173,12 +189,14 @@ def test_build_object_store_defaults_to_the_filesystem_under_home(
 
 
 def test_artifact_for_copies_the_stored_object_into_the_metadata_record(store: FsObjectStore) -> None:
-    obj = store.put(job_key("j9", "report.pdf"), DATA, content_type="application/pdf")
+    obj = store.put(job_key("acme", "j9", "report.pdf"), DATA, content_type="application/pdf")
     created = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
-    art = artifact_for(obj, job_id="j9", kind="pdf", artifact_id="a1", created_at=created)
+    art = artifact_for(obj, project="acme", job_id="j9", kind="pdf", artifact_id="a1", created_at=created,
+                       step="render", pii_class=StoredPii.PSEUDONYMIZED)
 
-    assert (art.id, art.job_id, art.kind, art.created_at) == ("a1", "j9", "pdf", created)
+    assert (art.id, art.project, art.job_id, art.kind, art.created_at) == ("a1", "acme", "j9", "pdf", created)
+    assert (art.step, art.pii_class, art.retention_class, art.lineage) == ("render", "pseudonymized", "report", [])
     assert (art.key, art.uri, art.local_path) == (obj.key, obj.uri, obj.local_path)
     assert (art.size, art.sha256, art.content_type) == (len(DATA), obj.sha256, "application/pdf")
 
@@ -187,4 +205,6 @@ def test_artifact_for_refuses_an_object_of_another_job() -> None:
     obj = StoredObject(key="jobs/j1/report.pdf", uri="s3://b/jobs/j1/report.pdf", size=1,
                        sha256="0" * 64, content_type="application/pdf")
     with pytest.raises(ValueError, match="not scoped"):
-        artifact_for(obj, job_id="j10", kind="pdf", artifact_id="a1", created_at=datetime.now(timezone.utc))
+        artifact_for(obj, project="acme", job_id="j10", kind="pdf", artifact_id="a1", created_at=datetime.now(timezone.utc))
+    with pytest.raises(ValueError):  # not a kind of the catalog
+        artifact_for(obj, project="acme", job_id="j1", kind="report", artifact_id="a1", created_at=datetime.now(timezone.utc))

@@ -205,7 +205,7 @@ def test_an_llm_request_with_a_vault_value_fails_the_step_without_retry(tmp_path
     assert agents.calls["analyze"] == 0 and agents.sent_to_llm == []
     analyze = [(s.attempt, s.outcome) for s in store.steps(job.id) if s.step == "analyze"]
     assert analyze == [(1, StepOutcome.FAILED)]  # not retried
-    assert "retention-until" in objects.stat(vault_key(job.id)).metadata
+    assert "retention-until" in objects.stat(vault_key(job.project, job.id)).metadata
 
 
 def test_the_guard_loads_without_spacy_or_presidio() -> None:

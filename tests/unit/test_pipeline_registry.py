@@ -108,7 +108,7 @@ def test_a_toy_step_joins_through_one_registry_entry(make_brief) -> None:  # typ
         "validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering", "completed",
     ]
     assert [s.step for s in store.steps(job.id)] == pipeline.names()
-    toy = Localized.model_validate_json(objects.get(checkpoint_key(job.id, "translate")))
+    toy = Localized.model_validate_json(objects.get(checkpoint_key(job.project, job.id, "translate")))
     assert toy.claims > 0 and toy.locale == "en_US"
     assert runner.agents.roles["toy-localizer"].seen == [job.id]  # type: ignore[attr-defined]
     assert pipeline.describe(3)[5] == {
@@ -143,7 +143,7 @@ def test_a_steps_result_decides_degraded_and_failed_without_the_runner_knowing_t
     job = store.submit(make_brief())
     final = runner.run(job.id)
     [attempt] = [s for s in store.steps(job.id) if s.step == "judge"]
-    assert objects.exists(checkpoint_key(job.id, "judge"))  # checkpointed either way
+    assert objects.exists(checkpoint_key(job.project, job.id, "judge"))  # checkpointed either way
     if fine:
         assert final.state == S.COMPLETED and final.degraded and attempt.outcome == StepOutcome.SUCCEEDED
         moved = [m.event.payload for m in store.events(job.id) if m.event.payload.get("to_state") == "rendering"]

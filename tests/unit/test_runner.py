@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from actors.clock import SystemClock
-from actors.orchestrator.runner import JobRunner, RunnerConfig, script_key
+from actors.orchestrator.runner import JobRunner, RunnerConfig
 from actors.orchestrator.steps import default_pipeline
 from schemas import AgentError, EventType, JobState, ProviderError, StepOutcome
 from schemas.pipeline import ProviderBehaviour, ProvidersScript
@@ -40,7 +40,7 @@ def test_job_runs_through_every_step(env, make_brief) -> None:  # type: ignore[n
     states = [m.event.payload["to_state"] for m in store.events(job.id) if m.event.type == EventType.JOB_STATE_CHANGED]
     assert states == ["validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering",
                       "completed"]
-    assert [a.kind for a in store.artifacts(job.id)] == ["report"]
+    assert [a.kind for a in store.artifacts(job.id)] == ["export"]
     # PII never reached an LLM request.
     assert agents.sent_to_llm and all("ana.secret" not in e.model_dump_json() for e in agents.sent_to_llm)
 
@@ -65,7 +65,7 @@ def test_degraded_when_one_provider_hangs(env, make_brief) -> None:  # type: ign
     store, objects, agents, runner = env
     job = store.submit(make_brief())
     script = ProvidersScript(deadline_s=0.5, grace_s=0.1, providers={"xai": ProviderBehaviour(hang=True)})
-    objects.put(script_key(job.id), script.model_dump_json().encode(), content_type="application/json")
+    runner.save_script(job, script)
     final = runner.run(job.id)
     assert final.state == JobState.COMPLETED and final.degraded
     degraded_events = [m.event.payload for m in store.events(job.id) if m.event.payload.get("to_state") == "merging"]
@@ -76,7 +76,7 @@ def test_below_quorum_fails_with_clear_reason(env, make_brief) -> None:  # type:
     store, objects, agents, runner = env
     job = store.submit(make_brief())
     script = ProvidersScript(providers={"gemini": ProviderBehaviour(error="auth"), "xai": ProviderBehaviour(error="bad_output")})
-    objects.put(script_key(job.id), script.model_dump_json().encode(), content_type="application/json")
+    runner.save_script(job, script)
     final = runner.run(job.id)
     assert final.state == JobState.FAILED
     assert final.error and final.error["code"] == "below_quorum"
