@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from cluster.artifacts_cli import artifacts_app
 from cluster.pii_cli import pii_app
 from cluster.profiles_cli import profiles_app
 from cluster.settings import Settings, load_settings
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(pii_app, name="pii")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(artifacts_app, name="artifacts")
 
 # Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
 out = Console(soft_wrap=True)

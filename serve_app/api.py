@@ -1,4 +1,4 @@
-"""The portal HTTP API (FastAPI): jobs, their events as server-sent events, and artifacts."""
+"""The portal HTTP API (FastAPI): jobs, their events as server-sent events, and artifacts with their catalog metadata."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas import (
+    Artifact,
+    ArtifactGone,
     ArtifactNotFound,
     IdempotencyConflict,
     IllegalTransition,
@@ -24,7 +26,7 @@ from schemas import (
 from schemas.pipeline import ProvidersScript
 from serve_app.backend import PortalBackend
 
-__all__ = ["API_VERSION", "JobRequest", "create_app", "status_for"]
+__all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status_for"]
 
 API_VERSION = "v1"
 MAX_BODY_BYTES = 256 * 1024
@@ -46,7 +48,15 @@ def status_for(exc: MkaError) -> int:
         return 404
     if isinstance(exc, (IdempotencyConflict, IllegalTransition)):
         return 409
+    if isinstance(exc, ArtifactGone):
+        return 410
     return 503 if exc.retryable else 500
+
+
+def public_artifact(artifact: Artifact) -> dict[str, Any]:
+    """An artifact's catalog row as the portal shows it: no server path or storage URI, a download link."""
+    data = artifact.model_dump(mode="json", exclude={"local_path", "uri"})
+    return {**data, "href": f"/v1/artifacts/{artifact.id}", "meta": f"/v1/artifacts/{artifact.id}/meta"}
 
 
 def _backend(request: Request) -> PortalBackend:
@@ -132,9 +142,19 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
         after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
         return StreamingResponse(_sse(request, backend, job_id, after), media_type="text/event-stream")
 
+    @app.get("/v1/jobs/{job_id}/artifacts")
+    async def job_artifacts(request: Request, job_id: str) -> list[dict[str, Any]]:
+        """The job's deliverables with their catalog metadata (deleted ones with their deletion reason)."""
+        return [public_artifact(a) for a in await asyncio.to_thread(_backend(request).job_artifacts, job_id)]
+
+    @app.get("/v1/artifacts/{artifact_id}/meta")
+    async def artifact_meta(request: Request, artifact_id: str) -> dict[str, Any]:
+        """One deliverable's catalog metadata: size, sha256, PII class, retention, hold, status."""
+        return public_artifact(await asyncio.to_thread(_backend(request).artifact_meta, artifact_id))
+
     @app.get("/v1/artifacts/{artifact_id}")
     async def get_artifact(request: Request, artifact_id: str) -> Response:
-        """An artifact's content with its content type and sha256."""
+        """An artifact's content with its content type and sha256 (checked); 410 Gone with the reason once deleted."""
         art, data = await asyncio.to_thread(_backend(request).artifact, artifact_id)
         name = art.key.rsplit("/", 1)[-1]
         return Response(

@@ -6,7 +6,7 @@ import abc
 from typing import Any
 
 from actors.job_store import OutboxMessage
-from schemas import Artifact, Brief, JobRecord, StepRecord
+from schemas import Artifact, ArtifactNotFound, Brief, JobRecord, StepRecord
 from schemas.pipeline import ProvidersScript
 from schemas.summary import JobSummary
 
@@ -30,7 +30,15 @@ class PortalBackend(abc.ABC):
 
     @abc.abstractmethod
     def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
-        """An artifact's metadata and content."""
+        """A deliverable's catalog row and content, checked (`ArtifactGone` once deleted, `IntegrityFailure`)."""
+
+    @abc.abstractmethod
+    def artifact_meta(self, artifact_id: str) -> Artifact:
+        """A deliverable's catalog row, deleted ones too (`ArtifactNotFound` for internal kinds)."""
+
+    @abc.abstractmethod
+    def job_artifacts(self, job_id: str) -> list[Artifact]:
+        """A job's deliverables with their metadata, deleted ones included (`JobNotFound`)."""
 
     @abc.abstractmethod
     def cancel(self, job_id: str) -> str:
@@ -62,9 +70,27 @@ class ClientBackend(PortalBackend):
         return self.client.store.events(job_id)
 
     def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
-        """Read an artifact from the object store."""
+        """Read a deliverable from the object store, its sha256 checked against the catalog."""
+        from actors.lifecycle.catalog import read_artifact
+
+        self.artifact_meta(artifact_id)
+        return read_artifact(self.client.store, self.client.objects, artifact_id)
+
+    def artifact_meta(self, artifact_id: str) -> Artifact:
+        """A deliverable's catalog row; the pipeline's own objects (checkpoints, vault, raw brief) are not served."""
+        from actors.lifecycle.catalog import ANNOUNCED_KINDS
+
         art = self.client.store.get_artifact(artifact_id)
-        return art, self.client.objects.get(art.key)
+        if art.kind not in ANNOUNCED_KINDS:
+            raise ArtifactNotFound(f"no artifact {artifact_id}")
+        return art
+
+    def job_artifacts(self, job_id: str) -> list[Artifact]:
+        """The job's deliverables from the catalog, deleted ones included."""
+        from actors.lifecycle.catalog import ANNOUNCED_KINDS
+
+        self.client.get(job_id)
+        return self.client.store.catalog(job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
 
     def cancel(self, job_id: str) -> str:
         """Cancel through the orchestrator actor."""

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from actors.object_store import ObjectStore, job_key
-from schemas._errors import ArtifactGone
+from schemas._errors import ArtifactGone, IntegrityFailure
 from schemas.artifacts import Artifact, ArtifactKind, ArtifactStatus, StoredPii, retention_class_of
 
 __all__ = [
     "ANNOUNCED_KINDS", "INTERNAL_KINDS", "RAW_BRIEF_NAME", "SYSTEM_PROJECT", "check_holdable", "deletion_payload",
-    "hold_payload", "raw_brief_row", "stored_payload", "write_object",
+    "hold_payload", "raw_brief_row", "read_artifact", "stored_bytes", "stored_payload", "verify", "write_object",
 ]
 
 INTERNAL_KINDS = frozenset({
@@ -85,3 +85,50 @@ def write_object(
         pii_class=pii_class, lineage=lineage or ([f"step:{step}"] if step else []),
     )
     return store.add_artifact(row, traceparent=traceparent)
+
+
+def stored_bytes(store: Any, objects: ObjectStore, row: Artifact) -> bytes:
+    """The bytes behind a row: the sealed raw brief from the job store, anything else from the object store."""
+    from schemas._errors import StorageError
+
+    if row.kind == ArtifactKind.RAW_BRIEF:
+        sealed = store.sealed_brief(row.job_id) if row.job_id else None
+        if sealed is None:
+            raise StorageError(f"get {row.key!r}: no such object (the raw brief was purged)", retryable=False)
+        return sealed
+    return objects.get(row.key)
+
+
+def read_artifact(store: Any, objects: ObjectStore, artifact_id: str) -> tuple[Artifact, bytes]:
+    """Download an artifact, checked: `ArtifactGone` once deleted, `IntegrityFailure` when its sha256 changed."""
+    row = store.get_artifact(artifact_id)
+    if row.status in (ArtifactStatus.DELETED, ArtifactStatus.DELETING):
+        raise ArtifactGone(f"artifact {row.id} was deleted: {row.deletion_reason}", reason=row.deletion_reason)
+    data = stored_bytes(store, objects, row)
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != row.sha256:
+        raise IntegrityFailure(
+            f"artifact {row.id} ({row.key}) does not match its catalog row: sha256 {actual[:12]}… != {row.sha256[:12]}…"
+        )
+    return row, data
+
+
+def verify(store: Any, objects: ObjectStore, rows: list[Artifact]) -> list[dict[str, str]]:
+    """Recheck stored rows against their bytes: `[{"id", "key", "problem"}]` for each missing or changed object."""
+    from schemas._errors import StorageError
+
+    problems = []
+    for row in rows:
+        if row.status != ArtifactStatus.STORED:
+            continue
+        try:
+            actual = hashlib.sha256(stored_bytes(store, objects, row)).hexdigest()
+        except StorageError as exc:
+            if exc.retryable:
+                raise
+            problems.append({"id": row.id, "key": row.key, "problem": "missing"})
+            continue
+        if actual != row.sha256:
+            problems.append({"id": row.id, "key": row.key, "problem": f"sha256 mismatch: stored {actual}, "
+                             f"cataloged {row.sha256}"})
+    return problems

@@ -44,7 +44,8 @@ def run_recorded_job_exports(tmp_path: Path) -> tuple[str, str, str]:
     assert done.merge is not None and done.html is not None and done.markdown is not None
     charts = sorted(a.key for a in done.artifacts if a.kind == "chart")
     job_id = done.job.id
-    assert charts == [f"jobs/{job_id}/chart-competitors.svg", f"jobs/{job_id}/chart-market-size.svg"]
+    prefix = f"projects/{done.job.project}/jobs/{job_id}"
+    assert charts == [f"{prefix}/chart-competitors.svg", f"{prefix}/chart-market-size.svg"]
     merge_text = json.dumps(done.merge, indent=2, sort_keys=True) + "\n"
     return merge_text, done.html, done.markdown
 

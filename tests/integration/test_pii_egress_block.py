@@ -121,7 +121,8 @@ def test_a_blocked_artifact_event_fails_the_job(store, make_brief) -> None:  # t
     job = store.submit(make_brief())
     guard_registry().register(job.id, EgressGuard([("Maria Keller", "PERSON")]))
     artifact = Artifact(
-        id=uuid.uuid4().hex, job_id=job.id, kind="report by Keller, M.", key=f"jobs/{job.id}/r.pdf", uri="file:///r.pdf",
+        id=f"report by Maria Keller {uuid.uuid4().hex[:8]}", job_id=job.id, project=job.project, kind="pdf",
+        key=f"projects/{job.project}/jobs/{job.id}/r.pdf", uri="file:///r.pdf",
         content_type="application/pdf", size=1, sha256="0" * 64, created_at=datetime.now(timezone.utc),
     )
     with pytest.raises(EgressBlocked):

@@ -111,7 +111,7 @@ def test_planted_pii_stays_in_the_vault(tmp_path: Path, make_brief, logs: io.Str
     assert all(leak.find(value) for value in PLANTED) and not leak.find("<PERSON_1> <EMAIL_ADDRESS_1>")
     assert {v.casefold() for v in PLANTED} <= {v.casefold() for v in vault.values()}
 
-    job_dir = settings.artifacts_dir / "jobs" / job.id
+    job_dir = settings.artifacts_dir / "projects" / job.project / "jobs" / job.id
     stored = {p.name: p.read_bytes() for p in job_dir.rglob("*") if p.is_file() and p.name != "vault.bin"}
     channels = {
         "llm requests": [e.model_dump(mode="json") for e in agents.sent_to_llm],

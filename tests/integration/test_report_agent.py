@@ -85,9 +85,10 @@ def test_stored_artifact_describes_the_stored_bytes(store: FsObjectStore, clock:
     artifacts = _agent(store, clock).render(report)
     assert [a.kind for a in artifacts] == ["pdf", "html", "markdown", "chart"]  # one chart: DE has a market size
     artifact = artifacts[0]
-    pdf = store.get(job_key(report.job_id, "report.pdf"))
-    assert artifact.key == f"jobs/{report.job_id}/report.pdf"
+    pdf = store.get(job_key(report.brief.project, report.job_id, "report.pdf"))
+    assert artifact.key == f"projects/{report.brief.project}/jobs/{report.job_id}/report.pdf"
     assert (artifact.id, artifact.job_id, artifact.kind) == ("art-1", report.job_id, "pdf")
+    assert (artifact.project, artifact.step, artifact.pii_class) == (report.brief.project, "render", "pseudonymized")
     assert artifact.content_type == "application/pdf"
     assert artifact.sha256 == hashlib.sha256(pdf).hexdigest() and artifact.size == len(pdf)
     assert artifact.created_at == clock.now()
@@ -96,13 +97,13 @@ def test_stored_artifact_describes_the_stored_bytes(store: FsObjectStore, clock:
     meta = store.stat(artifact.key).metadata
     assert meta["job-id"] == report.job_id and meta["trace-id"] == report.trace_id
     assert (meta["degraded"], meta["kind"], meta["project"]) == ("true", "pdf", report.brief.project)
-    html = store.get(job_key(report.job_id, "report.html")).decode()
-    assert report.trace_id in html and store.stat(job_key(report.job_id, "report.html")).content_type.startswith(
+    html = store.get(job_key(report.brief.project, report.job_id, "report.html")).decode()
+    assert report.trace_id in html and store.stat(job_key(report.brief.project, report.job_id, "report.html")).content_type.startswith(
         "text/html")
     for art in artifacts:  # every export is described by its artifact
         body = store.get(art.key)
         assert art.sha256 == hashlib.sha256(body).hexdigest() and art.size == len(body)
-    markdown = store.get(job_key(report.job_id, "report.md")).decode()
+    markdown = store.get(job_key(report.brief.project, report.job_id, "report.md")).decode()
     assert markdown.startswith("# ") and "## Executive summary" in markdown
 
 
@@ -113,7 +114,7 @@ def test_rerendering_a_job_overwrites_the_same_keys(store: FsObjectStore, clock:
     clock.advance(60)
     second = agent.render(report)[0]
     assert second.key == first.key and second.created_at > first.created_at
-    job_dir = store.root / "jobs" / report.job_id
+    job_dir = store.root / "projects" / report.brief.project / "jobs" / report.job_id
     assert sorted(p.name for p in job_dir.iterdir()) == ["chart-market-size.svg", "report.html", "report.md",
                                                           "report.pdf"]
     assert store.stat(second.key).sha256 == second.sha256 == hashlib.sha256(store.get(second.key)).hexdigest()
@@ -125,7 +126,8 @@ def test_report_is_stored_through_the_s3_store(s3_server: S3Server, clock: FakeC
                        bucket=bucket, region=s3_server.region)
     report = make_report()
     artifact = _pdf(s3, clock, report)
-    assert artifact.uri == f"s3://{bucket}/jobs/{report.job_id}/report.pdf" and artifact.local_path is None
+    assert artifact.uri == f"s3://{bucket}/{artifact.key}" and artifact.local_path is None
+    assert artifact.key == f"projects/{report.brief.project}/jobs/{report.job_id}/report.pdf"
     pdf = s3.get(artifact.key)
     assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == artifact.sha256
     stat = s3.stat(artifact.key)
@@ -167,7 +169,7 @@ def test_a_rendering_failure_stores_nothing(store: FsObjectStore, clock: FakeClo
         _agent(store, clock).render(report)
     assert info.value.retryable is False
     for name in ("report.pdf", "report.html", "report.md"):
-        assert not store.exists(job_key(report.job_id, name))
+        assert not store.exists(job_key(report.brief.project, report.job_id, name))
 
 
 def test_pdf_off_stores_no_pdf(tmp_path: Path) -> None:
@@ -176,7 +178,7 @@ def test_pdf_off_stores_no_pdf(tmp_path: Path) -> None:
     arts = ReportAgent(store, pdf=False).render(report)
     assert [a.kind for a in arts] == ["html", "markdown", "chart"]
     assert arts[0].content_type.startswith("text/html") and store.get(arts[0].key).startswith(b"<!DOCTYPE html")
-    assert not store.exists(f"jobs/{report.job_id}/report.pdf")
+    assert not store.exists(job_key(report.brief.project, report.job_id, "report.pdf"))
 
 
 def test_the_brief_outputs_choose_the_exports(tmp_path: Path) -> None:
@@ -185,4 +187,4 @@ def test_the_brief_outputs_choose_the_exports(tmp_path: Path) -> None:
     assert [a.kind for a in ReportAgent(store).render(pdf_only)] == ["pdf", "html"]  # html: the PDF's own page
     markdown_only = make_report(outputs=["markdown"])
     assert [a.kind for a in ReportAgent(store).render(markdown_only)] == ["html", "markdown", "chart"]
-    assert not store.exists(f"jobs/{markdown_only.job_id}/report.pdf")
+    assert not store.exists(job_key(markdown_only.brief.project, markdown_only.job_id, "report.pdf"))

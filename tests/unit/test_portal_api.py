@@ -66,11 +66,17 @@ class FakeBackend(PortalBackend):
         ]
 
     def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
+        return self.artifact_meta(artifact_id), b"%PDF"
+
+    def artifact_meta(self, artifact_id: str) -> Artifact:
         if artifact_id != "a1":
             raise ArtifactNotFound("no artifact")
-        art = Artifact(id="a1", job_id="j", kind="pdf", key="jobs/j/report.pdf", uri="file:///x.pdf",
-                       content_type="application/pdf", size=4, sha256="0" * 64, created_at=NOW)
-        return art, b"%PDF"
+        return Artifact(id="a1", job_id="j", kind="pdf", key="projects/p/jobs/j/report.pdf", uri="file:///x.pdf",
+                        content_type="application/pdf", size=4, sha256="0" * 64, created_at=NOW)
+
+    def job_artifacts(self, job_id: str) -> list[Artifact]:
+        self.job(job_id)
+        return [self.artifact_meta("a1")]
 
     def cancel(self, job_id: str) -> str:
         raise StorageError("storage down")
