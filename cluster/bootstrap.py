@@ -151,6 +151,7 @@ def runner_config(settings: Settings) -> RunnerConfig:
         provider_deadlines_s=dict(settings.provider_deadlines_s),
         cost_budget_usd=settings.cost_budget_usd,
         glossary=list(settings.glossary),
+        cleanup=build_rules(settings),
     )
 
 

@@ -15,9 +15,9 @@ RULED_ELSEWHERE = frozenset({ArtifactKind.CHECKPOINT, ArtifactKind.VAULT, Artifa
 """Kinds with their own rule (checkpoints: job end + grace; vault and raw brief: the PII retention), not a TTL."""
 
 DEFAULT_TTL_DAYS: dict[ArtifactKind, int | None] = {
-    ArtifactKind.PDF: 365, ArtifactKind.HTML: 365, ArtifactKind.MARKDOWN: 365, ArtifactKind.CHART: 365,
-    ArtifactKind.PROVIDERS_SCRIPT: 30, ArtifactKind.DOCUMENT: 365, ArtifactKind.FIGMA_PLAN: 365,
-    ArtifactKind.FIGMA_PREVIEW: 365, ArtifactKind.EXPORT: 90, ArtifactKind.TEMPLATE: None,
+    ArtifactKind.PDF: 180, ArtifactKind.HTML: 180, ArtifactKind.MARKDOWN: 180, ArtifactKind.CHART: 180,
+    ArtifactKind.PROVIDERS_SCRIPT: 30, ArtifactKind.DOCUMENT: 180, ArtifactKind.FIGMA_PLAN: 180,
+    ArtifactKind.FIGMA_PREVIEW: 180, ArtifactKind.EXPORT: 90, ArtifactKind.TEMPLATE: None,
 }
 """Days from creation a kind is kept when the rules file does not say (None: until deleted by hand)."""
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from actors.object_store import ObjectStore, job_key
 from schemas._errors import ArtifactGone, IntegrityFailure
-from schemas.artifacts import Artifact, ArtifactKind, ArtifactStatus, StoredPii, retention_class_of
+from schemas.artifacts import (
+    Artifact,
+    ArtifactKind,
+    ArtifactStatus,
+    StoredPii,
+    retention_class_of,
+)
 
 __all__ = [
     "ANNOUNCED_KINDS", "INTERNAL_KINDS", "RAW_BRIEF_NAME", "SYSTEM_PROJECT", "check_holdable", "deletion_payload",

@@ -11,7 +11,7 @@ from schemas import TERMINAL_STATES, JobRecord, JobState
 from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus
 from schemas.lifecycle import CleanupRules
 
-__all__ = ["Decision", "JobFacts", "Plan", "due_date", "plan", "superseded_jobs"]
+__all__ = ["Decision", "JobFacts", "Plan", "due_date", "job_schedule", "plan", "superseded_jobs"]
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,12 @@ def plan(rows: Iterable[Artifact], jobs: Mapping[str, JobFacts], now: datetime, 
     out.delete.sort(key=lambda d: (d.due, d.artifact.created_at, d.artifact.id))
     out.held.sort(key=lambda d: (d.due, d.artifact.id))
     return out
+
+
+def job_schedule(rows: Iterable[Artifact], job: JobFacts, rules: CleanupRules) -> dict[str, datetime | None]:
+    """The `retention_until` of each live row of one job as its run ends (keep-last-N is the sweep's: it needs
+    the other jobs)."""
+    return {
+        a.id: due_date(a, job, rules)[0] for a in rows
+        if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST) and a.retention_until != due_date(a, job, rules)[0]
+    }

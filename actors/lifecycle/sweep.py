@@ -25,7 +25,13 @@ from actors.job_store import JobStore
 from actors.lifecycle.rules import JobFacts, plan
 from actors.object_store import ListedObject, ObjectStore, artifact_for, parse_job_key
 from schemas import EventType, JobNotFound
-from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus, StoredPii
+from schemas.artifacts import (
+    REPORT_KINDS,
+    Artifact,
+    ArtifactKind,
+    ArtifactStatus,
+    StoredPii,
+)
 from schemas.lifecycle import CleanupRules
 
 __all__ = ["SWEPT_PREFIXES", "SweepResult", "infer_kind", "sweep"]

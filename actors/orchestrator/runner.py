@@ -7,6 +7,7 @@ resumes at the first step without a succeeded record and never repeats a finishe
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.lifecycle.catalog import write_object
+from actors.lifecycle.rules import JobFacts, job_schedule
 from actors.object_store import CHECKPOINT_NAME, SCRIPT_NAME, read_job_object
 from actors.orchestrator.observe import Metrics, Tracer
 from actors.orchestrator.pipeline import (
@@ -46,8 +48,11 @@ from schemas import (
     StepRecord,
     StoredPii,
 )
+from schemas.lifecycle import CleanupRules
 
 __all__ = ["JobRunner", "RunnerConfig", "checkpoint_key", "script_key", "vault_key"]
+
+log = logging.getLogger("mka.runner")
 
 S = JobState
 
@@ -65,6 +70,7 @@ class RunnerConfig(BaseModel):
     provider_deadlines_s: dict[str, float] = Field(default_factory=dict, description="Per-provider deadlines.")
     cost_budget_usd: float | None = Field(default=None, description="Per-job LLM cost budget (USD).")
     glossary: list[str] = Field(default_factory=list, description="Terms translations keep as written (MKA_GLOSSARY).")
+    cleanup: CleanupRules = Field(default_factory=CleanupRules, description="Dates each stored object's deletion.")
 
 
 class _StepFailed(Exception):
@@ -144,7 +150,16 @@ class JobRunner:
             except Exception as exc:  # noqa: BLE001 - a bug between steps still ends the job, with its kind only
                 job = self._fail(job_id, MkaError(f"{type(exc).__name__} between steps"))
         self.metrics.job_state(job.state.value)
+        self._schedule(job)
         return job
+
+    def _schedule(self, job: JobRecord) -> None:
+        """Date the finished job's objects (`retention_until`); the sweeper redoes it if this fails."""
+        try:
+            rows = self.store.catalog(job_id=job.id)
+            self.store.set_retention(job_schedule(rows, JobFacts.of(job), self.config.cleanup))
+        except MkaError:
+            log.warning("could not date the objects of a finished job", extra={"fields": {"job_id": job.id}})
 
     def reopen(self, job_id: str) -> JobRecord:
         """Move a job that failed on infrastructure back to the step that failed (not run yet)."""
