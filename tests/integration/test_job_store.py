@@ -12,7 +12,9 @@ import pytest
 
 from schemas import (
     Artifact,
+    ArtifactGone,
     ArtifactNotFound,
+    ArtifactStatus,
     EventType,
     IdempotencyConflict,
     IllegalTransition,
@@ -141,11 +143,11 @@ def test_steps_are_upserted_per_attempt(store, make_brief) -> None:  # type: ign
 def test_artifacts_round_trip(store, make_brief) -> None:  # type: ignore[no-untyped-def]
     job = store.submit(make_brief())
     art = Artifact(
-        id=str(uuid.uuid4()), job_id=job.id, kind="pdf", key=f"jobs/{job.id}/report.pdf",
+        id=str(uuid.uuid4()), job_id=job.id, project=job.project, kind="pdf", key=f"jobs/{job.id}/report.pdf",
         uri=f"s3://b/jobs/{job.id}/report.pdf", content_type="application/pdf", size=10,
         sha256="0" * 64, created_at=datetime.now(timezone.utc),
     )
-    store.add_artifact(art)
+    assert store.add_artifact(art) == art
     assert store.artifacts(job.id) == [art]
     assert store.get_artifact(art.id) == art
     with pytest.raises(ArtifactNotFound):
@@ -225,3 +227,81 @@ def test_rewritten_artifact_keeps_one_row(store, make_brief) -> None:  # type: i
     store.add_artifact(first.model_copy(update={"id": str(uuid.uuid4()), "size": 2, "sha256": "2" * 64}))
     [only] = store.artifacts(job.id)
     assert (only.id, only.size, only.sha256) == (first.id, 2, "2" * 64)
+
+
+# --- the catalog ----------------------------------------------------------------------------------
+
+
+def _row(job, name: str, **extra) -> Artifact:  # type: ignore[no-untyped-def]
+    key = f"projects/{job.project}/jobs/{job.id}/{name}"
+    return Artifact(id=str(uuid.uuid4()), job_id=job.id, project=job.project, kind=extra.pop("kind", "checkpoint"),
+                    key=key, uri=f"file:///{key}", content_type="application/json", size=3, sha256="3" * 64,
+                    created_at=datetime.now(timezone.utc), **extra)
+
+
+def test_submit_records_the_sealed_raw_brief_in_the_catalog(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    job = store.submit(make_brief())
+    [raw] = store.catalog(job_id=job.id)
+    sealed = store.sealed_brief(job.id)
+    assert (raw.kind, raw.pii_class, raw.retention_class, raw.project) == ("raw_brief", "raw_encrypted", "pii", job.project)
+    assert raw.uri == f"db://jobs/{job.id}/brief_sealed" and raw.sha256 == hashlib.sha256(sealed).hexdigest()
+    assert store.artifacts(job.id) == []  # not a deliverable
+    assert [m.event.type for m in store.events(job.id)] == [EventType.JOB_SUBMITTED]  # no event of its own
+    store.reseal_brief(job.id, b"resealed")
+    assert store.get_artifact(raw.id).sha256 == hashlib.sha256(b"resealed").hexdigest()
+
+
+def test_catalog_filters_and_internal_rows_are_silent(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    checkpoint = store.add_artifact(_row(job, "steps/merge.json", step="merge"))
+    pdf = store.add_artifact(_row(job, "report.pdf", kind="pdf", step="render"))
+    assert [a.id for a in store.catalog(job_id=job.id, kinds=["pdf"])] == [pdf.id]
+    assert {a.id for a in store.catalog(project=job.project)} >= {checkpoint.id, pdf.id}
+    assert len(store.catalog(job_id=job.id, limit=1)) == 1
+    assert store.artifact_at(checkpoint.key) == checkpoint and store.artifact_at("projects/x/none") is None
+    assert store.artifacts(job.id) == [pdf]
+    stored = [m.event.payload["artifact_id"] for m in store.events(job.id) if m.event.type == EventType.ARTIFACT_STORED]
+    assert stored == [pdf.id]
+
+
+def test_delete_is_two_phase_and_a_hold_always_wins(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    a = store.add_artifact(_row(job, "steps/collect.json", step="collect"))
+    b = store.add_artifact(_row(job, "report.pdf", kind="pdf"))
+    held = store.hold_artifact(b.id, "audit 7")
+    assert (held.legal_hold, held.hold_reason) == (True, "audit 7")
+    assert store.begin_delete(b.id, "ttl: pdf") is None  # refused: held
+    marked = store.begin_delete(a.id, "checkpoint: job ended + 7 days")
+    assert marked is not None and marked.status == ArtifactStatus.DELETING
+    assert store.begin_delete(a.id, "again") is None  # already being deleted
+    with pytest.raises(ArtifactGone):
+        store.hold_artifact(a.id, "too late")
+    done = store.finish_delete(a.id)
+    assert done.status == ArtifactStatus.DELETED and done.deleted_at is not None
+    assert store.finish_delete(a.id) == done  # idempotent, one event
+    deleted = [m.event.payload for m in store.events(job.id) if m.event.type == EventType.ARTIFACT_DELETED]
+    assert deleted == [{"artifact_id": a.id, "kind": "checkpoint", "key": a.key,
+                        "reason": "checkpoint: job ended + 7 days", "version": 1}]
+    assert a.id not in {r.id for r in store.catalog(job_id=job.id)}
+    assert a.id in {r.id for r in store.catalog(job_id=job.id, include_deleted=True)}
+    released = store.release_artifact(b.id)
+    assert not released.legal_hold and released.hold_reason is None
+    types = [m.event.type for m in store.events(job.id)]
+    assert types.count(EventType.ARTIFACT_HELD) == 1 and types.count(EventType.ARTIFACT_RELEASED) == 1
+    rewritten = store.add_artifact(_row(job, "steps/collect.json", step="collect"))
+    assert rewritten.id == a.id and rewritten.status == ArtifactStatus.STORED  # a re-run step stores it again
+
+
+def test_lost_rows_retention_and_system_events(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    job = store.submit(make_brief())
+    a = store.add_artifact(_row(job, "vault.bin", kind="vault"))
+    lost = store.mark_lost(a.id)
+    assert lost is not None and lost.status == ArtifactStatus.LOST and store.mark_lost(a.id) is None
+    when = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    store.set_retention({a.id: when})
+    assert store.get_artifact(a.id).retention_until == when
+    store.record_system_event(EventType.SWEEP_COMPLETED, {"deleted": 0}, stream="sweep-1")
+    [summary] = [m for m in store.pending_events(limit=100_000) if m.event.job_id == "sweep-1"]
+    assert summary.subject == "mka.events.mka-system.sweep-1.sweep_completed" and summary.event.payload == {"deleted": 0}

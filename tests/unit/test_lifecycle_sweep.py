@@ -1,0 +1,168 @@
+"""The sweep over the ports (in-memory stores, fake clock): catalog completeness, deletion with events, holds,
+orphans both ways, legacy adoption, batches, a crash mid-sweep, checked downloads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from actors.lifecycle.catalog import read_artifact, verify
+from actors.lifecycle.sweep import SWEPT_PREFIXES, sweep
+from actors.object_store import job_key, job_prefix, legacy_job_key
+from actors.orchestrator.runner import JobRunner, RunnerConfig
+from schemas import ArtifactGone, ArtifactKind, ArtifactStatus, EventType, IntegrityFailure, JobState
+from schemas.lifecycle import CleanupRules
+from tests.conftest import TEST_KEYRING
+from tests.fakes import Crash, FakeAgents, FakeClock, MemoryJobStore, MemoryObjectStore
+
+pytestmark = pytest.mark.unit
+
+YEAR = timedelta(days=366)
+
+
+@pytest.fixture
+def done(make_brief):  # type: ignore[no-untyped-def]
+    """A completed job (in memory, on a fake clock that starts at the wall time) with its store and objects."""
+    clock = FakeClock(start=datetime.now(timezone.utc))
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING, clock=clock), MemoryObjectStore(clock=clock)
+    config = RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=2, grace_s=0.2, retry_base_delay_s=0.01)
+    runner = JobRunner(store=store, objects=objects, agents=FakeAgents(objects), config=config, clock=clock)
+    job = store.submit(make_brief())
+    final = runner.run(job.id)
+    assert final.state == JobState.COMPLETED
+    return store, objects, clock, final
+
+
+def _deleted_events(store: MemoryJobStore) -> list[str]:
+    return [m.event.payload["artifact_id"] for m in store.outbox if m.event.type == EventType.ARTIFACT_DELETED]
+
+
+def test_every_object_of_a_job_has_a_row_and_a_date(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, _, job = done
+    listed = {o.key for o in objects.list_objects(job_prefix(job.project, job.id))}
+    rows = store.catalog(job_id=job.id)
+    assert listed and listed <= {a.key for a in rows}
+    kinds = {a.kind for a in rows}
+    assert {ArtifactKind.CHECKPOINT, ArtifactKind.VAULT, ArtifactKind.RAW_BRIEF, ArtifactKind.EXPORT} <= kinds
+    assert all(a.project == job.project and a.retention_until is not None for a in rows)  # dated as the run ended
+    merge = next(a for a in rows if a.step == "merge")
+    [report] = store.artifacts(job.id)
+    assert merge.id in report.lineage and "step:render" in report.lineage
+    assert verify(store, objects, rows) == []
+
+
+def test_gc_a_year_later_deletes_everything_but_held_rows_and_a_rerun_deletes_nothing(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    rows = store.catalog(job_id=job.id)
+    [report] = store.artifacts(job.id)
+    store.hold_artifact(report.id, "litigation 2026-17")
+    later = clock.now() + YEAR
+
+    dry = sweep(store, objects, later, CleanupRules(), dry_run=True)
+    assert {d["id"] for d in dry.deleted} == {a.id for a in rows} - {report.id}
+    assert [h["id"] for h in dry.held] == [report.id] and dry.held[0]["hold_reason"] == "litigation 2026-17"
+    assert len(objects.objects) == len(objects.list_objects()) and store.catalog(job_id=job.id) == store.catalog(job_id=job.id)
+    assert all(a.status == ArtifactStatus.STORED for a in store.catalog(job_id=job.id))  # a dry run changes nothing
+
+    real = sweep(store, objects, later, CleanupRules())
+    assert sorted(d["id"] for d in real.deleted) == sorted(d["id"] for d in dry.deleted)
+    assert {o.key for o in objects.list_objects(job_prefix(job.project, job.id))} == {report.key}
+    assert store.sealed_brief(job.id) is None  # the raw brief row went with its bytes
+    assert sorted(_deleted_events(store)) == sorted(d["id"] for d in real.deleted)  # one event per deletion
+    summaries = [m.event for m in store.outbox if m.event.type == EventType.SWEEP_COMPLETED]
+    assert summaries[-1].payload["deleted"] == len(real.deleted) and summaries[-1].project == "mka-system"
+
+    again = sweep(store, objects, later, CleanupRules())
+    assert again.deleted == [] and [h["id"] for h in again.held] == [report.id]
+    gone = store.get_artifact(rows[0].id)
+    assert gone.status == ArtifactStatus.DELETED and gone.deleted_at == clock.now() and gone.deletion_reason
+    with pytest.raises(ArtifactGone) as info:
+        store.hold_artifact(gone.id, "too late")
+    assert info.value.reason == gone.deletion_reason
+
+    store.release_artifact(report.id)
+    assert [d["id"] for d in sweep(store, objects, later, CleanupRules()).deleted] == [report.id]
+
+
+def test_a_sweep_that_crashes_halfway_is_finished_by_the_next_nothing_twice(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    rows = store.catalog(job_id=job.id)
+    held = next(a for a in rows if a.kind == ArtifactKind.VAULT)
+    store.hold_artifact(held.id, "regulator request")
+    deletes, real_delete = [], objects.delete
+
+    def crash_on_third(key: str) -> None:
+        deletes.append(key)
+        if len(deletes) == 3:
+            raise Crash("process killed mid-sweep")
+        real_delete(key)
+
+    objects.delete = crash_on_third  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        sweep(store, objects, clock.now() + YEAR, CleanupRules())
+    objects.delete = real_delete  # type: ignore[method-assign]
+    stuck = [a for a in store.catalog(job_id=job.id) if a.status == ArtifactStatus.DELETING]
+    assert len(stuck) == 1  # marked, object not yet gone
+
+    rerun = sweep(store, objects, clock.now() + YEAR, CleanupRules())
+    assert stuck[0].id in {d["id"] for d in rerun.deleted}
+    events = _deleted_events(store)
+    assert len(events) == len(set(events)) == len(rows) - 1  # each deletion announced exactly once
+    assert objects.exists(held.key) and store.get_artifact(held.id).status == ArtifactStatus.STORED
+
+
+def test_orphans_both_ways_and_legacy_objects_adopted(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    rules = CleanupRules(orphan_grace_hours=24)
+    stray = objects.put(job_key(job.project, job.id, "tmp/half-written.bin"), b"x", content_type="application/octet-stream")
+    legacy = objects.put(legacy_job_key(job.id, "report.html"), b"<html>", content_type="text/html")
+    unknown_job = objects.put(legacy_job_key("no-such-job", "report.pdf"), b"%PDF", content_type="application/pdf")
+    outside = objects.put("exports-by-hand/readme.txt", b"not ours", content_type="text/plain")
+    [report] = store.artifacts(job.id)
+    objects.delete(report.key)  # the row's object vanished
+
+    young = sweep(store, objects, clock.now() + timedelta(hours=23), rules)
+    assert young.orphan_objects == [] and young.adopted == []  # within the grace: a write may be committing its row
+    assert [r["id"] for r in young.orphan_rows] == [report.id]
+    assert store.get_artifact(report.id).status == ArtifactStatus.LOST
+    assert [m.event.type for m in store.outbox if m.event.payload.get("artifact_id") == report.id][-1] == "artifact.lost"
+
+    old = sweep(store, objects, clock.now() + timedelta(hours=25), rules)
+    assert sorted(o["key"] for o in old.orphan_objects) == sorted([stray.key, unknown_job.key])
+    assert not objects.exists(stray.key) and not objects.exists(unknown_job.key)
+    assert objects.exists(outside.key)  # outside the system's prefixes: never touched
+    assert [a["key"] for a in old.adopted] == [legacy.key]
+    adopted = store.artifact_at(legacy.key)
+    assert adopted is not None and (adopted.kind, adopted.project, adopted.job_id) == (ArtifactKind.HTML, job.project, job.id)
+    assert old.orphan_rows == []  # a lost row is reported once
+    assert sweep(store, objects, clock.now() + timedelta(hours=26), rules).adopted == []
+    assert SWEPT_PREFIXES == ("projects/", "jobs/")
+
+
+def test_batches_bound_each_run(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    total = len(store.catalog(job_id=job.id))
+    rules = CleanupRules(batch_size=4)
+    first = sweep(store, objects, clock.now() + YEAR, rules)
+    assert len(first.deleted) == 4 and first.more
+    runs = 1
+    while sweep(store, objects, clock.now() + YEAR, rules).more:
+        runs += 1
+    assert len(_deleted_events(store)) == total and runs == -(-total // 4) - 1
+
+
+def test_downloads_are_checked_against_the_catalog(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    [report] = store.artifacts(job.id)
+    row, data = read_artifact(store, objects, report.id)
+    assert row.id == report.id and data == objects.get(report.key)
+    objects.put(report.key, b"tampered", content_type=report.content_type)
+    with pytest.raises(IntegrityFailure, match=report.id):
+        read_artifact(store, objects, report.id)
+    assert verify(store, objects, store.catalog(job_id=job.id)) == [
+        {"id": report.id, "key": report.key, "problem": verify(store, objects, [report])[0]["problem"]}]
+    assert "sha256 mismatch" in verify(store, objects, [report])[0]["problem"]
+    sweep(store, objects, clock.now() + YEAR, CleanupRules())
+    with pytest.raises(ArtifactGone, match="ttl: export"):
+        read_artifact(store, objects, report.id)
