@@ -56,10 +56,10 @@ def test_0005_backfills_the_catalog_from_existing_rows(backend: str, tmp_path, r
         conn.execute(text("INSERT INTO jobs (id, project, state, version, degraded, brief, brief_sealed, created_at, "
                           "updated_at) VALUES ('j1', 'acme', 'completed', 9, false, '{}', :sealed, :now, :now)"),
                      {"sealed": b"sealed-brief", "now": now})
-        for art_id, kind, name in (("a1", "report", "report.pdf"), ("a2", "html", "report.html"), ("a3", "figma", "x.fig")):
+        for art_id, kind, file in (("a1", "report", "report.pdf"), ("a2", "html", "report.html"), ("a3", "figma", "x.fig")):
             conn.execute(text("INSERT INTO artifacts (id, job_id, kind, key, uri, content_type, size, sha256, created_at)"
                               " VALUES (:id, 'j1', :kind, :key, 'file:///x', 'application/pdf', 1, :sha, :now)"),
-                         {"id": art_id, "kind": kind, "key": f"jobs/j1/{name}", "sha": "0" * 64, "now": now})
+                         {"id": art_id, "kind": kind, "key": f"jobs/j1/{file}", "sha": "0" * 64, "now": now})
     upgrade(engine)
     from cluster.sql_store import SqlJobStore
     from tests.conftest import TEST_KEYRING
