@@ -217,3 +217,53 @@ def test_localized_run_then_another_locale_later_then_profiles(tmp_path: Path) -
     assert de["languages"] == ["de"] and de["rtl"] is False and de["holidays"]
     assert all(set(n) >= {"topic", "text", "source"} for n in de["legal_notes"])
     assert mka("profiles", "show", "XX", cwd=tmp_path).returncode == 2
+
+
+def test_artifacts_catalog_covers_the_store_then_gc_hold_verify(tmp_path: Path) -> None:
+    """Done-when of the artifact-lifecycle issue, through the CLI after a real run (Ray actors, sweeper included)."""
+    from datetime import datetime, timedelta, timezone
+
+    (tmp_path / "brief.json").write_text(json.dumps(brief_data(outputs=["pdf", "markdown", "html"])))
+    r = mka("run", "brief.json", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    job_id = json.loads(r.stdout)["job_id"]
+
+    rows = json.loads(mka("artifacts", "list", "--json", cwd=tmp_path).stdout)
+    design = {"id", "job_id", "project", "kind", "key", "size", "sha256", "content_type", "pii_class", "created_at",
+              "retention_until", "legal_hold"}
+    assert rows and all(design <= set(row) for row in rows)
+    root = tmp_path / ".mka" / "artifacts"
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {
+        p.relative_to(root).as_posix() for p in root.glob(".mka-*/**/*")}
+    assert on_disk and on_disk == {row["key"] for row in rows if row["kind"] != "raw_brief"}  # no object without a row
+    assert {row["kind"] for row in rows} >= {"pdf", "html", "markdown", "chart", "checkpoint", "vault", "raw_brief"}
+    assert all(row["retention_until"] for row in rows)  # dated as the run ended
+    assert len(json.loads(mka("artifacts", "list", "--limit", "2", "--json", cwd=tmp_path).stdout)) == 2
+    [pdf] = [row for row in rows if row["kind"] == "pdf"]
+
+    held = mka("artifacts", "hold", pdf["id"], "--reason", "audit 2027-3", "--json", cwd=tmp_path)
+    assert held.returncode == 0 and json.loads(held.stdout)["legal_hold"] is True
+    later = (datetime.now(timezone.utc) + timedelta(days=366)).isoformat()
+    dry = json.loads(mka("artifacts", "gc", "--dry-run", "--now", later, "--json", cwd=tmp_path).stdout)
+    assert dry["dry_run"] is True and set(dry) >= {"deleted", "held", "orphans"}
+    assert {d["id"] for d in dry["deleted"]} == {row["id"] for row in rows} - {pdf["id"]}
+    assert all(set(d) == {"id", "kind", "key", "reason"} for d in dry["deleted"])
+    assert [h["id"] for h in dry["held"]] == [pdf["id"]] and dry["orphans"] == {"objects": [], "rows": []}
+    assert all((root / row["key"]).exists() for row in rows if row["kind"] != "raw_brief")
+
+    real = json.loads(mka("artifacts", "gc", "--now", later, "--json", cwd=tmp_path).stdout)
+    assert sorted(d["id"] for d in real["deleted"]) == sorted(d["id"] for d in dry["deleted"])
+    left = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and ".mka-" not in str(p)}
+    assert left == {pdf["key"]}
+    assert json.loads(mka("artifacts", "gc", "--now", later, "--json", cwd=tmp_path).stdout)["deleted"] == []
+    gone = json.loads(mka("artifacts", "show", dry["deleted"][0]["id"], "--json", cwd=tmp_path).stdout)
+    assert gone["status"] == "deleted" and gone["deletion_reason"] == dry["deleted"][0]["reason"]
+    assert mka("artifacts", "show", "no-such-id", cwd=tmp_path).returncode == 2
+    assert mka("artifacts", "gc", "--now", "next year", cwd=tmp_path).returncode == 2
+
+    assert mka("artifacts", "verify", "--job", job_id, cwd=tmp_path).returncode == 0
+    (root / pdf["key"]).write_bytes(b"%PDF-tampered")
+    bad = mka("artifacts", "verify", "--job", job_id, "--json", cwd=tmp_path)
+    assert bad.returncode == 1 and [f["id"] for f in json.loads(bad.stdout)["failed"]] == [pdf["id"]]
+    released = json.loads(mka("artifacts", "release", pdf["id"], "--json", cwd=tmp_path).stdout)
+    assert released["legal_hold"] is False and released["hold_reason"] is None

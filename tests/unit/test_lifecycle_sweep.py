@@ -11,7 +11,14 @@ from actors.lifecycle.catalog import read_artifact, verify
 from actors.lifecycle.sweep import SWEPT_PREFIXES, sweep
 from actors.object_store import job_key, job_prefix, legacy_job_key
 from actors.orchestrator.runner import JobRunner, RunnerConfig
-from schemas import ArtifactGone, ArtifactKind, ArtifactStatus, EventType, IntegrityFailure, JobState
+from schemas import (
+    ArtifactGone,
+    ArtifactKind,
+    ArtifactStatus,
+    EventType,
+    IntegrityFailure,
+    JobState,
+)
 from schemas.lifecycle import CleanupRules
 from tests.conftest import TEST_KEYRING
 from tests.fakes import Crash, FakeAgents, FakeClock, MemoryJobStore, MemoryObjectStore
@@ -166,3 +173,37 @@ def test_downloads_are_checked_against_the_catalog(done) -> None:  # type: ignor
     sweep(store, objects, clock.now() + YEAR, CleanupRules())
     with pytest.raises(ArtifactGone, match="ttl: export"):
         read_artifact(store, objects, report.id)
+
+
+def test_portal_serves_metadata_checks_downloads_and_answers_410_once_deleted(done) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from fastapi.testclient import TestClient
+
+    from serve_app.api import create_app
+    from serve_app.backend import ClientBackend
+
+    store, objects, clock, job = done
+    app = create_app(ClientBackend(SimpleNamespace(store=store, objects=objects, get=store.get)))
+    http = TestClient(app)
+    [report] = store.artifacts(job.id)
+    listed = http.get(f"/v1/jobs/{job.id}/artifacts").json()
+    assert [a["id"] for a in listed] == [report.id]  # deliverables only: no checkpoint, vault or raw brief
+    meta = http.get(f"/v1/artifacts/{report.id}/meta").json()
+    assert meta["sha256"] == report.sha256 and meta["status"] == "stored" and meta["href"] == f"/v1/artifacts/{report.id}"
+    assert "uri" not in meta and "local_path" not in meta  # no server path or storage URI
+    vault = next(a for a in store.catalog(job_id=job.id) if a.kind == ArtifactKind.VAULT)
+    assert http.get(f"/v1/artifacts/{vault.id}/meta").status_code == 404
+    assert http.get(f"/v1/artifacts/{vault.id}").status_code == 404
+    assert http.get("/v1/jobs/nope/artifacts").status_code == 404
+    assert http.get(f"/v1/artifacts/{report.id}").content == objects.get(report.key)
+
+    objects.put(report.key, b"tampered", content_type=report.content_type)
+    broken = http.get(f"/v1/artifacts/{report.id}")
+    assert broken.status_code == 500 and broken.json()["error"]["code"] == "integrity_failure"
+
+    sweep(store, objects, clock.now() + YEAR, CleanupRules())
+    gone = http.get(f"/v1/artifacts/{report.id}")
+    assert gone.status_code == 410 and gone.json()["error"]["reason"] == "ttl: export 90 days"
+    assert http.get(f"/v1/artifacts/{report.id}/meta").json()["status"] == "deleted"
+    assert http.get(f"/v1/jobs/{job.id}/artifacts").json()[0]["deletion_reason"] == "ttl: export 90 days"
