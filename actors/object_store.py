@@ -7,15 +7,15 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 from pathlib import Path  # noqa: F401 - used by the docstring example
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.artifacts import Artifact, ArtifactKind, StoredPii, retention_class_of
 
 __all__ = [
-    "ListedObject", "ObjectStore", "StoredObject", "artifact_for", "checkpoint_key", "find_job_object", "job_key",
+    "EXPIRY_TAG", "ListedObject", "ObjectStore", "StoredObject", "artifact_for", "checkpoint_key", "find_job_object", "job_key",
     "job_prefix", "legacy_job_key", "parse_job_key", "read_job_object", "script_key", "vault_key",
     "CHECKPOINT_NAME", "SCRIPT_NAME", "VAULT_NAME",
 ]
@@ -23,6 +23,10 @@ __all__ = [
 _RESERVED = ".mka-"  # first key part reserved for the filesystem store's own files
 _META_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _MAX_EXPIRY_S = 7 * 24 * 3600  # the S3 limit for presigned URLs
+
+EXPIRY_TAG = "mka-expiry"
+"""Object tag naming the kind whose bucket lifecycle rule expires the object (`held` for a legal hold); an object
+stored with a `kind` metadata value gets it on S3."""
 
 
 class StoredObject(BaseModel):
@@ -183,6 +187,17 @@ class ObjectStore(abc.ABC):
             (o for o in self._list(prefix) if o.key.startswith(prefix) and not o.key.startswith(_RESERVED)),
             key=lambda o: o.key,
         )
+
+    def apply_lifecycle(self, expiry_days: dict[str, int]) -> bool:
+        """Install the store's own expiry, per kind (`EXPIRY_TAG`), as a second line of defense behind the sweeper.
+
+        Return False where the store has none (the filesystem, memory): the sweeper alone deletes there.
+        """
+        return False
+
+    def set_hold(self, key: str, *, held: bool, kind: str) -> None:
+        """Take a held object out of the store's own expiry (or put it back on release); a no-op without one."""
+        _check_key(key)
 
     @abc.abstractmethod
     def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject: ...

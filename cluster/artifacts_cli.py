@@ -143,13 +143,14 @@ def artifacts_hold(
     as_json: bool = _JSON,
 ) -> None:
     """Put a legal hold on an artifact: no rule deletes it until it is released."""
+    from actors.lifecycle.catalog import hold
     from schemas import InvalidInput
 
-    store, _ = _ports()
+    store, objects = _ports()
     try:
         if not reason.strip() or len(reason) > 500:
             raise InvalidInput("--reason must be 1 to 500 characters")
-        artifact = store.hold_artifact(artifact_id, reason.strip())
+        artifact = hold(store, objects, artifact_id, reason.strip())
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     if as_json:
@@ -161,9 +162,11 @@ def artifacts_hold(
 @artifacts_app.command("release")
 def artifacts_release(artifact_id: str, as_json: bool = _JSON) -> None:
     """Lift an artifact's legal hold: the cleanup rules apply to it again."""
-    store, _ = _ports()
+    from actors.lifecycle.catalog import release
+
+    store, objects = _ports()
     try:
-        artifact = store.release_artifact(artifact_id)
+        artifact = release(store, objects, artifact_id)
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     if as_json:

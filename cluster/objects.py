@@ -16,10 +16,13 @@ from pathlib import Path
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import ENABLED, Filter, Tag, Tags
 from minio.error import MinioException, S3Error
+from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 from pydantic import SecretStr
 
 from actors.object_store import (
+    EXPIRY_TAG,
     ListedObject,
     ObjectStore,
     StoredObject,
@@ -154,6 +157,12 @@ def _s3_errors(op: str, key: str) -> Iterator[None]:
         raise StorageError(f"{op} {key!r}: {type(exc).__name__}: {exc}") from exc
 
 
+def _expiry_tags(value: str) -> Tags:
+    tags = Tags.new_object_tags()
+    tags[EXPIRY_TAG] = value
+    return tags
+
+
 class S3ObjectStore(ObjectStore):
     """Objects in one bucket of an S3 API (MinIO, AWS, moto) through the `minio` SDK.
 
@@ -200,9 +209,10 @@ class S3ObjectStore(ObjectStore):
 
     def _put(self, key: str, data: bytes, content_type: str, sha256: str, metadata: dict[str, str]) -> StoredObject:
         headers = {f"x-amz-meta-{k}": v for k, v in {**metadata, "sha256": sha256}.items()}
+        tags = _expiry_tags(metadata["kind"]) if "kind" in metadata else None
         with _s3_errors("put", key):
             self._client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                    content_type=content_type, metadata=headers)  # type: ignore[arg-type]
+                                    content_type=content_type, metadata=headers, tags=tags)  # type: ignore[arg-type]
         return StoredObject(key=key, uri=self._uri(key), size=len(data), sha256=sha256,
                             content_type=content_type, metadata=metadata)
 
@@ -243,6 +253,43 @@ class S3ObjectStore(ObjectStore):
             sha256 = hashlib.sha256(self._get(key)).hexdigest()
         return StoredObject(key=key, uri=self._uri(key), size=st.size or 0, sha256=sha256,
                             content_type=st.content_type or "application/octet-stream", metadata=meta)
+
+    def apply_lifecycle(self, expiry_days: dict[str, int]) -> bool:
+        """Replace the bucket's lifecycle with one rule per kind: objects tagged `mka-expiry=<kind>` expire after
+        the given days (objects tagged `held` match no rule)."""
+        rules = [
+            Rule(ENABLED, rule_filter=Filter(tag=Tag(EXPIRY_TAG, kind)), rule_id=f"mka-expire-{kind}",
+                 expiration=Expiration(days=days))
+            for kind, days in sorted(expiry_days.items())
+        ]
+        with _s3_errors("set lifecycle", self.bucket):
+            if rules:
+                self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig(rules))
+            else:
+                self._client.delete_bucket_lifecycle(self.bucket)
+        return True
+
+    def lifecycle(self) -> dict[str, int]:
+        """The bucket's expiry rules as `{kind: days}` (what `apply_lifecycle` installed)."""
+        with _s3_errors("get lifecycle", self.bucket):
+            config = self._client.get_bucket_lifecycle(self.bucket)
+        out = {}
+        for rule in config.rules if config else []:
+            tag = rule.rule_filter.tag if rule.rule_filter else None
+            if tag is not None and tag.key == EXPIRY_TAG and rule.expiration and rule.expiration.days:
+                out[tag.value] = rule.expiration.days
+        return out
+
+    def set_hold(self, key: str, *, held: bool, kind: str) -> None:
+        """Retag the object `mka-expiry=held` (no lifecycle rule matches) or back to its kind."""
+        with _s3_errors("tag", key):
+            self._client.set_object_tags(self.bucket, key, _expiry_tags("held" if held else kind))
+
+    def expiry_tag(self, key: str) -> str | None:
+        """The object's `mka-expiry` tag, if any."""
+        with _s3_errors("get tags", key):
+            tags = self._client.get_object_tags(self.bucket, key)
+        return dict(tags or {}).get(EXPIRY_TAG)
 
     def _list(self, prefix: str) -> Iterator[ListedObject]:
         with _s3_errors("list", prefix):

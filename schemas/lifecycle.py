@@ -65,6 +65,8 @@ class CleanupRules(ProjectRules):
     - `orphan_grace_hours`: an object with no catalog row is deleted once it is this old.
     - `projects`: per-project overrides of `ttl_days`, `keep_last_reports` and `pii_retention_days`.
     - `batch_size`: at most this many deletions per sweep run.
+    - `bucket_margin_days`: on S3, a bucket lifecycle rule per kind expires objects this many days after the
+      longest rule would (a second line of defense if the sweeper stops); held objects are retagged out of it.
     A legal hold (`mka artifacts hold`) overrides every rule.
     """
 
@@ -73,6 +75,9 @@ class CleanupRules(ProjectRules):
     pii_retention_days: int = Field(default=30, ge=1)
     checkpoint_grace_days: float = Field(default=7, ge=0)
     orphan_grace_hours: float = Field(default=24, gt=0)
+    bucket_margin_days: int = Field(
+        default=30, ge=1, description="On S3, the bucket lifecycle rule deletes a kind this long after the sweeper would."
+    )
     batch_size: int = Field(default=500, ge=1, le=100_000)
     projects: dict[str, ProjectRules] = Field(default_factory=dict)
 

@@ -20,7 +20,7 @@ from schemas.artifacts import (
 
 __all__ = [
     "ANNOUNCED_KINDS", "INTERNAL_KINDS", "RAW_BRIEF_NAME", "SYSTEM_PROJECT", "check_holdable", "deletion_payload",
-    "hold_payload", "raw_brief_row", "read_artifact", "stored_bytes", "stored_payload", "verify", "write_object",
+    "hold", "hold_payload", "raw_brief_row", "release", "read_artifact", "stored_bytes", "stored_payload", "verify", "write_object",
 ]
 
 INTERNAL_KINDS = frozenset({
@@ -76,6 +76,22 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
+def hold(store: Any, objects: ObjectStore, artifact_id: str, reason: str) -> Artifact:
+    """Put a legal hold on a row, then take its object out of the store's own expiry (both idempotent)."""
+    row = store.hold_artifact(artifact_id, reason)
+    if not row.uri.startswith("db://"):
+        objects.set_hold(row.key, held=True, kind=row.kind.value)
+    return row
+
+
+def release(store: Any, objects: ObjectStore, artifact_id: str) -> Artifact:
+    """Lift a legal hold, then put the object back under the store's own expiry."""
+    row = store.release_artifact(artifact_id)
+    if not row.uri.startswith("db://") and row.status == ArtifactStatus.STORED:
+        objects.set_hold(row.key, held=False, kind=row.kind.value)
+    return row
+
+
 def write_object(
     objects: ObjectStore, store: Any, *, project: str, job_id: str, name: str, data: bytes, kind: ArtifactKind,
     content_type: str, pii_class: StoredPii, step: str | None, created_at: datetime,
@@ -85,7 +101,8 @@ def write_object(
     """Write a job object, then commit its catalog row (a crash between the two leaves an orphan the sweep removes)."""
     from actors.object_store import artifact_for
 
-    stored = objects.put(job_key(project, job_id, name), data, content_type=content_type, metadata=metadata)
+    stored = objects.put(job_key(project, job_id, name), data, content_type=content_type,
+                         metadata={"kind": kind.value, **(metadata or {})})
     row = artifact_for(
         stored, project=project, job_id=job_id, kind=kind, artifact_id=(new_id or _uuid)(), created_at=created_at, step=step,
         pii_class=pii_class, lineage=lineage or ([f"step:{step}"] if step else []),

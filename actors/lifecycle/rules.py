@@ -11,7 +11,7 @@ from schemas import TERMINAL_STATES, JobRecord, JobState
 from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus
 from schemas.lifecycle import CleanupRules
 
-__all__ = ["Decision", "JobFacts", "Plan", "due_date", "job_schedule", "plan", "superseded_jobs"]
+__all__ = ["Decision", "JobFacts", "Plan", "bucket_expiry_days", "due_date", "job_schedule", "plan", "superseded_jobs"]
 
 
 @dataclass(frozen=True)
@@ -133,3 +133,30 @@ def job_schedule(rows: Iterable[Artifact], job: JobFacts, rules: CleanupRules) -
         a.id: due_date(a, job, rules)[0] for a in rows
         if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST) and a.retention_until != due_date(a, job, rules)[0]
     }
+
+
+def bucket_expiry_days(rules: CleanupRules) -> dict[str, int]:
+    """Days after creation a bucket lifecycle rule may expire each kind: the longest any rule keeps it, plus
+    `bucket_margin_days` (a kind some project keeps forever gets no bucket rule). The raw brief is not in the bucket."""
+    import math
+
+    projects = [None, *rules.projects]
+
+    def longest(kind: ArtifactKind) -> float | None:
+        days = [rules.ttl(kind, p) if p else rules.ttl_days.get(kind) for p in projects]
+        return None if any(d is None for d in days) else max(days)  # type: ignore[type-var]
+
+    out: dict[str, float] = {}
+    for kind in ArtifactKind:
+        if kind == ArtifactKind.RAW_BRIEF:
+            continue
+        if kind == ArtifactKind.VAULT:
+            days: float | None = max(rules.pii_days(p) if p else rules.pii_retention_days for p in projects)
+        elif kind == ArtifactKind.CHECKPOINT:  # the merge result lives as long as the PDF
+            pdf = longest(ArtifactKind.PDF)
+            days = None if pdf is None else max(pdf, rules.checkpoint_grace_days)
+        else:
+            days = longest(kind)
+        if days is not None:
+            out[kind.value] = days
+    return {kind: math.ceil(days) + rules.bucket_margin_days for kind, days in out.items()}

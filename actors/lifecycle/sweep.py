@@ -146,6 +146,8 @@ def sweep(
         result.deleted.append(_entry(row, decision.reason))
     for decision in decided.held:
         result.held.append({**_entry(decision.artifact, decision.reason), "hold_reason": decision.artifact.hold_reason})
+    if not dry_run:
+        _keep_held_out_of_expiry(objects, [a for a in rows if a.legal_hold and a.status == ArtifactStatus.STORED])
 
     if orphans and kinds is None:
         _orphans(store, objects, now, rules, everything, gone, jobs, result, dry_run=dry_run, sweep_id=sweep_id)
@@ -157,6 +159,20 @@ def sweep(
             "adopted": len(result.adopted), "more": result.more,
         }, stream=sweep_id)
     return result
+
+
+def _keep_held_out_of_expiry(objects: ObjectStore, held: list[Artifact]) -> None:
+    """Retag held objects out of the store's own expiry again (a rewrite or a failed retag may have undone it)."""
+    from schemas._errors import StorageError
+
+    for row in held:
+        if _in_db(row):
+            continue
+        try:
+            objects.set_hold(row.key, held=True, kind=row.kind.value)
+        except StorageError as exc:
+            if exc.retryable:
+                raise
 
 
 def _orphans(

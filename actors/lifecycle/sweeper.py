@@ -8,6 +8,7 @@ from datetime import datetime
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
+from actors.lifecycle.rules import bucket_expiry_days
 from actors.lifecycle.sweep import SweepResult, sweep
 from actors.object_store import ObjectStore
 from actors.periodic import Periodic
@@ -35,7 +36,8 @@ class Sweeper:
         self.schedule = Periodic(lambda now: self.run(now), interval_s=interval_s, clock=self.clock, name="mka-sweeper")
 
     def start(self) -> Sweeper:
-        """Start the schedule on a daemon thread; return self."""
+        """Install the store's own expiry (S3 bucket lifecycle) from the rules, then start the schedule; return self."""
+        self.objects.apply_lifecycle(bucket_expiry_days(self.rules))
         self.schedule.start()
         return self
 

@@ -26,7 +26,17 @@ from actors.object_store import (
     vault_key,
 )
 from actors.state_machine import StateMachine, machine_of
-from schemas import AgentRequest, Artifact, ArtifactKind, Brief, JobError, JobRecord, JobState, MkaError, StoredPii
+from schemas import (
+    AgentRequest,
+    Artifact,
+    ArtifactKind,
+    Brief,
+    JobError,
+    JobRecord,
+    JobState,
+    MkaError,
+    StoredPii,
+)
 from schemas.pipeline import ProvidersScript
 
 if TYPE_CHECKING:

@@ -17,7 +17,12 @@ from actors.localization.agent import (
     wanted_locales,
 )
 from actors.localization.text import translate_walk
-from actors.object_store import CHECKPOINT_NAME, VAULT_NAME, find_job_object, read_job_object
+from actors.object_store import (
+    CHECKPOINT_NAME,
+    VAULT_NAME,
+    find_job_object,
+    read_job_object,
+)
 from actors.orchestrator.pipeline import Pipeline, Step, StepContext
 from actors.orchestrator.ports import (
     AnalyzeOutput,

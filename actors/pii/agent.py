@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,10 +14,15 @@ from pydantic import BaseModel
 
 from actors.pii.analyzer import get_analyzer
 from actors.pii.brands import known_brands
-from actors.pii.firstnames import is_given_name
 from actors.pii.config import PiiConfig
+from actors.pii.firstnames import is_given_name
 from actors.pii.policy import AllowList, countries_allowed, country_names
-from actors.pii.redaction import apply_placeholders, detect_many, known_values, pseudonymize_many
+from actors.pii.redaction import (
+    apply_placeholders,
+    detect_many,
+    known_values,
+    pseudonymize_many,
+)
 from actors.pii.vault import Vault
 from schemas import Brief, Evidence, PiiClass, PiiEntity, pii_fields
 

@@ -93,3 +93,24 @@ def test_put_rejects_metadata_that_would_not_survive_as_s3_headers(
     with pytest.raises(ValueError, match="metadata"):
         store.put(key, b"x", content_type="text/plain", metadata=metadata)
     assert not store.exists(key)
+
+
+def test_list_objects_under_a_prefix(store: ObjectStore) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    keys = [job_key("acme", job, name) for name in ("report.pdf", "steps/merge.json", "de_DE/report.pdf")]
+    for i, k in enumerate(keys):
+        store.put(k, b"x" * (i + 1), content_type="application/octet-stream")
+    store.put(job_key("other", job, "report.pdf"), b"y", content_type="application/pdf")
+    listed = store.list_objects(f"projects/acme/jobs/{job}/")
+    assert [o.key for o in listed] == sorted(keys)  # in key order, nothing of another prefix
+    assert {o.key: o.size for o in listed} == {k: i + 1 for i, k in enumerate(keys)}
+    now = datetime.now(timezone.utc)
+    assert all(o.modified_at.tzinfo is not None and abs(o.modified_at - now) < timedelta(minutes=5) for o in listed)
+    assert [o.key for o in store.list_objects(f"projects/acme/jobs/{job}/de_")] == [keys[2]]  # a partial last part
+    store.delete(keys[0])
+    assert keys[0] not in {o.key for o in store.list_objects("projects/")}
+    assert store.list_objects("projects/nobody/") == []
+    with pytest.raises(ValueError):
+        store.list_objects("../etc")
