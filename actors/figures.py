@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from babel.numbers import (
-    format_compact_currency,
-    format_compact_decimal,
-    format_currency,
-    format_decimal,
-)
+from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal
 
 from actors.merge.numbers import parse_unit
 

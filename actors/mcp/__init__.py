@@ -5,13 +5,7 @@ The bundled offline server lives in `actors.mcp.market_data_server` (run it as a
 
 from __future__ import annotations
 
-from actors.mcp._transport import (
-    McpTransport,
-    ResourceOutput,
-    StdioTransport,
-    ToolOutput,
-    UnknownTool,
-)
+from actors.mcp._transport import McpTransport, ResourceOutput, StdioTransport, ToolOutput, UnknownTool
 from actors.mcp.broker import BrokerResult, Catalog, ResourceBroker
 from actors.mcp.discovery import DiscoveryCache
 from actors.mcp.ray_adapters import BrokerHandle, CatalogHandle

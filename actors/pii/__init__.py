@@ -16,23 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from actors.pii.agent import PiiAgent, brief_allow_list, country_names
-    from actors.pii.analyzer import (
-        SPACY_MODEL,
-        PiiAnalyzer,
-        PiiEngineUnavailable,
-        build_analyzer,
-        get_analyzer,
-    )
+    from actors.pii.analyzer import SPACY_MODEL, PiiAnalyzer, PiiEngineUnavailable, build_analyzer, get_analyzer
     from actors.pii.config import DEFAULT_ENTITIES, DEFAULT_MIN_SCORES, PiiConfig
-    from actors.pii.guard import (
-        EgressBlocked,
-        EgressGuard,
-        GuardRegistry,
-        guard_registry,
-    )
-    from actors.pii.keys import Keyring, SealError, VaultKeyError
+    from actors.pii.guard import EgressBlocked, EgressGuard, GuardRegistry, guard_registry
     from actors.pii.policy import DEFAULT_MIN_SCORE, AllowList, clean_entities
-    from actors.pii.readers import load_job_vault, reveal, reveal_model
     from actors.pii.redaction import (
         KNOWN_VALUE_SCORE,
         apply_placeholders,
@@ -45,6 +32,8 @@ if TYPE_CHECKING:
         redact_text,
     )
     from actors.pii.retention import PurgeResult, purge_expired
+    from actors.pii.readers import load_job_vault, reveal, reveal_model
+    from actors.pii.keys import Keyring, SealError, VaultKeyError
     from actors.pii.rotation import RotationResult, reseal_jobs, rotate_key
     from actors.pii.vault import Vault, VaultError, load_keyring
 

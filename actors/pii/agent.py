@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -14,15 +15,10 @@ from pydantic import BaseModel
 
 from actors.pii.analyzer import get_analyzer
 from actors.pii.brands import known_brands
-from actors.pii.config import PiiConfig
 from actors.pii.firstnames import is_given_name
+from actors.pii.config import PiiConfig
 from actors.pii.policy import AllowList, countries_allowed, country_names
-from actors.pii.redaction import (
-    apply_placeholders,
-    detect_many,
-    known_values,
-    pseudonymize_many,
-)
+from actors.pii.redaction import apply_placeholders, detect_many, known_values, pseudonymize_many
 from actors.pii.vault import Vault
 from schemas import Brief, Evidence, PiiClass, PiiEntity, pii_fields
 

@@ -14,18 +14,9 @@ from typing import Any
 
 import spacy
 import tldextract
-from presidio_analyzer import (
-    AnalyzerEngine,
-    EntityRecognizer,
-    RecognizerRegistry,
-    RecognizerResult,
-)
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import (
-    NerModelConfiguration,
-    NlpArtifacts,
-    SpacyNlpEngine,
-)
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     CryptoRecognizer,
     EmailRecognizer,
@@ -49,21 +40,21 @@ from actors.pii.config import DEFAULT_ENTITIES, PiiConfig
 from actors.pii.firstnames import FirstNameRecognizer
 from actors.pii.ids import (
     DateOfBirthRecognizer,
+    SteuerIdRecognizer,
     FrNirRecognizer,
     NlBsnRecognizer,
     ObfuscatedEmailRecognizer,
     PeselRecognizer,
     ProfileUrlRecognizer,
-    SteuerIdRecognizer,
     UkNinoSpacedRecognizer,
 )
 from actors.pii.names import NerRecognizer, PersonCueRecognizer, RecordNameRecognizer
 from actors.pii.recognizers import (
     PHONE_REGIONS,
+    PaymentCardRecognizer,
     CustomerIdRecognizer,
     EuVatRecognizer,
     IbanChecksumRecognizer,
-    PaymentCardRecognizer,
     PhoneFormatRecognizer,
     SocialHandleRecognizer,
     context_before,

@@ -17,14 +17,7 @@ from typing import Any
 
 from presidio_analyzer import RecognizerResult
 
-from actors.pii.names import (
-    _AFTER_VERBS,
-    _CAP_WORD,
-    _PARTICLE,
-    _common,
-    _extend,
-    is_name_like,
-)
+from actors.pii.names import _AFTER_VERBS, _CAP_WORD, _PARTICLE, _common, _extend, is_name_like
 from actors.pii.recognizers import _Recognizer
 
 __all__ = ["FirstNameRecognizer", "given_names", "is_given_name"]

@@ -20,15 +20,8 @@ from collections.abc import Iterable, Sequence
 
 from presidio_analyzer import RecognizerResult
 
+from actors.pii.names import _NAME_RE, NAME, STOP_WORDS, _function_words, is_name_like, org_context
 from actors.pii.firstnames import is_given_name
-from actors.pii.names import (
-    _NAME_RE,
-    NAME,
-    STOP_WORDS,
-    _function_words,
-    is_name_like,
-    org_context,
-)
 from actors.pii.places import is_place
 from actors.pii.policy import AllowList
 

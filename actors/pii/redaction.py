@@ -16,13 +16,7 @@ from actors.pii.firstnames import is_given_name
 from actors.pii.language import paragraphs
 from actors.pii.names import _function_words, ner_view
 from actors.pii.people import refine
-from actors.pii.policy import (
-    _HONORIFIC_BEFORE,
-    PLACEHOLDER_RE,
-    AllowList,
-    clean_entities,
-    countries_allowed,
-)
+from actors.pii.policy import _HONORIFIC_BEFORE, PLACEHOLDER_RE, AllowList, clean_entities, countries_allowed
 from actors.pii.vault import Vault
 from schemas import PiiEntity
 
