@@ -6,7 +6,7 @@ already configured (after a key was prepended to `MKA_VAULT_KEY`). Exit 0 when e
 the newest key, 1 when some did not open (listed), 2 when the keys cannot be loaded or changed.
 
 `mka pii purge` deletes the vaults and sealed raw briefs of finished jobs past their retention
-(what the orchestrator does every `MKA_PII_PURGE_INTERVAL_S`).
+(the sweeper's PII rule alone: it applies every cleanup rule every `MKA_SWEEP_INTERVAL_S`).
 """
 
 from __future__ import annotations

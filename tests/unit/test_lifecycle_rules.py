@@ -115,3 +115,26 @@ def test_a_lost_row_is_still_decided_and_a_row_without_its_job_counts_as_ended()
 def test_bad_rules_are_refused_naming_the_field(bad: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError, match=field):
         CleanupRules.model_validate(bad)
+
+
+def test_the_example_rules_file_loads_through_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from cluster.bootstrap import build_rules
+    from cluster.settings import Settings
+    from schemas import InvalidInput
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "cleanup-rules.yaml"
+    rules = build_rules(Settings(home=tmp_path, cleanup_rules=example))
+    assert rules.ttl(ArtifactKind.PDF, "legal-team") is None and rules.pii_days("legal-team") == 7
+    assert rules.keep_last("acme") == 5 and rules.ttl(ArtifactKind.PDF, "acme") == 365
+    assert build_rules(Settings(home=tmp_path, retention_days=12)).pii_retention_days == 12  # no file: the setting
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ttl_days: {vault: 3}\n")
+    with pytest.raises(InvalidInput, match=r"bad.yaml: ttl_days: no TTL for vault"):
+        build_rules(Settings(home=tmp_path, cleanup_rules=bad))
+    bad.write_text("- not a mapping\n")
+    with pytest.raises(InvalidInput, match="expected a mapping"):
+        build_rules(Settings(home=tmp_path, cleanup_rules=bad))
+    with pytest.raises(InvalidInput, match="missing.yaml"):
+        build_rules(Settings(home=tmp_path, cleanup_rules=tmp_path / "missing.yaml"))

@@ -4,7 +4,7 @@ Existing rows are backfilled: the project from their job, kinds normalized to th
 PDF, any other unknown kind becomes "export"), PII class and retention class from the kind, and every job
 that still has a sealed raw brief gets its `raw_brief` row. Objects written before keys carried the project
 (`jobs/<id>/...`) keep their keys: the rows record them, readers try both layouts, and the sweep adopts
-legacy objects that have no row yet (see docs/artifacts.md).
+legacy objects that have no row yet (README, "Artifacts").
 
 Revision ID: 0005
 Revises: 0004
