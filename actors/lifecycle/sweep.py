@@ -111,7 +111,7 @@ def sweep(
     """Apply the rules once at `now` (see the module docstring); `kinds` limits it to those kinds (the PII purge)."""
     sweep_id = sweep_id or f"sweep-{uuid.uuid4().hex[:12]}"
     result = SweepResult(dry_run=dry_run)
-    everything = store.catalog(include_deleted=True)
+    everything = store.catalog()  # stored, deleting and lost rows: deleted ones are history
     if kinds is not None:
         everything = [a for a in everything if a.kind in kinds]
 
@@ -182,7 +182,7 @@ def _orphans(
     listed: dict[str, ListedObject] = {}
     for prefix in SWEPT_PREFIXES:
         listed.update({o.key: o for o in objects.list_objects(prefix)})
-    live = {a.key: a for a in everything if a.status != ArtifactStatus.DELETED}
+    live = {a.key: a for a in everything}
     grace = timedelta(hours=rules.orphan_grace_hours)
     for key, obj in sorted(listed.items()):
         if key in live or now - obj.modified_at < grace:
