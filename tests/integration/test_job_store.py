@@ -302,6 +302,7 @@ def test_lost_rows_retention_and_system_events(store, make_brief) -> None:  # ty
     when = datetime(2027, 1, 1, tzinfo=timezone.utc)
     store.set_retention({a.id: when})
     assert store.get_artifact(a.id).retention_until == when
-    store.record_system_event(EventType.SWEEP_COMPLETED, {"deleted": 0}, stream="sweep-1")
-    [summary] = [m for m in store.pending_events(limit=100_000) if m.event.job_id == "sweep-1"]
-    assert summary.subject == "mka.events.mka-system.sweep-1.sweep_completed" and summary.event.payload == {"deleted": 0}
+    stream = f"sweep-{uuid.uuid4().hex[:12]}"
+    store.record_system_event(EventType.SWEEP_COMPLETED, {"deleted": 0}, stream=stream)
+    [summary] = [m for m in store.pending_events(limit=1_000_000) if m.event.job_id == stream]
+    assert summary.subject == f"mka.events.mka-system.{stream}.sweep_completed" and summary.event.payload == {"deleted": 0}
