@@ -16,7 +16,7 @@ from cluster.bootstrap import build_objects, build_store
 from cluster.objects import ObjectStore
 from cluster.ray_runtime import connect_ray, ensure_actors
 from cluster.settings import Settings, load_settings
-from schemas import Artifact, Brief, Event, JobRecord, StepRecord, parse_brief
+from schemas import Artifact, Brief, Event, JobRecord, MergeResult, StepRecord, parse_brief
 from schemas.pipeline import ProvidersScript
 from schemas.summary import ArtifactLink, JobSummary, ProviderOutcome, QuorumSummary
 
@@ -104,6 +104,12 @@ class MkaClient:
     def artifacts(self, job_id: str) -> list[Artifact]:
         """The job's stored artifacts."""
         return self.store.artifacts(job_id)
+
+    def merge_result(self, job_id: str) -> MergeResult | None:
+        """The job's merge result (claims, disagreements, quorum), placeholders kept; None before the merge step."""
+        job = self.store.get(job_id)
+        key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="merge"))
+        return MergeResult.model_validate_json(self.objects.get(key)) if key else None
 
     def cancel(self, job_id: str) -> str:
         """Cancel the job; return its state."""
