@@ -173,7 +173,10 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
         """Commit the catalog row of an object just written (one row per key: a rewrite updates it, keeps its id
-        and hold, and makes a deleted row stored again); emit `artifact.stored` for deliverables. Return the row."""
+        and hold, and makes a deleted row stored again); emit `artifact.stored` for deliverables. Return the row.
+
+        A row a sweep is deleting raises a retryable `StorageError`: the writer retries once the sweep is done.
+        """
 
     @abc.abstractmethod
     def get_artifact(self, artifact_id: str) -> Artifact:
@@ -206,10 +209,11 @@ class JobStore(abc.ABC):
         """Lift a legal hold; emit `artifact.released` (a no-op on a row without one)."""
 
     @abc.abstractmethod
-    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
-        """Mark a row `deleting` with its reason, unless it is held or already deleted; None when refused.
+    def begin_delete(self, artifact_id: str, reason: str, *, seen: Artifact | None = None) -> Artifact | None:
+        """Mark a row `deleting` with its reason, unless it is held, already deleted, or rewritten since the sweep
+        read it as `seen` (another sha256 or creation time); None when refused.
 
-        The check and the mark are one transaction, so a hold placed before it always wins.
+        The check and the mark are one conditional update, so a hold placed before it always wins.
         """
 
     @abc.abstractmethod
@@ -219,6 +223,10 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def mark_lost(self, artifact_id: str) -> Artifact | None:
         """Mark a stored row whose object is missing `lost`; emit `artifact.lost`. None unless it was stored."""
+
+    @abc.abstractmethod
+    def restore_found(self, artifact_id: str) -> Artifact | None:
+        """Mark a `lost` row stored again (its object is listed again); None unless it was lost."""
 
     @abc.abstractmethod
     def set_retention(self, until: dict[str, datetime | None]) -> None:

@@ -109,7 +109,7 @@ def artifacts_gc(
     """Apply the cleanup rules once (what the sweeper runs every MKA_SWEEP_INTERVAL_S); held rows are kept.
 
     Prints {"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, ...};
-    exit 2 on a bad --now or a bad rules file.
+    exit 2 on a bad --now or a bad rules file, 1 when storage or the database fails (rerun it).
     """
     from actors.lifecycle.sweep import sweep
     from cluster.bootstrap import build_rules
@@ -119,8 +119,11 @@ def artifacts_gc(
         rules = build_rules(load_settings())
     except MkaError as exc:
         raise _fail(exc, as_json) from None
-    store, objects = _ports()
-    result = sweep(store, objects, at, rules, dry_run=dry_run).to_dict()
+    try:
+        store, objects = _ports()
+        result = sweep(store, objects, at, rules, dry_run=dry_run).to_dict()
+    except MkaError as exc:  # storage or database down: nothing half-done stays (the next sweep finishes it)
+        raise _fail(exc, as_json, code=1) from None
     if as_json:
         _print_json(result)
         return
@@ -184,8 +187,13 @@ def artifacts_verify(
     from actors.lifecycle.catalog import verify
 
     store, objects = _ports()
-    rows = store.catalog(job_id=job)
-    problems = verify(store, objects, rows)
+    try:
+        if job is not None:
+            store.get(job)  # an unknown job is an error, not a clean bill
+        rows = store.catalog(job_id=job)
+        problems = verify(store, objects, rows)
+    except MkaError as exc:
+        raise _fail(exc, as_json, code=2 if exc.code == "job_not_found" else 1) from None
     checked = sum(1 for a in rows if a.status.value == "stored")
     if as_json:
         _print_json({"checked": checked, "ok": checked - len(problems), "failed": problems})

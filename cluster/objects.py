@@ -255,9 +255,12 @@ class S3ObjectStore(ObjectStore):
                             content_type=st.content_type or "application/octet-stream", metadata=meta)
 
     def apply_lifecycle(self, expiry_days: dict[str, int]) -> bool:
-        """Replace the bucket's lifecycle with one rule per kind: objects tagged `mka-expiry=<kind>` expire after
-        the given days (objects tagged `held` match no rule)."""
-        rules = [
+        """Set one bucket rule per kind: objects tagged `mka-expiry=<kind>` expire after the given days (objects
+        tagged `held` match none). Rules of the bucket that are not ours (`mka-expire-*`) are kept."""
+        with _s3_errors("get lifecycle", self.bucket):
+            current = self._client.get_bucket_lifecycle(self.bucket)
+        rules = [r for r in (current.rules if current else []) if not (r.rule_id or "").startswith("mka-expire-")]
+        rules += [
             Rule(ENABLED, rule_filter=Filter(tag=Tag(EXPIRY_TAG, kind)), rule_id=f"mka-expire-{kind}",
                  expiration=Expiration(days=days))
             for kind, days in sorted(expiry_days.items())

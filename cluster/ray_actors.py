@@ -58,10 +58,13 @@ class SweeperActor:
 
     def run(self, now: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         """One sweep now (or as of `now`, ISO 8601), serialized with the scheduled ones; its report as JSON."""
-        from datetime import datetime
+        from datetime import datetime, timezone
 
+        at = datetime.fromisoformat(now) if now else None
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)  # a time without zone is UTC, as in `mka artifacts gc`
         with span("sweep", dry_run=dry_run):
-            return self._sweeper.run(datetime.fromisoformat(now) if now else None, dry_run=dry_run).to_dict()
+            return self._sweeper.run(at, dry_run=dry_run).to_dict()
 
     def runs(self) -> int:
         """How many sweeps finished since this actor started (scheduled and on demand)."""

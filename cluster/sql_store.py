@@ -60,6 +60,7 @@ from schemas import (
     StaleJobVersion,
     StepOutcome,
     StepRecord,
+    StorageError,
 )
 
 __all__ = ["SqlJobStore"]
@@ -409,7 +410,11 @@ class SqlJobStore(JobStore):
         """Commit an object's catalog row (one per key; a rewrite keeps id and hold); announce deliverables."""
         with self._tx() as s:
             job = self._row(s, artifact.job_id) if artifact.job_id else None
-            same = s.scalars(select(ArtifactRow).where(ArtifactRow.key == artifact.key)).one_or_none()
+            same = s.scalars(
+                select(ArtifactRow).where(ArtifactRow.key == artifact.key).with_for_update()
+            ).one_or_none()
+            if same is not None and same.status == ArtifactStatus.DELETING.value:
+                raise StorageError(f"{artifact.key!r} is being deleted by a sweep; write it again", retryable=True)
             if same is None:
                 s.add(ArtifactRow(**artifact.model_dump(mode="python")))
             else:  # a re-run step rewrote the same object: update its row, keep its id and any hold
@@ -457,11 +462,19 @@ class SqlJobStore(JobStore):
             return None if row is None else _artifact(row)
 
     def hold_artifact(self, artifact_id: str, reason: str) -> Artifact:
-        """Put a legal hold on a live row; emit `artifact.held`."""
+        """Put a legal hold on a live row (one conditional update: a row being deleted is refused); emit `artifact.held`."""
         with self._tx() as s:
+            result = s.execute(
+                update(ArtifactRow)
+                .where(ArtifactRow.id == artifact_id,
+                       ArtifactRow.status.in_([ArtifactStatus.STORED.value, ArtifactStatus.LOST.value]))
+                .values(legal_hold=True, hold_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
             row = self._artifact_row(s, artifact_id)
-            check_holdable(_artifact(row))
-            row.legal_hold, row.hold_reason = True, reason
+            s.refresh(row)
+            if result.rowcount != 1:
+                check_holdable(_artifact(row))
             held = _artifact(row)
             self._emit_for(s, self._job_of(s, row), held, EventType.ARTIFACT_HELD, hold_payload(held), None)
             return held
@@ -477,13 +490,15 @@ class SqlJobStore(JobStore):
             self._emit_for(s, self._job_of(s, row), released, EventType.ARTIFACT_RELEASED, hold_payload(released), None)
             return released
 
-    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
-        """Mark a row `deleting` unless held or already deleted (one conditional update)."""
+    def begin_delete(self, artifact_id: str, reason: str, *, seen: Artifact | None = None) -> Artifact | None:
+        """Mark a row `deleting` unless held, already deleted, or rewritten since `seen` (one conditional update)."""
+        conditions = [ArtifactRow.id == artifact_id, ArtifactRow.legal_hold.is_(False),
+                      ArtifactRow.status.in_([ArtifactStatus.STORED.value, ArtifactStatus.LOST.value])]
+        if seen is not None:  # a re-run step rewrote the object after the sweep decided: decide again next run
+            conditions += [ArtifactRow.sha256 == seen.sha256, ArtifactRow.created_at == seen.created_at]
         with self._tx() as s:
             result = s.execute(
-                update(ArtifactRow)
-                .where(ArtifactRow.id == artifact_id, ArtifactRow.legal_hold.is_(False),
-                       ArtifactRow.status.in_([ArtifactStatus.STORED.value, ArtifactStatus.LOST.value]))
+                update(ArtifactRow).where(*conditions)
                 .values(status=ArtifactStatus.DELETING.value, deletion_reason=reason)
                 .execution_options(synchronize_session=False)
             )
@@ -492,26 +507,48 @@ class SqlJobStore(JobStore):
             return _artifact(self._artifact_row(s, artifact_id))
 
     def finish_delete(self, artifact_id: str) -> Artifact:
-        """Mark a `deleting` row deleted; emit `artifact.deleted` once."""
+        """Mark a `deleting` row deleted (a conditional update: two sweeps cannot both close it); emit `artifact.deleted`."""
         with self._tx() as s:
+            result = s.execute(
+                update(ArtifactRow)
+                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.DELETING.value)
+                .values(status=ArtifactStatus.DELETED.value, deleted_at=self._clock.now())
+                .execution_options(synchronize_session=False)
+            )
             row = self._artifact_row(s, artifact_id)
-            if row.status != ArtifactStatus.DELETING.value:
-                return _artifact(row)
-            row.status, row.deleted_at = ArtifactStatus.DELETED.value, self._clock.now()
+            s.refresh(row)
             done = _artifact(row)
-            self._emit_for(s, self._job_of(s, row), done, EventType.ARTIFACT_DELETED, deletion_payload(done), None)
+            if result.rowcount == 1:
+                self._emit_for(s, self._job_of(s, row), done, EventType.ARTIFACT_DELETED, deletion_payload(done), None)
             return done
 
     def mark_lost(self, artifact_id: str) -> Artifact | None:
-        """Mark a stored row whose object is missing `lost`; emit `artifact.lost`."""
+        """Mark a stored row whose object is missing `lost` (conditional on `stored`); emit `artifact.lost`."""
         with self._tx() as s:
-            row = self._artifact_row(s, artifact_id)
-            if row.status != ArtifactStatus.STORED.value:
+            result = s.execute(
+                update(ArtifactRow)
+                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.STORED.value)
+                .values(status=ArtifactStatus.LOST.value)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
                 return None
-            row.status = ArtifactStatus.LOST.value
+            row = self._artifact_row(s, artifact_id)
+            s.refresh(row)
             lost = _artifact(row)
             self._emit_for(s, self._job_of(s, row), lost, EventType.ARTIFACT_LOST, deletion_payload(lost), None)
             return lost
+
+    def restore_found(self, artifact_id: str) -> Artifact | None:
+        """Mark a `lost` row stored again: its object is listed again (a storage outage ended)."""
+        with self._tx() as s:
+            result = s.execute(
+                update(ArtifactRow)
+                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.LOST.value)
+                .values(status=ArtifactStatus.STORED.value)
+                .execution_options(synchronize_session=False)
+            )
+            return _artifact(self._artifact_row(s, artifact_id)) if result.rowcount == 1 else None
 
     def set_retention(self, until: dict[str, datetime | None]) -> None:
         """Record each row's `retention_until`."""

@@ -43,6 +43,7 @@ class EventType:
     ARTIFACT_LOST = "artifact.lost"
     ARTIFACT_HELD = "artifact.held"
     ARTIFACT_RELEASED = "artifact.released"
+    ORPHAN_DELETED = "artifact.orphan_deleted"
     SWEEP_COMPLETED = "sweep.completed"
 
 

@@ -445,7 +445,11 @@ class MemoryJobStore(JobStore):
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
         """Commit an object's catalog row (one per key; a rewrite keeps id and hold); announce deliverables."""
         with self._lock:
+            if artifact.job_id is not None:
+                self._get(artifact.job_id)
             same = next((a for a in self.artifact_rows.values() if a.key == artifact.key), None)
+            if same is not None and same.status == ArtifactStatus.DELETING:
+                raise StorageError(f"{artifact.key!r} is being deleted by a sweep; write it again", retryable=True)
             if same is not None:
                 artifact = artifact.model_copy(update={"id": same.id, "legal_hold": same.legal_hold,
                                                        "hold_reason": same.hold_reason})
@@ -514,11 +518,13 @@ class MemoryJobStore(JobStore):
             self._announce(released, EventType.ARTIFACT_RELEASED, hold_payload(released))
             return released
 
-    def begin_delete(self, artifact_id: str, reason: str) -> Artifact | None:
-        """Mark `deleting` unless held or gone."""
+    def begin_delete(self, artifact_id: str, reason: str, *, seen: Artifact | None = None) -> Artifact | None:
+        """Mark `deleting` unless held, gone or rewritten since `seen`."""
         with self._lock:
             row = self.get_artifact(artifact_id)
             if row.legal_hold or row.status not in (ArtifactStatus.STORED, ArtifactStatus.LOST):
+                return None
+            if seen is not None and (row.sha256, row.created_at) != (seen.sha256, seen.created_at):
                 return None
             return self._update(row, status=ArtifactStatus.DELETING, deletion_reason=reason)
 
@@ -541,6 +547,12 @@ class MemoryJobStore(JobStore):
             lost = self._update(row, status=ArtifactStatus.LOST)
             self._announce(lost, EventType.ARTIFACT_LOST, deletion_payload(lost))
             return lost
+
+    def restore_found(self, artifact_id: str) -> Artifact | None:
+        """Mark a `lost` row stored again."""
+        with self._lock:
+            row = self.get_artifact(artifact_id)
+            return self._update(row, status=ArtifactStatus.STORED) if row.status == ArtifactStatus.LOST else None
 
     def set_retention(self, until: dict[str, datetime | None]) -> None:
         """Record each row's `retention_until`."""

@@ -60,9 +60,8 @@ def deletion_payload(artifact: Artifact) -> dict[str, object]:
 
 
 def hold_payload(artifact: Artifact) -> dict[str, object]:
-    """The `artifact.held` / `artifact.released` payload (the reason is the operator's, not user data)."""
-    return {"artifact_id": artifact.id, "kind": artifact.kind.value, "legal_hold": artifact.legal_hold,
-            "reason": artifact.hold_reason or ""}
+    """The `artifact.held` / `artifact.released` payload: ids only (the free-text reason stays on the row)."""
+    return {"artifact_id": artifact.id, "kind": artifact.kind.value, "legal_hold": artifact.legal_hold}
 
 
 def check_holdable(artifact: Artifact) -> None:
@@ -123,11 +122,19 @@ def stored_bytes(store: Any, objects: ObjectStore, row: Artifact) -> bytes:
 
 
 def read_artifact(store: Any, objects: ObjectStore, artifact_id: str) -> tuple[Artifact, bytes]:
-    """Download an artifact, checked: `ArtifactGone` once deleted, `IntegrityFailure` when its sha256 changed."""
+    """Download an artifact, checked: `ArtifactGone` once deleted or lost, `IntegrityFailure` when its sha256 changed."""
+    from schemas._errors import StorageError
+
     row = store.get_artifact(artifact_id)
     if row.status in (ArtifactStatus.DELETED, ArtifactStatus.DELETING):
         raise ArtifactGone(f"artifact {row.id} was deleted: {row.deletion_reason}", reason=row.deletion_reason)
-    data = stored_bytes(store, objects, row)
+    try:
+        data = stored_bytes(store, objects, row)
+    except StorageError as exc:
+        if exc.retryable:
+            raise
+        raise ArtifactGone(f"artifact {row.id} is lost: its object is missing from storage",
+                           reason="lost: no object") from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != row.sha256:
         raise IntegrityFailure(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from actors.pii.briefs import is_masked
 from schemas import TERMINAL_STATES, JobRecord, JobState
 from schemas.artifacts import REPORT_KINDS, Artifact, ArtifactKind, ArtifactStatus
 from schemas.lifecycle import CleanupRules
+
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*_\d+>|\[withheld until redaction\]", re.IGNORECASE)
 
 __all__ = ["Decision", "JobFacts", "Plan", "bucket_expiry_days", "due_date", "job_schedule", "plan", "superseded_jobs"]
 
@@ -23,14 +27,17 @@ class JobFacts:
     state: JobState
     created_at: datetime
     ended_at: datetime | None
-    title: str = ""
+    title: str | None = ""
+    """The brief's title, trimmed and case-folded; None when it holds a PII placeholder (never grouped)."""
 
     @classmethod
     def of(cls, job: JobRecord) -> JobFacts:
         """The facts of a job record (a terminal job ended at its last update)."""
         ended = job.updated_at if job.state in TERMINAL_STATES else None
+        title = (job.brief.title or job.brief.product.name).strip().casefold()
+        # A placeholder differs per job vault: two briefs "for <PERSON_1>" may be different briefs. Not grouped.
         return cls(id=job.id, project=job.project, state=job.state, created_at=job.created_at, ended_at=ended,
-                   title=(job.brief.title or job.brief.product.name).strip().casefold())
+                   title=None if _PLACEHOLDER.search(title) or is_masked(job.brief) else title)
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ def superseded_jobs(rows: Iterable[Artifact], jobs: Mapping[str, JobFacts], rule
     groups: dict[tuple[str, str], list[JobFacts]] = defaultdict(list)
     for job_id in with_reports:
         job = jobs.get(job_id)
-        if job is not None and job.state == JobState.COMPLETED:
+        if job is not None and job.state == JobState.COMPLETED and job.title is not None:
             groups[(job.project, job.title)].append(job)
     out: dict[str, int] = {}
     for (project, _title), members in groups.items():

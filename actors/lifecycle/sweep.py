@@ -6,21 +6,24 @@ One run, in order:
 3. delete what is due, at most `batch_size`: the row is marked `deleting` first in a transaction that
    refuses held rows, then the object goes, then the row is closed with an `artifact.deleted` event;
 4. list the store's job prefixes (after reading the rows, so a row is never newer than the listing):
-   an object with no row is deleted once older than the orphan grace (a legacy `jobs/<id>/...`
-   object of a known job is adopted instead: its row is recorded), a stored row with no object is
-   marked `lost`;
+   an object with no row is deleted once older than the orphan grace on the wall clock (a legacy
+   `jobs/<id>/...` object of a known job is adopted instead: its row is recorded and decided in the
+   same run), a stored row with no object is marked `lost`, a lost row whose object is back is
+   stored again (an empty listing marks nothing lost: that is an outage);
 5. emit one `sweep.completed` summary event.
 Every step is idempotent, so a run cut short anywhere is finished by the next; `dry_run` changes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.lifecycle.rules import JobFacts, plan
 from actors.object_store import ListedObject, ObjectStore, artifact_for, parse_job_key
@@ -35,6 +38,8 @@ from schemas.artifacts import (
 from schemas.lifecycle import CleanupRules
 
 __all__ = ["SWEPT_PREFIXES", "SweepResult", "infer_kind", "sweep"]
+
+log = logging.getLogger("mka.sweep")
 
 SWEPT_PREFIXES = ("projects/", "jobs/")
 """The store prefixes the system writes (the legacy `jobs/` layout included); nothing outside them is touched."""
@@ -107,9 +112,16 @@ def _in_db(row: Artifact) -> bool:
 def sweep(
     store: JobStore, objects: ObjectStore, now: datetime, rules: CleanupRules, *, dry_run: bool = False,
     kinds: frozenset[ArtifactKind] | None = None, orphans: bool = True, sweep_id: str | None = None,
+    clock: Clock | None = None,
 ) -> SweepResult:
-    """Apply the rules once at `now` (see the module docstring); `kinds` limits it to those kinds (the PII purge)."""
+    """Apply the rules once at `now` (see the module docstring); `kinds` limits it to those kinds (the PII purge).
+
+    `now` may be a time to come (`mka artifacts gc --now`): the rules are decided as of then, but the
+    orphan grace runs on `clock` (the wall clock by default), so an object written moments ago and
+    still waiting for its row is never taken for an orphan.
+    """
     sweep_id = sweep_id or f"sweep-{uuid.uuid4().hex[:12]}"
+    observed = min(now, (clock or SystemClock()).now())
     result = SweepResult(dry_run=dry_run)
     everything = store.catalog()  # stored, deleting and lost rows: deleted ones are history
     if kinds is not None:
@@ -124,33 +136,19 @@ def sweep(
 
     rows = [a for a in everything if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST)]
     jobs = {j.id: JobFacts.of(j) for j in store.list_jobs(limit=10_000_000)}
-    decided = plan(rows, jobs, now, rules)
-    if not dry_run:
-        changed = {a.id: decided.schedule[a.id] for a in rows if decided.schedule.get(a.id) != a.retention_until}
-        store.set_retention(changed)
-
     budget = max(0, rules.batch_size - len(pending))
-    result.more = len(decided.delete) > budget
-    gone: set[str] = set()
-    for decision in decided.delete[:budget]:
-        row = decision.artifact
-        if dry_run:
-            result.deleted.append(_entry(row, decision.reason))
-            continue
-        marked = store.begin_delete(row.id, decision.reason)
-        if marked is None:  # held or deleted since the catalog was read: a hold always wins
-            continue
-        _remove(store, objects, marked)
-        store.finish_delete(row.id)
-        gone.add(row.id)
-        result.deleted.append(_entry(row, decision.reason))
-    for decision in decided.held:
-        result.held.append({**_entry(decision.artifact, decision.reason), "hold_reason": decision.artifact.hold_reason})
+    gone, spent = _apply(store, objects, rows, jobs, now, rules, result, budget=budget, dry_run=dry_run, schedule=True)
     if not dry_run:
         _keep_held_out_of_expiry(objects, [a for a in rows if a.legal_hold and a.status == ArtifactStatus.STORED])
 
+    adopted: list[Artifact] = []
     if orphans and kinds is None:
-        _orphans(store, objects, now, rules, everything, gone, jobs, result, dry_run=dry_run, sweep_id=sweep_id)
+        adopted = _orphans(store, objects, observed, rules, everything, gone, jobs, result, dry_run=dry_run,
+                           sweep_id=sweep_id)
+    elif kinds is not None:  # the PII purge: legacy objects of these kinds join the catalog first
+        adopted = _adopt_legacy(store, objects, everything, jobs, result, kinds, dry_run=dry_run)
+    if adopted:  # decided in the same run, within what is left of the batch
+        _apply(store, objects, adopted, jobs, now, rules, result, budget=budget - spent, dry_run=dry_run, schedule=False)
 
     if not dry_run and kinds is None:
         store.record_system_event(EventType.SWEEP_COMPLETED, {
@@ -159,6 +157,34 @@ def sweep(
             "adopted": len(result.adopted), "more": result.more,
         }, stream=sweep_id)
     return result
+
+
+def _apply(
+    store: JobStore, objects: ObjectStore, rows: list[Artifact], jobs: dict[str, JobFacts], now: datetime,
+    rules: CleanupRules, result: SweepResult, *, budget: int, dry_run: bool, schedule: bool,
+) -> tuple[set[str], int]:
+    """Decide `rows` and delete what is due (at most `budget`); return the ids deleted and the budget spent."""
+    decided = plan(rows, jobs, now, rules)
+    if schedule and not dry_run:
+        store.set_retention({a.id: decided.schedule[a.id] for a in rows
+                             if decided.schedule.get(a.id) != a.retention_until})
+    result.more = result.more or len(decided.delete) > budget
+    gone: set[str] = set()
+    for decision in decided.delete[:budget]:
+        row = decision.artifact
+        if dry_run:
+            result.deleted.append(_entry(row, decision.reason))
+            continue
+        marked = store.begin_delete(row.id, decision.reason, seen=row)
+        if marked is None:  # held, deleted or rewritten since the catalog was read: a hold always wins
+            continue
+        _remove(store, objects, marked)
+        store.finish_delete(row.id)
+        gone.add(row.id)
+        result.deleted.append(_entry(row, decision.reason))
+    for decision in decided.held:
+        result.held.append({**_entry(decision.artifact, decision.reason), "hold_reason": decision.artifact.hold_reason})
+    return gone, min(budget, len(decided.delete))
 
 
 def _keep_held_out_of_expiry(objects: ObjectStore, held: list[Artifact]) -> None:
@@ -175,34 +201,71 @@ def _keep_held_out_of_expiry(objects: ObjectStore, held: list[Artifact]) -> None
                 raise
 
 
-def _orphans(
-    store: JobStore, objects: ObjectStore, now: datetime, rules: CleanupRules, everything: list[Artifact],
-    gone: set[str], jobs: dict[str, JobFacts], result: SweepResult, *, dry_run: bool, sweep_id: str,
-) -> None:
+def _listing(objects: ObjectStore, prefixes: tuple[str, ...]) -> dict[str, ListedObject]:
     listed: dict[str, ListedObject] = {}
-    for prefix in SWEPT_PREFIXES:
+    for prefix in prefixes:
         listed.update({o.key: o for o in objects.list_objects(prefix)})
+    return listed
+
+
+def _orphans(
+    store: JobStore, objects: ObjectStore, observed: datetime, rules: CleanupRules, everything: list[Artifact],
+    gone: set[str], jobs: dict[str, JobFacts], result: SweepResult, *, dry_run: bool, sweep_id: str,
+) -> list[Artifact]:
+    """Objects without a row (adopted when legacy, else deleted after the grace), rows without an object (lost),
+    lost rows whose object is back (stored again). Return the rows adopted."""
+    listed = _listing(objects, SWEPT_PREFIXES)
     live = {a.key: a for a in everything}
     grace = timedelta(hours=rules.orphan_grace_hours)
+    adopted: list[Artifact] = []
     for key, obj in sorted(listed.items()):
-        if key in live or now - obj.modified_at < grace:
+        if key in live:
             continue
-        adopted = _adopt(store, objects, obj, jobs, dry_run=dry_run)
-        if adopted is not None:
-            result.adopted.append({"id": adopted.id, "kind": adopted.kind.value, "key": key})
+        row = _adopt(store, objects, obj, jobs, dry_run=dry_run)  # legacy keys are never being written: no grace
+        if row is not None:
+            result.adopted.append({"id": row.id, "kind": row.kind.value, "key": key})
+            adopted.append(row)
+            continue
+        if observed - obj.modified_at < grace:
             continue
         result.orphan_objects.append({"key": key, "size": obj.size, "reason": "orphan: no catalog row"})
         if not dry_run:
             objects.delete(key)
-            store.record_system_event("artifact.orphan_deleted", {"key": key, "size": obj.size}, stream=sweep_id)
-    for row in everything:
-        if row.status != ArtifactStatus.STORED or row.id in gone or _in_db(row) or row.key in listed:
+            store.record_system_event(EventType.ORPHAN_DELETED, {"key": key, "size": obj.size}, stream=sweep_id)
+    in_store = [a for a in everything if not _in_db(a) and any(a.key.startswith(p) for p in SWEPT_PREFIXES)]
+    if in_store and not listed:  # an empty listing with rows to match is an outage (an unmounted root), not a loss
+        log.warning("the object store listed nothing under %s: no row is marked lost this run", SWEPT_PREFIXES)
+        return adopted
+    for row in in_store:
+        if row.id in gone:
             continue
-        if not any(row.key.startswith(p) for p in SWEPT_PREFIXES):
+        if row.status == ArtifactStatus.LOST and row.key in listed and not dry_run:
+            store.restore_found(row.id)
+        if row.status != ArtifactStatus.STORED or row.key in listed:
             continue
         result.orphan_rows.append({"id": row.id, "kind": row.kind.value, "key": row.key, "reason": "lost: no object"})
         if not dry_run:
             store.mark_lost(row.id)
+    return adopted
+
+
+def _adopt_legacy(
+    store: JobStore, objects: ObjectStore, everything: list[Artifact], jobs: dict[str, JobFacts], result: SweepResult,
+    kinds: frozenset[ArtifactKind], *, dry_run: bool,
+) -> list[Artifact]:
+    """Adopt legacy-layout objects of `kinds` (no orphan is deleted, no row marked lost: that is the full sweep's)."""
+    known = {a.key for a in everything} | {a.key for a in store.catalog(kinds=sorted(kinds, key=str))}
+    adopted = []
+    for key, obj in sorted(_listing(objects, ("jobs/",)).items()):
+        parsed = parse_job_key(key)
+        inferred = infer_kind(parsed[2]) if parsed else None
+        if key in known or inferred is None or inferred[0] not in kinds:
+            continue
+        row = _adopt(store, objects, obj, jobs, dry_run=dry_run)
+        if row is not None:
+            result.adopted.append({"id": row.id, "kind": row.kind.value, "key": key})
+            adopted.append(row)
+    return adopted
 
 
 def _adopt(

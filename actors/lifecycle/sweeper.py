@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -12,9 +13,12 @@ from actors.lifecycle.rules import bucket_expiry_days
 from actors.lifecycle.sweep import SweepResult, sweep
 from actors.object_store import ObjectStore
 from actors.periodic import Periodic
+from schemas import MkaError
 from schemas.lifecycle import CleanupRules
 
 __all__ = ["Sweeper"]
+
+log = logging.getLogger("mka.sweeper")
 
 
 class Sweeper:
@@ -37,7 +41,10 @@ class Sweeper:
 
     def start(self) -> Sweeper:
         """Install the store's own expiry (S3 bucket lifecycle) from the rules, then start the schedule; return self."""
-        self.objects.apply_lifecycle(bucket_expiry_days(self.rules))
+        try:
+            self.objects.apply_lifecycle(bucket_expiry_days(self.rules))
+        except MkaError as exc:  # the backstop is optional; the sweeper itself must run (PII retention depends on it)
+            log.warning("could not install the bucket lifecycle rules: %s", exc.message)
         self.schedule.start()
         return self
 
@@ -48,7 +55,8 @@ class Sweeper:
     def run(self, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
         """One sweep as of `now` (default: the clock's now)."""
         with self._lock:
-            result = sweep(self.store, self.objects, now or self.clock.now(), self.rules, dry_run=dry_run)
+            result = sweep(self.store, self.objects, now or self.clock.now(), self.rules, dry_run=dry_run,
+                           clock=self.clock)
             self.runs += 1
         if self._on_sweep is not None:
             self._on_sweep(result)

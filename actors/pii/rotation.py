@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from actors.job_store import JobStore
-from actors.object_store import find_job_object
+from actors.object_store import job_key, legacy_job_key
 from actors.pii.briefs import RAW_BRIEF_PURPOSE
 from actors.pii.keys import Keyring, SealError
 from actors.pii.vault import VAULT_PURPOSE, add_key, load_keyring, seal_keycheck
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["SEALED_OBJECTS", "RotationResult", "reseal_jobs", "rotate_key"]
 
 SEALED_OBJECTS: tuple[tuple[str, str], ...] = (("vault.bin", VAULT_PURPOSE),)
-"""Sealed objects of a job in the object store: (name under `jobs/<id>/`, seal purpose); a new one adds a row."""
+"""Sealed objects of a job in the object store: (name under the job's prefix, seal purpose); a new one adds a row."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ def reseal_jobs(store: JobStore, objects: Any, keyring: Keyring, *, limit: int =
     for job in store.list_jobs(limit=limit):
         found = [(f"job {job.id} raw brief", _reseal_brief(store, keyring, job.id))]
         for name, purpose in SEALED_OBJECTS:
-            key = find_job_object(objects, job.project, job.id, name)
-            if key is not None:
-                found.append((key, _reseal_object(store, objects, keyring, job.id, key, purpose)))
+            # Both layouts: a legacy job resumed after the upgrade may hold an old copy beside the new one.
+            for key in (job_key(job.project, job.id, name), legacy_job_key(job.id, name)):
+                if objects.exists(key):
+                    found.append((key, _reseal_object(store, objects, keyring, job.id, key, purpose)))
         for where, outcome in found:
             outcomes[outcome] += 1
             if outcome == "failed":

@@ -262,6 +262,7 @@ def test_artifacts_catalog_covers_the_store_then_gc_hold_verify(tmp_path: Path) 
     assert mka("artifacts", "gc", "--now", "next year", cwd=tmp_path).returncode == 2
 
     assert mka("artifacts", "verify", "--job", job_id, cwd=tmp_path).returncode == 0
+    assert mka("artifacts", "verify", "--job", "no-such-job", cwd=tmp_path).returncode == 2
     (root / pdf["key"]).write_bytes(b"%PDF-tampered")
     bad = mka("artifacts", "verify", "--job", job_id, "--json", cwd=tmp_path)
     assert bad.returncode == 1 and [f["id"] for f in json.loads(bad.stdout)["failed"]] == [pdf["id"]]

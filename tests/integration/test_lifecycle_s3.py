@@ -4,7 +4,7 @@ the bucket lifecycle rule that backs the sweeper up."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -52,14 +52,13 @@ def test_sweep_on_s3_with_orphans_legacy_keys_and_a_hold(sqlite_store, s3: S3Obj
     clock = FakeClock(start=job.created_at)
     rules = CleanupRules()
     later = clock.now() + timedelta(days=400)
-    result = sweep(store, s3, later, rules)
-    assert {d["kind"] for d in result.deleted} == {"checkpoint", "vault", "raw_brief"}
+    wall = FakeClock(start=datetime.now(timezone.utc) + timedelta(days=2))  # the stray object is past its grace
+    result = sweep(store, s3, later, rules, clock=wall)
+    assert {d["kind"] for d in result.deleted} == {"checkpoint", "vault", "raw_brief", "markdown"}  # adopted, then due
     assert [a["key"] for a in result.adopted] == [legacy_job_key(job.id, "report.md")]
     assert [o["key"] for o in result.orphan_objects] == [job_key(job.project, job.id, "stray.bin")]
     assert [o.key for o in s3.list_objects(job_prefix(job.project, job.id))] == [pdf.key]
     assert [h["id"] for h in result.held] == [pdf.id]
-    adopted = sweep(store, s3, later, rules)  # the adopted row follows the rules from the next run on
-    assert [d["key"] for d in adopted.deleted] == [legacy_job_key(job.id, "report.md")]
     assert s3.list_objects("jobs/") == []
     assert sweep(store, s3, later, rules).deleted == []
 
@@ -78,3 +77,15 @@ def test_the_sweeper_installs_the_bucket_lifecycle_rule(sqlite_store, s3: S3Obje
     assert installed == bucket_expiry_days(rules) and installed["pdf"] == 100 and "raw_brief" not in installed
     assert installed["vault"] == rules.pii_retention_days + 10
     assert sweeper.runs == 1  # the run at start
+
+
+def test_the_bucket_rules_of_others_are_kept(s3: S3ObjectStore) -> None:
+    from minio.commonconfig import ENABLED, Filter
+    from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
+
+    s3._client.set_bucket_lifecycle(s3.bucket, LifecycleConfig([  # an operator's own rule
+        Rule(ENABLED, rule_filter=Filter(prefix="tmp/"), rule_id="ops-tmp", expiration=Expiration(days=1))]))
+    s3.apply_lifecycle({"pdf": 210})
+    s3.apply_lifecycle({"pdf": 100, "html": 90})  # reapplied with other rules: ours replaced, theirs kept
+    ids = sorted(r.rule_id for r in s3._client.get_bucket_lifecycle(s3.bucket).rules)
+    assert ids == ["mka-expire-html", "mka-expire-pdf", "ops-tmp"] and s3.lifecycle() == {"pdf": 100, "html": 90}

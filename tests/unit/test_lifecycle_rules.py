@@ -138,3 +138,18 @@ def test_the_example_rules_file_loads_through_the_settings(tmp_path) -> None:  #
         build_rules(Settings(home=tmp_path, cleanup_rules=bad))
     with pytest.raises(InvalidInput, match="missing.yaml"):
         build_rules(Settings(home=tmp_path, cleanup_rules=tmp_path / "missing.yaml"))
+
+
+def test_titles_with_placeholders_or_withheld_briefs_are_never_grouped(make_brief) -> None:  # type: ignore[no-untyped-def]
+    from actors.pii.briefs import mask_brief
+    from schemas import JobRecord
+
+    def record(brief, job_id: str) -> JobRecord:  # type: ignore[no-untyped-def]
+        return JobRecord(id=job_id, project="acme", state=JobState.COMPLETED, version=9, brief=brief, created_at=T0,
+                         updated_at=T0)
+
+    assert JobFacts.of(record(make_brief(title="Oat Milk Launch "), "a")).title == "oat milk launch"
+    assert JobFacts.of(record(make_brief(title="Report for <PERSON_1>"), "b")).title is None  # differs per vault
+    assert JobFacts.of(record(mask_brief(make_brief()), "c")).title is None  # withheld until redaction
+    jobs = {i: _job(i, created=T0 + int(i[1:]) * DAY, title=None) for i in ("j1", "j2", "j3")}
+    assert superseded_jobs([_row("pdf", j) for j in jobs], jobs, CleanupRules(keep_last_reports=1)) == {}

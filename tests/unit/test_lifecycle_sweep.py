@@ -129,22 +129,58 @@ def test_orphans_both_ways_and_legacy_objects_adopted(done) -> None:  # type: ig
     [report] = store.artifacts(job.id)
     objects.delete(report.key)  # the row's object vanished
 
-    young = sweep(store, objects, clock.now() + timedelta(hours=23), rules)
-    assert young.orphan_objects == [] and young.adopted == []  # within the grace: a write may be committing its row
+    clock.advance(23 * 3600)
+    young = sweep(store, objects, clock.now(), rules, clock=clock)
+    assert young.orphan_objects == []  # within the grace: a write may be committing its row
+    assert [a["key"] for a in young.adopted] == [legacy.key]  # legacy keys are never being written: adopted at once
+    adopted = store.artifact_at(legacy.key)
+    assert adopted is not None and (adopted.kind, adopted.project, adopted.job_id) == (ArtifactKind.HTML, job.project, job.id)
     assert [r["id"] for r in young.orphan_rows] == [report.id]
     assert store.get_artifact(report.id).status == ArtifactStatus.LOST
     assert [m.event.type for m in store.outbox if m.event.payload.get("artifact_id") == report.id][-1] == "artifact.lost"
 
-    old = sweep(store, objects, clock.now() + timedelta(hours=25), rules)
+    # `gc --now <a year later>` decides the rules as of then, but the orphan grace runs on the wall clock.
+    future = sweep(store, objects, clock.now() + timedelta(days=366), rules, clock=clock, dry_run=True)
+    assert future.orphan_objects == [] and stray.key not in {d["key"] for d in future.deleted}
+
+    clock.advance(2 * 3600)
+    old = sweep(store, objects, clock.now(), rules, clock=clock)
     assert sorted(o["key"] for o in old.orphan_objects) == sorted([stray.key, unknown_job.key])
     assert not objects.exists(stray.key) and not objects.exists(unknown_job.key)
     assert objects.exists(outside.key)  # outside the system's prefixes: never touched
-    assert [a["key"] for a in old.adopted] == [legacy.key]
-    adopted = store.artifact_at(legacy.key)
-    assert adopted is not None and (adopted.kind, adopted.project, adopted.job_id) == (ArtifactKind.HTML, job.project, job.id)
-    assert old.orphan_rows == []  # a lost row is reported once
-    assert sweep(store, objects, clock.now() + timedelta(hours=26), rules).adopted == []
+    assert old.adopted == [] and old.orphan_rows == []  # a lost row is reported once
+    orphan_events = [m.event.payload["key"] for m in store.outbox if m.event.type == EventType.ORPHAN_DELETED]
+    assert sorted(orphan_events) == sorted([stray.key, unknown_job.key])
+
+    objects.put(report.key, b"restored from backup", content_type=report.content_type)
+    sweep(store, objects, clock.now(), rules, clock=clock)
+    assert store.get_artifact(report.id).status == ArtifactStatus.STORED  # found again
     assert SWEPT_PREFIXES == ("projects/", "jobs/")
+
+
+def test_an_empty_listing_marks_nothing_lost(done) -> None:  # type: ignore[no-untyped-def]
+    store, objects, clock, job = done
+    saved = dict(objects.objects)
+    objects.objects.clear()  # an unmounted root lists nothing
+    assert sweep(store, objects, clock.now(), CleanupRules(), clock=clock).orphan_rows == []
+    assert all(a.status == ArtifactStatus.STORED for a in store.catalog(job_id=job.id))
+    objects.objects.update(saved)
+
+
+def test_a_row_rewritten_or_being_deleted_is_never_deleted_under_the_writer(done) -> None:  # type: ignore[no-untyped-def]
+    from schemas import StorageError
+
+    store, objects, clock, job = done
+    [report] = store.artifacts(job.id)
+    seen = store.get_artifact(report.id)
+    clock.advance(60)
+    rewritten = store.add_artifact(report.model_copy(update={"sha256": "f" * 64, "created_at": clock.now()}))
+    assert store.begin_delete(report.id, "ttl", seen=seen) is None  # decided on the old row: refused
+    marked = store.begin_delete(report.id, "ttl", seen=rewritten)
+    assert marked is not None and marked.status == ArtifactStatus.DELETING
+    with pytest.raises(StorageError) as info:  # a writer waits for the sweep to finish, then writes again
+        store.add_artifact(report)
+    assert info.value.retryable
 
 
 def test_batches_bound_each_run(done) -> None:  # type: ignore[no-untyped-def]
@@ -207,3 +243,23 @@ def test_portal_serves_metadata_checks_downloads_and_answers_410_once_deleted(do
     assert gone.status_code == 410 and gone.json()["error"]["reason"] == "ttl: export 90 days"
     assert http.get(f"/v1/artifacts/{report.id}/meta").json()["status"] == "deleted"
     assert http.get(f"/v1/jobs/{job.id}/artifacts").json()[0]["deletion_reason"] == "ttl: export 90 days"
+
+
+def test_a_lost_object_answers_gone_and_the_sweeper_starts_without_a_bucket_rule(done) -> None:  # type: ignore[no-untyped-def]
+    from actors.lifecycle.sweeper import Sweeper
+    from schemas import StorageError
+
+    store, objects, clock, job = done
+    [report] = store.artifacts(job.id)
+    objects.delete(report.key)
+    with pytest.raises(ArtifactGone, match="lost"):
+        read_artifact(store, objects, report.id)
+
+    class NoLifecycle(MemoryObjectStore):
+        def apply_lifecycle(self, expiry_days: dict[str, int]) -> bool:
+            raise StorageError("AccessDenied: PutBucketLifecycle", retryable=False)
+
+    sweeper = Sweeper(store, NoLifecycle(clock=clock), CleanupRules(), interval_s=3600, clock=clock)
+    sweeper.start()  # the backstop failed; the sweeper runs anyway (PII retention depends on it)
+    sweeper.stop()
+    assert sweeper.runs == 1

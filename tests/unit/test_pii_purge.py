@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from actors.lifecycle.catalog import write_object
 from actors.lifecycle.sweep import SweepResult
 from actors.lifecycle.sweeper import Sweeper
-from actors.object_store import VAULT_NAME, legacy_job_key, vault_key
+from actors.object_store import VAULT_NAME, legacy_job_key, parse_job_key, vault_key
 from actors.periodic import Periodic
 from actors.pii.retention import RETENTION_KEY, PurgeResult, purge_expired
 from cluster.bootstrap import build_objects
@@ -82,8 +82,8 @@ def test_purge_deletes_vault_and_raw_brief_of_expired_finished_jobs_only(env) ->
     assert _left(store, objects, jobs["done"]) == (False, False)
     assert _left(store, objects, jobs["early"]) == (False, False)  # no vault: 30 days after it finished
     assert _left(store, objects, jobs["running"]) == (True, True)  # running jobs keep everything
-    # A legacy vault has no row until a full sweep adopts it; the purge (PII kinds only) leaves it, not its brief.
-    assert _left(store, objects, jobs["legacy"]) == (False, True)
+    # A legacy vault (no row yet) is adopted by the purge, then purged in the same run.
+    assert _left(store, objects, jobs["legacy"]) == (False, False)
     assert store.get(jobs["done"]).brief.audience  # the record stays (masked or pseudonymized)
     assert purge_expired(store, objects, clock.now(), retention_days=30) == PurgeResult()  # idempotent
 
@@ -113,8 +113,9 @@ def test_the_sweeper_runs_the_pii_rule_when_the_fake_clock_advances(env) -> None
     assert sweeper.schedule.tick() and len(results) == 2
     clock.advance(30 * DAY)
     assert sweeper.schedule.tick()
-    gone = {(d["kind"], d["key"].split("/")[3]) for d in results[-1].deleted}
-    assert {("vault", jobs["done"]), ("raw_brief", jobs["done"]), ("raw_brief", jobs["early"])} <= gone
+    gone = {(d["kind"], parse_job_key(d["key"])[1]) for d in results[-1].deleted}  # type: ignore[index]
+    assert {("vault", jobs["done"]), ("raw_brief", jobs["done"]), ("raw_brief", jobs["early"]),
+            ("vault", jobs["legacy"])} <= gone  # the legacy vault was adopted at start
     assert _left(store, objects, jobs["running"]) == (True, True)
 
 
