@@ -220,6 +220,15 @@ class JobStore(abc.ABC):
     def finish_delete(self, artifact_id: str) -> Artifact:
         """Mark a `deleting` row deleted (its object is gone); emit `artifact.deleted` once."""
 
+    def begin_deletes(self, items: list[tuple[str, str, Artifact | None]]) -> list[Artifact]:
+        """`begin_delete` for many `(id, reason, seen)` at once (one transaction where the store has them);
+        return the rows marked, in order."""
+        return [row for i, reason, seen in items if (row := self.begin_delete(i, reason, seen=seen)) is not None]
+
+    def finish_deletes(self, artifact_ids: list[str]) -> list[Artifact]:
+        """`finish_delete` for many rows at once (one transaction where the store has them)."""
+        return [self.finish_delete(i) for i in artifact_ids]
+
     @abc.abstractmethod
     def mark_lost(self, artifact_id: str) -> Artifact | None:
         """Mark a stored row whose object is missing `lost`; emit `artifact.lost`. None unless it was stored."""

@@ -492,35 +492,71 @@ class SqlJobStore(JobStore):
 
     def begin_delete(self, artifact_id: str, reason: str, *, seen: Artifact | None = None) -> Artifact | None:
         """Mark a row `deleting` unless held, already deleted, or rewritten since `seen` (one conditional update)."""
-        conditions = [ArtifactRow.id == artifact_id, ArtifactRow.legal_hold.is_(False),
-                      ArtifactRow.status.in_([ArtifactStatus.STORED.value, ArtifactStatus.LOST.value])]
-        if seen is not None:  # a re-run step rewrote the object after the sweep decided: decide again next run
-            conditions += [ArtifactRow.sha256 == seen.sha256, ArtifactRow.created_at == seen.created_at]
+        [marked] = self._begin([(artifact_id, reason, seen)]) or [None]
+        return marked
+
+    def begin_deletes(self, items: list[tuple[str, str, Artifact | None]]) -> list[Artifact]:
+        """`begin_delete` for many rows in one transaction; return the rows marked."""
+        return self._begin(items) if items else []
+
+    def _begin(self, items: list[tuple[str, str, Artifact | None]]) -> list[Artifact]:
+        # One read under row locks, one conditional update per reason, in one transaction: held, deleted or
+        # rewritten rows are left out, and the update's own conditions refuse any that changed meanwhile.
+        wanted = {artifact_id: (reason, seen) for artifact_id, reason, seen in items}
+        live = [ArtifactStatus.STORED.value, ArtifactStatus.LOST.value]
         with self._tx() as s:
-            result = s.execute(
-                update(ArtifactRow).where(*conditions)
-                .values(status=ArtifactStatus.DELETING.value, deletion_reason=reason)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                return None
-            return _artifact(self._artifact_row(s, artifact_id))
+            current = s.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(wanted)).with_for_update()).all()
+            by_reason: dict[str, list[str]] = {}
+            for row in current:
+                reason, seen = wanted[row.id]
+                if seen is not None and (row.sha256, _utc(row.created_at)) != (seen.sha256, seen.created_at):
+                    continue  # a re-run step rewrote the object after the sweep decided: decided again next run
+                by_reason.setdefault(reason, []).append(row.id)
+            marked: set[str] = set()
+            for reason, ids in by_reason.items():
+                result = s.execute(
+                    update(ArtifactRow)
+                    .where(ArtifactRow.id.in_(ids), ArtifactRow.legal_hold.is_(False), ArtifactRow.status.in_(live))
+                    .values(status=ArtifactStatus.DELETING.value, deletion_reason=reason)
+                    .returning(ArtifactRow.id)
+                    .execution_options(synchronize_session=False)
+                )
+                marked.update(result.scalars().all())
+            rows = {r.id: r for r in s.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(marked))
+                                               .execution_options(populate_existing=True))} if marked else {}
+            return [_artifact(rows[i]) for i, _, _ in items if i in marked]
 
     def finish_delete(self, artifact_id: str) -> Artifact:
         """Mark a `deleting` row deleted (a conditional update: two sweeps cannot both close it); emit `artifact.deleted`."""
+        [done] = self.finish_deletes([artifact_id])
+        return done
+
+    def finish_deletes(self, artifact_ids: list[str]) -> list[Artifact]:
+        """`finish_delete` for many rows in one transaction (one conditional update; one event per row it closed)."""
+        if not artifact_ids:
+            return []
         with self._tx() as s:
-            result = s.execute(
+            closed = set(s.execute(
                 update(ArtifactRow)
-                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.DELETING.value)
+                .where(ArtifactRow.id.in_(artifact_ids), ArtifactRow.status == ArtifactStatus.DELETING.value)
                 .values(status=ArtifactStatus.DELETED.value, deleted_at=self._clock.now())
+                .returning(ArtifactRow.id)
                 .execution_options(synchronize_session=False)
-            )
-            row = self._artifact_row(s, artifact_id)
-            s.refresh(row)
-            done = _artifact(row)
-            if result.rowcount == 1:
-                self._emit_for(s, self._job_of(s, row), done, EventType.ARTIFACT_DELETED, deletion_payload(done), None)
-            return done
+            ).scalars().all())
+            rows = {r.id: r for r in s.scalars(select(ArtifactRow).where(ArtifactRow.id.in_(artifact_ids))
+                                               .execution_options(populate_existing=True))}
+            jobs = {j.id: j for j in s.scalars(select(JobRow).where(
+                JobRow.id.in_({r.job_id for r in rows.values() if r.job_id})))}
+            out = []
+            for artifact_id in artifact_ids:
+                if artifact_id not in rows:
+                    raise ArtifactNotFound(f"no artifact {artifact_id}")
+                done = _artifact(rows[artifact_id])
+                if artifact_id in closed:
+                    job = jobs.get(done.job_id) if done.job_id else None
+                    self._emit_for(s, job, done, EventType.ARTIFACT_DELETED, deletion_payload(done), None)
+                out.append(done)
+            return out
 
     def mark_lost(self, artifact_id: str) -> Artifact | None:
         """Mark a stored row whose object is missing `lost` (conditional on `stored`); emit `artifact.lost`."""

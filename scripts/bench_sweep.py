@@ -2,8 +2,8 @@
 
 Usage: python scripts/bench_sweep.py [--jobs 200] [--objects 20] [--database sqlite|postgresql] [--json]
 
-Builds finished jobs with `--objects` catalog objects each (filesystem store, SQLite file or the local
-PostgreSQL `test` database), then times `sweep` a year later: dry, real (deletes everything), and again
+Builds finished jobs with `--objects` catalog objects each (filesystem store, SQLite file or a fresh
+database on the local PostgreSQL), then times `sweep` a year later: dry, real (deletes everything), and again
 (deletes nothing). Prints rows, seconds and rows/s per run, and the peak RSS of the process.
 """
 
@@ -42,9 +42,15 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="mka-bench-sweep-"))
     if args.database == "sqlite":
         url = f"sqlite:///{home / 'mka.db'}"
-    else:
-        url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    store = SqlJobStore(make_engine(url), keyring=TEST_KEYRING)
+    else:  # a database of its own: a sweep applies to every row of its catalog
+        import psycopg
+
+        name = f"mka_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    engine = make_engine(url)
+    store = SqlJobStore(engine, keyring=TEST_KEYRING)
     objects = FsObjectStore(home / "objects")
     t0 = time.perf_counter()
     project = f"bench-{uuid.uuid4().hex[:8]}"
@@ -60,12 +66,16 @@ def main() -> None:
     later = store.catalog(project=project)[0].created_at + timedelta(days=400)
     rules = CleanupRules(batch_size=100_000)
     runs = []
-    for name, dry in (("dry", True), ("delete", False), ("idle", False)):
+    for label, dry in (("dry", True), ("delete", False), ("idle", False)):
         t = time.perf_counter()
         result = sweep(store, objects, later, rules, dry_run=dry)
         seconds = time.perf_counter() - t
-        runs.append({"run": name, "deleted": len(result.deleted), "seconds": round(seconds, 3),
+        runs.append({"run": label, "deleted": len(result.deleted), "seconds": round(seconds, 3),
                      "rows_per_s": round(rows / seconds) if seconds else None})
+    engine.dispose()
+    if args.database == "postgresql":
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}"')
     out = {"database": args.database, "jobs": args.jobs, "rows": rows, "build_s": round(build_s, 2), "runs": runs,
            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if args.json:

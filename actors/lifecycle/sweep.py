@@ -41,6 +41,8 @@ __all__ = ["SWEPT_PREFIXES", "SweepResult", "infer_kind", "sweep"]
 
 log = logging.getLogger("mka.sweep")
 
+_CHUNK = 200  # rows marked (and closed) per transaction
+
 SWEPT_PREFIXES = ("projects/", "jobs/")
 """The store prefixes the system writes (the legacy `jobs/` layout included); nothing outside them is touched."""
 
@@ -132,7 +134,8 @@ def sweep(
         result.deleted.append(_entry(row, row.deletion_reason or ""))
         if not dry_run:
             _remove(store, objects, row)
-            store.finish_delete(row.id)
+    if pending and not dry_run:
+        store.finish_deletes([row.id for row in pending])
 
     rows = [a for a in everything if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST)]
     jobs = {j.id: JobFacts.of(j) for j in store.list_jobs(limit=10_000_000)}
@@ -170,18 +173,19 @@ def _apply(
                              if decided.schedule.get(a.id) != a.retention_until})
     result.more = result.more or len(decided.delete) > budget
     gone: set[str] = set()
-    for decision in decided.delete[:budget]:
-        row = decision.artifact
-        if dry_run:
-            result.deleted.append(_entry(row, decision.reason))
-            continue
-        marked = store.begin_delete(row.id, decision.reason, seen=row)
-        if marked is None:  # held, deleted or rewritten since the catalog was read: a hold always wins
-            continue
-        _remove(store, objects, marked)
-        store.finish_delete(row.id)
-        gone.add(row.id)
-        result.deleted.append(_entry(row, decision.reason))
+    due = decided.delete[:budget]
+    if dry_run:
+        result.deleted += [_entry(d.artifact, d.reason) for d in due]
+    for start in range(0, 0 if dry_run else len(due), _CHUNK):
+        chunk = due[start:start + _CHUNK]
+        # One transaction marks the chunk (held, deleted or rewritten rows are refused: a hold always wins),
+        # then the objects go, then one transaction closes the rows with one event each.
+        marked = store.begin_deletes([(d.artifact.id, d.reason, d.artifact) for d in chunk])
+        for row in marked:
+            _remove(store, objects, row)
+        store.finish_deletes([row.id for row in marked])
+        gone.update(row.id for row in marked)
+        result.deleted += [_entry(row, row.deletion_reason or "") for row in marked]
     for decision in decided.held:
         result.held.append({**_entry(decision.artifact, decision.reason), "hold_reason": decision.artifact.hold_reason})
     return gone, min(budget, len(decided.delete))
@@ -232,13 +236,12 @@ def _orphans(
         if not dry_run:
             objects.delete(key)
             store.record_system_event(EventType.ORPHAN_DELETED, {"key": key, "size": obj.size}, stream=sweep_id)
-    in_store = [a for a in everything if not _in_db(a) and any(a.key.startswith(p) for p in SWEPT_PREFIXES)]
+    in_store = [a for a in everything if a.id not in gone and not _in_db(a)
+                and any(a.key.startswith(p) for p in SWEPT_PREFIXES)]
     if in_store and not listed:  # an empty listing with rows to match is an outage (an unmounted root), not a loss
         log.warning("the object store listed nothing under %s: no row is marked lost this run", SWEPT_PREFIXES)
         return adopted
     for row in in_store:
-        if row.id in gone:
-            continue
         if row.status == ArtifactStatus.LOST and row.key in listed and not dry_run:
             store.restore_found(row.id)
         if row.status != ArtifactStatus.STORED or row.key in listed:

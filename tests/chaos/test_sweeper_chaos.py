@@ -18,7 +18,7 @@ from tests.integration.stack import Stack, running_stack
 
 pytestmark = [pytest.mark.chaos, pytest.mark.integration, pytest.mark.timeout(900)]
 
-JOBS, OBJECTS_PER_JOB = 6, 40
+JOBS, OBJECTS_PER_JOB = 10, 60  # more rows than one deletion chunk (200)
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +58,15 @@ def test_sweeper_killed_mid_sweep_then_rerun_deletes_nothing_twice_and_nothing_h
 
     sweeper.run.remote(later)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        done = sum(1 for a in store.catalog(include_deleted=True) if a.status == ArtifactStatus.DELETED)
-        if done >= 20:
+    while time.monotonic() < deadline:  # a chunk is marked `deleting` and its objects are going
+        if any(a.status == ArtifactStatus.DELETING for a in store.catalog(kinds=[ArtifactKind.CHART])):
             break
-        time.sleep(0.02)
-    ray.kill(sweeper, no_restart=False)  # mid-sweep: some rows deleted, the rest not yet
+        time.sleep(0.01)
+    time.sleep(0.2)
+    ray.kill(sweeper, no_restart=False)  # mid-sweep
     mid = [a for j in job_ids for a in store.catalog(job_id=j, include_deleted=True)]
-    assert 20 <= sum(a.status == ArtifactStatus.DELETED for a in mid) < len(rows) - len(held)
+    assert sum(a.status == ArtifactStatus.DELETED for a in mid) < len(rows) - len(held)  # not finished
+    assert any(a.status == ArtifactStatus.DELETING for a in mid)  # killed inside a chunk
 
     deadline = time.monotonic() + 60
     while True:  # Ray restarts the actor (max_restarts=-1)
