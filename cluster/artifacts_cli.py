@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from cluster.settings import load_settings
 from schemas import ArtifactKind, MkaError
@@ -45,6 +45,23 @@ def _ports() -> tuple[Any, Any]:
     return build_store(settings), build_objects(settings)
 
 
+def _resolve(store: Any, artifact_id: str) -> str:
+    """The full id of `artifact_id`, which may be a unique prefix of 6 or more characters (as `list` shows them)."""
+    from schemas import ArtifactNotFound, InvalidInput
+
+    try:
+        return str(store.get_artifact(artifact_id).id)
+    except ArtifactNotFound:
+        if len(artifact_id) < 6:
+            raise
+    found = [a.id for a in store.catalog(include_deleted=True) if a.id.startswith(artifact_id)]
+    if len(found) > 1:
+        raise InvalidInput(f"{artifact_id!r} is the start of {len(found)} artifact ids: give more of it")
+    if not found:
+        raise ArtifactNotFound(f"no artifact {artifact_id}")
+    return found[0]
+
+
 def _row(artifact: Any) -> dict[str, Any]:
     return artifact.model_dump(mode="json")
 
@@ -76,20 +93,26 @@ def artifacts_list(
     if as_json:
         _print_json([_row(a) for a in rows])
         return
-    table = Table("id", "kind", "job", "key", "size", "pii", "retention until", "status", title=f"{len(rows)} artifact(s)")
+    fixed = {"no_wrap": True}
+    table = Table(Column("id", **fixed), Column("kind", **fixed), Column("job", **fixed),
+                  Column("object", overflow="fold"), Column("size", justify="right"), Column("until", **fixed),
+                  Column("status", overflow="fold"),
+                  title=f"{len(rows)} artifact(s); ids and jobs shortened (show, hold and release take the short id)")
     for a in rows:
-        status = a.status.value + (" (held)" if a.legal_hold else "")
-        until = a.retention_until.isoformat(timespec="seconds") if a.retention_until else "-"
-        table.add_row(a.id, a.kind.value, a.job_id or "-", a.key, str(a.size), a.pii_class.value, until, status)
+        status = a.status.value + (" held" if a.legal_hold else "")
+        until = a.retention_until.date().isoformat() if a.retention_until else "-"
+        name = a.key.split("/", 4)[-1] if a.key.startswith("projects/") else a.key.split("/", 2)[-1]
+        table.add_row(a.id[:8], a.kind.value, (a.job_id or "-")[:8], name, str(a.size), until, status)
     _out.print(table)
 
 
 @artifacts_app.command("show")
 def artifacts_show(artifact_id: str, as_json: bool = _JSON) -> None:
-    """Show one catalog row in full (deleted rows too, with the deletion reason); exit 2 when there is none."""
+    """Show one catalog row in full (deleted rows too, with the deletion reason); the id or a unique prefix of it
+    (6+ characters); exit 2 when there is none."""
     store, _ = _ports()
     try:
-        artifact = store.get_artifact(artifact_id)
+        artifact = store.get_artifact(_resolve(store, artifact_id))
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     data = _row(artifact)
@@ -153,7 +176,7 @@ def artifacts_hold(
     try:
         if not reason.strip() or len(reason) > 500:
             raise InvalidInput("--reason must be 1 to 500 characters")
-        artifact = hold(store, objects, artifact_id, reason.strip())
+        artifact = hold(store, objects, _resolve(store, artifact_id), reason.strip())
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     if as_json:
@@ -169,7 +192,7 @@ def artifacts_release(artifact_id: str, as_json: bool = _JSON) -> None:
 
     store, objects = _ports()
     try:
-        artifact = release(store, objects, artifact_id)
+        artifact = release(store, objects, _resolve(store, artifact_id))
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     if as_json:

@@ -241,8 +241,11 @@ def test_artifacts_catalog_covers_the_store_then_gc_hold_verify(tmp_path: Path) 
     assert len(json.loads(mka("artifacts", "list", "--limit", "2", "--json", cwd=tmp_path).stdout)) == 2
     [pdf] = [row for row in rows if row["kind"] == "pdf"]
 
-    held = mka("artifacts", "hold", pdf["id"], "--reason", "audit 2027-3", "--json", cwd=tmp_path)
+    held = mka("artifacts", "hold", pdf["id"][:8], "--reason", "audit 2027-3", "--json", cwd=tmp_path)  # a short id
     assert held.returncode == 0 and json.loads(held.stdout)["legal_hold"] is True
+    assert json.loads(held.stdout)["id"] == pdf["id"]
+    listing = mka("artifacts", "list", "--job", job_id, cwd=tmp_path)
+    assert listing.returncode == 0 and pdf["id"][:8] in listing.stdout and "held" in listing.stdout
     later = (datetime.now(timezone.utc) + timedelta(days=366)).isoformat()
     dry = json.loads(mka("artifacts", "gc", "--dry-run", "--now", later, "--json", cwd=tmp_path).stdout)
     assert dry["dry_run"] is True and set(dry) >= {"deleted", "held", "orphans"}
