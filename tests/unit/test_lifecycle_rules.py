@@ -153,3 +153,17 @@ def test_titles_with_placeholders_or_withheld_briefs_are_never_grouped(make_brie
     assert JobFacts.of(record(mask_brief(make_brief()), "c")).title is None  # withheld until redaction
     jobs = {i: _job(i, created=T0 + int(i[1:]) * DAY, title=None) for i in ("j1", "j2", "j3")}
     assert superseded_jobs([_row("pdf", j) for j in jobs], jobs, CleanupRules(keep_last_reports=1)) == {}
+
+
+def test_the_tune_split_of_rule_cases_is_decided_exactly() -> None:
+    """scripts/eval_lifecycle.py on tests/data/lifecycle/tune (the outside split is measured by the script only)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "eval_lifecycle.py"
+    spec = importlib.util.spec_from_file_location("eval_lifecycle", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.evaluate("tune")
+    assert result["cases"] >= 7 and result["misses"] == [] and result["case_accuracy"] == 1.0
