@@ -1,7 +1,8 @@
 """Key rotation: re-seal every job's sealed blobs under the newest master key, then the key check.
 
-A job's sealed blobs are its vault (`jobs/<id>/vault.bin` in the object store) and its raw brief
-(sealed in the job store's record, `JobStore.sealed_brief`).
+A job's sealed blobs are its vault (`projects/<project>/jobs/<id>/vault.bin` in the object store, and a
+legacy `jobs/<id>/vault.bin` where one is left) and its raw brief (sealed in the job store's record,
+`JobStore.sealed_brief`). Their catalog rows follow the new bytes.
 
 Run it while no orchestrator or PII actor runs: a running process keeps sealing with the keyring it
 loaded at start, and a vault written during the re-seal could be overwritten by its older copy.
