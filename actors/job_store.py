@@ -19,7 +19,7 @@ from schemas import (
     StepRecord,
 )
 
-__all__ = ["BLOCKED_PROJECT", "EventBlocked", "JobStore", "OutboxMessage", "guarded_event"]
+__all__ = ["BLOCKED_PROJECT", "EventBlocked", "JobStore", "OutboxMessage", "guarded_event", "stream_event"]
 
 BLOCKED_PROJECT = "pii-blocked"
 """The project token of a scrubbed event whose project name carries a vault value."""
@@ -55,14 +55,7 @@ def guarded_event(
         id=event_id, type=event_type, job_id=job.id, project=job.project, occurred_at=now,
         payload={**payload, "version": job.version},
     )
-    headers = {
-        "Nats-Msg-Id": event.id,
-        "Mka-Correlation-Id": job.id,
-        "Mka-Event-Type": event.type,
-        "Mka-Schema-Version": EVENT_SCHEMA_VERSION,
-    }
-    if traceparent:
-        headers["traceparent"] = traceparent
+    headers = _headers(event, traceparent)
     found = guard.find({"event": event.model_dump(mode="json"), "headers": headers}) if guard else None
     if guard is None or found is None:
         return event, headers
@@ -74,6 +67,29 @@ def guarded_event(
     if guard.find({"event": event.model_dump(mode="json"), "headers": headers}) is not None:
         return None
     return event, headers
+
+
+def _headers(event: Event, traceparent: str | None = None) -> dict[str, str]:
+    headers = {
+        "Nats-Msg-Id": event.id,
+        "Mka-Correlation-Id": event.job_id,
+        "Mka-Event-Type": event.type,
+        "Mka-Schema-Version": EVENT_SCHEMA_VERSION,
+    }
+    if traceparent:
+        headers["traceparent"] = traceparent
+    return headers
+
+
+def stream_event(
+    *, event_id: str, stream: str, project: str, event_type: str, payload: dict[str, object], now: datetime,
+) -> tuple[Event, dict[str, str]]:
+    """An event that belongs to no job (a sweep's summary, a jobless artifact's deletion) and its headers.
+
+    Its payload holds ids, kinds, keys and counts only, so no job guard applies.
+    """
+    event = Event(id=event_id, type=event_type, job_id=stream, project=project, occurred_at=now, payload=payload)
+    return event, _headers(event)
 
 
 class OutboxMessage(BaseModel):

@@ -169,36 +169,35 @@ def artifacts_hold(
     as_json: bool = _JSON,
 ) -> None:
     """Put a legal hold on an artifact: no rule deletes it until it is released."""
-    from actors.lifecycle.catalog import hold
-    from schemas import InvalidInput
-
-    store, objects = _ports()
-    try:
-        if not reason.strip() or len(reason) > 500:
-            raise InvalidInput("--reason must be 1 to 500 characters")
-        artifact = hold(store, objects, _resolve(store, artifact_id), reason.strip())
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
-    if as_json:
-        _print_json(_row(artifact))
-    else:
-        _out.print(f"held {artifact.id} ({artifact.key})", highlight=False)
+    _set_hold(artifact_id, reason, as_json)
 
 
 @artifacts_app.command("release")
 def artifacts_release(artifact_id: str, as_json: bool = _JSON) -> None:
     """Lift an artifact's legal hold: the cleanup rules apply to it again."""
-    from actors.lifecycle.catalog import release
+    _set_hold(artifact_id, None, as_json)
+
+
+def _set_hold(artifact_id: str, reason: str | None, as_json: bool) -> None:
+    """Hold (with a reason) or release (None) one artifact, and say what was done."""
+    from actors.lifecycle.catalog import hold, release
+    from schemas import InvalidInput
 
     store, objects = _ports()
     try:
-        artifact = release(store, objects, _resolve(store, artifact_id))
+        full_id = _resolve(store, artifact_id)
+        if reason is None:
+            artifact = release(store, objects, full_id)
+        elif not reason.strip() or len(reason) > 500:
+            raise InvalidInput("--reason must be 1 to 500 characters")
+        else:
+            artifact = hold(store, objects, full_id, reason.strip())
     except MkaError as exc:
         raise _fail(exc, as_json) from None
     if as_json:
         _print_json(_row(artifact))
     else:
-        _out.print(f"released {artifact.id} ({artifact.key})", highlight=False)
+        _out.print(f"{'released' if reason is None else 'held'} {artifact.id} ({artifact.key})", highlight=False)
 
 
 @artifacts_app.command("verify")

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from actors.clock import Clock, SystemClock
-from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
+from actors.job_store import (
+    EventBlocked,
+    JobStore,
+    OutboxMessage,
+    guarded_event,
+    stream_event,
+)
 from actors.lifecycle.catalog import (
     ANNOUNCED_KINDS,
     SYSTEM_PROJECT,
@@ -42,7 +48,6 @@ from cluster.db import (
 from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
-    EVENT_SCHEMA_VERSION,
     TERMINAL_STATES,
     AdapterError,
     Artifact,
@@ -561,30 +566,28 @@ class SqlJobStore(JobStore):
     def mark_lost(self, artifact_id: str) -> Artifact | None:
         """Mark a stored row whose object is missing `lost` (conditional on `stored`); emit `artifact.lost`."""
         with self._tx() as s:
-            result = s.execute(
-                update(ArtifactRow)
-                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.STORED.value)
-                .values(status=ArtifactStatus.LOST.value)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                return None
-            row = self._artifact_row(s, artifact_id)
-            s.refresh(row)
-            lost = _artifact(row)
-            self._emit_for(s, self._job_of(s, row), lost, EventType.ARTIFACT_LOST, deletion_payload(lost), None)
+            lost = self._move(s, artifact_id, ArtifactStatus.STORED, ArtifactStatus.LOST)
+            if lost is not None:
+                job = s.get(JobRow, lost.job_id) if lost.job_id else None
+                self._emit_for(s, job, lost, EventType.ARTIFACT_LOST, deletion_payload(lost), None)
             return lost
 
     def restore_found(self, artifact_id: str) -> Artifact | None:
         """Mark a `lost` row stored again: its object is listed again (a storage outage ended)."""
         with self._tx() as s:
-            result = s.execute(
-                update(ArtifactRow)
-                .where(ArtifactRow.id == artifact_id, ArtifactRow.status == ArtifactStatus.LOST.value)
-                .values(status=ArtifactStatus.STORED.value)
-                .execution_options(synchronize_session=False)
-            )
-            return _artifact(self._artifact_row(s, artifact_id)) if result.rowcount == 1 else None
+            return self._move(s, artifact_id, ArtifactStatus.LOST, ArtifactStatus.STORED)
+
+    def _move(self, s: Session, artifact_id: str, from_: ArtifactStatus, to: ArtifactStatus) -> Artifact | None:
+        """One conditional status update; the row as moved, or None when it was not in `from_`."""
+        result = s.execute(
+            update(ArtifactRow).where(ArtifactRow.id == artifact_id, ArtifactRow.status == from_.value)
+            .values(status=to.value).execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        row = self._artifact_row(s, artifact_id)
+        s.refresh(row)
+        return _artifact(row)
 
     def set_retention(self, until: dict[str, datetime | None]) -> None:
         """Record each row's `retention_until`."""
@@ -621,10 +624,8 @@ class SqlJobStore(JobStore):
             self._emit_stream(s, artifact.id, artifact.project, event_type, payload)
 
     def _emit_stream(self, s: Session, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
-        event = Event(id=self._new_id(), type=event_type, job_id=stream, project=project,
-                      occurred_at=self._clock.now(), payload=payload)
-        headers = {"Nats-Msg-Id": event.id, "Mka-Correlation-Id": stream, "Mka-Event-Type": event.type,
-                   "Mka-Schema-Version": EVENT_SCHEMA_VERSION}
+        event, headers = stream_event(event_id=self._new_id(), stream=stream, project=project, event_type=event_type,
+                                      payload=payload, now=self._clock.now())
         s.add(OutboxRow(event_id=event.id, job_id=stream, project=project, type=event.type, subject=event.subject,
                         event=event.model_dump(mode="json"), headers=headers, occurred_at=event.occurred_at,
                         published_at=None))

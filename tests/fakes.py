@@ -173,7 +173,13 @@ import threading
 import uuid
 from collections.abc import Callable
 
-from actors.job_store import EventBlocked, JobStore, OutboxMessage, guarded_event
+from actors.job_store import (
+    EventBlocked,
+    JobStore,
+    OutboxMessage,
+    guarded_event,
+    stream_event,
+)
 from actors.lifecycle.catalog import (
     ANNOUNCED_KINDS,
     SYSTEM_PROJECT,
@@ -193,7 +199,6 @@ from schemas import (
     ArtifactNotFound,
     ArtifactStatus,
     Brief,
-    Event,
     EventType,
     IdempotencyConflict,
     JobError,
@@ -465,10 +470,9 @@ class MemoryJobStore(JobStore):
             self._system(artifact.id, artifact.project, event_type, payload)
 
     def _system(self, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
-        event = Event(id=self._new_id(), type=event_type, job_id=stream, project=project, occurred_at=self._clock.now(),
-                      payload=payload)
-        self.outbox.append(OutboxMessage(seq=len(self.outbox) + 1, event=event, subject=event.subject,
-                                         headers={"Nats-Msg-Id": event.id, "Mka-Correlation-Id": stream}))
+        event, headers = stream_event(event_id=self._new_id(), stream=stream, project=project, event_type=event_type,
+                                      payload=payload, now=self._clock.now())
+        self.outbox.append(OutboxMessage(seq=len(self.outbox) + 1, event=event, subject=event.subject, headers=headers))
 
     def get_artifact(self, artifact_id: str) -> Artifact:
         """One catalog row; `ArtifactNotFound` when there is none."""

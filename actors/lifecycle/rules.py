@@ -136,10 +136,9 @@ def plan(rows: Iterable[Artifact], jobs: Mapping[str, JobFacts], now: datetime, 
 def job_schedule(rows: Iterable[Artifact], job: JobFacts, rules: CleanupRules) -> dict[str, datetime | None]:
     """The `retention_until` of each live row of one job as its run ends (keep-last-N is the sweep's: it needs
     the other jobs)."""
-    return {
-        a.id: due_date(a, job, rules)[0] for a in rows
-        if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST) and a.retention_until != due_date(a, job, rules)[0]
-    }
+    live = [a for a in rows if a.status in (ArtifactStatus.STORED, ArtifactStatus.LOST)]
+    dates = {a.id: due_date(a, job, rules)[0] for a in live}
+    return {a.id: dates[a.id] for a in live if a.retention_until != dates[a.id]}
 
 
 def bucket_expiry_days(rules: CleanupRules) -> dict[str, int]:
@@ -147,10 +146,10 @@ def bucket_expiry_days(rules: CleanupRules) -> dict[str, int]:
     `bucket_margin_days` (a kind some project keeps forever gets no bucket rule). The raw brief is not in the bucket."""
     import math
 
-    projects = [None, *rules.projects]
+    projects = ["", *rules.projects]  # "": a project without overrides, i.e. the global rules
 
     def longest(kind: ArtifactKind) -> float | None:
-        days = [rules.ttl(kind, p) if p else rules.ttl_days.get(kind) for p in projects]
+        days = [rules.ttl(kind, p) for p in projects]
         return None if any(d is None for d in days) else max(days)  # type: ignore[type-var]
 
     out: dict[str, float] = {}
@@ -158,7 +157,7 @@ def bucket_expiry_days(rules: CleanupRules) -> dict[str, int]:
         if kind == ArtifactKind.RAW_BRIEF:
             continue
         if kind == ArtifactKind.VAULT:
-            days: float | None = max(rules.pii_days(p) if p else rules.pii_retention_days for p in projects)
+            days: float | None = max(rules.pii_days(p) for p in projects)
         elif kind == ArtifactKind.CHECKPOINT:  # the merge result lives as long as the PDF
             pdf = longest(ArtifactKind.PDF)
             days = None if pdf is None else max(pdf, rules.checkpoint_grace_days)
