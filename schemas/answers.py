@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from schemas.pii import PiiClass, pii_field
 
-__all__ = ["Claim", "ClaimKind", "Evidence", "ModelAnswer", "Usage", "AnswerStatus", "CLAIM_KINDS"]
+__all__ = ["Claim", "ClaimKind", "Evidence", "ModelAnswer", "Usage", "AnswerStatus", "CLAIM_KINDS", "SourceType",
+           "SOURCE_TYPES"]
 
 AnswerStatus = Literal["ok", "timeout", "error"]
 ClaimKind = Literal["finding", "insight", "recommendation"]
 CLAIM_KINDS: tuple[str, ...] = ("finding", "insight", "recommendation")
+SourceType = Literal["dataset", "document", "web", "tool"]
+SOURCE_TYPES: tuple[str, ...] = ("dataset", "document", "web", "tool")
 
 
 class Evidence(BaseModel):
     """One piece of collected market data, citable by id."""
 
     id: str = Field(min_length=1, max_length=128)
-    source: str = Field(pattern=r"^(mcp|https)://\S+$", description="mcp:// or https:// URI.")
+    source: str = Field(
+        pattern=r"^(mcp|https?|doc)://\S+$",
+        description="Where it came from: mcp:// (a tool or resource), http(s):// (a page), doc://<document-id>#<chunk>.",
+    )
     text: str = pii_field(PiiClass.FREE_TEXT, max_length=20000)
     data: dict[str, float] | None = None
+    source_type: SourceType | None = Field(
+        default=None, description="dataset (a curated data server), document (the user's file), web (a page), tool."
+    )
+    retrieved_at: datetime | None = Field(default=None, description="When it was collected (UTC).")
 
 
 class Claim(BaseModel):

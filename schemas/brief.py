@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+from urllib.parse import urlsplit
+
 import pycountry
 from babel import Locale, UnknownLocaleError
 from pydantic import (
@@ -14,12 +16,16 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from schemas._errors import InvalidBrief, problems_from
 from schemas.pii import PiiClass, pii_field
 
-__all__ = ["Brief", "Product", "parse_brief", "locale_id", "PROJECT_PATTERN", "REPORT_OUTPUTS"]
+__all__ = [
+    "Brief", "DocumentRef", "Product", "SourceRef", "parse_brief", "locale_id", "DOCUMENT_ID_PATTERN",
+    "PROJECT_PATTERN", "REPORT_OUTPUTS",
+]
 
 # Projects become NATS subject tokens and object-store key prefixes: no dots, spaces or wildcards.
 PROJECT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -30,6 +36,8 @@ OutputKind = Literal["pdf", "html", "markdown", "figma"]
 ReportOutput = Literal["pdf", "html", "markdown"]
 REPORT_OUTPUTS: tuple[ReportOutput, ...] = ("pdf", "html", "markdown")
 MAX_LOCALES = 12
+DOCUMENT_ID_PATTERN = r"^doc-[0-9a-f]{16}$"
+MAX_SOURCES = 20
 
 
 class Product(BaseModel):
@@ -52,6 +60,45 @@ class Product(BaseModel):
         if pycountry.currencies.get(alpha_3=code) is None:
             raise ValueError(f"unknown ISO 4217 currency code {value!r}")
         return code
+
+
+class DocumentRef(BaseModel):
+    """A document the user uploaded (`POST /v1/documents` or `mka run --attach`), to read as evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=DOCUMENT_ID_PATTERN, description="The id the upload returned.")
+    required: bool = Field(default=False, description="When it cannot be read, the job is degraded.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_id(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+
+class SourceRef(BaseModel):
+    """A web page the user trusts, read through the fetch MCP server."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=8, max_length=2000, description="http(s) URL of a page.")
+    required: bool = Field(default=False, description="When it cannot be read, the job is degraded.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_url(cls, value: Any) -> Any:
+        return {"url": value} if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        text = value.strip()
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+            raise ValueError(f"not an http(s) URL with a host: {value!r}")
+        if parts.username or parts.password:
+            raise ValueError("a source URL must not carry credentials")
+        return text
 
 
 class Brief(BaseModel):
@@ -85,6 +132,18 @@ class Brief(BaseModel):
         "as SVG files beside it), figma.",
     )
     notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)
+    documents: list[DocumentRef] = Field(
+        default_factory=list, max_length=MAX_SOURCES, description="Uploaded documents to read as evidence (ids, or "
+        "{id, required})."
+    )
+    sources: list[SourceRef] = Field(
+        default_factory=list, max_length=MAX_SOURCES, description="Web pages to read as evidence (URLs, or "
+        "{url, required}); private addresses only when the operator allows them (MKA_FETCH_ALLOW)."
+    )
+    on_source_error: Literal["continue", "fail"] = Field(
+        default="continue", description="When a document or page cannot be read: continue with the rest (a required "
+        "one degrades the job) or fail the job."
+    )
 
     @field_validator("markets")
     @classmethod
@@ -121,6 +180,18 @@ class Brief(BaseModel):
             if code not in out:
                 out.append(code)
         return out
+
+    @field_validator("documents", "sources")
+    @classmethod
+    def _unique_refs(cls, value: list[Any]) -> list[Any]:
+        seen: dict[str, Any] = {}
+        for ref in value:
+            key = ref.id if isinstance(ref, DocumentRef) else ref.url
+            if key in seen:
+                seen[key].required = seen[key].required or ref.required
+            else:
+                seen[key] = ref
+        return list(seen.values())
 
     @field_validator("questions", "competitors", "outputs")
     @classmethod

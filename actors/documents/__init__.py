@@ -1,0 +1,1 @@
+"""The user's documents: safe conversion to Markdown, chunks and table rows as evidence, and encrypted storage."""

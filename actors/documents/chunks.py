@@ -1,0 +1,258 @@
+"""Markdown to evidence-sized pieces: text chunks on headings and paragraphs, and tables row by row with numbers.
+
+Pure functions. A chunk carries the headings it sits under, so "Pricing: shelf prices ranged from
+EUR 2.19…" keeps its topic. A table row becomes a sentence plus numbers named after its columns:
+in a wide table (`market | year | growth_pct | oat_share_pct`) each numeric column is a figure
+named by its header; in a long table (`market | metric | year | value`) the metric cell names the
+value ("oat share" -> `oat_share_pct`, a share being a percentage). A brand column puts the brand
+first (`Alpro barista_price_eur`), as the merge reads brand figures. A country, by code or name,
+is spelled out in the sentence, which is where the merge finds an item's places.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Chunk", "Table", "chunk_markdown", "row_facts", "parse_number"]
+
+MAX_CHARS = 1200
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of prose under its headings."""
+
+    headings: tuple[str, ...]
+    text: str
+
+    def render(self) -> str:
+        """The chunk as evidence text: its headings, then the prose."""
+        where = " / ".join(h for h in self.headings if h)
+        return f"{where}: {self.text}" if where else self.text
+
+
+@dataclass
+class Table:
+    """A table found in the Markdown: its heading (a sheet name, a section), header and rows of cells."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+
+
+def _cells(line: str) -> list[str]:
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    cells = re.split(r"(?<!\\)\|", body)
+    return [re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", c.strip()) for c in cells]
+
+
+def chunk_markdown(markdown: str, *, max_chars: int = MAX_CHARS) -> tuple[list[Chunk], list[Table]]:
+    """Split Markdown into prose chunks (on headings, then paragraphs, at most `max_chars`) and tables."""
+    text = _COMMENT.sub("\n", markdown)
+    headings: list[str] = []
+    chunks: list[Chunk] = []
+    tables: list[Table] = []
+    paragraph: list[str] = []
+    pending: list[str] = []  # paragraphs of the current section not yet emitted
+    lines = text.split("\n")
+
+    def end_paragraph() -> None:
+        if paragraph:
+            joined = " ".join(part.strip() for part in paragraph if part.strip())
+            if joined:
+                pending.append(joined)
+            paragraph.clear()
+
+    def flush() -> None:
+        end_paragraph()
+        for piece in _pack(pending, max_chars):
+            chunks.append(Chunk(tuple(headings), piece))
+        pending.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        heading = _HEADING.match(stripped)
+        if heading:
+            flush()
+            level = len(heading.group(1))
+            del headings[level - 1:]
+            headings.extend([""] * (level - 1 - len(headings)))
+            headings.append(heading.group(2).strip().rstrip(":").strip())
+        elif stripped.startswith("|") and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1].strip()):
+            end_paragraph()
+            header = _cells(stripped)
+            rows: list[list[str]] = []
+            i += 2
+            while i < len(lines) and lines[i].strip().startswith("|"):
+                rows.append(_cells(lines[i]))
+                i += 1
+            if header and not any(header) and rows:  # a header-less table (DOCX): its first row names the columns
+                header, rows = rows[0], rows[1:]
+            title = next((h for h in reversed(headings) if h), "")
+            tables.append(Table(title, header, [r[: len(header)] + [""] * (len(header) - len(r)) for r in rows]))
+            continue
+        elif not stripped:
+            end_paragraph()
+        else:
+            paragraph.append(stripped)
+        i += 1
+    flush()
+    return chunks, tables
+
+
+def _pack(paragraphs: list[str], max_chars: int) -> list[str]:
+    """Paragraphs joined up to `max_chars`; a longer paragraph is cut at sentence ends (or hard, at worst)."""
+    pieces: list[str] = []
+    for paragraph in paragraphs:
+        pieces += _split_long(paragraph, max_chars)
+    out: list[str] = []
+    for piece in pieces:
+        if out and len(out[-1]) + 2 + len(piece) <= max_chars:
+            out[-1] = f"{out[-1]}\n\n{piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def _split_long(text: str, max_chars: int) -> list[str]:
+    if len(text) <= max_chars:
+        return [text]
+    out: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > max_chars:  # one endless sentence: cut at a space
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 2 else max_chars
+            if current:
+                out.append(current)
+                current = ""
+            out.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if current and len(current) + 1 + len(sentence) > max_chars:
+            out.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    if current:
+        out.append(current)
+    return out
+
+
+_NUMBER = re.compile(
+    r"^(?P<sign>[-+−]?)\s*(?P<cur>[€$£¥]|[A-Z]{3}\s)?\s*(?P<num>\d{1,3}(?:[,\u00a0 ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"\s*(?P<pct>%)?\s*$"
+)
+
+
+def parse_number(cell: str) -> float | None:
+    """A cell's number: "52", "1,180.5", "6.8%", "€2.29", "-3"; None for text, dates and empty cells."""
+    match = _NUMBER.match(cell.strip())
+    if not match:
+        return None
+    value = float(re.sub(r"[,\u00a0 ]", "", match.group("num")))
+    return -value if match.group("sign") in ("-", "−") else value
+
+
+_YEAR_HEADER = re.compile(r"^(year|yr|jahr|année|annee|año|anno|jaar|fy|period)$", re.IGNORECASE)
+_METRIC_HEADER = re.compile(r"^(metric|measure|indicator|kpi|variable|series|item)$", re.IGNORECASE)
+_VALUE_HEADER = re.compile(r"^(value|amount|figure|number|val|count|total)$", re.IGNORECASE)
+_BRAND_HEADER = re.compile(r"^(brand|company|competitor|manufacturer|player|vendor|name)$", re.IGNORECASE)
+_PERCENT_WORDS = re.compile(r"\b(share|rate|growth|penetration|percent|percentage|pct|cagr)\b", re.IGNORECASE)
+_UNIT_WORDS = {"pct": "%", "percent": "%", "m": "million", "mn": "million", "bn": "billion", "k": "thousand"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", text.casefold()).strip("_")
+
+
+def _country(cell: str) -> str | None:
+    import pycountry
+
+    text = cell.strip()
+    if len(text) == 2 and text.isalpha() and text.isupper():
+        return text if pycountry.countries.get(alpha_2=text) is not None else None
+    if len(text) < 4:
+        return None
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+def _country_name(code: str) -> str:
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code)
+    return getattr(country, "common_name", None) or country.name if country else code
+
+
+def humanize(header: str) -> str:
+    """A column name in words: "market_value_eur_m" -> "market value EUR million", "growth_pct" -> "growth %"."""
+    words = [w for w in re.split(r"[_\s]+", header.strip()) if w]
+    out = []
+    for word in words:
+        lower = word.lower()
+        if lower in _UNIT_WORDS:
+            out.append(_UNIT_WORDS[lower])
+        elif len(word) == 3 and lower in ("eur", "usd", "gbp", "jpy", "chf", "cny", "sek", "pln", "dkk", "nok"):
+            out.append(word.upper())
+        else:
+            out.append(word)
+    return " ".join(out) or header
+
+
+def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]:
+    """A table row as a sentence and numbers named after its columns (see the module docstring)."""
+    cells = {h.strip(): c.strip() for h, c in zip(header, row) if h.strip()}
+    numbers = {h: parse_number(c) for h, c in cells.items()}
+    metric_col = next((h for h in cells if _METRIC_HEADER.match(h) and numbers[h] is None and cells[h]), None)
+    value_cols = [h for h in cells if _VALUE_HEADER.match(h) and numbers[h] is not None]
+    brand = next((cells[h] for h in cells if _BRAND_HEADER.match(h) and numbers[h] is None and cells[h]
+                  and _country(cells[h]) is None), None)
+    data: dict[str, float] = {}
+    parts: list[str] = []
+    for head, cell in cells.items():
+        if not cell:
+            continue
+        value = numbers[head]
+        if value is None:
+            code = _country(cell)
+            parts.append(f"{humanize(head)} {_country_name(code)} ({code})" if code else f"{humanize(head)} {cell}")
+            continue
+        if _YEAR_HEADER.match(head) and value.is_integer() and 1900 <= value <= 2100:
+            data["year"] = value
+            parts.append(f"year {int(value)}")
+            continue
+        if head in value_cols and metric_col:
+            metric = cells[metric_col]
+            key = _slug(metric)
+            if _PERCENT_WORDS.search(metric) and not key.endswith("_pct") and abs(value) <= 100:
+                key += "_pct"  # a share or a rate without a unit is a percentage
+            label = humanize(key)
+        else:
+            key = _slug(head)
+            label = humanize(head)
+        if brand:
+            key = f"{brand} {key}"
+        if not key or key in data:
+            continue
+        data[key] = value
+        shown = f"{value:,.{_decimals(cell)}f}"
+        parts.append(f"{label} {shown}")
+    return "; ".join(parts), data
+
+
+def _decimals(cell: str) -> int:
+    match = re.search(r"\.(\d+)", cell)
+    return min(len(match.group(1)), 4) if match else 0
