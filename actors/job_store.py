@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from actors.pii.guard import EgressBlocked, EgressGuard
+from actors.pii.keys import Keyring
 from schemas import (
     EVENT_SCHEMA_VERSION,
     Artifact,
@@ -128,6 +129,10 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def raw_brief(self, job_id: str) -> Brief | None:
         """Open the job's sealed raw brief (validate and redact steps); None once purged or never sealed."""
+
+    @abc.abstractmethod
+    def keyring(self) -> Keyring:
+        """The vault keyring the store seals raw briefs with (documents are sealed with it too)."""
 
     @abc.abstractmethod
     def sealed_brief(self, job_id: str) -> bytes | None:

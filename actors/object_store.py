@@ -222,12 +222,16 @@ class ObjectStore(abc.ABC):
 
 
 def artifact_for(
-    obj: StoredObject, *, project: str, job_id: str, kind: ArtifactKind | str, artifact_id: str,
+    obj: StoredObject, *, project: str, job_id: str | None, kind: ArtifactKind | str, artifact_id: str,
     created_at: datetime, step: str | None = None, locale: str | None = None,
     pii_class: StoredPii = StoredPii.NONE, lineage: list[str] | None = None,
 ) -> Artifact:
-    """Build the catalog row of a stored job object; its key must be scoped to the job (either layout)."""
-    if not (obj.key.startswith(job_prefix(project, job_id)) or obj.key.startswith(f"jobs/{job_id}/")):
+    """Build the catalog row of a stored object; a job's key must be scoped to the job (either layout), a project
+    object's (no job: documents, templates) to the project outside its jobs."""
+    if job_id is None:
+        if not obj.key.startswith(f"projects/{project}/") or obj.key.startswith(f"projects/{project}/jobs/"):
+            raise ValueError(f"object key {obj.key!r} is not a project object of project {project!r}")
+    elif not (obj.key.startswith(job_prefix(project, job_id)) or obj.key.startswith(f"jobs/{job_id}/")):
         raise ValueError(f"object key {obj.key!r} is not scoped to job {job_id!r} of project {project!r}")
     kind = ArtifactKind(kind)
     return Artifact(

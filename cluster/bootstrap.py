@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from actors.clock import Clock
+    from actors.data_collection import DataCollectionAgent
     from actors.job_store import JobStore
     from actors.llm.base import LlmAgent
     from actors.mcp.broker import ResourceBroker
@@ -221,6 +222,20 @@ def build_broker(settings: Settings, catalog: Any) -> ResourceBroker:
     )
 
 
+def build_collector(settings: Settings, broker: Any, catalog: Any) -> DataCollectionAgent:
+    """The data collection agent over `broker` and `catalog` (the objects, or handles to their actors)."""
+    from actors.collection.web import parse_allow
+    from actors.data_collection import DataCollectionAgent, collection_config
+    from actors.pii.analyzer import NER_MODELS
+
+    config = collection_config(
+        settings.resolved_mcp_servers(), fetch_server=settings.fetch_server, fetch_allow=parse_allow(settings.fetch_allow),
+        fetch_max_chars=settings.fetch_max_chars, max_document_bytes=int(settings.max_document_mb * 1024 * 1024),
+        ner_languages=NER_MODELS,
+    )
+    return DataCollectionAgent(broker, catalog, config)
+
+
 def build_llm(settings: Settings, provider: str) -> LlmAgent | None:
     """The provider's agent: the stub, its SDK agent, or None when it is not configured."""
     from actors.llm import build_llm_agent
@@ -234,7 +249,6 @@ def build_local_agents(
 ) -> LocalAgents:
     """Every agent in this process, no Ray (notebooks without a cluster, in-process tests): PII, MCP, LLMs, report,
     localizer. `pii=False` leaves out the PII role (and its NLP models) for work that never redacts (`mka localize`)."""
-    from actors.data_collection import DataCollectionAgent
     from actors.llm import NotConfigured
     from actors.localization.agent import LocalizerRole
     from actors.orchestrator.local_agents import LocalAgents
@@ -247,7 +261,7 @@ def build_local_agents(
     broker = build_broker(settings, cache)
     roles = {
         **({"pii": build_pii_service(settings, keyring=keyring, guard_worker=False)} if pii else {}),
-        "collector": CollectorRole(DataCollectionAgent(broker)),
+        "collector": CollectorRole(build_collector(settings, broker, cache)),
         "report": ReportRole(ReportAgent(objects, pdf=settings.report_pdf)),
         "localizer": LocalizerRole(broker),
         **{f"llm-{p}": llms.get(p) or NotConfigured(settings, p) for p in settings.providers},

@@ -11,6 +11,7 @@ from typing import Any
 from cluster.logs import configure_logging, log_event
 from cluster.settings import Settings
 from cluster.tracing import setup_tracing, span
+from schemas.pipeline import CollectResult
 from schemas import (
     TERMINAL_STATES,
     AgentRequest,
@@ -122,6 +123,14 @@ class DiscoveryCacheActor:
         """Forget the server's tools."""
         await self._cache.invalidate(server)
 
+    async def resources(self, server: str) -> Any:
+        """The server's resources (cached with its tools)."""
+        return await self._cache.resources(server)
+
+    def servers(self) -> list[str]:
+        """Configured server names."""
+        return self._cache.servers()
+
 
 class ResourceBrokerActor:
     """Resolves mcp:// URIs with per-server limits (async actor)."""
@@ -141,16 +150,16 @@ class ResourceBrokerActor:
 class CollectorActor:
     """The data collection agent (async actor)."""
 
-    def __init__(self, settings: Settings, broker: Any) -> None:
-        from actors.data_collection import DataCollectionAgent
-        from actors.mcp.ray_adapters import BrokerHandle
+    def __init__(self, settings: Settings, broker: Any, cache: Any) -> None:
+        from actors.mcp.ray_adapters import BrokerHandle, CatalogHandle
         from actors.orchestrator.roles import CollectorRole
+        from cluster.bootstrap import build_collector
 
         _start(settings)
-        self._role = CollectorRole(DataCollectionAgent(BrokerHandle(broker)))
+        self._role = CollectorRole(build_collector(settings, BrokerHandle(broker), CatalogHandle(cache)))
 
-    async def collect(self, envelope: AgentRequest[Any]) -> list[Evidence]:
-        """Collect evidence for the brief."""
+    async def collect(self, envelope: AgentRequest[Any]) -> CollectResult:
+        """Collect evidence for the brief from every source, with a report per source."""
         with span("agent.collect", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
             return await self._role.collect(envelope)
 

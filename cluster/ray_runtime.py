@@ -113,7 +113,7 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
     handles["broker"] = _actor(shells.ResourceBrokerActor, ACTOR_NAMES["broker"], "broker", settings, handles["cache"],
                                num_cpus=0.05, max_restarts=-1, max_task_retries=2)
     handles["collector"] = _actor(shells.CollectorActor, ACTOR_NAMES["collector"], "collector", settings, handles["broker"],
-                                  num_cpus=0.05, max_restarts=-1, max_task_retries=2)
+                                  handles["cache"], num_cpus=0.05, max_restarts=-1, max_task_retries=2)
     handles["pii"] = _actor(shells.PiiActor, ACTOR_NAMES["pii"], "pii", settings,
                             num_cpus=0.25, memory=600 * 1024**2, max_restarts=-1, max_task_retries=2)
     # PDF layout is CPU-bound and single-threaded: a small pool renders concurrent jobs in parallel.

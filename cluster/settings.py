@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     mcp_tools_ttl_s: float = 300.0
     mcp_timeout_s: float = 20.0
     mcp_max_concurrency: int = 4
+    # --- data collection from the user's sources -------------------------------------------------------------
+    max_document_mb: float = Field(default=25.0, gt=0, le=1024, description="Largest document a user may upload.")
+    fetch_server: str = Field(
+        default="fetch", description="Name of the MCP server that reads the brief's URLs; the official "
+        "mcp-server-fetch is added under it unless MKA_MCP_SERVERS configures that name."
+    )
+    fetch_allow: str = Field(
+        default="", description="Comma-separated hosts the fetch server may read although they resolve to private, "
+        "loopback or link-local addresses (refused otherwise)."
+    )
+    fetch_max_chars: int = Field(default=50_000, ge=1000, le=1_000_000, description="Characters read per page.")
     vault_key: SecretStr | None = Field(
         default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
     )
@@ -250,10 +261,16 @@ class Settings(BaseSettings):
         return self.home / "spans.jsonl"
 
     def resolved_mcp_servers(self) -> dict[str, dict[str, Any]]:
-        """Return the configured MCP servers, or the bundled offline market-data server."""
-        if self.mcp_servers:
-            return self.mcp_servers
-        return {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
+        """Return the configured MCP servers (or the bundled offline market-data server), and the fetch server."""
+        servers = dict(self.mcp_servers) or {
+            "market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"],
+                            "source_type": "dataset"},
+        }
+        if self.fetch_server not in servers:
+            private = ["--allow-private-ips"] if self.fetch_allow.strip() else []
+            servers[self.fetch_server] = {"command": sys.executable, "args": ["-m", "mcp_server_fetch", *private],
+                                          "source_type": "web"}
+        return servers
 
     def masked(self) -> dict[str, Any]:
         """Return the settings as plain data with secrets and URL passwords masked."""

@@ -259,6 +259,10 @@ class SqlJobStore(JobStore):
         sealed = self.sealed_brief(job_id)
         return None if sealed is None else open_brief(self._ring(), job_id, sealed)
 
+    def keyring(self) -> Keyring:
+        """The vault keyring (loaded on first use)."""
+        return self._ring()
+
     def sealed_brief(self, job_id: str) -> bytes | None:
         """The job's raw brief as stored, sealed."""
         with self._tx() as s:

@@ -135,6 +135,12 @@ class IdempotencyConflict(JobError):
     code = "idempotency_conflict"
 
 
+class SourceFailed(JobError):
+    """A document or page the brief asked for could not be read, and the brief says `on_source_error: fail`."""
+
+    code = "source_failed"
+
+
 class BelowQuorum(JobError):
     """Fewer providers answered than the quorum needs; `outcomes` names each provider's outcome kind."""
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.answers import Claim, Evidence, ModelAnswer
+from schemas.answers import Claim, Evidence, ModelAnswer, SourceType
 from schemas.brief import Brief
 from schemas.localization import LocalizedReport, TranslationMode
 from schemas.merge import MergeResult
@@ -16,6 +16,9 @@ __all__ = [
     "PROVIDERS",
     "AnalysisRequest",
     "CollectRequest",
+    "CollectResult",
+    "DocumentInput",
+    "SourceReport",
     "ProviderBehaviour",
     "ProvidersScript",
     "ProviderStatus",
@@ -64,11 +67,43 @@ class ProvidersScript(BaseModel):
     providers: dict[str, ProviderBehaviour] = Field(default_factory=dict)
 
 
+class DocumentInput(BaseModel):
+    """A user's document as collection reads it: opened from storage by the collect step."""
+
+    id: str
+    name: str = Field(description="The file name as uploaded (PII class free text: never logged).")
+    data: bytes
+    required: bool = False
+
+
 class CollectRequest(BaseModel):
-    """What data collection needs from the (pseudonymized) brief."""
+    """What data collection needs: the (pseudonymized) brief, whose URLs are as given, and the opened documents."""
 
     job_id: str
     brief: Brief
+    documents: list[DocumentInput] = Field(default_factory=list)
+
+
+class SourceReport(BaseModel):
+    """How one source went: an MCP server, a web page or a document; failures never carry document text."""
+
+    source: str = Field(description="doc://<id>, the page URL, or mcp://<server>.")
+    source_type: SourceType
+    label: str = Field(default="", description="What a person calls it: the server name, host or document id.")
+    status: Literal["ok", "warned", "failed", "skipped"]
+    required: bool = False
+    items: int = Field(default=0, ge=0, description="Evidence items it gave.")
+    calls: int = Field(default=0, ge=0, description="Requests made to it.")
+    elapsed_s: float = Field(default=0.0, ge=0)
+    error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class CollectResult(BaseModel):
+    """What data collection returns: the evidence and a report per source."""
+
+    evidence: list[Evidence]
+    sources: list[SourceReport] = Field(default_factory=list)
 
 
 class AnalysisRequest(BaseModel):

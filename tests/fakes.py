@@ -111,9 +111,13 @@ class FakeAgents(Agents):
         return RedactOutput(brief=out, entities={"EMAIL_ADDRESS": len(mapping)}), json.dumps(mapping).encode()
 
     def collect(self, envelope):  # type: ignore[no-untyped-def]
-        """Return the fixed evidence."""
+        """Return the fixed evidence (one dataset source)."""
+        from schemas.pipeline import CollectResult, SourceReport
+
         self._enter("collect")
-        return list(self.evidence)
+        report = SourceReport(source="mcp://fake", source_type="dataset", label="fake", status="ok",
+                              items=len(self.evidence))
+        return CollectResult(evidence=list(self.evidence), sources=[report])
 
     def redact_evidence(self, envelope, vault, allow):  # type: ignore[no-untyped-def]
         """Replace emails in evidence text."""
@@ -353,6 +357,10 @@ class MemoryJobStore(JobStore):
             if idempotency_key:
                 self.keys[(brief.project, idempotency_key)] = (job_id, hashes[0])
             return job
+
+    def keyring(self) -> Keyring:
+        """The vault keyring."""
+        return self._keyring
 
     def raw_brief(self, job_id: str) -> Brief | None:
         """Open the sealed raw brief; None once purged."""

@@ -103,6 +103,7 @@ class CompetitorList(BaseModel):
 class BrandPresence(BaseModel):
     """Where a brand appears in the sample dataset: its share and price in one country."""
 
+    brand: str = Field(description="The brand as the dataset spells it.")
     country: str
     country_name: str
     share_pct: float
@@ -280,7 +281,7 @@ def brand_lookup(name: str, category: str, countries: list[str]) -> BrandLookup:
         row = data["markets"].get(code, {}).get(matched or "")
         for item in (row or {}).get("competitors", []):
             if _brand_key(item["name"]) == wanted:
-                found.append(BrandPresence(country=code, country_name=_country_name(code),
+                found.append(BrandPresence(brand=item["name"], country=code, country_name=_country_name(code),
                                            share_pct=item["share_pct"], price_eur=item["price_eur"]))
     where = ", ".join(codes)
     note = (SAMPLE_NOTE if found else

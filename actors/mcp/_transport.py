@@ -24,8 +24,12 @@ import anyio
 from pydantic import BaseModel, JsonValue
 
 from schemas import AdapterError, AgentError, McpToolDescriptor
+from schemas.mcp import McpResourceDescriptor
 
-__all__ = ["McpTransport", "ResourceOutput", "StdioTransport", "ToolOutput", "UnknownTool"]
+__all__ = ["Blob", "McpTransport", "ResourceOutput", "StdioTransport", "ToolOutput", "UnknownTool", "session_params"]
+
+OWN_KEYS = frozenset({"source_type", "url", "headers", "description", "transport"})
+"""Keys of a server's configuration that are ours, not the SDK's stdio parameters."""
 
 
 class UnknownTool(AgentError):
@@ -34,19 +38,31 @@ class UnknownTool(AgentError):
     code = "mcp_unknown_tool"
 
 
+class Blob(BaseModel):
+    """Binary content a server returned (an embedded file): its bytes and media type."""
+
+    uri: str | None = None
+    mime_type: str | None = None
+    data: bytes
+
+
 class ToolOutput(BaseModel):
-    """What a tool call returned: structured content when the tool has an output schema, and its text."""
+    """What a tool call returned: structured content when the tool has an output schema, its text, files, `_meta`."""
 
     content: JsonValue = None
     text: str = ""
+    blobs: list[Blob] = []
+    meta: dict[str, Any] | None = None
 
 
 class ResourceOutput(BaseModel):
-    """What a resource read returned: parsed JSON for JSON resources, and the raw text."""
+    """What a resource read returned: parsed JSON for JSON resources, the raw text, binary parts, `_meta`."""
 
     content: JsonValue = None
     text: str = ""
     mime_type: str | None = None
+    blobs: list[Blob] = []
+    meta: dict[str, Any] | None = None
 
 
 class McpTransport(abc.ABC):
@@ -64,6 +80,10 @@ class McpTransport(abc.ABC):
     async def read_resource(self, server: str, uri: str) -> ResourceOutput:
         """Read a resource by its server-side URI."""
 
+    async def list_resources(self, server: str) -> list[McpResourceDescriptor]:
+        """Return the server's `resources/list` (none unless a transport implements it)."""
+        return []
+
     @abc.abstractmethod
     async def reset(self, server: str) -> None:
         """Drop the server's session; the next request opens a new one."""
@@ -77,10 +97,8 @@ class _Session:
     """One server's long-lived client session, owned by a background task."""
 
     def __init__(self, server: str, config: dict[str, Any]) -> None:
-        from mcp import StdioServerParameters
-
         self.server = server
-        self._params = StdioServerParameters(**config)
+        self._params = session_params(config)
         self._ready = asyncio.Event()
         self._stop = asyncio.Event()
         self._client: Any = None
@@ -132,8 +150,26 @@ class _Session:
         await asyncio.shield(self._task)
 
 
+def session_params(config: dict[str, Any]) -> Any:
+    """What the SDK client connects with: stdio parameters for `{"command", "args", "env"?, "cwd"?}`, or a
+    streamable HTTP transport for `{"url", "headers"?}` (headers carry auth; they are never logged)."""
+    if config.get("url"):
+        import httpx2
+        from mcp.client.streamable_http import streamable_http_client
+
+        url = str(config["url"])
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"url must be http(s), got {url.split(':', 1)[0]!r}")
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        return streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers, timeout=30.0))
+    from mcp import StdioServerParameters
+
+    return StdioServerParameters(**{k: v for k, v in config.items() if k not in OWN_KEYS})
+
+
 class StdioTransport(McpTransport):
-    """Long-lived stdio sessions to configured servers (`{"command", "args", "env"?, "cwd"?}` each).
+    """Long-lived sessions to configured servers: stdio (`{"command", "args", "env"?, "cwd"?}`) or streamable
+    HTTP (`{"url", "headers"?}`).
 
     Example:
         >>> transport = StdioTransport({"market-data": {"command": "python", "args": ["-m", "x"]}})
@@ -218,6 +254,14 @@ class StdioTransport(McpTransport):
 
         result = await self._request(server, f"tools/call {name!r}", op)
         text = "\n".join(block.text for block in result.content if getattr(block, "type", None) == "text")
+        blobs: list[Blob] = []
+        for block in result.content:
+            if getattr(block, "type", None) == "resource":  # an embedded file: text or base64 bytes
+                inner = block.resource
+                if getattr(inner, "blob", None) is not None:
+                    blobs.append(Blob(uri=str(inner.uri), mime_type=inner.mime_type, data=_b64(inner.blob)))
+                elif getattr(inner, "text", None):
+                    text = f"{text}\n{inner.text}" if text else inner.text
         if result.is_error:
             if text.startswith("Unknown tool"):
                 raise UnknownTool(f"MCP server {server!r} has no tool {name!r}")
@@ -226,7 +270,27 @@ class StdioTransport(McpTransport):
         content = result.structured_content
         if content is None:
             content = _maybe_json(text)
-        return ToolOutput(content=content, text=text)
+        return ToolOutput(content=content, text=text, blobs=blobs, meta=result.meta)
+
+    async def list_resources(self, server: str) -> list[McpResourceDescriptor]:
+        """Return every resource the server lists (all pages); a server without resources lists none."""
+
+        async def op(client: Any) -> list[McpResourceDescriptor]:
+            capabilities = getattr(client, "server_capabilities", None)
+            if capabilities is not None and getattr(capabilities, "resources", None) is None:
+                return []
+            found: list[McpResourceDescriptor] = []
+            cursor = None
+            for _ in range(100):
+                page = await client.list_resources(cursor=cursor)
+                found += [_resource(server, item) for item in page.resources]
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+            return found
+
+        result: list[McpResourceDescriptor] = await self._request(server, "resources/list", op)
+        return result
 
     async def read_resource(self, server: str, uri: str) -> ResourceOutput:
         """Read a resource; JSON text is parsed, binary content is left out of `content`."""
@@ -235,11 +299,16 @@ class StdioTransport(McpTransport):
             return await client.read_resource(uri)
 
         result = await self._request(server, f"resources/read {uri!r}", op)
-        texts = [item for item in result.contents if hasattr(item, "text")]
+        texts = [item for item in result.contents if getattr(item, "text", None) is not None]
         text = "\n".join(item.text for item in texts)
         mime = texts[0].mime_type if texts else None
         content = _maybe_json(text) if mime is None or "json" in mime else None
-        return ResourceOutput(content=content, text=text, mime_type=mime)
+        blobs = [Blob(uri=str(item.uri), mime_type=item.mime_type, data=_b64(item.blob))
+                 for item in result.contents if getattr(item, "blob", None) is not None]
+        meta = dict(result.meta or {})
+        for item in result.contents:  # a content's own `_meta` (its evidence id) wins over the result's
+            meta.update(getattr(item, "meta", None) or {})
+        return ResourceOutput(content=content, text=text, mime_type=mime, blobs=blobs, meta=meta or None)
 
     async def reset(self, server: str) -> None:
         """Drop the server's session; the next request reconnects."""
@@ -256,13 +325,31 @@ class StdioTransport(McpTransport):
 
 
 def _descriptor(server: str, tool: Any) -> McpToolDescriptor:
+    hints = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations is not None else None
     return McpToolDescriptor(
         name=tool.name,
         description=tool.description or "",
         inputSchema=tool.input_schema or {"type": "object"},
         outputSchema=tool.output_schema,
         server=server,
+        annotations=hints,
     )
+
+
+def _resource(server: str, item: Any) -> McpResourceDescriptor:
+    notes = item.annotations.model_dump(by_alias=True, exclude_none=True) if item.annotations is not None else None
+    return McpResourceDescriptor(uri=str(item.uri), name=item.name or "", description=item.description or "",
+                                 mime_type=item.mime_type, annotations=notes, server=server)
+
+
+def _b64(text: str | bytes) -> bytes:
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise AgentError(f"a server sent a blob that is not base64: {exc}", retryable=False) from exc
 
 
 def _is_transport_error(exc: BaseException) -> bool:

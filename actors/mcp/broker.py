@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, JsonValue
 
-from actors.mcp._transport import McpTransport, StdioTransport, UnknownTool
+from actors.mcp._transport import Blob, McpTransport, ResourceOutput, StdioTransport, ToolOutput, UnknownTool
 from actors.mcp.uris import McpUri, coerce_arguments, parse_mcp_uri
 from schemas import AdapterError, AgentError, McpToolDescriptor, StepTimeout
 
@@ -37,6 +37,9 @@ class BrokerResult(BaseModel):
     kind: Literal["tool", "resource"]
     content: JsonValue = None
     text: str = ""
+    blobs: list[Blob] = []
+    meta: dict[str, Any] | None = None
+    mime_type: str | None = None
 
 
 class ResourceBroker:
@@ -76,15 +79,17 @@ class ResourceBroker:
         target = parse_mcp_uri(uri, servers=self._servers)
         if target.kind == "resource":
             try:
-                content, text = await self._limited(target.server, f"reading {uri}", lambda: self._read(target))
+                read = await self._limited(target.server, f"reading {uri}", lambda: self._read(target))
             except AdapterError:  # the transport reconnects on the next request
-                content, text = await self._limited(target.server, f"reading {uri}", lambda: self._read(target))
-            return BrokerResult(uri=uri, server=target.server, kind="resource", content=content, text=text)
+                read = await self._limited(target.server, f"reading {uri}", lambda: self._read(target))
+            return BrokerResult(uri=uri, server=target.server, kind="resource", content=read.content, text=read.text,
+                                blobs=read.blobs, meta=read.meta, mime_type=read.mime_type)
         try:
-            content, text = await self._call_checked(target, uri, refresh=False)
+            out = await self._call_checked(target, uri, refresh=False)
         except (UnknownTool, AdapterError):
-            content, text = await self._call_checked(target, uri, refresh=True)
-        return BrokerResult(uri=uri, server=target.server, kind="tool", content=content, text=text)
+            out = await self._call_checked(target, uri, refresh=True)
+        return BrokerResult(uri=uri, server=target.server, kind="tool", content=out.content, text=out.text,
+                            blobs=out.blobs, meta=out.meta)
 
     async def stats(self) -> dict[str, dict[str, int]]:
         """Requests in flight now and at most, per server."""
@@ -96,7 +101,7 @@ class ResourceBroker:
         """Close the sessions to every server."""
         await self._transport.close()
 
-    async def _call_checked(self, target: McpUri, uri: str, *, refresh: bool) -> tuple[JsonValue, str]:
+    async def _call_checked(self, target: McpUri, uri: str, *, refresh: bool) -> ToolOutput:
         tools = await (self._catalog.refresh if refresh else self._catalog.tools)(target.server)
         tool = next((t for t in tools if t.name == target.name), None)
         if tool is None and not refresh:
@@ -108,15 +113,13 @@ class ResourceBroker:
             )
         arguments = coerce_arguments(target.query, tool.inputSchema, tool=f"{target.server}/{tool.name}")
 
-        async def call() -> tuple[JsonValue, str]:
-            output = await self._transport.call_tool(target.server, tool.name, arguments)
-            return output.content, output.text
+        async def call() -> ToolOutput:
+            return await self._transport.call_tool(target.server, tool.name, arguments)
 
         return await self._limited(target.server, f"calling {uri}", call)
 
-    async def _read(self, target: McpUri) -> tuple[JsonValue, str]:
-        output = await self._transport.read_resource(target.server, target.resource_uri())
-        return output.content, output.text
+    async def _read(self, target: McpUri) -> ResourceOutput:
+        return await self._transport.read_resource(target.server, target.resource_uri())
 
     async def _limited(self, server: str, what: str, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work()` under the server's semaphore and the request timeout."""

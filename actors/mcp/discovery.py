@@ -1,4 +1,4 @@
-"""The Discovery Cache: each configured MCP server's `tools/list`, kept for a TTL and refreshed on error."""
+"""The Discovery Cache: each configured MCP server's `tools/list` and `resources/list`, kept for a TTL, refreshed on error."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from actors.clock import Clock, SystemClock
 from actors.mcp._transport import McpTransport, StdioTransport
 from schemas import AdapterError, AgentError, McpToolDescriptor, StepTimeout
+from schemas.mcp import McpResourceDescriptor
 
 __all__ = ["DiscoveryCache"]
 
@@ -17,6 +18,7 @@ __all__ = ["DiscoveryCache"]
 class _Entry:
     tools: tuple[McpToolDescriptor, ...]
     fetched_at: float
+    resources: tuple[McpResourceDescriptor, ...] = ()
 
 
 class DiscoveryCache:
@@ -66,6 +68,12 @@ class DiscoveryCache:
                 return list(entry.tools)
             return await self._fetch(server)
 
+    async def resources(self, server: str) -> list[McpResourceDescriptor]:
+        """The server's concrete resources, cached with its tools."""
+        await self.tools(server)
+        entry = self._entries.get(server)
+        return list(entry.resources) if entry is not None else []
+
     async def refresh(self, server: str) -> list[McpToolDescriptor]:
         """Fetch the server's tools now, whatever the cache holds."""
         self._check(server)
@@ -96,16 +104,23 @@ class DiscoveryCache:
         """List tools; on a transport error reconnect and try once more. Drops the entry on failure."""
         self._entries.pop(server, None)
         try:
-            tools = await self._list(server)
+            tools, resources = await self._list(server)
         except AdapterError:
             await self._transport.reset(server)
-            tools = await self._list(server)
-        self._entries[server] = _Entry(tuple(tools), self._clock.monotonic())
+            tools, resources = await self._list(server)
+        self._entries[server] = _Entry(tuple(tools), self._clock.monotonic(), tuple(resources))
         return list(tools)
 
-    async def _list(self, server: str) -> list[McpToolDescriptor]:
+    async def _list(self, server: str) -> tuple[list[McpToolDescriptor], list[McpResourceDescriptor]]:
         self.fetches += 1
         try:
-            return await asyncio.wait_for(self._transport.list_tools(server), self._timeout_s)
+            tools = await asyncio.wait_for(self._transport.list_tools(server), self._timeout_s)
         except asyncio.TimeoutError as exc:
             raise StepTimeout(f"MCP server {server!r} did not list its tools within {self._timeout_s:g}s") from exc
+        try:
+            resources = await asyncio.wait_for(self._transport.list_resources(server), self._timeout_s)
+        except AgentError:  # a server may offer tools and reject resources/list: it simply has none for us
+            resources = []
+        except asyncio.TimeoutError as exc:
+            raise StepTimeout(f"MCP server {server!r} did not list its resources within {self._timeout_s:g}s") from exc
+        return tools, resources

@@ -9,12 +9,14 @@ profiles as `mcp://market-data/profiles/{CC}` and the dated exchange-rate table 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from pydantic import Field
+from mcp_types import Annotations, CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
 
 from actors.localization.profiles import UnknownMarket, country_profile
 from actors.mcp import _market_data as md
@@ -43,45 +45,64 @@ def _checked(fn: Callable[..., T], *args: str) -> T:
         raise ToolError(str(exc)) from exc
 
 
+EVIDENCE_ID = "io.mka/evidence-id"
+"""`_meta` key naming a result's evidence item (clients derive an id when a server gives none)."""
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+
+
+def _result(model: BaseModel, text: str, evidence_id: str) -> CallToolResult:
+    """A tool result: the sentence a reader needs, the structured figures, and the stable evidence id."""
+    return CallToolResult(content=[TextContent(type="text", text=text)],
+                          structured_content=model.model_dump(mode="json"), meta={EVIDENCE_ID: evidence_id})
+
+
 def build_server() -> MCPServer:
     """Build the MCP server with its tools and resources (nothing runs until `run`)."""
     server: MCPServer = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="1", log_level="WARNING")
 
-    @server.tool(title="Country facts")
-    def country_facts(country: Country) -> md.CountryFacts:
+    @server.tool(title="Country facts", annotations=_READ_ONLY)
+    def country_facts(country: Country) -> Annotated[CallToolResult, md.CountryFacts]:
         """Name, capital, population, area, currencies, official languages and region of a country (offline)."""
-        return _checked(md.country_facts, country)
+        facts = _checked(md.country_facts, country)
+        return _result(facts, facts_text(facts), f"ev-{facts.country.lower()}-facts")
 
-    @server.tool(title="Market size (sample data)")
-    def market_size(country: Country, category: Category = "") -> md.MarketSize:
+    @server.tool(title="Market size (sample data)", annotations=_READ_ONLY)
+    def market_size(country: Country, category: Category = "") -> Annotated[CallToolResult, md.MarketSize]:
         """Market value (EUR millions) and annual growth of a product category; SAMPLE figures, not real."""
-        return _checked(md.market_size, country, category)
+        size = _checked(md.market_size, country, category)
+        return _result(size, market_text(size), f"ev-{size.country.lower()}-market")
 
-    @server.tool(title="Competitors (sample data)")
-    def competitors(country: Country, category: Category = "") -> md.CompetitorList:
+    @server.tool(title="Competitors (sample data)", annotations=_READ_ONLY)
+    def competitors(country: Country, category: Category = "") -> Annotated[CallToolResult, md.CompetitorList]:
         """Leading brands with share and price points; SAMPLE data with fictional brands, not real."""
-        return _checked(md.competitors, country, category)
+        listing = _checked(md.competitors, country, category)
+        return _result(listing, competitors_text(listing), f"ev-{listing.country.lower()}-competitors")
 
-    @server.tool(title="Brand lookup (sample data)")
+    @server.tool(title="Brand lookup (sample data)", annotations=_READ_ONLY)
     def brand(
         name: Annotated[str, Field(description="Brand name as the brief gives it.", min_length=1, max_length=200)],
         category: Category = "",
         countries: Annotated[list[str], Field(description="ISO 3166-1 alpha-2 codes to search.", max_length=30)] = [],  # noqa: B006
-    ) -> md.BrandLookup:
+    ) -> Annotated[CallToolResult, md.BrandLookup]:
         """Where a named brand appears in the SAMPLE competitor data (share, price), or that it does not."""
         try:
-            return md.brand_lookup(name, category, countries)
+            found = md.brand_lookup(name, category, countries)
         except md.UnknownCountry as exc:
             raise ToolError(str(exc)) from exc
+        slug = re.sub(r"[^0-9a-z]+", "-", name.casefold()).strip("-") or "competitor"
+        return _result(found, brand_text(found), f"ev-brand-{slug}"[:128])
 
     @server.resource(
         "market-data://dataset/notice",
         name="dataset-notice",
         description="What the sample dataset is, what it covers and that its figures are not real.",
-        mime_type="application/json",
+        mime_type="text/plain",
+        annotations=Annotations(audience=["assistant", "user"], priority=1.0),
+        meta={EVIDENCE_ID: "ev-dataset-notice"},
     )
     def notice() -> str:
-        return json.dumps(md.dataset_notice(), sort_keys=True)
+        return notice_text(md.dataset_notice())
 
     @server.resource(
         "market-data://profiles/{country}",
@@ -105,6 +126,61 @@ def build_server() -> MCPServer:
         return md.rates_table().model_dump_json()
 
     return server
+
+
+def notice_text(c: dict[str, Any]) -> str:
+    """The dataset notice as a sentence."""
+    return f"{c.get('notice', 'Sample dataset.')} Dataset {c.get('dataset')} v{c.get('version')}, year {c.get('year')}."
+
+
+def facts_text(c: md.CountryFacts) -> str:
+    """Country facts as a sentence."""
+    parts = [f"{c.name} ({c.country})"]
+    if c.capital:
+        parts.append(f"capital {c.capital}")
+    if c.population:
+        parts.append(f"population {c.population:,}")
+    if c.area_km2:
+        parts.append(f"area {c.area_km2:,.0f} km²")
+    if c.currencies:
+        parts.append(f"currency {', '.join(c.currencies)}")
+    if c.languages:
+        parts.append(f"official languages {', '.join(c.languages)}")
+    if c.subregion or c.region:
+        parts.append(f"region {c.subregion or c.region}")
+    return f"{parts[0]}: {'; '.join(parts[1:])} (offline reference data, may be dated)."
+
+
+def _where(category: str, country: str, country_name: str) -> tuple[str, str]:
+    return category or "general", f"{country_name} ({country})"
+
+
+def market_text(c: md.MarketSize) -> str:
+    """A market size as a sentence."""
+    category, place = _where(c.category, c.country, c.country_name)
+    if not c.available or c.value_eur_m is None or c.growth_pct is None:
+        return f"No {category} market figure for {place}: {c.note or 'unavailable'}."
+    return (f"The {category} market in {place} was worth EUR {c.value_eur_m:,.1f} million in {c.year}, "
+            f"growing {c.growth_pct:.1f}% a year ({c.basis}; illustrative, not real figures).")
+
+
+def competitors_text(c: md.CompetitorList) -> str:
+    """A competitor list as a sentence."""
+    category, place = _where(c.category, c.country, c.country_name)
+    if not c.available or not c.competitors:
+        return f"No {category} competitor data for {place}: {c.note or 'unavailable'}."
+    listed = "; ".join(f"{b.name} {b.share_pct:.1f}% share at EUR {b.price_eur:.2f}" for b in c.competitors)
+    return f"Leading {category} brands in {place} in {c.year}: {listed} (sample dataset, fictional brands)."
+
+
+def brand_text(c: md.BrandLookup) -> str:
+    """A brand lookup as a sentence."""
+    category = c.matched_category or c.category or "general"
+    if not c.found:
+        return f"No data collected on {c.name}: {c.note or 'not in the data'}."
+    where = "; ".join(f"{m.country_name} ({m.country}) {m.share_pct:.1f}% share at EUR {m.price_eur:.2f}"
+                      for m in c.markets)
+    return f"{c.name} (named in the brief) in the {category} data for {c.year}: {where} (sample dataset)."
 
 
 def main() -> None:

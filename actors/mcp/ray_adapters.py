@@ -15,6 +15,7 @@ from typing import Any
 
 from actors.mcp.broker import BrokerResult
 from schemas import AdapterError, McpToolDescriptor, MkaError
+from schemas.mcp import McpResourceDescriptor
 
 __all__ = ["BrokerHandle", "CatalogHandle"]
 
@@ -46,6 +47,16 @@ class CatalogHandle:
         """The server's tools, fetched now."""
         tools: list[McpToolDescriptor] = await _call(self._handle, "refresh", server)
         return tools
+
+    async def resources(self, server: str) -> list[McpResourceDescriptor]:
+        """The server's resources (cached by the actor)."""
+        found: list[McpResourceDescriptor] = await _call(self._handle, "resources", server)
+        return found
+
+    async def servers(self) -> list[str]:
+        """Configured server names."""
+        names: list[str] = await _call(self._handle, "servers")
+        return names
 
     async def invalidate(self, server: str) -> None:
         """Forget the server's cached tools."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,13 +22,16 @@ from schemas import (
     MergeResult,
     ModelAnswer,
     Quorum,
+    SourceFailed,
 )
 from schemas.localization import TranslationRequest, TranslationResult
 from schemas.pipeline import (
     AnalysisRequest,
     CollectRequest,
+    CollectResult,
     QuorumDecision,
     ReportInput,
+    SourceReport,
 )
 
 __all__ = [
@@ -57,10 +60,29 @@ class RedactOutput(BaseModel):
 
 
 class CollectOutput(BaseModel):
-    """Evidence, pseudonymized before it was checkpointed."""
+    """Evidence, pseudonymized before it was checkpointed, and how each source went."""
 
     evidence: list[Evidence]
     entities: dict[str, int] = Field(default_factory=dict)
+    sources: list[SourceReport] = Field(default_factory=list)
+    on_source_error: Literal["continue", "fail"] = "continue"
+
+    def failed_sources(self, *, required_only: bool = False) -> list[SourceReport]:
+        """Sources that gave nothing because they failed (the brief's required ones only, if asked)."""
+        return [s for s in self.sources if s.status == "failed" and (s.required or not required_only)]
+
+    def verdict(self) -> StepVerdict:
+        """A failed user source fails the job when the brief says `on_source_error: fail`; a failed required source
+        degrades it; the bundled servers failing alone changes nothing (the analysis says what evidence it had)."""
+        user = [s for s in self.failed_sources() if s.source_type in ("document", "web") or s.required]
+        if user and self.on_source_error == "fail":
+            named = "; ".join(f"{s.label}: {s.error}" for s in user[:5])
+            return StepVerdict(error=SourceFailed(f"{len(user)} source(s) could not be read: {named}"))
+        required = self.failed_sources(required_only=True)
+        if required:
+            return StepVerdict(degraded=True, reason="required source(s) failed: " +
+                               ", ".join(s.label for s in required))
+        return StepVerdict()
 
 
 class AnalyzeOutput(BaseModel):
@@ -110,8 +132,8 @@ class Agents(abc.ABC):
         """Pseudonymize the brief's free text; return it with the (encrypted) vault."""
         return self.call("pii", "redact_brief", envelope, vault)  # type: ignore[no-any-return]
 
-    def collect(self, envelope: AgentRequest[CollectRequest]) -> list[Evidence]:
-        """Collect evidence for the (pseudonymized) brief through MCP."""
+    def collect(self, envelope: AgentRequest[CollectRequest]) -> CollectResult:
+        """Collect evidence for the (pseudonymized) brief and the job's documents, with a report per source."""
         return self.call("collector", "collect", envelope)  # type: ignore[no-any-return]
 
     def redact_evidence(

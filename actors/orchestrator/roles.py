@@ -11,7 +11,8 @@ from typing import Any
 
 from actors.data_collection import DataCollectionAgent
 from actors.report import ReportAgent
-from schemas import AgentRequest, Artifact, Evidence
+from schemas import AgentRequest, Artifact
+from schemas.pipeline import CollectResult
 
 __all__ = ["CollectorRole", "ReportRole"]
 
@@ -22,8 +23,8 @@ class CollectorRole:
     def __init__(self, agent: DataCollectionAgent) -> None:
         self.agent = agent
 
-    async def collect(self, envelope: AgentRequest[Any]) -> list[Evidence]:
-        """Collect evidence for the envelope's brief."""
+    async def collect(self, envelope: AgentRequest[Any]) -> CollectResult:
+        """Collect evidence for the envelope's brief and documents, with a report per source."""
         return await self.agent.collect(envelope.payload)
 
 

@@ -195,7 +195,8 @@ class JobRunner:
             verdict = verdict_of(self._load(job, step))
         to = self.pipeline.machine.next_state(job.state)
         assert to is not None  # a step's state is never terminal
-        return self._move(job, to, degraded=verdict.degraded, reason=verdict.reason)
+        degraded = None if job.degraded and verdict.degraded is False else verdict.degraded  # degraded stays degraded
+        return self._move(job, to, degraded=degraded, reason=verdict.reason)
 
     def _fail(self, job_id: str, error: MkaError) -> JobRecord:
         """Move the job to `failed` with the error's details; a job already terminal stays as it is.

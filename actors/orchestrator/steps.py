@@ -39,6 +39,7 @@ from schemas import (
     InvalidInput,
     JobState,
     MergeResult,
+    MkaError,
     parse_brief,
     problems_from,
 )
@@ -50,7 +51,7 @@ from schemas.localization import (
     TranslationRequest,
     TranslationResult,
 )
-from schemas.pipeline import AnalysisRequest, CollectRequest, ReportInput
+from schemas.pipeline import AnalysisRequest, CollectRequest, DocumentInput, ReportInput, SourceReport
 
 if TYPE_CHECKING:
     from actors.orchestrator.runner import JobRunner
@@ -80,13 +81,35 @@ def redact(ctx: StepContext) -> BaseModel:
 
 
 def collect(ctx: StepContext) -> BaseModel:
-    """Collect evidence through MCP, then pseudonymize it with the job's vault."""
+    """Collect evidence from every source (MCP servers, the brief's pages, the job's documents), then pseudonymize
+    it with the job's vault; the output reports each source, failures included."""
     brief = ctx.load("redact", RedactOutput).brief
-    evidence = ctx.agents.collect(ctx.envelope(CollectRequest(job_id=ctx.job.id, brief=brief)))
+    documents, unreadable = open_documents(ctx, brief)
+    result = ctx.agents.collect(ctx.envelope(CollectRequest(job_id=ctx.job.id, brief=brief, documents=documents)))
     allow = [brief.product.name, *brief.competitors]
-    output, vault = ctx.agents.redact_evidence(ctx.envelope(evidence), read_job_object(ctx.objects, ctx.job, VAULT_NAME), allow)
+    output, vault = ctx.agents.redact_evidence(
+        ctx.envelope(result.evidence), read_job_object(ctx.objects, ctx.job, VAULT_NAME), allow)
     ctx.save_vault(vault)
-    return output
+    return output.model_copy(update={"sources": [*unreadable, *result.sources],
+                                      "on_source_error": brief.on_source_error})
+
+
+def open_documents(ctx: StepContext, brief: Brief) -> tuple[list[DocumentInput], list[SourceReport]]:
+    """The brief's documents, opened from storage; one failed report for each that cannot be (unknown, another
+    project's, deleted by retention, damaged)."""
+    from actors.documents.store import open_document
+
+    opened: list[DocumentInput] = []
+    failed: list[SourceReport] = []
+    for ref in brief.documents:
+        try:
+            name, data = open_document(ctx.store, ctx.objects, ctx.store.keyring(), ref.id, project=ctx.job.project)
+        except MkaError as exc:
+            failed.append(SourceReport(source=f"doc://{ref.id}", source_type="document", label=ref.id,
+                                       status="failed", required=ref.required, error=exc.message))
+            continue
+        opened.append(DocumentInput(id=ref.id, name=name, data=data, required=ref.required))
+    return opened, failed
 
 
 def analyze(ctx: StepContext) -> BaseModel:
