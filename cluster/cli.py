@@ -18,7 +18,7 @@ from cluster.artifacts_cli import artifacts_app
 from cluster.pii_cli import pii_app
 from cluster.profiles_cli import profiles_app
 from cluster.settings import Settings, load_settings
-from schemas import InvalidBrief, MkaError, parse_brief, problems_from
+from schemas import InvalidBrief, InvalidInput, MkaError, parse_brief, problems_from
 
 app = typer.Typer(help="Marketing Assistant: brief in, researched multi-model PII-safe report out.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schema export of the contracts.", no_args_is_help=True)
@@ -27,6 +27,8 @@ jobs_app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
+documents_app = typer.Typer(help="Upload documents for briefs to read as evidence.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
 app.add_typer(pii_app, name="pii")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(artifacts_app, name="artifacts")
@@ -199,7 +201,35 @@ def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempo
         out.print(f"job {job.id} {job.state.value}")
 
 
-def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, as_json: bool) -> None:
+def _attach(client: Any, brief: Any, files: list[Path], as_json: bool) -> tuple[Any, list[dict[str, str]]]:
+    """Upload each file as a document of the brief's project; the brief then lists the ones stored. A bad file is
+    reported, and stops the run only when the brief says `on_source_error: fail`."""
+    from schemas.brief import DocumentRef
+
+    refs = list(brief.documents)
+    problems: list[dict[str, str]] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append({"file": str(path), "reason": "unreadable", "message": f"{path}: {exc.strerror or exc}"})
+            continue
+        try:
+            info = client.upload_document(path.name, data, project=brief.project)
+        except MkaError as exc:
+            problems.append({"file": str(path), "reason": getattr(exc, "reason", exc.code), "message": exc.message})
+            continue
+        refs.append(DocumentRef(id=info.document_id))
+    for problem in problems:
+        err.print(f"[yellow]attach[/yellow] {problem['message']}", highlight=False)
+    if problems and brief.on_source_error == "fail":
+        raise _fail(InvalidInput(f"{len(problems)} attached file(s) cannot be read (the brief says "
+                                 "on_source_error: fail): " + "; ".join(p["message"] for p in problems)), as_json)
+    return brief.model_copy(update={"documents": refs}), problems
+
+
+def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, as_json: bool, *,
+             attach: list[Path] | None = None) -> None:
     """Run one brief to a terminal state with a progress display; exit 0 only when it completed."""
     from cluster.client import connect
     from schemas.pipeline import ProvidersScript
@@ -217,6 +247,9 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
     settings = load_settings()
     started = time.monotonic()
     client = connect(settings)
+    problems: list[dict[str, str]] = []
+    if attach:
+        brief, problems = _attach(client, brief, attach, as_json)
     job_id = client.submit(brief, script=script)
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
@@ -224,7 +257,7 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
     if out_dir is not None:
         summary.artifacts = _copy_artifacts(client, job_id, out_dir)
     if as_json:
-        _print_json(summary.model_dump(mode="json"))
+        _print_json({**summary.model_dump(mode="json"), **({"attach_errors": problems} if problems else {})})
     else:
         _print_summary(summary)
     raise typer.Exit(0 if job.state.value == "completed" else 1)
@@ -277,6 +310,11 @@ def _print_summary(summary: Any) -> None:
             latency = f"{p.latency_s:.2f}s" if p.latency_s is not None else ""
             table.add_row(name, p.status, latency, str(p.claims), p.reason or "")
         _show(table)
+    for source in summary.sources:
+        if source.status != "ok":
+            detail = source.error or "; ".join(source.warnings[:2])
+            out.print(f"  source {source.label} ({source.source_type}): {source.status}"
+                      + (" [required]" if source.required else "") + f": {detail}", markup=False, highlight=False)
     for art in summary.artifacts:
         out.print(f"  {art.kind}: {art.path or art.uri}", markup=False)
     out.print(f"  trace: {summary.trace_id}  (mka trace {summary.job_id})", markup=False)
@@ -287,10 +325,13 @@ def run(
     brief_file: Path,
     providers_script: Path = typer.Option(None, "--providers-script", help="Stub LLM script (JSON/YAML)."),
     out_dir: Path = typer.Option(None, "--out", help="Copy the artifacts into this directory."),
+    attach: list[Path] = typer.Option(
+        None, "--attach", help="A document to read as evidence (PDF, DOCX, PPTX, XLSX, CSV, HTML, Markdown, text); "
+        "repeat for several."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Run one brief end to end and print the job summary; exit 0 only when the job completed."""
-    _run_job(brief_file, providers_script, out_dir, as_json)
+    _run_job(brief_file, providers_script, out_dir, as_json, attach=attach or [])
 
 
 @app.command()
@@ -465,6 +506,74 @@ def jobs_merge(
         out.print(f"disagreement: {d.topic}: " + "; ".join(f"{p}: {t}" for p, t in d.positions.items()), highlight=False)
 
 
+@jobs_app.command("evidence")
+def jobs_evidence(job_id: str, as_json: bool = JSON_OPT) -> None:
+    """The job's evidence (pseudonymized): id, source, source type, text, figures and when it was retrieved."""
+    from actors.object_store import CHECKPOINT_NAME, find_job_object
+    from actors.orchestrator.ports import CollectOutput
+    from cluster.bootstrap import build_objects
+
+    settings = load_settings()
+    store, objects = _store(settings), build_objects(settings)
+    try:
+        job = store.get(job_id)
+        key = find_job_object(objects, job.project, job.id, CHECKPOINT_NAME.format(step="collect"))
+        if key is None:
+            raise MkaError(f"job {job_id} has no evidence yet (its collect step has not run)")
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    collected = CollectOutput.model_validate_json(objects.get(key))
+    rows = [{"id": e.id, "source": e.source, "source_type": e.source_type, "text": e.text, "data": e.data,
+             "retrieved_at": e.retrieved_at.isoformat() if e.retrieved_at else None} for e in collected.evidence]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("id", "type", "source", "text", "figures")
+    for row in rows:
+        text = str(row["text"])
+        table.add_row(str(row["id"]), str(row["source_type"] or ""), str(row["source"]),
+                      text[:80] + ("…" if len(text) > 80 else ""), str(len(row["data"] or {})))
+    _show(table)
+    for source in collected.sources:
+        out.print(f"source {source.label} ({source.source_type}): {source.status}, {source.items} item(s), "
+                  f"{source.elapsed_s:.2f}s" + (f": {source.error}" if source.error else ""), markup=False,
+                  highlight=False)
+
+
+@documents_app.command("add")
+def documents_add(
+    files: list[Path],
+    project: str = typer.Option("default", "--project", help="The project whose briefs may use the documents."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Upload documents (checked, encrypted, cataloged); list the printed ids in a brief's `documents`."""
+    from cluster.bootstrap import build_objects
+    from cluster.client import upload_document
+
+    settings = load_settings()
+    store, objects = _store(settings), build_objects(settings)
+    rows: list[dict[str, Any]] = []
+    failed = False
+    for path in files:
+        try:
+            info = upload_document(settings, store, objects, name=path.name, data=path.read_bytes(), project=project)
+            rows.append({"file": str(path), **info.model_dump(mode="json")})
+        except (MkaError, OSError) as exc:
+            failed = True
+            message = exc.message if isinstance(exc, MkaError) else f"{path}: {exc}"
+            rows.append({"file": str(path), "error": {"reason": getattr(exc, "reason", "unreadable"),
+                                                      "message": message}})
+    if as_json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            if "error" in row:
+                err.print(f"[red]{row['file']}[/red]: {row['error']['message']}", highlight=False)
+            else:
+                out.print(f"{row['document_id']}  {row['type']}  {row['size']} bytes  {row['file']}", markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
 @jobs_app.command("resume")
 def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
     """Resume a job that failed on infrastructure (storage, database) and wait for it."""
@@ -478,7 +587,7 @@ def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
     if as_json:
-        _print_json(summary.model_dump(mode="json"))
+        _print_json({**summary.model_dump(mode="json"), **({"attach_errors": problems} if problems else {})})
     else:
         _print_summary(summary)
     raise typer.Exit(0 if job.state.value == "completed" else 1)

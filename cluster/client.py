@@ -9,18 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from actors.job_store import JobStore
-from actors.orchestrator.ports import AnalyzeOutput
+from actors.documents.store import DocumentInfo
+from actors.orchestrator.ports import AnalyzeOutput, CollectOutput
 from actors.orchestrator.ray_agents import ray_result
 from actors.object_store import CHECKPOINT_NAME, find_job_object
 from cluster.bootstrap import build_objects, build_store
 from cluster.objects import ObjectStore
 from cluster.ray_runtime import connect_ray, ensure_actors
 from cluster.settings import Settings, load_settings
-from schemas import Artifact, Brief, Event, JobRecord, MergeResult, StepRecord, parse_brief
+from schemas import Artifact, Brief, Event, Evidence, JobRecord, MergeResult, StepRecord, parse_brief
 from schemas.pipeline import ProvidersScript
 from schemas.summary import ArtifactLink, JobSummary, ProviderOutcome, QuorumSummary
 
-__all__ = ["MkaClient", "connect", "job_summary"]
+__all__ = ["MkaClient", "connect", "job_summary", "upload_document"]
 
 
 def connect(settings: Settings | None = None, *, address: str | None = None, quiet: bool = False) -> MkaClient:
@@ -124,7 +125,42 @@ class MkaClient:
         job = self.store.get(job_id)
         key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="analyze"))
         analysis = AnalyzeOutput.model_validate_json(self.objects.get(key)) if key else None
-        return job_summary(job, self.store.artifacts(job_id), analysis)
+        summary = job_summary(job, self.store.artifacts(job_id), analysis)
+        collected = self._collected(job)
+        if collected is not None:
+            summary.sources = collected.sources
+        return summary
+
+    def evidence(self, job_id: str) -> list[Evidence]:
+        """The job's evidence as collected and pseudonymized (empty before the collect step ran)."""
+        collected = self._collected(self.store.get(job_id))
+        return collected.evidence if collected else []
+
+    def _collected(self, job: JobRecord) -> CollectOutput | None:
+        key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="collect"))
+        return CollectOutput.model_validate_json(self.objects.get(key)) if key else None
+
+    def upload_document(self, name: str, data: bytes, *, project: str) -> DocumentInfo:
+        """Check, seal and catalog one document; list the returned id in a brief's `documents`."""
+        return upload_document(self.settings, self.store, self.objects, name=name, data=data, project=project)
+
+
+def upload_document(settings: Settings, store: JobStore, objects: ObjectStore, *, name: str, data: bytes,
+                    project: str) -> DocumentInfo:
+    """Store a user's document under the settings' size limit and cleanup rules (`DocumentError` when bad)."""
+    from actors.documents.convert import Limits
+    from actors.documents.store import check_upload_name, store_document
+    from cluster.bootstrap import build_rules
+
+    return store_document(store, objects, store.keyring(), project=project, name=check_upload_name(name), data=data,
+                          limits=Limits(max_bytes=int(settings.max_document_mb * 1024 * 1024)),
+                          now=_utcnow(), rules=build_rules(settings))
+
+
+def _utcnow() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
 
 
 def job_summary(job: JobRecord, artifacts: list[Artifact], analysis: AnalyzeOutput | None) -> JobSummary:

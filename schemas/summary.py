@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schemas.pipeline import SourceReport
 from pydantic import BaseModel, Field
 
 from schemas.artifacts import Artifact
@@ -64,6 +65,9 @@ class JobSummary(BaseModel):
     trace_id: str | None = None
     error: dict[str, Any] | None = None
     brief: dict[str, Any] = Field(default_factory=dict, description="Masked or pseudonymized, never raw.")
+    sources: list[SourceReport] = Field(
+        default_factory=list, description="How each evidence source went (servers, pages, documents), failures included."
+    )
     wall_s: float | None = Field(default=None, description="Seconds the CLI waited (CLI only).")
 
     def public(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,11 +19,14 @@ from schemas import (
     IdempotencyConflict,
     IllegalTransition,
     InvalidBrief,
+    InvalidInput,
     JobNotFound,
     MkaError,
     parse_brief,
     problems_from,
 )
+from actors.documents.convert import DocumentError, human_size
+from schemas.brief import PROJECT_PATTERN
 from schemas.pipeline import ProvidersScript
 from serve_app.backend import PortalBackend
 
@@ -30,6 +34,7 @@ __all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status
 
 API_VERSION = "v1"
 MAX_BODY_BYTES = 256 * 1024
+MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around the document
 SSE_POLL_S = 0.25
 
 
@@ -44,6 +49,9 @@ def status_for(exc: MkaError) -> int:
     """The one place the error tree maps to HTTP statuses."""
     if isinstance(exc, InvalidBrief):
         return 422
+    if isinstance(exc, InvalidInput):  # an upload: too large, a type we do not read, or a file we refuse to open
+        reason = getattr(exc, "reason", "")
+        return 413 if reason == "too_large" else 415 if reason == "unsupported_type" else 422
     if isinstance(exc, (JobNotFound, ArtifactNotFound)):
         return 404
     if isinstance(exc, (IdempotencyConflict, IllegalTransition)):
@@ -107,6 +115,43 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
             },
         )
 
+    @app.post("/v1/documents", status_code=201)
+    async def upload_document(request: Request) -> JSONResponse:
+        """Upload one document (multipart/form-data: `file`, optional `project`); list the returned id in a brief's
+        `documents`. 413 past MKA_MAX_DOCUMENT_MB, 415 for a type we do not read, 422 for a file we refuse to open
+        (encrypted PDF, zip bomb, damaged)."""
+        backend = _backend(request)
+        limit = backend.max_document_bytes()
+        kind = request.headers.get("content-type", "")
+        if not kind.lower().startswith("multipart/form-data"):
+            raise DocumentError("upload the document as multipart/form-data with a `file` field",
+                                reason="unsupported_type")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+            raise DocumentError(_too_large(limit), reason="too_large")
+        body = bytearray()
+        async for chunk in request.stream():  # counted as it arrives: an endless body is cut at the limit
+            body += chunk
+            if len(body) > limit + MULTIPART_OVERHEAD:
+                raise DocumentError(_too_large(limit), reason="too_large")
+        request._body = bytes(body)  # Starlette parses the form from the body read above
+        form = await request.form(max_files=1, max_fields=4)
+        upload, project = form.get("file"), form.get("project") or "default"
+        if upload is None or isinstance(upload, str):
+            raise DocumentError("the form has no `file` part", reason="missing_file")
+        if not isinstance(project, str) or not re.fullmatch(PROJECT_PATTERN, project):
+            raise InvalidBrief([{"field": "project", "message": f"a project matches {PROJECT_PATTERN}"}])
+        data = await upload.read()
+        info = await asyncio.to_thread(backend.upload_document, project, upload.filename or "", data)
+        return JSONResponse(status_code=201, content=info.model_dump(mode="json"))
+
+    @app.get("/v1/jobs/{job_id}/evidence")
+    async def job_evidence(request: Request, job_id: str) -> list[dict[str, Any]]:
+        """The job's evidence, pseudonymized: id, source, source type, text, figures, retrieval time."""
+        items = await asyncio.to_thread(_backend(request).evidence, job_id)
+        return [e.model_dump(mode="json", include={"id", "source", "source_type", "text", "data", "retrieved_at"})
+                for e in items]
+
     @app.get("/v1/jobs/{job_id}")
     async def get_job(request: Request, job_id: str) -> dict[str, Any]:
         """The job's state, steps, provider outcomes and artifacts."""
@@ -164,6 +209,10 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
         )
 
     return app
+
+
+def _too_large(limit: int) -> str:
+    return f"the upload is over the {human_size(limit)} document limit (MKA_MAX_DOCUMENT_MB)"
 
 
 async def _sse(request: Request, backend: PortalBackend, job_id: str, after: int) -> AsyncIterator[bytes]:

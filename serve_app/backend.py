@@ -6,7 +6,9 @@ import abc
 from typing import Any
 
 from actors.job_store import OutboxMessage
-from schemas import Artifact, ArtifactNotFound, Brief, JobRecord, StepRecord
+from actors.documents.store import DocumentInfo
+from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, StepRecord
+from schemas.artifacts import ArtifactKind
 from schemas.pipeline import ProvidersScript
 from schemas.summary import JobSummary
 
@@ -39,6 +41,18 @@ class PortalBackend(abc.ABC):
     @abc.abstractmethod
     def job_artifacts(self, job_id: str) -> list[Artifact]:
         """A job's deliverables with their metadata, deleted ones included (`JobNotFound`)."""
+
+    @abc.abstractmethod
+    def upload_document(self, project: str, name: str, data: bytes) -> DocumentInfo:
+        """Check, seal and catalog a document (`DocumentError` when bad)."""
+
+    @abc.abstractmethod
+    def max_document_bytes(self) -> int:
+        """The largest document an upload may carry."""
+
+    @abc.abstractmethod
+    def evidence(self, job_id: str) -> list[Evidence]:
+        """The job's evidence, pseudonymized (`JobNotFound`)."""
 
     @abc.abstractmethod
     def cancel(self, job_id: str) -> str:
@@ -81,7 +95,7 @@ class ClientBackend(PortalBackend):
         from actors.lifecycle.catalog import ANNOUNCED_KINDS
 
         art = self.client.store.get_artifact(artifact_id)
-        if art.kind not in ANNOUNCED_KINDS:
+        if art.kind not in ANNOUNCED_KINDS or art.kind == ArtifactKind.DOCUMENT:  # documents are raw user data
             raise ArtifactNotFound(f"no artifact {artifact_id}")
         return art
 
@@ -91,6 +105,18 @@ class ClientBackend(PortalBackend):
 
         self.client.get(job_id)
         return self.client.store.catalog(job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
+
+    def upload_document(self, project: str, name: str, data: bytes) -> DocumentInfo:
+        """Store the document through the client (the job store's keyring seals it)."""
+        return self.client.upload_document(name, data, project=project)  # type: ignore[no-any-return]
+
+    def max_document_bytes(self) -> int:
+        """MKA_MAX_DOCUMENT_MB in bytes."""
+        return int(self.client.settings.max_document_mb * 1024 * 1024)
+
+    def evidence(self, job_id: str) -> list[Evidence]:
+        """The collect step's checkpoint."""
+        return self.client.evidence(job_id)  # type: ignore[no-any-return]
 
     def cancel(self, job_id: str) -> str:
         """Cancel through the orchestrator actor."""

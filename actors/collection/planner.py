@@ -15,7 +15,8 @@ parameter can be bound. Parameters are bound by what their name and JSON schema 
   documents, a text reader for text).
 
 Resources are read when the server lists them for the assistant (annotation audience `assistant`, or a
-priority of at least 0.5) and their URI is `<server>://…`, the form `mcp://<server>/<path>` reaches.
+priority of at least 0.5) and their URI is `<server>://<a>/<b>…`, the form `mcp://<server>/<path>` reaches
+(a one-segment path would name a tool); other resources are left alone.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def plan_resources(server: str, resources: Iterable[McpResourceDescriptor]) -> l
         wanted = "assistant" in (notes.get("audience") or []) or float(notes.get("priority") or 0) >= 0.5
         if wanted and resource.uri.startswith(prefix) and "{" not in resource.uri:
             path = resource.uri[len(prefix):]
-            if path and "?" not in path:
+            if "/" in path.strip("/") and "?" not in path:  # one segment would name a tool in mcp:// form
                 out.append(PlannedCall(server, build_mcp_uri(server, path), None))
     return out
 

@@ -91,13 +91,22 @@ def document_type(name: str, data: bytes) -> str:
     return ext
 
 
+def human_size(size: int) -> str:
+    """Bytes in words: "812 bytes", "6.1 kB", "25 MB"."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} kB"
+    return f"{size / 1048576:.3g} MB"
+
+
 def check_document(name: str, data: bytes, limits: Limits) -> str:
     """Check a document before any parser sees it; return its type or raise `DocumentError`."""
     if not data:
         raise DocumentError(f"{name}: the file is empty", reason="empty")
     if len(data) > limits.max_bytes:
-        raise DocumentError(f"{name}: {len(data) / 1048576:.1f} MB is over the {limits.max_bytes / 1048576:g} MB "
-                            "document limit (MKA_MAX_DOCUMENT_MB)", reason="too_large")
+        raise DocumentError(f"{name}: {human_size(len(data))} is over the {human_size(limits.max_bytes)} document "
+                            "limit (MKA_MAX_DOCUMENT_MB)", reason="too_large")
     doc_type = document_type(name, data)
     if doc_type in _OOXML_PART:
         _check_zip(name, doc_type, data, limits)
@@ -122,8 +131,8 @@ def _check_zip(name: str, doc_type: str, data: bytes, limits: Limits) -> None:
             raise DocumentError(f"{name}: part {member.filename!r} unpacks {ratio:.0f}x its packed size; refusing "
                                 "(zip bomb)", reason="zip_bomb")
     if total > limits.max_unpacked_bytes:
-        raise DocumentError(f"{name}: unpacks to {total / 1048576:.0f} MB, over the "
-                            f"{limits.max_unpacked_bytes / 1048576:g} MB bound; refusing (zip bomb)", reason="zip_bomb")
+        raise DocumentError(f"{name}: unpacks to {human_size(total)}, over the {human_size(limits.max_unpacked_bytes)} "
+                            "bound; refusing (zip bomb)", reason="zip_bomb")
     if _OOXML_PART[doc_type] not in {m.filename for m in members}:
         raise DocumentError(f"{name}: not a .{doc_type} document (no {_OOXML_PART[doc_type]} inside)",
                             reason="unsupported_type")
@@ -160,7 +169,8 @@ def convert_document(name: str, data: bytes, limits: Limits, *, ner_languages: I
     if not markdown.strip():
         converted.warnings.append(f"{name}: no text found (a scanned PDF or an image-only slide needs OCR, "
                                   "which we do not run)")
-    language, warning = language_warning(name, markdown, ner_languages)
+    prose = "\n".join(line for line in markdown.splitlines() if not line.lstrip().startswith("|"))
+    language, warning = language_warning(name, prose, ner_languages)
     converted.language = language
     if warning:
         converted.warnings.append(warning)
@@ -223,6 +233,8 @@ def language_warning(name: str, text: str, ner_languages: Iterable[str]) -> tupl
         language = max(counts, key=lambda k: counts[k]) if counts else "a non-Latin script"
         return None, (f"{name}: written in {language}, which no NER model here reads; names in it are found only by "
                       "pattern recognizers (emails, phones, IDs), so review the evidence before sharing")
+    if len(letters) < 80:  # a few words (a table's labels) say nothing reliable about the language
+        return None, None
     language = detect_language(text[:20_000])
     ner = set(ner_languages)
     if language not in ner:

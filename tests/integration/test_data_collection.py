@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from actors.data_collection import DataCollectionAgent
+from actors.data_collection import CollectionConfig, DataCollectionAgent
 from actors.mcp import BrokerHandle, CatalogHandle, DiscoveryCache, ResourceBroker, parse_mcp_uri
 from cluster.settings import Settings
 from schemas import AgentError, Brief, Evidence
@@ -30,9 +30,11 @@ EXPECTED_IDS = [
 async def collect_twice(request: CollectRequest, other: CollectRequest) -> tuple[list[Evidence], list[Evidence]]:
     cache = DiscoveryCache(SERVERS, timeout_s=20)
     broker = ResourceBroker(SERVERS, cache, timeout_s=20, max_concurrency=4)
-    agent = DataCollectionAgent(broker)
+    agent = DataCollectionAgent(broker, cache, CollectionConfig.from_servers(SERVERS))
     try:
-        return await agent.collect(request), await agent.collect(other)
+        first, second = await agent.collect(request), await agent.collect(other)
+        assert [(s.source, s.status, s.items) for s in first.sources] == [("mcp://market-data", "ok", 9)]
+        return first.evidence, second.evidence
     finally:
         await asyncio.gather(cache.close(), broker.close())
 
@@ -41,7 +43,7 @@ def check_evidence(evidence: list[Evidence]) -> None:
     assert [e.id for e in evidence] == EXPECTED_IDS
     for item in evidence:
         target = parse_mcp_uri(item.source, servers=SERVERS)
-        assert target.server == "market-data"
+        assert target.server == "market-data" and item.source_type == "dataset" and item.retrieved_at is not None
         assert item.text and all(isinstance(v, float) for v in (item.data or {}).values())
     by_id = {e.id: e for e in evidence}
     assert "not real market figures" in by_id["ev-dataset-notice"].text
@@ -68,7 +70,8 @@ def test_collect_returns_stable_evidence_for_a_pseudonymized_brief(make_brief: C
         collect_twice(CollectRequest(job_id="job-a", brief=raw), CollectRequest(job_id="job-b", brief=pseudonymized))
     )
     check_evidence(first)
-    assert first == second
+    assert [e.model_copy(update={"retrieved_at": None}) for e in first] == [
+        e.model_copy(update={"retrieved_at": None}) for e in second]
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +95,16 @@ def test_cache_broker_and_collection_as_ray_actors(ray_session: Any, make_brief:
         .options(num_cpus=0)
         .remote(SERVERS, CatalogHandle(cache), timeout_s=30, max_concurrency=4)
     )
-    agent = ray.remote(DataCollectionAgent).options(num_cpus=0).remote(BrokerHandle(broker))
+    agent = ray.remote(DataCollectionAgent).options(num_cpus=0).remote(
+        BrokerHandle(broker), CatalogHandle(cache), CollectionConfig.from_servers(SERVERS))
     product = {"name": "Oat Barista", "category": "plant-based dairy alternatives"}
     brief = make_brief(markets=["DE", "FR"], product=product, competitors=["OATFIELD", "Alpro"])
     request = CollectRequest(job_id="job-ray", brief=brief)
     try:
-        evidence = ray.get(agent.collect.remote(request), timeout=90)
+        evidence = ray.get(agent.collect.remote(request), timeout=90).evidence
         check_evidence(evidence)
-        assert ray.get(agent.collect.remote(request), timeout=30) == evidence
+        again = ray.get(agent.collect.remote(request), timeout=30).evidence
+        assert [e.id for e in again] == [e.id for e in evidence] and [e.text for e in again] == [e.text for e in evidence]
 
         async def through_handles() -> float:
             handle = BrokerHandle(broker)

@@ -1,132 +1,266 @@
-"""Data collection on a scripted broker: which URIs it asks for, evidence ids, texts, numbers and failures."""
+"""Data collection on a scripted broker and catalog: what the planner calls from tool schemas, generic evidence,
+web and document sources, and failures that stay with their own source."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from actors.data_collection import DataCollectionAgent, plan_calls
+from actors.collection.planner import Discovered, discover, is_safe, param_role, plan_paths, plan_tools
+from actors.collection.results import evidence_id, flatten_numbers
+from actors.collection.web import SourceRefused, check_url, parse_allow
+from actors.data_collection import CollectionConfig, DataCollectionAgent, dedupe
 from actors.mcp import BrokerResult, parse_mcp_uri
-from schemas import AgentError, Brief, StepTimeout
-from schemas.pipeline import CollectRequest
+from actors.mcp._transport import Blob
+from schemas import AgentError, Brief, Evidence, McpToolDescriptor, StepTimeout
+from schemas.mcp import McpResourceDescriptor
+from schemas.pipeline import CollectRequest, DocumentInput
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.unit
 
-CONTENT: dict[str, dict[str, Any]] = {
-    "notice": {"notice": "Illustrative sample data.", "dataset": "mka-market-sample", "version": 1, "year": 2024},
-    "country_facts": {
-        "country": "DE", "name": "Germany", "capital": "Berlin", "population": 80783000, "area_km2": 357114.0,
-        "currencies": ["EUR"], "languages": ["German"], "region": "Europe", "subregion": "Western Europe",
-    },
-    "market_size": {
-        "country": "DE", "country_name": "Germany", "category": "coffee", "available": True, "year": 2024,
-        "value_eur_m": 5120.0, "growth_pct": 2.1, "basis": "sample dataset",
-    },
-    "competitors": {
-        "country": "DE", "country_name": "Germany", "category": "coffee", "available": True, "year": 2024,
-        "competitors": [{"name": "Crema Nova", "share_pct": 27.0, "price_eur": 7.49}],
-    },
-    "brand": {
-        "name": "Alpro", "category": "coffee", "matched_category": "coffee", "found": False, "year": 2024,
-        "countries": ["DE"], "markets": [], "note": "the sample dataset lists no coffee brand named 'Alpro' in DE",
-    },
-}  # fmt: skip
+DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
+COUNTRY = {"type": "string", "description": "ISO 3166-1 alpha-2 country code, e.g. 'DE'."}
+CATEGORY = {"type": "string", "description": "Product category."}
+READ_ONLY = {"readOnlyHint": True}
 
 
-class ScriptedBroker:
-    """Answers every URI from canned content (in reverse order of arrival); can fail chosen URIs."""
+def tool(name: str, properties: dict[str, Any] | None = None, required: list[str] | None = None,
+         annotations: dict[str, Any] | None = None, description: str = "") -> McpToolDescriptor:
+    schema: dict[str, Any] = {"type": "object", "properties": properties or {}}
+    if required:
+        schema["required"] = required
+    return McpToolDescriptor(name=name, description=description, inputSchema=schema, annotations=annotations)
 
-    def __init__(self, failures: dict[str, Exception] | None = None) -> None:
+
+MARKET_TOOLS = [
+    tool("country_facts", {"country": COUNTRY}, ["country"], READ_ONLY),
+    tool("market_size", {"country": COUNTRY, "category": CATEGORY}, ["country"], READ_ONLY),
+    tool("brand", {"name": {"type": "string"}, "countries": {"type": "array", "items": {"type": "string"}}},
+         ["name"], READ_ONLY, description="Brand lookup"),
+    tool("delete_market", {"country": COUNTRY}, ["country"]),  # a write: never called
+    tool("update_cache", {"country": COUNTRY}, ["country"], {"readOnlyHint": False}),
+    tool("translate", {"country": COUNTRY, "text": {"type": "string"}}, ["country", "text"], READ_ONLY),
+]
+FS_TOOLS = [
+    tool("list_allowed_directories", {}, None, READ_ONLY),
+    tool("list_directory", {"path": {"type": "string"}}, ["path"], READ_ONLY),
+    tool("directory_tree", {"path": {"type": "string"}}, ["path"], READ_ONLY),
+    tool("get_file_info", {"path": {"type": "string"}}, ["path"], READ_ONLY),
+    tool("read_text_file", {"path": {"type": "string"}, "head": {"type": "number"}}, ["path"], READ_ONLY),
+    tool("read_media_file", {"path": {"type": "string"}}, ["path"], READ_ONLY),
+    tool("read_file", {"path": {"type": "string"}}, ["path"], READ_ONLY, "DEPRECATED: use read_text_file"),
+    tool("write_file", {"path": {"type": "string"}, "content": {"type": "string"}}, ["path", "content"],
+         {"readOnlyHint": False, "destructiveHint": True}),
+]
+
+
+def test_planner_binds_markets_category_and_competitors_from_schemas(make_brief: Callable[..., Brief]) -> None:
+    brief = make_brief(markets=["FR", "DE"], product={"name": "X", "category": "oat milk"}, competitors=["Alpro"])
+    calls = plan_tools("md", MARKET_TOOLS, brief)
+    assert [c.uri for c in calls] == [
+        "mcp://md/country_facts?country=FR", "mcp://md/market_size?country=FR&category=oat%20milk",
+        "mcp://md/country_facts?country=DE", "mcp://md/market_size?country=DE&category=oat%20milk",
+        "mcp://md/brand?name=Alpro&countries=FR&countries=DE",  # about no single market: after the markets
+    ]  # fmt: skip
+    assert not any(c.tool in ("delete_market", "update_cache", "translate") for c in calls)
+
+
+def test_parameter_roles_and_safety() -> None:
+    brand_tool = tool("company_lookup", description="Look up a company")
+    assert param_role("name", {}, brand_tool) == "brand"
+    assert param_role("name", {}, tool("read_text_file")) is None
+    assert param_role("markets", {"type": "array"}, brand_tool) == "countries"
+    assert param_role("code", {"description": "ISO 3166-1 alpha-2 code"}, brand_tool) == "country"
+    assert param_role("paths", {"type": "array"}, brand_tool) == "paths"
+    assert not is_safe(tool("send_email")) and not is_safe(tool("x", annotations={"destructiveHint": True}))
+    assert is_safe(tool("market_size")) and is_safe(tool("publish_stats", annotations=READ_ONLY))
+
+
+def test_filesystem_like_servers_are_walked_then_read(make_brief: Callable[..., Brief]) -> None:
+    first = plan_tools("fs", FS_TOOLS, make_brief())
+    assert [c.uri for c in first] == ["mcp://fs/list_allowed_directories"] and first[0].purpose == "navigate"
+    found = Discovered()
+    assert discover(first[0], "Allowed directories:\n/srv/docs", found)
+    listing = plan_paths("fs", FS_TOOLS, found)
+    assert [c.uri for c in listing] == ["mcp://fs/list_directory?path=%2Fsrv%2Fdocs"]
+    assert discover(listing[0], "[FILE] market.xlsx\n[FILE] notes.md\n[FILE] photo.png\n[DIR] archive", found)
+    reads = plan_paths("fs", FS_TOOLS, found)
+    assert [c.uri for c in reads] == [
+        "mcp://fs/list_directory?path=%2Fsrv%2Fdocs%2Farchive",
+        "mcp://fs/read_media_file?path=%2Fsrv%2Fdocs%2Fmarket.xlsx",  # a binary document: the byte reader
+        "mcp://fs/read_text_file?path=%2Fsrv%2Fdocs%2Fnotes.md",  # text: the text reader (never the deprecated one)
+    ]  # photo.png is no document we read
+    assert not discover(reads[2], "just text, no listing", found)
+
+
+def test_flatten_names_figures_as_the_merge_reads_them() -> None:
+    content = {"year": 2024, "available": True, "market": {"growth_pct": 6.4},
+               "competitors": [{"name": "Oatfield", "share_pct": 27.0}, {"name": "Soyana", "share_pct": 19.5}],
+               "markets": [{"brand": "Alpro", "country": "DE", "price_eur": 2.29}], "rows": [1, 2]}
+    assert flatten_numbers(content) == {
+        "year": 2024.0, "market_growth_pct": 6.4, "Oatfield share_pct": 27.0, "Soyana share_pct": 19.5,
+        "Alpro de_price_eur": 2.29, "rows_1": 1.0, "rows_2": 2.0,
+    }  # fmt: skip
+
+
+class Scripted:
+    """A broker and catalog in one: canned tools, resources and answers; chosen URIs fail or hang."""
+
+    def __init__(self, tools: dict[str, list[McpToolDescriptor]], answers: Callable[[str], BrokerResult],
+                 failures: dict[str, BaseException] | None = None, hang: set[str] | None = None) -> None:
+        self._tools, self._answers = tools, answers
+        self.failures, self.hang = failures or {}, hang or set()
         self.uris: list[str] = []
-        self.failures = failures or {}
+
+    async def tools(self, server: str) -> list[McpToolDescriptor]:
+        if server in self.failures:
+            raise self.failures[server]
+        return self._tools[server]
+
+    async def resources(self, server: str) -> list[McpResourceDescriptor]:
+        return [McpResourceDescriptor(uri=f"{server}://dataset/notice", annotations={"audience": ["assistant"]}),
+                McpResourceDescriptor(uri=f"{server}://dataset/internal"),  # not meant for the assistant
+                McpResourceDescriptor(uri=f"{server}://notice", annotations={"priority": 1.0})]  # would name a tool
 
     async def resolve(self, uri: str) -> BrokerResult:
         self.uris.append(uri)
-        await asyncio.sleep(0.001 * (10 - len(self.uris) % 10))  # finish out of order
+        if uri in self.hang:
+            await asyncio.sleep(3600)
         if uri in self.failures:
             raise self.failures[uri]
+        return self._answers(uri)
+
+
+def market_answers(uri: str) -> BrokerResult:
+    target = parse_mcp_uri(uri)
+    if target.kind == "resource":
+        return BrokerResult(uri=uri, server=target.server, kind="resource", text="Sample data, not real.",
+                            meta={"io.mka/evidence-id": "ev-notice"})
+    country = target.query.get("country", ["??"])[0]
+    content = {"country": country, "year": 2024, "value_eur_m": 100.0 if country == "DE" else 50.0}
+    return BrokerResult(uri=uri, server=target.server, kind="tool", content=content,
+                        text=f"{target.name} for {country}: EUR {content['value_eur_m']} million")
+
+
+def agent(scripted: Scripted, **config: Any) -> DataCollectionAgent:
+    servers = config.pop("servers", {"md": "dataset"})
+    return DataCollectionAgent(scripted, scripted, CollectionConfig(servers=servers, **config), clock=FakeClock(),
+                               resolve=lambda host: ["93.184.216.34"])
+
+
+def test_generic_evidence_with_server_ids_and_derived_ids(make_brief: Callable[..., Brief]) -> None:
+    scripted = Scripted({"md": MARKET_TOOLS[:2]}, market_answers)
+    result = asyncio.run(agent(scripted).collect(CollectRequest(job_id="j", brief=make_brief(markets=["DE"]))))
+    ids = [e.id for e in result.evidence]
+    assert ids[0] == "ev-notice"  # the server's own id (`_meta`)
+    assert ids[1:] == [evidence_id(c, None) for c in plan_tools("md", MARKET_TOOLS[:2], make_brief(markets=["DE"]))]
+    facts = result.evidence[1]
+    assert facts.text == "country_facts for DE: EUR 100.0 million" and facts.data == {"year": 2024.0, "value_eur_m": 100.0}
+    assert {e.source_type for e in result.evidence} == {"dataset"} and all(e.retrieved_at for e in result.evidence)
+    assert [(s.source, s.status, s.items, s.calls) for s in result.sources] == [("mcp://md", "ok", 3, 3)]
+
+
+def test_a_failing_server_fails_alone(make_brief: Callable[..., Brief]) -> None:
+    scripted = Scripted({"md": MARKET_TOOLS[:2], "crm": MARKET_TOOLS[:1]}, market_answers,
+                        failures={"crm": AgentError("MCP server 'crm' is not reachable")})
+    result = asyncio.run(agent(scripted, servers={"md": "dataset", "crm": "tool"}).collect(
+        CollectRequest(job_id="j", brief=make_brief(markets=["DE"]))))
+    by_source = {s.source: s for s in result.sources}
+    assert by_source["mcp://crm"].status == "failed" and "not reachable" in (by_source["mcp://crm"].error or "")
+    assert by_source["mcp://md"].status == "ok" and len(result.evidence) == 3
+
+
+def test_some_calls_failing_is_a_warning_and_a_hang_is_bounded(make_brief: Callable[..., Brief]) -> None:
+    brief = make_brief(markets=["DE", "FR"])
+    uris = [c.uri for c in plan_tools("md", MARKET_TOOLS[:2], brief)]
+    scripted = Scripted({"md": MARKET_TOOLS[:2]}, market_answers, failures={uris[0]: StepTimeout("timed out")})
+    result = asyncio.run(agent(scripted).collect(CollectRequest(job_id="j", brief=brief)))
+    report = result.sources[0]
+    assert report.status == "warned" and report.items == 4 and any("timed out" in w for w in report.warnings)
+
+
+def test_documents_are_converted_and_a_bad_one_fails_alone(make_brief: Callable[..., Brief]) -> None:
+    docs = [DocumentInput(id="doc-00000000000000aa", name="market.xlsx", data=(DOCS / "market.xlsx").read_bytes()),
+            DocumentInput(id="doc-00000000000000bb", name="Secret plan Jonas Becker.pdf",
+                          data=(DOCS / "encrypted.pdf").read_bytes(), required=True),
+            DocumentInput(id="doc-00000000000000cc", name="notes-ja.md", data=(DOCS / "notes-ja.md").read_bytes())]
+    scripted = Scripted({}, market_answers)
+    result = asyncio.run(agent(scripted, servers={}).collect(
+        CollectRequest(job_id="j", brief=make_brief(), documents=docs)))
+    reports = {s.label: s for s in result.sources}
+    xlsx, pdf, ja = reports["doc-00000000000000aa"], reports["doc-00000000000000bb"], reports["doc-00000000000000cc"]
+    assert xlsx.status == "ok" and xlsx.items == 9
+    assert pdf.status == "failed" and pdf.required and pdf.error and pdf.error.startswith("encrypted:")
+    assert "Jonas" not in pdf.error  # a file name can be personal: messages name the document by id
+    assert ja.status == "warned" and "Japanese" in ja.warnings[0] and ja.items == 1
+    row = next(e for e in result.evidence if e.id == "doc-00000000000000aa-t1r1")
+    assert row.source == "doc://doc-00000000000000aa#t1r1" and row.source_type == "document"
+    assert row.data == {"year": 2023.0, "market_value_eur_m": 1180.0, "growth_pct": 6.8, "oat_share_pct": 52.0}
+
+
+def test_pages_go_through_the_fetch_server_behind_the_address_policy(make_brief: Callable[..., Brief]) -> None:
+    def answers(uri: str) -> BrokerResult:
+        page = "Contents of https://example.org/oat:\n# Oat report\n\nOat drinks held 52% in Germany in 2023.\n"
+        return BrokerResult(uri=uri, server="fetch", kind="tool", text=page)
+
+    brief = make_brief(sources=["https://example.org/oat", {"url": "http://169.254.169.254/latest", "required": True}])
+    scripted = Scripted({}, answers)
+    result = asyncio.run(agent(scripted, servers={}, fetch_server="fetch").collect(
+        CollectRequest(job_id="j", brief=brief)))
+    page, metadata = result.sources
+    assert page.status == "ok" and page.source_type == "web" and page.items == 1
+    assert metadata.status == "failed" and metadata.required and "non-public address" in (metadata.error or "")
+    assert scripted.uris == ["mcp://fetch/fetch?url=https%3A%2F%2Fexample.org%2Foat&max_length=50000"]
+    item = result.evidence[0]
+    assert item.source == "https://example.org/oat#c1" and item.text == "Oat report: Oat drinks held 52% in Germany in 2023."
+
+
+def test_check_url_refuses_private_addresses_unless_allowed() -> None:
+    public = lambda host: ["93.184.216.34"]  # noqa: E731
+    check_url("https://example.org/a", frozenset(), resolve=public)
+    for url in ("http://127.0.0.1:8080/", "http://[::1]/", "http://10.1.2.3/", "http://169.254.169.254/",
+                "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/"):
+        with pytest.raises(SourceRefused):
+            check_url(url, frozenset(), resolve=public)
+    with pytest.raises(SourceRefused, match="non-public"):  # a name that resolves inside
+        check_url("http://intranet.example/", frozenset(), resolve=lambda host: ["192.168.1.5"])
+    check_url("http://127.0.0.1:8080/", parse_allow("127.0.0.1, Intranet.example"), resolve=public)
+    check_url("http://intranet.example/", parse_allow("127.0.0.1,intranet.example"), resolve=lambda h: ["10.0.0.1"])
+    with pytest.raises(SourceRefused, match="http"):
+        check_url("file:///etc/passwd", frozenset(), resolve=public)
+
+
+def test_embedded_files_are_converted_like_uploads(make_brief: Callable[..., Brief]) -> None:
+    data = (DOCS / "market.csv").read_bytes()
+
+    def answers(uri: str) -> BrokerResult:
         target = parse_mcp_uri(uri)
-        content = dict(CONTENT["notice" if target.kind == "resource" else target.name])
-        content.update({k: v[0] for k, v in target.query.items() if k == "country"})
-        return BrokerResult(uri=uri, server=target.server, kind=target.kind, content=content, text="")
+        if target.kind == "resource":
+            return BrokerResult(uri=uri, server="fs", kind="resource", text="A notice.")
+        if target.name == "list_allowed_directories":
+            return BrokerResult(uri=uri, server="fs", kind="tool", text="Allowed directories:\n/docs")
+        if target.name == "list_directory":
+            return BrokerResult(uri=uri, server="fs", kind="tool", text="[FILE] market.csv")
+        return BrokerResult(uri=uri, server="fs", kind="tool",
+                            blobs=[Blob(uri="file:///docs/market.csv", mime_type="text/csv", data=data)])
+
+    tools = [t for t in FS_TOOLS if t.name != "read_text_file"]
+    result = asyncio.run(agent(Scripted({"fs": tools}, answers), servers={"fs": "tool"}).collect(
+        CollectRequest(job_id="j", brief=make_brief())))
+    read = [e for e in result.evidence if "read_media_file" in e.source]
+    assert [e.source for e in read] == [f"mcp://fs/read_media_file?path=%2Fdocs%2Fmarket.csv#t1r{n}" for n in (1, 2, 3)]
+    assert {e.source_type for e in read} == {"document"} and read[0].data and read[0].data["oat_share_pct"] == 52.0
+    assert not any("list_" in e.source for e in result.evidence)  # listings only navigate
 
 
-def request(make_brief: Callable[..., Brief], **overrides: Any) -> CollectRequest:
-    return CollectRequest(job_id="job-1", brief=make_brief(**overrides))
-
-
-def test_plan_asks_per_market_in_brief_order(make_brief: Callable[..., Brief]) -> None:
-    calls = plan_calls(request(make_brief, markets=["fr", "DE"], product={"name": "X", "category": "oat milk"},
-                               competitors=["Alpro", "Califia Farms", "Ben & Jerry's"]))
-    assert [c.evidence_id for c in calls] == [
-        "ev-dataset-notice",
-        "ev-fr-facts", "ev-fr-market", "ev-fr-competitors",
-        "ev-de-facts", "ev-de-market", "ev-de-competitors",
-        "ev-brand-alpro", "ev-brand-califia-farms", "ev-brand-ben-jerry-s",  # every competitor the brief names
-    ]  # fmt: skip
-    assert calls[8].uri == "mcp://market-data/brand?name=Califia%20Farms&category=oat%20milk&countries=FR&countries=DE"
-    assert calls[0].uri == "mcp://market-data/dataset/notice"
-    assert calls[1].uri == "mcp://market-data/country_facts?country=FR"
-    assert calls[2].uri == "mcp://market-data/market_size?country=FR&category=oat%20milk"
-    assert calls[3].uri == "mcp://market-data/competitors?country=FR&category=oat%20milk"
-
-
-def test_missing_category_asks_for_general(make_brief: Callable[..., Brief]) -> None:
-    calls = plan_calls(request(make_brief, markets=["DE"], product={"name": "X"}))
-    assert calls[2].uri.endswith("category=general")
-
-
-def test_collect_builds_evidence_in_plan_order(make_brief: Callable[..., Brief]) -> None:
-    broker = ScriptedBroker()
-    req = request(make_brief, markets=["DE"], competitors=["Alpro"])
-    evidence = asyncio.run(DataCollectionAgent(broker).collect(req))
-    assert [e.id for e in evidence] == [
-        "ev-dataset-notice", "ev-de-facts", "ev-de-market", "ev-de-competitors", "ev-brand-alpro"
-    ]  # fmt: skip
-    assert [e.source for e in evidence] == [c.uri for c in plan_calls(req)]
-    notice, facts, market, rivals, brand = evidence
-    assert brand.data is None and brand.text == (
-        "No data collected on Alpro: the sample dataset lists no coffee brand named 'Alpro' in DE."
-    )
-    assert notice.data is None and "Illustrative sample data." in notice.text
-    assert facts.data == {"population": 80783000.0, "area_km2": 357114.0}
-    assert facts.text.startswith("Germany (DE): capital Berlin; population 80,783,000")
-    assert market.data == {"value_eur_m": 5120.0, "growth_pct": 2.1, "year": 2024.0}
-    assert "EUR 5,120.0 million in 2024" in market.text and "not real" in market.text
-    assert rivals.data == {"Crema Nova share_pct": 27.0, "Crema Nova price_eur": 7.49}
-
-
-def test_only_markets_category_and_competitor_names_are_used(make_brief: Callable[..., Brief]) -> None:
-    raw = make_brief(audience="Maria Keller's customers in Berlin", questions=["Call maria@example.com?"])
-    pseudonymized = raw.model_copy(update={"audience": "<PERSON_1>'s customers", "questions": ["Call <EMAIL_1>?"]})
-    agent = DataCollectionAgent(ScriptedBroker())
-    first = asyncio.run(agent.collect(CollectRequest(job_id="a", brief=raw)))
-    second = asyncio.run(agent.collect(CollectRequest(job_id="b", brief=pseudonymized)))
-    assert first == second
-    assert not any("Maria" in e.text or "<PERSON" in e.text for e in first)
-
-
-def test_unavailable_figures_say_so_without_numbers(make_brief: Callable[..., Brief]) -> None:
-    class Unavailable(ScriptedBroker):
-        async def resolve(self, uri: str) -> BrokerResult:
-            result = await super().resolve(uri)
-            if isinstance(result.content, dict) and "available" in result.content:
-                result.content.update(available=False, note="no sample data", competitors=[])
-            return result
-
-    evidence = asyncio.run(DataCollectionAgent(Unavailable()).collect(request(make_brief, markets=["DE"],
-                                                                              competitors=[])))
-    assert evidence[2].data is None and evidence[2].text.startswith("No coffee market figure for Germany (DE)")
-    assert evidence[3].data is None and "No coffee competitor data" in evidence[3].text
-
-
-def test_the_first_failure_in_plan_order_is_raised(make_brief: Callable[..., Brief]) -> None:
-    req = request(make_brief, markets=["DE", "FR"])
-    uris = [c.uri for c in plan_calls(req)]
-    broker = ScriptedBroker({uris[6]: AgentError("late"), uris[2]: StepTimeout("early")})
-    with pytest.raises(StepTimeout, match="early"):
-        asyncio.run(DataCollectionAgent(broker).collect(req))
-    assert sorted(broker.uris) == sorted(uris)  # every call was awaited, none left running
+def test_dedupe_keeps_the_first_and_counts_the_rest() -> None:
+    a = Evidence(id="a", source="doc://doc-0000000000000001#c1", text="Oat share 52%")
+    b = Evidence(id="b", source="https://x.org/p#c1", text="Oat  share 52%")
+    c = Evidence(id="a", source="https://x.org/p#c2", text="Other")
+    items, dropped = dedupe([[a], [b, c]])
+    assert [e.id for e in items] == ["a", "a-2"] and dropped == [0, 1]

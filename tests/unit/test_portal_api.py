@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from actors.documents.convert import Limits, check_document
+from actors.documents.store import DocumentInfo
 from actors.job_store import OutboxMessage
 from schemas import (
     Artifact,
     ArtifactNotFound,
     Brief,
     Event,
+    Evidence,
     JobNotFound,
     JobRecord,
     JobState,
@@ -35,6 +39,7 @@ class FakeBackend(PortalBackend):
     def __init__(self) -> None:
         self.submits: list[tuple[Brief, str | None, ProvidersScript | None]] = []
         self.jobs: dict[str, JobRecord] = {}
+        self.uploads: list[tuple[str, str, bytes]] = []
 
     def submit(self, brief: Brief, *, idempotency_key: str | None, script: ProvidersScript | None) -> str:
         self.submits.append((brief, idempotency_key, script))
@@ -77,6 +82,20 @@ class FakeBackend(PortalBackend):
     def job_artifacts(self, job_id: str) -> list[Artifact]:
         self.job(job_id)
         return [self.artifact_meta("a1")]
+
+    def upload_document(self, project: str, name: str, data: bytes) -> DocumentInfo:
+        doc_type = check_document(name, data, Limits(max_bytes=self.max_document_bytes()))
+        self.uploads.append((project, name, data))
+        return DocumentInfo(document_id="doc-0123456789abcdef", project=project, type=doc_type, size=len(data),
+                            sha256="0" * 64, created_at=NOW)
+
+    def max_document_bytes(self) -> int:
+        return 200_000
+
+    def evidence(self, job_id: str) -> list[Evidence]:
+        self.job(job_id)
+        return [Evidence(id="doc-0123456789abcdef-t1r1", source="doc://doc-0123456789abcdef#t1r1", text="DE 52%",
+                         data={"oat_share_pct": 52.0}, source_type="document", retrieved_at=NOW)]
 
     def cancel(self, job_id: str) -> str:
         raise StorageError("storage down")
@@ -184,3 +203,47 @@ def test_status_mapping() -> None:
 def test_no_backend_is_503() -> None:
     client = TestClient(create_app())
     assert client.get("/v1/jobs/x").status_code == 503
+
+
+DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
+
+
+def test_document_upload_is_multipart_and_returns_the_id(http) -> None:  # type: ignore[no-untyped-def]
+    client, backend = http
+    data = (DOCS / "market.xlsx").read_bytes()
+    r = client.post("/v1/documents", files={"file": ("market.xlsx", data)}, data={"project": "demo"})
+    assert r.status_code == 201, r.text
+    assert r.json()["document_id"] == "doc-0123456789abcdef" and r.json()["type"] == "xlsx"
+    assert backend.uploads == [("demo", "market.xlsx", data)]
+
+
+@pytest.mark.parametrize(("name", "status", "reason"), [
+    ("encrypted.pdf", 422, "encrypted"),
+    ("bomb.xlsx", 413, "too_large"),  # over this backend's 200 kB limit before any parser runs
+    ("diagram.odg", 415, "unsupported_type"),
+])
+def test_bad_uploads_get_their_own_status(http, name: str, status: int, reason: str) -> None:  # type: ignore[no-untyped-def]
+    client, backend = http
+    r = client.post("/v1/documents", files={"file": (name, (DOCS / name).read_bytes())})
+    assert r.status_code == status, r.text
+    assert name.split(".")[0] in r.json()["error"]["message"] or reason == "too_large"
+    assert backend.uploads == []
+
+
+def test_upload_needs_multipart_and_a_file_part(http) -> None:  # type: ignore[no-untyped-def]
+    client, _ = http
+    assert client.post("/v1/documents", json={"file": "x"}).status_code == 415
+    r = client.post("/v1/documents", data={"project": "demo"}, files={"other": ("a.txt", b"x")})
+    assert r.status_code == 422 and "file" in r.json()["error"]["message"]
+    bad = client.post("/v1/documents", data={"project": "No Spaces"}, files={"file": ("a.md", b"# x")})
+    assert bad.status_code == 422
+
+
+def test_job_evidence_lists_source_types(http) -> None:  # type: ignore[no-untyped-def]
+    client, _ = http
+    job_id = client.post("/v1/jobs", json={"brief": brief_data()}).json()["job_id"]
+    rows = client.get(f"/v1/jobs/{job_id}/evidence").json()
+    assert rows == [{"id": "doc-0123456789abcdef-t1r1", "source": "doc://doc-0123456789abcdef#t1r1",
+                     "source_type": "document", "text": "DE 52%", "data": {"oat_share_pct": 52.0},
+                     "retrieved_at": "2026-01-01T00:00:00Z"}]
+    assert client.get("/v1/jobs/nope/evidence").status_code == 404

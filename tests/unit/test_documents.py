@@ -1,0 +1,127 @@
+"""The user's documents: conversion with per-file checks, chunks on headings and paragraphs, table rows as figures."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from actors.documents.chunks import chunk_markdown, humanize, parse_number, row_facts
+from actors.documents.convert import DocumentError, Limits, check_document, convert_document
+from actors.documents.evidence import Caps, document_evidence
+
+pytestmark = pytest.mark.unit
+
+DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("name", "needle"), [
+    ("market.xlsx", "| DE | plant-based milk | 2023 |"),
+    ("market.csv", "| FR | plant-based milk | 2023 |"),
+    ("notes.pdf", "40 specialty coffee shops in Berlin"),
+    ("notes.html", "## Pricing"),
+    ("notes.md", "## Wholesale"),
+    ("panel.docx", "Foams like dairy"),
+    ("plan.pptx", "12-month price guarantee"),
+])
+def test_every_supported_type_converts(name: str, needle: str) -> None:
+    converted = convert_document(name, (DOCS / name).read_bytes(), Limits(), ner_languages=("en", "fr"))
+    assert needle in converted.markdown
+    assert converted.warnings == []  # English prose, tables without prose: nothing to warn about
+
+
+@pytest.mark.parametrize(("name", "reason", "words"), [
+    ("encrypted.pdf", "encrypted", "password"),
+    ("bomb.xlsx", "zip_bomb", "zip bomb"),
+    ("diagram.odg", "unsupported_type", "unsupported file type .odg"),
+])
+def test_bad_files_fail_with_a_reason_and_what_to_do(name: str, reason: str, words: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        convert_document(name, (DOCS / name).read_bytes(), Limits())
+    assert caught.value.reason == reason and words in str(caught.value) and name in str(caught.value)
+
+
+def test_size_type_and_content_checks_come_before_any_parser() -> None:
+    data = (DOCS / "market.xlsx").read_bytes()
+    with pytest.raises(DocumentError, match=r"6.1 kB is over the 1.0 kB document limit \(MKA_MAX_DOCUMENT_MB\)") as big:
+        check_document("market.xlsx", data, Limits(max_bytes=1024))
+    assert big.value.reason == "too_large"
+    for name, blob, reason in [("x.pdf", b"PK\x03\x04 zip", "unsupported_type"), ("x.docx", b"%PDF-1.7", "unsupported_type"),
+                               ("x.csv", b"a,b\x00\x01", "unsupported_type"), ("x.md", b"", "empty"),
+                               ("x.xlsx", b"PK\x03\x04 broken", "damaged"), ("noext", b"text", "unsupported_type")]:
+        with pytest.raises(DocumentError) as caught:
+            check_document(name, blob, Limits())
+        assert caught.value.reason == reason, name
+    # A zip whose parts add up past the bound, none of them compressing suspiciously well on its own.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        for n in range(3):
+            archive.writestr(f"xl/media/image{n}.bin", bytes(range(256)) * 4096)
+    with pytest.raises(DocumentError, match="unpacks to") as total:
+        check_document("x.xlsx", buffer.getvalue(), Limits(max_unpacked_bytes=2 * 1024 * 1024))
+    assert total.value.reason == "zip_bomb"
+    # A docx claiming to be a spreadsheet.
+    with pytest.raises(DocumentError, match="no xl/workbook.xml"):
+        check_document("panel.xlsx", (DOCS / "panel.docx").read_bytes(), Limits())
+
+
+def test_a_language_without_ner_is_a_warning_not_a_failure() -> None:
+    ja = convert_document("notes-ja.md", (DOCS / "notes-ja.md").read_bytes(), Limits())
+    assert ja.markdown.startswith("# 市場メモ") and "Japanese" in ja.warnings[0] and "pattern recognizers" in ja.warnings[0]
+    de = convert_document("notiz.md", ("Der Markt für Haferdrinks wächst, und die Kunden in Berlin sind mit der "
+                                      "Qualität sehr zufrieden. Wir haben die Preise nicht erhöht.").encode(), Limits())
+    assert de.language == "de" and "'de'" in de.warnings[0]
+    latin1 = convert_document("old.txt", "Café prices rose in the Paris shops of our partners.".encode("latin-1"),
+                              Limits())
+    assert "Café" in latin1.markdown
+
+
+def test_chunks_follow_headings_and_paragraphs() -> None:
+    text = ("# Report\n\nIntro paragraph.\n\n## Pricing\n\nFirst price note.\n\nSecond price note.\n\n"
+            "### Detail\n\n" + "A long sentence about oat drinks and coffee. " * 40 + "\n\n## Risks\n\nPrivate labels.\n")
+    chunks, tables = chunk_markdown(text, max_chars=300)
+    assert tables == []
+    assert chunks[0].headings == ("Report",) and chunks[0].text == "Intro paragraph."
+    assert chunks[1].render() == "Report / Pricing: First price note.\n\nSecond price note."
+    detail = [c for c in chunks if c.headings == ("Report", "Pricing", "Detail")]
+    assert len(detail) > 1 and all(len(c.text) <= 300 for c in detail)
+    assert chunks[-1].render() == "Report / Risks: Private labels."
+
+
+def test_tables_become_rows_with_column_named_figures() -> None:
+    text = ("## Shares\n\n| market | metric | year | value |\n| --- | --- | --- | --- |\n| DE | oat share | 2023 | 52 |\n"
+            "\n## Prices\n\n| brand | market | price\\_eur | share |\n|---|---|---|---|\n| Alpro | France | €2.19 | 27% |\n"
+            "\n|  |  |\n| --- | --- |\n| claim | preference_pct |\n| Foams like dairy | 61 |\n")
+    _chunks, tables = chunk_markdown(text)
+    assert [t.title for t in tables] == ["Shares", "Prices", "Prices"]
+    assert row_facts(tables[0].header, tables[0].rows[0]) == (
+        "market Germany (DE); metric oat share; year 2023; oat share % 52", {"year": 2023.0, "oat_share_pct": 52.0})
+    sentence, data = row_facts(tables[1].header, tables[1].rows[0])
+    assert data == {"Alpro price_eur": 2.19, "Alpro share": 27.0} and "market France (FR)" in sentence
+    assert tables[2].header == ["claim", "preference_pct"]  # a header-less DOCX table: its first row names columns
+    assert row_facts(tables[2].header, tables[2].rows[0])[1] == {"preference_pct": 61.0}
+
+
+def test_numbers_and_column_names() -> None:
+    assert [parse_number(c) for c in ("52", "1,180.5", "6.8%", "€2.29", "-3", "EUR 12", "2023-05-01", "n/a", "")] == [
+        52.0, 1180.5, 6.8, 2.29, -3.0, 12.0, None, None, None]
+    assert humanize("market_value_eur_m") == "market value EUR million" and humanize("growth_pct") == "growth %"
+
+
+def test_evidence_ids_are_stable_and_capped_with_a_reason() -> None:
+    converted = convert_document("market.xlsx", (DOCS / "market.xlsx").read_bytes(), Limits())
+    first, warnings = document_evidence(converted, base_id="doc-0000000000000001", source="doc://doc-0000000000000001",
+                                        source_type="document", retrieved_at=NOW)
+    again, _ = document_evidence(converted, base_id="doc-0000000000000001", source="doc://doc-0000000000000001",
+                                 source_type="document", retrieved_at=NOW)
+    assert first == again and warnings == []
+    assert [e.id for e in first][:2] == ["doc-0000000000000001-t1r1", "doc-0000000000000001-t1r2"]
+    assert first[0].text.startswith("market.xlsx, Plant milk, row 1: market Germany (DE); segment plant-based milk")
+    capped, why = document_evidence(converted, base_id="d", source="doc://d", source_type="document",
+                                    retrieved_at=NOW, caps=Caps(max_rows=4))
+    assert len(capped) == 4 and "kept the first 4 of 9 table rows" in why[0]
