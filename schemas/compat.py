@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["breaking_changes"]
+__all__ = ["breaking_changes", "pattern_witnesses"]
 
 _TIGHTER_IF_SMALLER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _TIGHTER_IF_LARGER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
@@ -77,7 +77,7 @@ def _compare(
     for name in _TIGHTER_IF_LARGER:
         if name in new and (name not in old or new[name] > old[name]):
             out.append(f"{path}: {name} tightened to {new[name]}")
-    if "pattern" in new and new.get("pattern") != old.get("pattern"):
+    if "pattern" in new and new.get("pattern") != old.get("pattern") and not _widens(old.get("pattern"), new["pattern"]):
         out.append(f"{path}: pattern changed to {new['pattern']!r}")
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     for name in old_props:
@@ -114,3 +114,86 @@ def _compare_members(
     for kind, member in old_members.items():
         if kind in new_members and kind in ("object", "array"):
             _compare(member, new_members[kind], old_root, new_root, path, out, seen)
+
+
+def _widens(old: str | None, new: str) -> bool:
+    """True when the new pattern accepts every witness of the old one (an added alternative, an optional `s`)."""
+    import re
+
+    if old is None:
+        return False
+    witnesses = pattern_witnesses(old)
+    return bool(witnesses) and all(re.search(new, w) for w in witnesses)
+
+
+def pattern_witnesses(pattern: str, *, limit: int = 256) -> list[str]:
+    """Strings the pattern matches, one per way through its alternatives, each class shown by several members
+    (`\\S+` by "xZ9-/%."): a new pattern that rejects any of them is narrower. Empty when the pattern uses
+    constructs this does not expand, so such a change stays breaking."""
+    import re
+    import re._parser as parser  # the stdlib's regex parser: a pattern's structure without a new dependency
+
+    try:
+        tree = parser.parse(pattern)
+    except re.error:
+        return []
+
+    def members(op: str, arg: Any) -> list[str] | None:
+        if op == "LITERAL":
+            return [chr(arg)]
+        if op == "ANY":
+            return ["x", "%"]
+        if op == "CATEGORY":
+            return _CATEGORY.get(str(arg).rsplit(".", 1)[-1])
+        if op == "IN":
+            found: list[str] = []
+            for inner, value in arg:
+                kind = str(inner)
+                if kind == "NEGATE":
+                    return None
+                got = members(kind, value) if kind != "RANGE" else [chr(value[0]), chr(value[1])]
+                if got is None:
+                    return None
+                found += got
+            return found
+        return None
+
+    def expand(items: Any) -> list[str] | None:
+        options = [""]
+        for op, arg in items:
+            name = str(op)
+            if name == "AT":
+                continue
+            if name in ("LITERAL", "ANY", "CATEGORY", "IN"):
+                parts = members(name, arg)
+            elif name == "SUBPATTERN":
+                parts = expand(arg[-1])
+            elif name == "BRANCH":
+                branches = [expand(branch) for branch in arg[1]]
+                parts = None if any(b is None for b in branches) else [w for b in branches for w in b or []]
+            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+                low, high, inner = arg
+                once = expand(inner)
+                if once is None:
+                    return None
+                unbounded = high is parser.MAXREPEAT or high >= len(once)
+                parts = ([w * max(low, 1) for w in once] + (["".join(once)] if unbounded and len(once) > 1 else [])
+                         + ([""] if low == 0 else []))
+            else:
+                return None
+            if parts is None:
+                return None
+            options = [a + b for a in options for b in parts][:limit]
+        return options
+
+    return expand(tree) or []
+
+
+_CATEGORY = {
+    "CATEGORY_NOT_SPACE": ["x", "Z", "9", "-", "/", "%", "."],
+    "CATEGORY_DIGIT": ["0", "9"],
+    "CATEGORY_WORD": ["a", "Z", "9", "_"],
+    "CATEGORY_SPACE": [" ", "\t"],
+    "CATEGORY_NOT_DIGIT": ["x", "-"],
+    "CATEGORY_NOT_WORD": ["-", " "],
+}

@@ -61,11 +61,25 @@ def test_model_answer_shape_from_design() -> None:
         ModelAnswer.model_validate({"provider": "x", "model": "m", "status": "maybe", "latency_s": 0})
 
 
-def test_evidence_source_must_be_mcp_or_https() -> None:
+def test_evidence_source_is_mcp_web_or_document() -> None:
     Evidence(id="ev1", source="mcp://market-data/countries/DE", text="t", data={"population": 83.2})
     Evidence(id="ev2", source="https://example.org/report", text="t")
+    Evidence(id="ev3", source="http://127.0.0.1:8080/page.html#c1", text="t", source_type="web")
+    Evidence(id="ev4", source="doc://doc-0123456789abcdef#t1r2", text="t", source_type="document")
+    for bad in ("ftp://example.org/x", "file:///etc/passwd", "doc:// space"):
+        with pytest.raises(ValidationError):
+            Evidence(id="ev5", source=bad, text="t")
     with pytest.raises(ValidationError):
-        Evidence(id="ev3", source="http://plain.example.org", text="t")
+        Evidence(id="ev6", source="doc://d#c1", text="t", source_type="rumour")
+
+
+def test_a_widened_pattern_is_compatible_and_a_narrowed_one_is_not() -> None:
+    from schemas.compat import breaking_changes
+
+    old = {"type": "string", "pattern": r"^(mcp|https)://\S+$"}
+    assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp|https?|doc)://\S+$"}) == []
+    assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp)://\S+$"}) != []
+    assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp|https)://[a-z]+$"}) != []
 
 
 def test_merge_result_shape_from_design() -> None:
