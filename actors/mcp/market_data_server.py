@@ -183,9 +183,45 @@ def brand_text(c: md.BrandLookup) -> str:
     return f"{c.name} (named in the brief) in the {category} data for {c.year}: {where} (sample dataset)."
 
 
-def main() -> None:
-    """Serve over stdio until stdin closes."""
-    build_server().run()
+def require_bearer(app: Any, token: str) -> Any:
+    """Wrap an ASGI app so every HTTP request must carry `Authorization: Bearer <token>` (401 otherwise)."""
+    import hmac
+
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, expected):
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": b"unauthorized"})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve over stdio until stdin closes, or over streamable HTTP with `--http HOST:PORT` (a bearer token from
+    MKA_MARKET_DATA_TOKEN, when set, is required on every request)."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m actors.mcp.market_data_server", description=__doc__.splitlines()[0])
+    parser.add_argument("--http", metavar="HOST:PORT", help="serve streamable HTTP at http://HOST:PORT/mcp")
+    args = parser.parse_args(argv)
+    if not args.http:
+        build_server().run()
+        return
+    import uvicorn
+
+    host, _, port = args.http.rpartition(":")
+    app: Any = build_server().streamable_http_app()
+    token = os.environ.get("MKA_MARKET_DATA_TOKEN")
+    if token:
+        app = require_bearer(app, token)
+    uvicorn.run(app, host=host or "127.0.0.1", port=int(port), log_level="warning")
 
 
 if __name__ == "__main__":
