@@ -167,3 +167,4 @@ class ReportInput(BaseModel):
     localization: LocalizedReport | None = Field(
         default=None, description="Set for a localized report: its locale, translations and market adaptation."
     )
+    sources: list[SourceReport] = Field(default_factory=list, description="How each evidence source went.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Chunk", "Table", "chunk_markdown", "row_facts", "parse_number"]
+__all__ = ["Chunk", "Table", "chunk_markdown", "humanize", "parse_number", "phrase", "row_facts"]
 
 MAX_CHARS = 1200
 
@@ -248,9 +248,22 @@ def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]
         if not key or key in data:
             continue
         data[key] = value
-        shown = f"{value:,.{_decimals(cell)}f}"
-        parts.append(f"{label} {shown}")
+        parts.append(phrase(key.split(" ")[-1] if brand else key, f"{value:,.{_decimals(cell)}f}", label))
     return "; ".join(parts), data
+
+
+_CURRENCIES = ("eur", "usd", "gbp", "jpy", "chf", "cny", "sek", "pln", "dkk", "nok")
+
+
+def phrase(key: str, shown: str, label: str = "") -> str:
+    """A figure in words with its unit where it belongs: "growth 6.8%", "market value EUR 1,180 million"."""
+    words = [w for w in re.split(r"[_\s]+", key.strip()) if w]
+    currency = next((w.upper() for w in words if w.lower() in _CURRENCIES), "")
+    scale = next((_UNIT_WORDS[w.lower()] for w in words if w.lower() in ("m", "mn", "bn", "k")), "")
+    percent = any(w.lower() in ("pct", "percent") for w in words)
+    rest = [w for w in words if w.lower() not in _CURRENCIES and w.lower() not in _UNIT_WORDS]
+    name = " ".join(rest) or label or key
+    return f"{name} {currency + ' ' if currency else ''}{shown}{'%' if percent else ''}{' ' + scale if scale else ''}"
 
 
 def _decimals(cell: str) -> int:

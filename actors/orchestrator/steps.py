@@ -158,10 +158,12 @@ def merge(ctx: StepContext) -> BaseModel:
 def report_input(ctx: StepContext) -> ReportInput:
     """What the report shows, from the checkpoints of the steps before it."""
     analysis = ctx.load("analyze", AnalyzeOutput)
+    collected = ctx.load("collect", CollectOutput)
     return ReportInput(
         job_id=ctx.job.id,
         brief=ctx.load("redact", RedactOutput).brief,
-        evidence=ctx.load("collect", CollectOutput).evidence,
+        evidence=collected.evidence,
+        sources=collected.sources,
         answers=analysis.answers,
         quorum=analysis.quorum,
         merge=ctx.load("merge", MergeResult),

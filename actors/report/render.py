@@ -214,8 +214,15 @@ def _labels(_: Callable[[str], str]) -> dict[str, str]:
         "ok": _("ok"), "timeout": _("timeout"), "error": _("error"), "cancelled": _("cancelled"),
         "not_configured": _("not configured"), "skipped": _("skipped"),
         "translated": _("translated"), "partial": _("partly translated"), "untranslated": _("untranslated"),
+        "warned": _("read, with warnings"), "failed": _("could not be read"),
     }
     return defaultdict(str, words)
+
+
+def _source_types(_: Callable[[str], str]) -> dict[str, str]:
+    """Source types in the report's language."""
+    return defaultdict(str, {"dataset": _("dataset"), "document": _("document"), "web": _("web page"),
+                             "tool": _("tool")})
 
 
 def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str, Any]:
@@ -243,6 +250,7 @@ def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str
         "charts": build_charts(view.markets, _, str(fmt.locale)) if charts is None else charts,
         "loc": _Localization(report.localization, Locale.parse(report.brief.locale.replace("-", "_")).language),
         "labels": _labels(_),
+        "source_types": _source_types(_),
         "tokens": sum(a.usage.tokens for a in report.answers if a.usage),
     }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.documents.chunks import chunk_markdown, humanize, parse_number, row_facts
+from actors.documents.chunks import chunk_markdown, humanize, parse_number, phrase, row_facts
 from actors.documents.convert import DocumentError, Limits, check_document, convert_document
 from actors.documents.evidence import Caps, document_evidence
 
@@ -100,7 +100,7 @@ def test_tables_become_rows_with_column_named_figures() -> None:
     _chunks, tables = chunk_markdown(text)
     assert [t.title for t in tables] == ["Shares", "Prices", "Prices"]
     assert row_facts(tables[0].header, tables[0].rows[0]) == (
-        "market Germany (DE); metric oat share; year 2023; oat share % 52", {"year": 2023.0, "oat_share_pct": 52.0})
+        "market Germany (DE); metric oat share; year 2023; oat share 52%", {"year": 2023.0, "oat_share_pct": 52.0})
     sentence, data = row_facts(tables[1].header, tables[1].rows[0])
     assert data == {"Alpro price_eur": 2.19, "Alpro share": 27.0} and "market France (FR)" in sentence
     assert tables[2].header == ["claim", "preference_pct"]  # a header-less DOCX table: its first row names columns
@@ -111,6 +111,8 @@ def test_numbers_and_column_names() -> None:
     assert [parse_number(c) for c in ("52", "1,180.5", "6.8%", "€2.29", "-3", "EUR 12", "2023-05-01", "n/a", "")] == [
         52.0, 1180.5, 6.8, 2.29, -3.0, 12.0, None, None, None]
     assert humanize("market_value_eur_m") == "market value EUR million" and humanize("growth_pct") == "growth %"
+    assert phrase("market_value_eur_m", "1,180") == "market value EUR 1,180 million"
+    assert phrase("growth_pct", "6.8") == "growth 6.8%" and phrase("price", "2") == "price 2"
 
 
 def test_evidence_ids_are_stable_and_capped_with_a_reason() -> None:
@@ -121,7 +123,8 @@ def test_evidence_ids_are_stable_and_capped_with_a_reason() -> None:
                                  source_type="document", retrieved_at=NOW)
     assert first == again and warnings == []
     assert [e.id for e in first][:2] == ["doc-0000000000000001-t1r1", "doc-0000000000000001-t1r2"]
-    assert first[0].text.startswith("market.xlsx, Plant milk, row 1: market Germany (DE); segment plant-based milk")
+    assert first[0].text == ("market.xlsx, Plant milk, row 1: market Germany (DE); segment plant-based milk; year 2023; "
+                             "market value EUR 1,180 million; growth 6.8%; oat share 52%.")
     capped, why = document_evidence(converted, base_id="d", source="doc://d", source_type="document",
                                     retrieved_at=NOW, caps=Caps(max_rows=4))
     assert len(capped) == 4 and "kept the first 4 of 9 table rows" in why[0]
