@@ -283,6 +283,9 @@ class Settings(BaseSettings):
                 value = str(value)
             elif isinstance(value, str) and "://" in value and "@" in value:
                 value = _mask_url_password(value)
+            elif name == "mcp_servers":  # auth headers and env values of MCP servers are secrets
+                value = {server: {k: ({h: "****" for h in v} if k in ("headers", "env") and isinstance(v, dict) else v)
+                                  for k, v in config.items()} for server, config in value.items()}
             elif name == "llm":
                 value = {
                     provider: {**p.model_dump(mode="json"), "api_key": "****" if p.api_key is not None else ""}

@@ -114,10 +114,10 @@ def result_evidence(
         return items, converted.warnings + warnings
     text = (result.text or "").strip()
     data = flatten_numbers(result.content) if isinstance(result.content, (dict, list)) else {}
-    if not text and result.content is not None:
+    if not text and _substance(result.content):
         text = json.dumps(result.content, ensure_ascii=False, sort_keys=True)[:_MAX_TEXT]
-    if not text:
-        raise AgentError(f"{call.uri} returned nothing to use", retryable=False)
+    if not text or not _substance(text if not isinstance(result.content, (dict, list)) else result.content):
+        raise AgentError("the result has nothing to use (no text, no figures)", retryable=False)
     if len(text) <= caps.chunk_chars * 2:
         return [Evidence(id=base, source=call.uri, text=text[:_MAX_TEXT], data=data or None, source_type=source_type,
                          retrieved_at=retrieved_at)], []
@@ -127,6 +127,21 @@ def result_evidence(
     if items and data:
         items[0] = items[0].model_copy(update={"data": data})
     return items, warnings
+
+
+def _substance(value: Any) -> bool:
+    """True when a value holds something to read: a number, or a string with a letter or digit in it."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str):
+        return any(ch.isalnum() for ch in value)
+    if isinstance(value, dict):
+        return any(_substance(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_substance(v) for v in value)
+    return False
 
 
 def document_failure(exc: DocumentError) -> str:
