@@ -271,3 +271,48 @@ def test_artifacts_catalog_covers_the_store_then_gc_hold_verify(tmp_path: Path) 
     assert bad.returncode == 1 and [f["id"] for f in json.loads(bad.stdout)["failed"]] == [pdf["id"]]
     released = json.loads(mka("artifacts", "release", pdf["id"], "--json", cwd=tmp_path).stdout)
     assert released["legal_hold"] is False and released["hold_reason"] is None
+
+
+DOCS = Path(__file__).resolve().parents[1] / "data" / "docs"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "brief.yaml"
+
+
+def test_run_with_attached_documents_grounds_claims_in_them(tmp_path: Path) -> None:
+    r = mka("run", str(EXAMPLE), "--attach", str(DOCS / "market.xlsx"), "--attach", str(DOCS / "notes.pdf"),
+            "--attach", str(DOCS / "encrypted.pdf"), "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["state"] == "completed" and summary["degraded"] is False
+    [refused] = summary["attach_errors"]  # one bad file: said, and the run goes on with the rest
+    assert refused["reason"] == "encrypted" and "password" in r.stderr
+    types = sorted(s["source_type"] for s in summary["sources"])
+    assert types == ["dataset", "document", "document"] and all(s["status"] in ("ok", "warned") for s in summary["sources"])
+    job_id = summary["job_id"]
+    evidence = json.loads(mka("jobs", "evidence", job_id, "--json", cwd=tmp_path).stdout)
+    assert all(set(e) == {"id", "source", "source_type", "text", "data", "retrieved_at"} for e in evidence)
+    docs = [e for e in evidence if e["source_type"] == "document"]
+    assert docs and all(re.fullmatch(r"doc://doc-[0-9a-f]{16}#(c\d+|t\d+r\d+)", e["source"]) for e in docs)
+    assert not any("Jonas Becker" in e["text"] or "jonas.becker@" in e["text"] for e in evidence)  # redacted first
+    merged = json.loads(mka("jobs", "merge", job_id, "--json", cwd=tmp_path).stdout)
+    doc_ids = {e["id"] for e in docs}
+    grounded = [c for c in merged["claims"] if set(c["evidence_ids"]) & doc_ids]
+    assert grounded and all(c["grounding"] == "supported" for c in grounded)
+    assert any("52" in c["text"] for c in grounded)  # the spreadsheet's oat share
+
+
+def test_a_required_source_that_fails_degrades_and_fail_mode_fails(tmp_path: Path) -> None:
+    brief = brief_data(sources=[{"url": "http://127.0.0.1:9/none.html", "required": True}])
+    (tmp_path / "brief.json").write_text(json.dumps(brief))
+    r = mka("run", "brief.json", "--json", cwd=tmp_path)
+    summary = json.loads(r.stdout)
+    assert r.returncode == 0 and summary["state"] == "completed" and summary["degraded"] is True, r.stderr
+    [web] = [s for s in summary["sources"] if s["source_type"] == "web"]
+    assert web["status"] == "failed" and web["required"] and "MKA_FETCH_ALLOW" in web["error"]
+    (tmp_path / "strict.json").write_text(json.dumps({**brief, "on_source_error": "fail"}))
+    r = mka("run", "strict.json", "--json", cwd=tmp_path)
+    summary = json.loads(r.stdout)
+    assert r.returncode == 1 and summary["state"] == "failed" and summary["error"]["code"] == "source_failed"
+    (tmp_path / "unknown.json").write_text(json.dumps(brief_data(documents=["doc-0000000000000000"])))
+    summary = json.loads(mka("run", "unknown.json", "--json", cwd=tmp_path).stdout)
+    [doc] = [s for s in summary["sources"] if s["source_type"] == "document"]
+    assert summary["state"] == "completed" and doc["status"] == "failed" and "no document" in doc["error"]
