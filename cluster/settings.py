@@ -269,7 +269,7 @@ class Settings(BaseSettings):
         if self.fetch_server not in servers:
             private = ["--allow-private-ips"] if self.fetch_allow.strip() else []
             servers[self.fetch_server] = {"command": sys.executable, "args": ["-m", "mcp_server_fetch", *private],
-                                          "source_type": "web"}
+                                          "source_type": "web", "stderr": str(self.home / "logs" / "mcp-fetch.log")}
         return servers
 
     def masked(self) -> dict[str, Any]:

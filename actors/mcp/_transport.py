@@ -28,7 +28,7 @@ from schemas.mcp import McpResourceDescriptor
 
 __all__ = ["Blob", "McpTransport", "ResourceOutput", "StdioTransport", "ToolOutput", "UnknownTool", "session_params"]
 
-OWN_KEYS = frozenset({"source_type", "url", "headers", "description", "transport"})
+OWN_KEYS = frozenset({"source_type", "url", "headers", "description", "transport", "stderr"})
 """Keys of a server's configuration that are ours, not the SDK's stdio parameters."""
 
 
@@ -151,8 +151,9 @@ class _Session:
 
 
 def session_params(config: dict[str, Any]) -> Any:
-    """What the SDK client connects with: stdio parameters for `{"command", "args", "env"?, "cwd"?}`, or a
-    streamable HTTP transport for `{"url", "headers"?}` (headers carry auth; they are never logged)."""
+    """What the SDK client connects with: stdio parameters for `{"command", "args", "env"?, "cwd"?, "stderr"?}`
+    (`stderr`: a file for the server's own log), or a streamable HTTP transport for `{"url", "headers"?}` (headers
+    carry auth; they are never logged)."""
     if config.get("url"):
         import httpx2
         from mcp.client.streamable_http import streamable_http_client
@@ -164,7 +165,16 @@ def session_params(config: dict[str, Any]) -> Any:
         return streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers, timeout=30.0))
     from mcp import StdioServerParameters
 
-    return StdioServerParameters(**{k: v for k, v in config.items() if k not in OWN_KEYS})
+    params = StdioServerParameters(**{k: v for k, v in config.items() if k not in OWN_KEYS})
+    if config.get("stderr"):  # a chatty server logs to a file, not over the user's terminal
+        from pathlib import Path
+
+        from mcp.client.stdio import stdio_client
+
+        log = Path(str(config["stderr"]))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        return stdio_client(params, errlog=log.open("a", encoding="utf-8"))
+    return params
 
 
 class StdioTransport(McpTransport):
