@@ -128,7 +128,7 @@ def build_prompt(request: AnalysisRequest) -> Prompt:
         parts.append(f'<evidence id="{_attr(item.id)}" source="{_attr(item.source)}">')
         parts.append(_quote(item.text))
         if item.data:
-            parts.append("data: " + json.dumps(item.data, sort_keys=True))
+            parts.append("data: " + _quote(json.dumps(item.data, sort_keys=True)))  # keys may be a user's column names
         parts.append("</evidence>")
     parts += ["", "Answer the brief's questions as claims citing evidence ids. Reply with the JSON object only."]
     return Prompt(system=_SYSTEM, user="\n".join(parts))

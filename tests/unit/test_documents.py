@@ -128,3 +128,36 @@ def test_evidence_ids_are_stable_and_capped_with_a_reason() -> None:
     capped, why = document_evidence(converted, base_id="d", source="doc://d", source_type="document",
                                     retrieved_at=NOW, caps=Caps(max_rows=4))
     assert len(capped) == 4 and "kept the first 4 of 9 table rows" in why[0]
+
+
+def test_documents_are_sealed_cataloged_scoped_and_expire() -> None:
+    from datetime import timedelta
+
+    from actors.documents.store import document_key, open_document, store_document
+    from actors.lifecycle.sweep import sweep
+    from actors.pii.keys import Keyring
+    from schemas import ArtifactGone, ArtifactNotFound
+    from schemas.artifacts import ArtifactKind, StoredPii
+    from schemas.lifecycle import CleanupRules
+    from tests.fakes import MemoryJobStore, MemoryObjectStore
+
+    store, objects = MemoryJobStore(keyring=Keyring([Keyring.generate()])), MemoryObjectStore()
+    data = (DOCS / "notes.pdf").read_bytes()
+    info = store_document(store, objects, store.keyring(), project="acme", name="CV Jonas Becker.pdf", data=data,
+                          limits=Limits(), now=NOW)
+    assert info.type == "pdf" and info.size == len(data) and info.retention_until == NOW + timedelta(days=180)
+    sealed = objects.get(document_key("acme", info.document_id))
+    assert b"Jonas" not in sealed and b"%PDF" not in sealed  # name and content are inside the sealed blob
+    row = store.get_artifact(info.document_id)
+    assert row.kind == ArtifactKind.DOCUMENT and row.job_id is None and row.pii_class == StoredPii.RAW_ENCRYPTED
+    assert open_document(store, objects, store.keyring(), info.document_id, project="acme") == ("CV Jonas Becker.pdf", data)
+    with pytest.raises(ArtifactNotFound):  # another project's brief cannot read it
+        open_document(store, objects, store.keyring(), info.document_id, project="other")
+    with pytest.raises(DocumentError):  # checked before anything is stored
+        store_document(store, objects, store.keyring(), project="acme", name="x.pdf",
+                       data=(DOCS / "encrypted.pdf").read_bytes(), limits=Limits(), now=NOW)
+    assert [a.id for a in store.catalog(kinds=[ArtifactKind.DOCUMENT])] == [info.document_id]
+    swept = sweep(store, objects, NOW + timedelta(days=181), CleanupRules())
+    assert [d["id"] for d in swept.deleted] == [info.document_id]
+    with pytest.raises(ArtifactGone, match="ttl: document 180 days"):
+        open_document(store, objects, store.keyring(), info.document_id, project="acme")
