@@ -222,3 +222,36 @@ def test_an_unexpected_error_between_steps_fails_the_job(env, make_brief, monkey
     monkeypatch.setattr(runner, "_advance", broken)
     final = runner.run(job.id)
     assert final.state == JobState.FAILED and "KeyError" in final.error["message"]
+
+
+class _SourcesFail(FakeAgents):
+    """Collection where one required page and one optional document failed."""
+
+    def collect(self, envelope):  # type: ignore[no-untyped-def]
+        from schemas.pipeline import SourceReport
+
+        result = super().collect(envelope)
+        result.sources += [
+            SourceReport(source="https://x.org/p", source_type="web", label="x.org", status="failed", required=True,
+                         error="404"),
+            SourceReport(source="doc://doc-0000000000000001", source_type="document", label="doc-0000000000000001",
+                         status="failed", error="encrypted: password-protected"),
+        ]
+        return result
+
+
+@pytest.mark.parametrize(("mode", "state"), [("continue", JobState.COMPLETED), ("fail", JobState.FAILED)])
+def test_failed_sources_degrade_or_fail_the_job(make_brief, mode: str, state: JobState) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock(start=datetime.now(timezone.utc))
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING, clock=clock), MemoryObjectStore()
+    config = RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=2, grace_s=0.2, retry_base_delay_s=0.01)
+    runner = JobRunner(store=store, objects=objects, agents=_SourcesFail(objects), config=config, clock=clock)
+    job = store.submit(make_brief(on_source_error=mode))
+    final = runner.run(job.id)
+    assert final.state == state
+    if mode == "continue":  # a full quorum later does not clear the degradation a required source caused
+        assert final.degraded is True
+        reasons = [m.event.payload.get("reason", "") for m in store.events(job.id)]
+        assert any("required source(s) failed: x.org" in r for r in reasons)
+    else:
+        assert final.error and final.error["code"] == "source_failed" and "x.org: 404" in final.error["message"]
