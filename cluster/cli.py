@@ -587,7 +587,7 @@ def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
     if as_json:
-        _print_json({**summary.model_dump(mode="json"), **({"attach_errors": problems} if problems else {})})
+        _print_json(summary.model_dump(mode="json"))
     else:
         _print_summary(summary)
     raise typer.Exit(0 if job.state.value == "completed" else 1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import json
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, JsonValue

@@ -8,7 +8,6 @@ profiles as `mcp://market-data/profiles/{CC}` and the dated exchange-rate table 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
