@@ -50,7 +50,8 @@ def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any]
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
     store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
     objects = FsObjectStore(tmp_path / "objects")
-    servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"]}}
+    servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"],
+                               "source_type": "dataset"}}
     agents = build_local_agents(Settings(home=tmp_path, mcp_servers=servers, report_pdf=pdf), objects,
                                 keyring=Keyring([Keyring.generate()]), llms={p: StubLlmAgent(p) for p in PROVIDERS})
     try:

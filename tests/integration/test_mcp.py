@@ -133,9 +133,10 @@ def test_tool_calls_and_resource_reads_through_the_broker() -> None:
         assert fields(estimate)["basis"] == "sample estimate" and fields(estimate)["value_eur_m"] > 0
         shares = [c["share_pct"] for c in fields(rivals)["competitors"]]
         assert shares == sorted(shares, reverse=True) and len(shares) == 4
-        assert notice.kind == "resource"
-        assert "not real market figures" in fields(notice)["notice"]
-        assert {"DE", "FR", "NL", "GB", "US", "ES", "IT"} <= set(fields(notice)["countries"])
+        assert notice.kind == "resource" and notice.mime_type == "text/plain"
+        assert "not real market figures" in notice.text and "Dataset mka-market-sample v1" in notice.text
+        assert notice.meta and notice.meta["io.mka/evidence-id"] == "ev-dataset-notice"  # the server names its item
+        assert size.meta == {"io.mka/evidence-id": "ev-de-market"} and "EUR 1,480.0 million" in size.text
 
     run(body)
 
