@@ -65,6 +65,7 @@ class CollectionConfig:
     servers: Mapping[str, SourceType] = field(default_factory=lambda: {"market-data": "dataset"})
     fetch_server: str | None = "fetch"
     fetch_allow: frozenset[str] = frozenset()
+    allowed_fetch_server: str | None = None  # reads the allow-listed hosts (private addresses let through)
     fetch_max_chars: int = 50_000
     limits: Limits = Limits()
     caps: Caps = Caps()
@@ -75,10 +76,10 @@ class CollectionConfig:
     @classmethod
     def from_servers(cls, servers: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> CollectionConfig:
         """From the resolved MCP server settings: each server's `source_type` (default `tool`), the fetch one apart."""
-        fetch = kwargs.get("fetch_server", "fetch")
+        readers = {kwargs.get("fetch_server", "fetch"), kwargs.get("allowed_fetch_server")}
         kinds: dict[str, SourceType] = {}
         for name, config in servers.items():
-            if name == fetch:
+            if name in readers:  # the page readers serve the brief's URLs, not the planner
                 continue
             kind = str(config.get("source_type") or "tool")
             kinds[name] = kind if kind in SOURCE_TYPES else "tool"  # type: ignore[assignment]
@@ -205,9 +206,10 @@ class DataCollectionAgent:
         report = SourceReport(source=url, source_type="web", label=host, status="ok", required=required)
 
         async def work(report: SourceReport) -> list[Evidence]:
-            server = self._config.fetch_server
+            allowed = (urlsplit(url).hostname or "").lower() in self._config.fetch_allow
+            server = self._config.allowed_fetch_server if allowed else self._config.fetch_server
             if not server:
-                raise _NoFetch("no fetch server is configured (MKA_FETCH_SERVER)")
+                raise _NoFetch("no fetch server is configured for this URL (MKA_FETCH_SERVER, MKA_FETCH_ALLOW)")
             resolve_kwargs = {"resolve": self._resolve} if self._resolve else {}
             await asyncio.to_thread(check_url, url, self._config.fetch_allow, **resolve_kwargs)
             call = fetch_call(server, url, self._config.fetch_max_chars)
@@ -307,10 +309,11 @@ def dedupe(groups: Iterable[list[Evidence]]) -> tuple[list[Evidence], list[int]]
 
 def collection_config(
     servers: Mapping[str, Mapping[str, Any]], *, fetch_server: str, fetch_allow: Collection[str], fetch_max_chars: int,
-    max_document_bytes: int, ner_languages: Iterable[str],
+    max_document_bytes: int, ner_languages: Iterable[str], allowed_fetch_server: str | None = None,
 ) -> CollectionConfig:
     """The agent's configuration from settings values (the composition root calls this)."""
     return CollectionConfig.from_servers(
         servers, fetch_server=fetch_server, fetch_allow=frozenset(fetch_allow), fetch_max_chars=fetch_max_chars,
         limits=Limits(max_bytes=max_document_bytes), ner_languages=tuple(ner_languages),
+        allowed_fetch_server=allowed_fetch_server if allowed_fetch_server in servers else None,
     )

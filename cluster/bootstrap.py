@@ -231,7 +231,7 @@ def build_collector(settings: Settings, broker: Any, catalog: Any) -> DataCollec
     config = collection_config(
         settings.resolved_mcp_servers(), fetch_server=settings.fetch_server, fetch_allow=parse_allow(settings.fetch_allow),
         fetch_max_chars=settings.fetch_max_chars, max_document_bytes=int(settings.max_document_mb * 1024 * 1024),
-        ner_languages=NER_MODELS,
+        ner_languages=NER_MODELS, allowed_fetch_server=settings.allowed_fetch_server,
     )
     return DataCollectionAgent(broker, catalog, config)
 

@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     )
     fetch_allow: str = Field(
         default="", description="Comma-separated hosts the fetch server may read although they resolve to private, "
-        "loopback or link-local addresses (refused otherwise)."
+        "loopback or link-local addresses (refused otherwise); they are read through a second fetch server, "
+        "`<MKA_FETCH_SERVER>-allowed`, the only one that lets private addresses through."
     )
     fetch_max_chars: int = Field(default=50_000, ge=1000, le=1_000_000, description="Characters read per page.")
     vault_key: SecretStr | None = Field(
@@ -260,16 +261,26 @@ class Settings(BaseSettings):
         """JSON-lines span file used when no OTLP endpoint is set."""
         return self.home / "spans.jsonl"
 
+    @property
+    def allowed_fetch_server(self) -> str:
+        """The fetch server that reads the allow-listed (private) hosts: `<MKA_FETCH_SERVER>-allowed`."""
+        return f"{self.fetch_server}-allowed"
+
     def resolved_mcp_servers(self) -> dict[str, dict[str, Any]]:
         """Return the configured MCP servers (or the bundled offline market-data server), and the fetch server."""
         servers = dict(self.mcp_servers) or {
             "market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"],
                             "source_type": "dataset"},
         }
-        if self.fetch_server not in servers:
-            private = ["--allow-private-ips"] if self.fetch_allow.strip() else []
-            servers[self.fetch_server] = {"command": sys.executable, "args": ["-m", "mcp_server_fetch", *private],
-                                          "source_type": "web", "stderr": str(self.home / "logs" / "mcp-fetch.log")}
+        fetch = [sys.executable, "-m", "mcp_server_fetch"]
+        log = str(self.home / "logs" / "mcp-fetch.log")
+        if self.fetch_server not in servers:  # guards every request and redirect against private addresses
+            servers[self.fetch_server] = {"command": sys.executable, "args": fetch[1:], "source_type": "web",
+                                          "stderr": log}
+        if self.fetch_allow.strip() and self.allowed_fetch_server not in servers:
+            # Only the operator's allow-listed hosts are read through this one (it lets private addresses through).
+            servers[self.allowed_fetch_server] = {"command": sys.executable, "args": [*fetch[1:], "--allow-private-ips"],
+                                                  "source_type": "web", "stderr": log}
         return servers
 
     def masked(self) -> dict[str, Any]:

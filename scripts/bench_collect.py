@@ -48,7 +48,9 @@ async def bench(runs: int, folder: Path, base: str) -> dict[str, dict[str, float
     servers = settings.resolved_mcp_servers()
     cache = DiscoveryCache(servers, timeout_s=60)
     broker = ResourceBroker(servers, cache, timeout_s=60)
-    agent = DataCollectionAgent(broker, cache, CollectionConfig.from_servers(servers, fetch_allow=frozenset({"127.0.0.1"})))
+    config = CollectionConfig.from_servers(servers, fetch_allow=frozenset({"127.0.0.1"}),
+                                           allowed_fetch_server=settings.allowed_fetch_server)
+    agent = DataCollectionAgent(broker, cache, config)
     brief = parse_brief({"product": {"name": "Oat Barista", "category": "plant-based dairy alternatives"},
                          "markets": ["DE", "FR", "NL"], "audience": "coffee drinkers", "questions": ["How big?"],
                          "locale": "en_GB", "competitors": ["Alpro"], "sources": [f"{base}/page.html"]})

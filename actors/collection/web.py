@@ -3,9 +3,10 @@
 The fetch server (`mcp-server-fetch`, started over stdio by the broker) does the HTTP work: it
 respects robots.txt, converts HTML to Markdown and cuts the page at `max_length`. Before any call,
 `check_url` refuses hosts that resolve to private, loopback, link-local, multicast or reserved
-addresses unless the operator's allow-list (`MKA_FETCH_ALLOW`) names the host. The fetch server
-checks every request and redirect hop itself and refuses private addresses; only when the
-allow-list is set does it run with `--allow-private-ips`, and then this check covers the first hop.
+addresses unless the operator's allow-list (`MKA_FETCH_ALLOW`) names the host. Public URLs go to the
+fetch server as shipped, which checks every request and redirect hop itself and refuses private
+addresses, so a public page cannot redirect inward. Only allow-listed hosts go to a second instance
+started with `--allow-private-ips`; a redirect from such a trusted host is not checked again.
 """
 
 from __future__ import annotations

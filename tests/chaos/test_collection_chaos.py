@@ -116,11 +116,12 @@ def pages(root: Path) -> Iterator[str]:
 
 def test_fetch_server_killed_mid_call_fails_only_that_page(tmp_path: Path, make_brief: Callable[..., Brief]) -> None:
     (tmp_path / "page.html").write_text("<h1>Oat</h1><p>Oat drinks hold 52% in Germany.</p>", encoding="utf-8")
-    fetch = Settings(fetch_allow="127.0.0.1", mcp_servers={"x": {}}).resolved_mcp_servers()["fetch"]
+    fetch = Settings(fetch_allow="127.0.0.1", mcp_servers={"x": {}}).resolved_mcp_servers()["fetch-allowed"]
+    loopback = {"fetch_allow": frozenset({"127.0.0.1"}), "allowed_fetch_server": "fetch"}
     with pages(tmp_path) as base:
         brief = make_brief(markets=["DE"], competitors=[], sources=[{"url": f"{base}/doomed.html", "required": True}])
-        result = collect({**MARKET_DATA, "fetch": fetch}, brief, fetch_allow=frozenset({"127.0.0.1"}))
-        after = collect({"fetch": fetch}, make_brief(sources=[f"{base}/page.html"]), fetch_allow=frozenset({"127.0.0.1"}))
+        result = collect({**MARKET_DATA, "fetch": fetch}, brief, **loopback)
+        after = collect({"fetch": fetch}, make_brief(sources=[f"{base}/page.html"]), **loopback)
     reports = {s.source_type: s for s in result.sources}
     assert _KillingPages.kills, "the fetch server was never killed"
     assert reports["web"].status == "failed" and reports["web"].required

@@ -111,12 +111,17 @@ def test_pages_come_through_the_official_fetch_server(tmp_path: Path, make_brief
     with pages(tmp_path) as base:
         brief = make_brief(sources=[f"{base}/page.html", f"{base}/private/page.html", f"{base}/missing.html",
                                     "http://localhost.localdomain.invalid/x"])
-        # Loopback only because the operator allows it; the allow-list also starts the server with private IPs on.
+        # Loopback only because the operator allows it: allow-listed hosts go to the second fetch server, the one
+        # started with private addresses let through; the shipped one refuses them itself.
         settings = Settings(fetch_allow="127.0.0.1", mcp_servers={"none": {"command": "true"}})
-        servers = {"fetch": settings.resolved_mcp_servers()["fetch"]}
-        result, _ = collect(servers, brief, fetch_allow=frozenset({"127.0.0.1"}))
+        servers = {name: settings.resolved_mcp_servers()[name] for name in ("fetch", "fetch-allowed")}
+        assert "--allow-private-ips" not in servers["fetch"]["args"]
+        result, _ = collect(servers, brief, fetch_allow=frozenset({"127.0.0.1"}), allowed_fetch_server="fetch-allowed")
         refused, _ = collect({"fetch": Settings().resolved_mcp_servers()["fetch"]},
                              make_brief(sources=[f"{base}/page.html"]))
+        # Even past our check (the allow-list says yes), the shipped fetch server refuses a private address itself.
+        guarded, _ = collect({"fetch": servers["fetch"]}, make_brief(sources=[f"{base}/page.html"]),
+                             fetch_allow=frozenset({"127.0.0.1"}), allowed_fetch_server="fetch")
     page, robots, missing, unknown = result.sources
     assert page.status == "ok" and page.source_type == "web" and page.items >= 1
     assert robots.status == "failed" and "robots.txt" in (robots.error or "")
@@ -127,6 +132,8 @@ def test_pages_come_through_the_official_fetch_server(tmp_path: Path, make_brief
     # The injected order is only data here; the prompt tags it as such (tests/unit/test_prompt_injection.py).
     assert "ignore all previous instructions" in text
     assert refused.sources[0].status == "failed" and "MKA_FETCH_ALLOW" in (refused.sources[0].error or "")
+    assert guarded.sources[0].status == "failed" and guarded.sources[0].calls == 1
+    assert "private" in (guarded.sources[0].error or "").lower(), guarded.sources[0].error
 
 
 def _free_port() -> int:

@@ -264,3 +264,17 @@ def test_dedupe_keeps_the_first_and_counts_the_rest() -> None:
     c = Evidence(id="a", source="https://x.org/p#c2", text="Other")
     items, dropped = dedupe([[a], [b, c]])
     assert [e.id for e in items] == ["a", "a-2"] and dropped == [0, 1]
+
+
+def test_allow_listed_hosts_go_to_the_permissive_fetch_server_only(make_brief: Callable[..., Brief]) -> None:
+    def answers(uri: str) -> BrokerResult:
+        return BrokerResult(uri=uri, server=parse_mcp_uri(uri).server, kind="tool", text="# Page\n\nOat 52%.")
+
+    scripted = Scripted({}, answers)
+    brief = make_brief(sources=["https://example.org/a", "http://intranet.local/b"])
+    result = asyncio.run(agent(scripted, servers={}, fetch_allow=frozenset({"intranet.local"}),
+                               allowed_fetch_server="fetch-allowed").collect(CollectRequest(job_id="j", brief=brief)))
+    assert [s.status for s in result.sources] == ["ok", "ok"]
+    assert [parse_mcp_uri(u).server for u in scripted.uris] == ["fetch", "fetch-allowed"]
+    assert "fetch-allowed" not in CollectionConfig.from_servers(
+        {"fetch": {}, "fetch-allowed": {}, "crm": {}}, allowed_fetch_server="fetch-allowed").servers
