@@ -210,7 +210,10 @@ def _attach(client: Any, brief: Any, files: list[Path], as_json: bool) -> tuple[
     problems: list[dict[str, str]] = []
     for path in files:
         try:
-            data = path.read_bytes()
+            data = _read_document(path, client.settings)
+        except MkaError as exc:
+            problems.append({"file": str(path), "reason": getattr(exc, "reason", exc.code), "message": exc.message})
+            continue
         except OSError as exc:
             problems.append({"file": str(path), "reason": "unreadable", "message": f"{path}: {exc.strerror or exc}"})
             continue
@@ -226,6 +229,18 @@ def _attach(client: Any, brief: Any, files: list[Path], as_json: bool) -> tuple[
         raise _fail(InvalidInput(f"{len(problems)} attached file(s) cannot be read (the brief says "
                                  "on_source_error: fail): " + "; ".join(p["message"] for p in problems)), as_json)
     return brief.model_copy(update={"documents": refs}), problems
+
+
+def _read_document(path: Path, settings: Any) -> bytes:
+    """A document's bytes; one over the size limit is refused by its size, unread."""
+    from actors.documents.convert import DocumentError, human_size
+
+    limit = int(settings.max_document_mb * 1024 * 1024)
+    size = path.stat().st_size
+    if size > limit:
+        raise DocumentError(f"{path.name}: {human_size(size)} is over the {human_size(limit)} document limit "
+                            "(MKA_MAX_DOCUMENT_MB)", reason="too_large")
+    return path.read_bytes()
 
 
 def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, as_json: bool, *,
@@ -556,7 +571,8 @@ def documents_add(
     failed = False
     for path in files:
         try:
-            info = upload_document(settings, store, objects, name=path.name, data=path.read_bytes(), project=project)
+            info = upload_document(settings, store, objects, name=path.name, data=_read_document(path, settings),
+                                   project=project)
             rows.append({"file": str(path), **info.model_dump(mode="json")})
         except (MkaError, OSError) as exc:
             failed = True
