@@ -190,3 +190,34 @@ def test_streamable_http_with_an_auth_header_and_the_discovery_ttl(
     assert denied.sources[0].status == "failed" and denied.evidence == []
     captured = capfd.readouterr()
     assert "s3cret-token" not in captured.out + captured.err + (denied.sources[0].error or "")
+
+
+def test_discovery_refreshes_when_the_filesystem_server_dies_between_jobs(
+    filesystem_server: Path, tmp_path: Path, make_brief: Callable[..., Brief],
+) -> None:
+    import psutil
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    shutil.copy(DOCS / "notes.md", folder / "notes.md")
+    servers = {"documents": {"command": "node", "args": [str(filesystem_server), str(folder)]}}
+
+    async def go() -> tuple[list[str], list[str], int]:
+        cache = DiscoveryCache(servers, ttl_s=300, timeout_s=30)
+        broker = ResourceBroker(servers, cache, timeout_s=30)
+        agent = DataCollectionAgent(broker, cache, CollectionConfig.from_servers(servers))
+        request = CollectRequest(job_id="job-a", brief=make_brief())
+        try:
+            first = await agent.collect(request)
+            for child in psutil.Process(os.getpid()).children(recursive=True):
+                if str(filesystem_server) in " ".join(child.cmdline()):
+                    child.kill()
+            await asyncio.sleep(0.5)
+            second = await agent.collect(request)
+            return [s.status for s in first.sources], [s.status for s in second.sources], cache.fetches
+        finally:
+            await asyncio.gather(broker.close(), cache.close())
+
+    first, second, fetches = asyncio.run(go())
+    assert first == ["ok"] and second == ["ok"]
+    assert fetches > 1  # within its TTL, the cache listed the tools again because a call failed on a dead session
