@@ -11,7 +11,11 @@ Office file's zip must not unpack past a bound or at a bomb's ratio, a PDF must 
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+import sys
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -21,8 +25,8 @@ from pathlib import PurePath
 from schemas import InvalidInput
 
 __all__ = [
-    "DOCUMENT_TYPES", "Converted", "DocumentError", "Limits", "check_document", "convert_document", "document_type",
-    "language_warning",
+    "DOCUMENT_TYPES", "Converted", "DocumentError", "Limits", "check_document", "convert_document", "convert_here",
+    "document_type", "human_size", "language_warning",
 ]
 
 DOCUMENT_TYPES: dict[str, str] = {
@@ -60,6 +64,8 @@ class Limits:
     max_unpacked_bytes: int = 200 * 1024 * 1024
     max_ratio: float = 100.0  # a member that compresses better than this (and is large) is a bomb
     max_members: int = 10_000
+    max_memory_bytes: int = 1536 * 1024 * 1024  # the converting process's address space (a PDF stream bomb hits it)
+    timeout_s: float = 60.0  # one document's conversion
 
 
 @dataclass
@@ -163,7 +169,7 @@ def convert_document(name: str, data: bytes, limits: Limits, *, ner_languages: I
     if doc_type in ("md", "txt"):
         markdown = _decode(name, data)
     else:
-        markdown = _markitdown(name, doc_type, data)
+        markdown = _markitdown(name, doc_type, data, limits)
     markdown = unicodedata.normalize("NFC", markdown).replace("\r\n", "\n")
     converted = Converted(name=name, doc_type=doc_type, markdown=markdown)
     if not markdown.strip():
@@ -189,7 +195,83 @@ def _decode(name: str, data: bytes) -> str:
         return str(best)
 
 
-def _markitdown(name: str, doc_type: str, data: bytes) -> str:
+class _Converter:
+    """The converter process (`actors.documents.worker`), started on first use and kept warm; one document at a
+    time. Killed and restarted when a conversion runs past its time limit or the process dies."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._cap = 0
+
+    def convert(self, name: str, doc_type: str, data: bytes, limits: Limits) -> str:
+        """The document as Markdown; `DocumentError` when it cannot be converted within the limits."""
+        from actors.documents.worker import read_frame, write_frame
+
+        with self._lock:
+            process = self._start(limits.max_memory_bytes)
+            answer: list[bytes | None] = [None]
+
+            def exchange() -> None:
+                assert process.stdin is not None and process.stdout is not None
+                try:
+                    write_frame(process.stdin, json.dumps({"name": name, "type": doc_type, "size": len(data)}).encode())
+                    write_frame(process.stdin, data)
+                    answer[0] = read_frame(process.stdout)
+                except (BrokenPipeError, OSError, ValueError):
+                    answer[0] = None
+
+            talker = threading.Thread(target=exchange, daemon=True)
+            talker.start()
+            talker.join(limits.timeout_s)
+            if talker.is_alive():
+                self._stop()
+                raise DocumentError(f"{name}: conversion took longer than {limits.timeout_s:g} s; refusing (a file "
+                                    "built to stall parsers, or one too complex to read)", reason="too_complex")
+            if answer[0] is None:
+                self._stop()
+                raise DocumentError(f"{name}: the converter stopped while reading it (out of memory past "
+                                    f"{human_size(limits.max_memory_bytes)}?); refusing", reason="too_complex")
+        reply = json.loads(answer[0])
+        if "markdown" in reply:
+            return str(reply["markdown"])
+        if reply.get("kind") == "memory":
+            raise DocumentError(f"{name}: conversion needed more than {human_size(limits.max_memory_bytes)} of memory; "
+                                "refusing (a compression bomb, or a file too large to read)", reason="too_complex")
+        raise DocumentError(f"{name}: cannot convert the .{doc_type} file ({reply.get('error')})", reason="damaged")
+
+    def _start(self, cap: int) -> subprocess.Popen[bytes]:
+        if self._process is not None and self._process.poll() is None and self._cap == cap:
+            return self._process
+        self._stop()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "actors.documents.worker", str(cap)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(PurePath(__file__).parents[2]))
+        self._cap = cap
+        return self._process
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+_CONVERTER = _Converter()
+
+
+def _markitdown(name: str, doc_type: str, data: bytes, limits: Limits) -> str:
+    """Convert in the converter process, under a memory cap and a time limit: a file built to exhaust the parser
+    (a PDF stream that inflates to gigabytes, a page tree that never ends) fails alone, with a clear error."""
+    return _CONVERTER.convert(name, doc_type, data, limits)
+
+
+def convert_here(name: str, doc_type: str, data: bytes) -> str:
+    """Convert in this process (the converter process calls this)."""
+    return _markitdown_here(name, doc_type, data)
+
+
+def _markitdown_here(name: str, doc_type: str, data: bytes) -> str:
     from markitdown import MarkItDown, StreamInfo
 
     converter = MarkItDown(enable_plugins=False)
@@ -200,7 +282,12 @@ def _markitdown(name: str, doc_type: str, data: bytes) -> str:
         data = _decode(name, data).encode("utf-8")
     try:
         result = converter.convert_stream(io.BytesIO(data), stream_info=info)
+    except MemoryError:
+        raise
     except Exception as exc:  # boundary: markitdown wraps each parser's own errors
+        # markitdown folds a parser's MemoryError into its own exception, naming it in the message
+        if isinstance(exc.__cause__, MemoryError) or isinstance(exc.__context__, MemoryError) or "MemoryError" in str(exc):
+            raise MemoryError from None
         raise DocumentError(f"{name}: cannot convert the .{doc_type} file ({type(exc).__name__}: "
                             f"{str(exc)[:200]})", reason="damaged") from exc
     return str(result.markdown or "")

@@ -161,3 +161,37 @@ def test_documents_are_sealed_cataloged_scoped_and_expire() -> None:
     assert [d["id"] for d in swept.deleted] == [info.document_id]
     with pytest.raises(ArtifactGone, match="ttl: document 180 days"):
         open_document(store, objects, store.keyring(), info.document_id, project="acme")
+
+
+def _pdf_bomb(inflated_mb: int) -> bytes:
+    """A one-page PDF whose content stream inflates to `inflated_mb` MB of zeros (about 1 MB on disk per GB)."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    block = b"\0" * (1024 * 1024)
+    stream = b"".join(packer.compress(block) for _ in range(inflated_mb)) + packer.flush()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_stream_bomb_or_a_stalled_parse_fails_alone_and_the_converter_recovers() -> None:
+    bomb = _pdf_bomb(1024)
+    assert len(bomb) < 2 * 1024 * 1024  # small on disk: no size or zip check can see it
+    with pytest.raises(DocumentError) as caught:
+        convert_document("bomb.pdf", bomb, Limits(max_memory_bytes=700 * 1024 * 1024))
+    assert caught.value.reason == "too_complex" and "memory" in str(caught.value)
+    with pytest.raises(DocumentError, match="longer than 0.001 s") as slow:
+        convert_document("panel.docx", (DOCS / "panel.docx").read_bytes(), Limits(timeout_s=0.001))
+    assert slow.value.reason == "too_complex"
+    after = convert_document("notes.pdf", (DOCS / "notes.pdf").read_bytes(), Limits())  # a new converter process
+    assert "specialty coffee shops" in after.markdown
