@@ -135,12 +135,16 @@ class PiiAgent:
     ) -> list[Evidence]:
         """Return the evidence with its text and data keys pseudonymized (ids, sources and values untouched).
 
-        Names an item carries as data keys ("Oatfield share_pct" → "Oatfield") are dataset labels,
-        allowed in the texts, unless the job's vault already holds them (a name the brief's notes
-        made a placeholder) or the label is a person's name as a whole (it joins the vault). Keys get the vault's placeholders wherever they hold a vault value, so
-        they never carry one to an LLM.
+        Names a curated dataset's item carries as data keys ("Oatfield share_pct" → "Oatfield") are
+        dataset labels, allowed in the texts, unless the job's vault already holds them (a name the
+        brief's notes made a placeholder) or the label is a person's name as a whole (it joins the
+        vault). Only items of `source_type` dataset (or none, as before sources were typed) lend their
+        labels: a user's spreadsheet or a CRM server names people in the same place ("Dr. Anna Schmidt
+        deal_value_eur"), so their names are redacted like any text. Keys get the vault's placeholders
+        wherever they hold a vault value, so they never carry one to an LLM.
         """
-        labels = [name for name in _data_names(items) if vault.lookup(name) is None]
+        curated = [item for item in items if item.source_type in (None, "dataset")]
+        labels = [name for name in _data_names(curated) if vault.lookup(name) is None]
         people = [p for p in self._people(labels) if is_given_name(p.split()[0], strict=True)]  # not "Nutty Grove"
         for person in people:  # "Anna Schmidt share_pct": a person, not a dataset label
             vault.placeholder_for(person, "PERSON")

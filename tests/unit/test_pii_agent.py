@@ -97,3 +97,28 @@ def test_evidence_shares_the_job_vault(agent: PiiAgent, brief: Brief) -> None:
 def test_scan_reports_without_changing(agent: PiiAgent) -> None:
     entities = agent.scan("Mail ann@example.com")
     assert [(e.type, e.start, e.end) for e in entities] == [("EMAIL_ADDRESS", 5, 20)]
+
+
+def test_names_in_a_users_table_are_not_taken_for_dataset_labels(agent: PiiAgent) -> None:
+    """A spreadsheet's `name` column puts people where a dataset puts brands; they are redacted, not allow-listed."""
+    from datetime import datetime, timezone
+
+    from actors.documents.convert import Limits, convert_document
+    from actors.documents.evidence import document_evidence
+
+    csv = b"name,deal_value_eur,notes\nDr. Anna Schmidt,8000,churn risk\nJonas Becker,5000,renewal\n"
+    notes = b"# Account notes\n\nJonas Becker wants a discount. Dr. Anna Schmidt called on Monday.\n"
+    items = []
+    for name, data, doc_id in (("accounts.csv", csv, "doc-0000000000000001"), ("notes.md", notes, "doc-0000000000000002")):
+        converted = convert_document(name, data, Limits())
+        got, _ = document_evidence(converted, base_id=doc_id, source=f"doc://{doc_id}", source_type="document",
+                                   retrieved_at=datetime.now(timezone.utc))
+        items += got
+    out = agent.redact_evidence(items, Vault())
+    text = " ".join(e.text for e in out) + " ".join(k for e in out for k in e.data or {})
+    assert "Anna Schmidt" not in text and "Jonas Becker" not in text
+    assert any(k.endswith("deal_value_eur") and "<PERSON_" in k for e in out for k in e.data or {})
+    # The same keys from a curated dataset are labels (brands), as before.
+    dataset = [Evidence(id="ev-x", source="mcp://market-data/x", text="Leaders: Nutty Grove 11% share.",
+                        data={"Nutty Grove share_pct": 11.0}, source_type="dataset")]
+    assert agent.redact_evidence(dataset, Vault())[0].text == "Leaders: Nutty Grove 11% share."
