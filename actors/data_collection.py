@@ -142,7 +142,8 @@ class DataCollectionAgent:
             report.status, report.error = "failed", exc.message
             items = []
         except Exception as exc:  # boundary: one source's surprise must not sink the others
-            report.status, report.error = "failed", f"{type(exc).__name__}: {str(exc)[:300]}"
+            # The type only: a parser's or a validator's message may quote the document (personal data).
+            report.status, report.error = "failed", f"unexpected {type(exc).__name__} while reading it"
             items = []
         report.elapsed_s = round(self._clock.monotonic() - t0, 3)
         report.items = len(items)
@@ -258,7 +259,7 @@ class _NoFetch(MkaError):
 
 
 def _failure(uri: str, exc: BaseException) -> str:
-    message = exc.message if isinstance(exc, MkaError) else f"{type(exc).__name__}: {str(exc)[:200]}"
+    message = exc.message if isinstance(exc, MkaError) else f"unexpected {type(exc).__name__}"  # never its text
     return f"{uri}: {message}"
 
 

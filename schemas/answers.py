@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -16,6 +16,7 @@ AnswerStatus = Literal["ok", "timeout", "error"]
 ClaimKind = Literal["finding", "insight", "recommendation"]
 CLAIM_KINDS: tuple[str, ...] = ("finding", "insight", "recommendation")
 SourceType = Literal["dataset", "document", "web", "tool"]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 SOURCE_TYPES: tuple[str, ...] = ("dataset", "document", "web", "tool")
 
 
@@ -28,7 +29,7 @@ class Evidence(BaseModel):
         description="Where it came from: mcp:// (a tool or resource), http(s):// (a page), doc://<document-id>#<chunk>.",
     )
     text: str = pii_field(PiiClass.FREE_TEXT, max_length=20000)
-    data: dict[str, float] | None = None
+    data: dict[str, FiniteFloat] | None = None
     source_type: SourceType | None = Field(
         default=None, description="dataset (a curated data server), document (the user's file), web (a page), tool."
     )

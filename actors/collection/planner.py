@@ -1,8 +1,9 @@
 """The rule-based collection planner: which MCP tools and resources to call for a brief, read off their schemas.
 
 Pure. Nothing here knows a particular server: a tool is planned when it is safe to call (its
-annotations say read-only, or it has none and its name is no write verb) and every required
-parameter can be bound. Parameters are bound by what their name and JSON schema say they mean:
+annotations say read-only; without that hint, whose MCP default is "may write", only a name that
+starts with a read verb such as `get_…`, `listFiles`, `search`) and every required parameter can be
+bound. Parameters are bound by what their name and JSON schema say they mean:
 
 - a country (`country`, `market`, a description naming ISO 3166) -> each of the brief's markets;
   a list of countries -> all of them;
@@ -33,7 +34,7 @@ from schemas import Brief, McpToolDescriptor
 from schemas.mcp import McpResourceDescriptor
 
 __all__ = [
-    "Discovered", "PlannedCall", "Role", "discover", "is_safe", "param_role", "plan_paths", "plan_resources",
+    "Discovered", "PlannedCall", "Role", "discover", "is_safe", "name_words", "param_role", "plan_paths", "plan_resources",
     "plan_tools",
     "BINARY_EXTENSIONS",
 ]
@@ -47,9 +48,11 @@ MAX_DEPTH = 3
 BINARY_EXTENSIONS = frozenset({"pdf", "docx", "xlsx", "pptx"})
 DOCUMENT_EXTENSIONS = BINARY_EXTENSIONS | {"csv", "md", "markdown", "txt", "html", "htm"}
 
-_WRITE_VERBS = re.compile(
-    r"(^|_|-)(write|edit|create|delete|remove|move|rename|update|set|send|post|put|upload|insert|drop|exec|execute|"
-    r"run|kill|patch|append|modify|publish|submit|approve|cancel|purchase|pay)($|_|-)", re.IGNORECASE)
+_READ_VERBS = frozenset({
+    "get", "list", "read", "search", "find", "lookup", "look", "query", "fetch", "describe", "show", "count", "browse",
+    "check", "retrieve", "view", "explore", "summarize", "summarise", "stat", "stats", "inspect", "head", "peek",
+})
+"""First words of a tool name that read: an unannotated tool is called only when its name starts with one."""
 _NAMES: dict[Role, frozenset[str]] = {
     "country": frozenset({"country", "countrycode", "market", "iso", "cc", "countryiso", "iso2", "geo", "territory"}),
     "countries": frozenset({"countries", "markets", "countrycodes", "territories"}),
@@ -57,7 +60,7 @@ _NAMES: dict[Role, frozenset[str]] = {
     "product": frozenset({"product", "productname"}),
     "brand": frozenset({"brand", "company", "competitor", "organization", "organisation", "org", "brandname",
                         "companyname"}),
-    "question": frozenset({"query", "q", "question", "search", "topic", "keywords", "keyword", "term", "prompt"}),
+    "question": frozenset({"query", "q", "question", "search", "topic", "keywords", "keyword", "term"}),
     "path": frozenset({"path", "file", "filepath", "filename", "source"}),
     "paths": frozenset({"paths", "files", "filepaths"}),
     "dir": frozenset({"directory", "dir", "folder", "dirpath"}),
@@ -133,8 +136,15 @@ def param_role(name: str, schema: Mapping[str, Any], tool: McpToolDescriptor) ->
     return None
 
 
+def name_words(name: str) -> list[str]:
+    """A tool name's words: `getMarketSize`, `get_market-size` and `files.get` all split into words."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    return [w for w in re.split(r"[\s_.\-/:]+", spaced.lower()) if w]
+
+
 def is_safe(tool: McpToolDescriptor) -> bool:
-    """True for tools collection may call: read-only by their annotations, or unannotated and not named as a write."""
+    """True for tools collection may call: read-only by their annotations (and not destructive), or, with no
+    read-only hint (the MCP default is "may write"), a name that starts with a read verb (`get_…`, `listFiles`)."""
     hints = tool.annotations or {}
     if hints.get("destructiveHint") is True or hints.get("readOnlyHint") is False:
         return False
@@ -142,7 +152,8 @@ def is_safe(tool: McpToolDescriptor) -> bool:
         return False
     if hints.get("readOnlyHint") is True:
         return True
-    return not _WRITE_VERBS.search(tool.name)
+    words = name_words(tool.name.rsplit(".", 1)[-1])  # `files.get`: the verb of a namespaced name comes last
+    return bool(words) and words[0] in _READ_VERBS
 
 
 def _roles(tool: McpToolDescriptor) -> tuple[dict[str, Role], list[str]] | None:

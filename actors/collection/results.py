@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import posixpath
 import re
 from collections.abc import Iterable
@@ -64,7 +65,8 @@ def flatten_numbers(value: Any, prefix: str = "", *, limit: int = 200) -> dict[s
         if isinstance(item, bool) or item is None:
             return
         if isinstance(item, (int, float)):
-            put(path, item)
+            if math.isfinite(item):  # NaN and 1e999 parse from JSON; they are no figures
+                put(path, item)
         elif isinstance(item, dict):
             for key, inner in item.items():
                 walk(inner, f"{path}{key}" if not path or path.endswith((" ", "_")) else f"{path}_{key}", depth + 1)

@@ -11,6 +11,7 @@ is spelled out in the sentence, which is where the merge finds an item's places.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -41,9 +42,43 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# Linear patterns only: these run on any text a user or a server hands us (no nested or adjacent
+# quantifiers over the same characters, which backtrack for minutes on a long line of spaces).
+_HEADING = re.compile(r"(#{1,6})[ \t]+(\S.*)")
+_SEPARATOR_CELL = re.compile(r":?-{2,}:?")
+MAX_HEADING = 200
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    """`## Pricing ##` -> (2, "Pricing"); None for any other line."""
+    match = _HEADING.fullmatch(line)
+    if not match:
+        return None
+    text = match.group(2).rstrip().rstrip("#").rstrip().rstrip(":").strip()
+    return len(match.group(1)), text[:MAX_HEADING]
+
+
+def _is_separator(line: str) -> bool:
+    """A Markdown table's header separator: `| --- | :--: |`."""
+    body = line.strip().strip("|")
+    cells = [c.strip() for c in body.split("|")]
+    return bool(cells) and all(_SEPARATOR_CELL.fullmatch(c) for c in cells)
+
+
+def _drop_comments(text: str) -> str:
+    """HTML comments removed (an unclosed one runs to the end), in one pass."""
+    out, start = [], 0
+    while True:
+        opening = text.find("<!--", start)
+        if opening < 0:
+            out.append(text[start:])
+            return "".join(out)
+        out.append(text[start:opening])
+        closing = text.find("-->", opening + 4)
+        if closing < 0:
+            return "".join(out)
+        out.append("\n")
+        start = closing + 3
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 
 
@@ -57,7 +92,7 @@ def _cells(line: str) -> list[str]:
 
 def chunk_markdown(markdown: str, *, max_chars: int = MAX_CHARS) -> tuple[list[Chunk], list[Table]]:
     """Split Markdown into prose chunks (on headings, then paragraphs, at most `max_chars`) and tables."""
-    text = _COMMENT.sub("\n", markdown)
+    text = _drop_comments(markdown)
     headings: list[str] = []
     chunks: list[Chunk] = []
     tables: list[Table] = []
@@ -82,14 +117,14 @@ def chunk_markdown(markdown: str, *, max_chars: int = MAX_CHARS) -> tuple[list[C
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
-        heading = _HEADING.match(stripped)
+        heading = _heading(stripped)
         if heading:
             flush()
-            level = len(heading.group(1))
+            level, title = heading
             del headings[level - 1:]
             headings.extend([""] * (level - 1 - len(headings)))
-            headings.append(heading.group(2).strip().rstrip(":").strip())
-        elif stripped.startswith("|") and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1].strip()):
+            headings.append(title)
+        elif stripped.startswith("|") and i + 1 < len(lines) and _is_separator(lines[i + 1]):
             end_paragraph()
             header = _cells(stripped)
             rows: list[list[str]] = []
@@ -157,10 +192,15 @@ _NUMBER = re.compile(
 
 def parse_number(cell: str) -> float | None:
     """A cell's number: "52", "1,180.5", "6.8%", "€2.29", "-3"; None for text, dates and empty cells."""
-    match = _NUMBER.match(cell.strip())
+    text = cell.strip()
+    if len(text) > 40:  # no figure is that long; a 400-digit cell would be infinity
+        return None
+    match = _NUMBER.match(text)
     if not match:
         return None
     value = float(re.sub(r"[,\u00a0 ]", "", match.group("num")))
+    if not math.isfinite(value):
+        return None
     return -value if match.group("sign") in ("-", "−") else value
 
 
@@ -212,9 +252,24 @@ def humanize(header: str) -> str:
     return " ".join(out) or header
 
 
+MAX_CELL = 300
+MAX_SENTENCE = 4000
+
+
 def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]:
-    """A table row as a sentence and numbers named after its columns (see the module docstring)."""
-    cells = {h.strip(): c.strip() for h, c in zip(header, row) if h.strip()}
+    """A table row as a sentence and numbers named after its columns (see the module docstring); long cells are
+    cut (at 300 characters), and so is the sentence (at 4,000)."""
+    cells: dict[str, str] = {}
+    for raw_head, cell in zip(header, row):
+        head = raw_head.strip()[:MAX_CELL]
+        if not head:
+            continue
+        if head in cells:  # a repeated column name: keep both, numbered
+            n = 2
+            while f"{head} {n}" in cells:
+                n += 1
+            head = f"{head} {n}"
+        cells[head] = cell.strip()[:MAX_CELL]
     numbers = {h: parse_number(c) for h, c in cells.items()}
     metric_col = next((h for h in cells if _METRIC_HEADER.match(h) and numbers[h] is None and cells[h]), None)
     value_cols = [h for h in cells if _VALUE_HEADER.match(h) and numbers[h] is not None]
@@ -249,7 +304,8 @@ def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]
             continue
         data[key] = value
         parts.append(phrase(key.split(" ")[-1] if brand else key, f"{value:,.{_decimals(cell)}f}", label))
-    return "; ".join(parts), data
+    sentence = "; ".join(parts)
+    return (sentence if len(sentence) <= MAX_SENTENCE else sentence[: MAX_SENTENCE - 1] + "…"), data
 
 
 _CURRENCIES = ("eur", "usd", "gbp", "jpy", "chf", "cny", "sek", "pln", "dkk", "nok")

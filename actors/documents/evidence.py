@@ -51,7 +51,7 @@ def document_evidence(
             if not sentence:
                 continue
             rows += 1
-            where = f"{converted.name}, {table.title}" if table.title else converted.name
+            where = table.title or f"Table {t}"  # never the file name: "Jonas Becker - salary review.csv"
             out.append(Evidence(id=f"{base_id}-t{t}r{r}"[:128], source=f"{source}#t{t}r{r}",
                                 text=f"{where}, row {r}: {sentence}.", data=data or None, source_type=source_type,
                                 retrieved_at=retrieved_at))

@@ -78,7 +78,14 @@ def test_parameter_roles_and_safety() -> None:
     assert param_role("code", {"description": "ISO 3166-1 alpha-2 code"}, brand_tool) == "country"
     assert param_role("paths", {"type": "array"}, brand_tool) == "paths"
     assert not is_safe(tool("send_email")) and not is_safe(tool("x", annotations={"destructiveHint": True}))
-    assert is_safe(tool("market_size")) and is_safe(tool("publish_stats", annotations=READ_ONLY))
+    assert is_safe(tool("publish_stats", annotations=READ_ONLY))
+    # Without a read-only hint (MCP's default: may write) only a read verb first makes a tool safe.
+    for name in ("sendMessage", "merge_pull_request", "add_issue_comment", "git_commit", "files.delete",
+                 "trigger_webhook", "generate_image", "sql", "reset_database", "shutdown", "market_size"):
+        assert not is_safe(tool(name)), name
+    for name in ("get_market_size", "listFiles", "search_news", "files.get", "fetchReport"):
+        assert is_safe(tool(name)), name
+    assert not is_safe(tool("get_x", annotations={"readOnlyHint": True, "destructiveHint": True}))
 
 
 def test_filesystem_like_servers_are_walked_then_read(make_brief: Callable[..., Brief]) -> None:

@@ -123,7 +123,7 @@ def test_evidence_ids_are_stable_and_capped_with_a_reason() -> None:
                                  source_type="document", retrieved_at=NOW)
     assert first == again and warnings == []
     assert [e.id for e in first][:2] == ["doc-0000000000000001-t1r1", "doc-0000000000000001-t1r2"]
-    assert first[0].text == ("market.xlsx, Plant milk, row 1: market Germany (DE); segment plant-based milk; year 2023; "
+    assert first[0].text == ("Plant milk, row 1: market Germany (DE); segment plant-based milk; year 2023; "
                              "market value EUR 1,180 million; growth 6.8%; oat share 52%.")
     capped, why = document_evidence(converted, base_id="d", source="doc://d", source_type="document",
                                     retrieved_at=NOW, caps=Caps(max_rows=4))
