@@ -116,7 +116,9 @@ def analyze(ctx: StepContext) -> BaseModel:
     """Ask every provider (the job's script may shorten deadlines or set a budget); the output judges the quorum."""
     job, config, script = ctx.job, ctx.config, ctx.script()
     brief = ctx.load("redact", RedactOutput).brief
-    evidence = ctx.load("collect", CollectOutput).evidence
+    # What leaves for the models: no URLs or file paths the user gave (they may name people), only the evidence.
+    brief = brief.model_copy(update={"sources": [], "documents": []})
+    evidence = [e.model_copy(update={"source": model_source(e.source)}) for e in ctx.load("collect", CollectOutput).evidence]
     deadline_s = script.deadline_s or config.deadline_s
     grace_s = config.grace_s if script.grace_s is None else script.grace_s
     budget = config.cost_budget_usd if script.cost_budget_usd is None else script.cost_budget_usd
@@ -147,6 +149,21 @@ def analyze(ctx: StepContext) -> BaseModel:
         ctx.metrics.provider_outcome(status.provider, status.status)
     ctx.metrics.quorum("failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met")
     return output
+
+
+def model_source(source: str) -> str:
+    """An evidence source as the models see it: the site or the tool, without the path or query a user chose
+    (`https://crm.example/contacts?email=…#c1` -> `https://crm.example#c1`); document ids stay."""
+    from urllib.parse import urlsplit
+
+    if source.startswith("doc://"):
+        return source
+    parts = urlsplit(source)
+    if parts.scheme == "mcp":  # the path names a tool or resource (the server's words); the query holds ours
+        base = f"mcp://{parts.netloc}{parts.path}"
+    else:
+        base = f"{parts.scheme}://{parts.hostname or 'page'}"
+    return f"{base}#{parts.fragment}" if parts.fragment else base
 
 
 def merge(ctx: StepContext) -> BaseModel:

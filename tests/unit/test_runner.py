@@ -255,3 +255,23 @@ def test_failed_sources_degrade_or_fail_the_job(make_brief, mode: str, state: Jo
         assert any("required source(s) failed: x.org" in r for r in reasons)
     else:
         assert final.error and final.error["code"] == "source_failed" and "x.org: 404" in final.error["message"]
+
+
+def test_the_models_never_see_the_users_urls_or_paths(make_brief) -> None:  # type: ignore[no-untyped-def]
+    from schemas import Evidence
+
+    clock = FakeClock(start=datetime.now(timezone.utc))
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING, clock=clock), MemoryObjectStore()
+    evidence = [Evidence(id="web-1-c1", source="https://crm.example/contacts?email=jonas.becker@example.org#c1",
+                         text="Oat drinks hold 52% in Germany.", source_type="web"),
+                Evidence(id="ev-fs-1-c1", source="mcp://documents/read_text_file?path=%2Fhome%2Fjonas%2Fplan.md#c1",
+                         text="Plan: 300 cafes.", source_type="document")]
+    agents = FakeAgents(objects, evidence=evidence)
+    config = RunnerConfig(providers=["openai", "gemini", "xai"], deadline_s=2, grace_s=0.2, retry_base_delay_s=0.01)
+    runner = JobRunner(store=store, objects=objects, agents=agents, config=config, clock=clock)
+    brief = make_brief(sources=["https://crm.example/contacts?email=jonas.becker@example.org"])
+    final = runner.run(store.submit(brief).id)
+    assert final.state == JobState.COMPLETED
+    sent = " ".join(e.model_dump_json() for e in agents.sent_to_llm)
+    assert "jonas" not in sent and "contacts" not in sent
+    assert "https://crm.example#c1" in sent and "mcp://documents/read_text_file#c1" in sent
