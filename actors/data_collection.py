@@ -147,7 +147,10 @@ class DataCollectionAgent:
             items = []
         report.elapsed_s = round(self._clock.monotonic() - t0, 3)
         report.items = len(items)
-        if report.status == "ok" and report.warnings:
+        if report.status != "failed" and not items:  # read, but nothing in it (a scanned PDF, an empty sheet)
+            report.status = "failed"
+            report.error = "it gave no evidence" + (f": {report.warnings[0]}" if report.warnings else "")
+        elif report.status == "ok" and report.warnings:
             report.status = "warned"
         return _Outcome(items, report)
 

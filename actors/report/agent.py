@@ -86,7 +86,8 @@ class ReportAgent:
         meta = {
             "job-id": _ascii(report.job_id),
             "project": report.brief.project,
-            "degraded": "true" if report.quorum.degraded else "false",
+            "degraded": "true" if report.quorum.degraded or any(
+                s.required and s.status == "failed" for s in report.sources) else "false",
             "generated-at": report.generated_at.isoformat(),
         }
         if report.trace_id:

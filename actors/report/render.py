@@ -251,6 +251,7 @@ def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str
         "loc": _Localization(report.localization, Locale.parse(report.brief.locale.replace("-", "_")).language),
         "labels": _labels(_),
         "source_types": _source_types(_),
+        "missing_sources": [src for src in report.sources if src.required and src.status == "failed"],
         "tokens": sum(a.usage.tokens for a in report.answers if a.usage),
     }
 

@@ -195,7 +195,8 @@ def test_documents_are_converted_and_a_bad_one_fails_alone(make_brief: Callable[
     docs = [DocumentInput(id="doc-00000000000000aa", name="market.xlsx", data=(DOCS / "market.xlsx").read_bytes()),
             DocumentInput(id="doc-00000000000000bb", name="Secret plan Jonas Becker.pdf",
                           data=(DOCS / "encrypted.pdf").read_bytes(), required=True),
-            DocumentInput(id="doc-00000000000000cc", name="notes-ja.md", data=(DOCS / "notes-ja.md").read_bytes())]
+            DocumentInput(id="doc-00000000000000cc", name="notes-ja.md", data=(DOCS / "notes-ja.md").read_bytes()),
+            DocumentInput(id="doc-00000000000000dd", name="blank.md", data=b"  \n\n ", required=True)]
     scripted = Scripted({}, market_answers)
     result = asyncio.run(agent(scripted, servers={}).collect(
         CollectRequest(job_id="j", brief=make_brief(), documents=docs)))
@@ -205,6 +206,8 @@ def test_documents_are_converted_and_a_bad_one_fails_alone(make_brief: Callable[
     assert pdf.status == "failed" and pdf.required and pdf.error and pdf.error.startswith("encrypted:")
     assert "Jonas" not in pdf.error  # a file name can be personal: messages name the document by id
     assert ja.status == "warned" and "Japanese" in ja.warnings[0] and ja.items == 1
+    blank = reports["doc-00000000000000dd"]  # read, but nothing in it: a required source that failed
+    assert blank.status == "failed" and blank.error and "no evidence" in blank.error and "no text found" in blank.error
     row = next(e for e in result.evidence if e.id == "doc-00000000000000aa-t1r1")
     assert row.source == "doc://doc-00000000000000aa#t1r1" and row.source_type == "document"
     assert row.data == {"year": 2023.0, "market_value_eur_m": 1180.0, "growth_pct": 6.8, "oat_share_pct": 52.0}

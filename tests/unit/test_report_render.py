@@ -264,3 +264,19 @@ def test_claims_show_agreement_and_grounding_badges() -> None:
     assert '<span class="badge badge-good">supported</span>' in summary
     flagged = html[_pos(html, 'id="flagged"'):_pos(html, 'id="sources"')]
     assert '<span class="badge badge-muted">single</span>' in flagged
+
+
+def test_a_required_source_that_failed_degrades_the_report_and_problems_are_listed() -> None:
+    from actors.report.render import render_markdown
+    from schemas.pipeline import SourceReport
+
+    sources = [SourceReport(source="doc://doc-0000000000000001", source_type="document", label="doc-0000000000000001",
+                            status="failed", required=True, error="encrypted: the PDF is password-protected"),
+               SourceReport(source="https://x.org/p", source_type="web", label="x.org", status="warned", items=2,
+                            warnings=["https://x.org/p: the page was cut at 50,000 characters"])]
+    report = make_report(degraded=False).model_copy(update={"sources": sources})
+    html, markdown = render_html(report), render_markdown(report)
+    assert "DEGRADED — REQUIRED SOURCES MISSING" in html and "DEGRADED — REQUIRED SOURCES MISSING" in markdown
+    assert _pos(html, "REQUIRED SOURCES MISSING") < _pos(html, "Appendix A")
+    assert "password-protected" in html and "the page was cut" in html and "read, with warnings" in markdown
+    assert "REQUIRED SOURCES MISSING" not in render_html(make_report(degraded=False))
