@@ -101,6 +101,15 @@ class SourceRef(BaseModel):
         return text
 
 
+def _or_string(short: dict[str, Any]) -> Any:
+    """JSON Schema: a list's items may also be given in their short form (an id, a URL), as the validators accept."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["items"] = {"anyOf": [schema["items"], short]}
+
+    return extra
+
+
 class Brief(BaseModel):
     """A marketing brief; every free-text field has a length limit.
 
@@ -134,11 +143,13 @@ class Brief(BaseModel):
     notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)
     documents: list[DocumentRef] = Field(
         default_factory=list, max_length=MAX_SOURCES, description="Uploaded documents to read as evidence (ids, or "
-        "{id, required})."
+        "{id, required}).", json_schema_extra=_or_string({"type": "string", "pattern": DOCUMENT_ID_PATTERN}),
     )
     sources: list[SourceRef] = Field(
         default_factory=list, max_length=MAX_SOURCES, description="Web pages to read as evidence (URLs, or "
-        "{url, required}); private addresses only when the operator allows them (MKA_FETCH_ALLOW)."
+        "{url, required}); private addresses only when the operator allows them (MKA_FETCH_ALLOW).",
+        json_schema_extra=_or_string({"type": "string", "minLength": 8, "maxLength": 2000,
+                                      "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$"}),
     )
     on_source_error: Literal["continue", "fail"] = Field(
         default="continue", description="When a document or page cannot be read: continue with the rest (a required "
@@ -184,6 +195,7 @@ class Brief(BaseModel):
     @field_validator("documents", "sources")
     @classmethod
     def _unique_refs(cls, value: list[Any]) -> list[Any]:
+        """A repeated document or page is kept once (required if any mention says so)."""
         seen: dict[str, Any] = {}
         for ref in value:
             key = ref.id if isinstance(ref, DocumentRef) else ref.url

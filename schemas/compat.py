@@ -131,7 +131,10 @@ def pattern_witnesses(pattern: str, *, limit: int = 256) -> list[str]:
     (`\\S+` by "xZ9-/%."): a new pattern that rejects any of them is narrower. Empty when the pattern uses
     constructs this does not expand, so such a change stays breaking."""
     import re
-    import re._parser as parser  # the stdlib's regex parser: a pattern's structure without a new dependency
+    try:  # the stdlib's regex parser: a pattern's structure without a new dependency
+        import re._parser as parser  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_parse as parser  # type: ignore[no-redef]
 
     try:
         tree = parser.parse(pattern)
@@ -151,7 +154,8 @@ def pattern_witnesses(pattern: str, *, limit: int = 256) -> list[str]:
                 kind = str(inner)
                 if kind == "NEGATE":
                     return None
-                got = members(kind, value) if kind != "RANGE" else [chr(value[0]), chr(value[1])]
+                got = members(kind, value) if kind != "RANGE" else [
+                    chr(value[0]), chr((value[0] + value[1]) // 2), chr(value[1])]
                 if got is None:
                     return None
                 found += got
@@ -176,9 +180,12 @@ def pattern_witnesses(pattern: str, *, limit: int = 256) -> list[str]:
                 once = expand(inner)
                 if once is None:
                     return None
-                unbounded = high is parser.MAXREPEAT or high >= len(once)
-                parts = ([w * max(low, 1) for w in once] + (["".join(once)] if unbounded and len(once) > 1 else [])
-                         + ([""] if low == 0 else []))
+                unbounded = high is parser.MAXREPEAT
+                longest = _LONG if unbounded else min(high, _LONG)
+                parts = [w * max(low, 1) for w in once] + [once[0] * longest]  # the shortest and the longest
+                if len(once) > 1 and (unbounded or high >= len(once)):
+                    parts.append("".join(once))  # every member in one run
+                parts += [""] if low == 0 else []
             else:
                 return None
             if parts is None:
@@ -188,6 +195,8 @@ def pattern_witnesses(pattern: str, *, limit: int = 256) -> list[str]:
 
     return expand(tree) or []
 
+
+_LONG = 300  # how long a witness of an unbounded repeat is
 
 _CATEGORY = {
     "CATEGORY_NOT_SPACE": ["x", "Z", "9", "-", "/", "%", "."],

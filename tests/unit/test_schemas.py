@@ -80,6 +80,8 @@ def test_a_widened_pattern_is_compatible_and_a_narrowed_one_is_not() -> None:
     assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp|https?|doc)://\S+$"}) == []
     assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp)://\S+$"}) != []
     assert breaking_changes(old, {"type": "string", "pattern": r"^(mcp|https)://[a-z]+$"}) != []
+    for before, after in [(r"^[a-z0-9]{1,63}$", r"^[a-z0-9]{1,8}$"), (r"^\S+$", r"^\S{1,12}$"), (r"^[a-z]+$", r"^[az]+$")]:
+        assert breaking_changes({"type": "string", "pattern": before}, {"type": "string", "pattern": after}) != [], after
 
 
 def test_merge_result_shape_from_design() -> None:
@@ -132,3 +134,18 @@ def test_consumers_reject_unknown_major_event_versions() -> None:
     for version in ("2.0", "banana", ""):
         with pytest.raises(schemas.UnsupportedEventVersion, match="not supported"):
             schemas.parse_event({**event.model_dump(mode="json"), "schema_version": version})
+
+
+def test_brief_sources_and_documents_validate_in_both_forms_against_the_json_schema() -> None:
+    import jsonschema
+
+    from tests.conftest import brief_data
+
+    data = brief_data(documents=["doc-0123456789abcdef", {"id": "doc-00000000000000aa", "required": True}],
+                      sources=["https://example.org/a", {"url": "http://127.0.0.1:8080/p", "required": True}])
+    jsonschema.validate(data, Brief.model_json_schema())  # what outside callers check against
+    brief = Brief.model_validate(data)
+    assert [d.id for d in brief.documents] == ["doc-0123456789abcdef", "doc-00000000000000aa"]
+    assert [s.required for s in brief.sources] == [False, True]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "sources": ["ftp://example.org/a"]}, Brief.model_json_schema())
