@@ -139,6 +139,7 @@ def test_consumers_reject_unknown_major_event_versions() -> None:
 def test_brief_sources_and_documents_validate_in_both_forms_against_the_json_schema() -> None:
     import jsonschema
 
+    from schemas import Brief
     from tests.conftest import brief_data
 
     data = brief_data(documents=["doc-0123456789abcdef", {"id": "doc-00000000000000aa", "required": True}],
