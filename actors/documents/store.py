@@ -27,7 +27,7 @@ from schemas.lifecycle import CleanupRules
 
 __all__ = ["DocumentInfo", "document_key", "new_document_id", "open_document", "store_document"]
 
-PURPOSE = "document"
+PURPOSE = "document"  # `actors.pii.rotation` re-seals documents under a new master key with the same purpose
 
 
 class DocumentInfo(BaseModel):

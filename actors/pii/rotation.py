@@ -2,7 +2,8 @@
 
 A job's sealed blobs are its vault (`projects/<project>/jobs/<id>/vault.bin` in the object store, and a
 legacy `jobs/<id>/vault.bin` where one is left) and its raw brief (sealed in the job store's record,
-`JobStore.sealed_brief`). Their catalog rows follow the new bytes.
+`JobStore.sealed_brief`); uploaded documents (`projects/<project>/documents/<id>/document.sealed`) are
+sealed per document. Their catalog rows follow the new bytes.
 
 Run it while no orchestrator or PII actor runs: a running process keeps sealing with the keyring it
 loaded at start, and a vault written during the re-seal could be overwritten by its older copy.
@@ -19,6 +20,9 @@ from actors.object_store import job_key, legacy_job_key
 from actors.pii.briefs import RAW_BRIEF_PURPOSE
 from actors.pii.keys import Keyring, SealError
 from actors.pii.vault import VAULT_PURPOSE, add_key, load_keyring, seal_keycheck
+from schemas.artifacts import ArtifactKind, ArtifactStatus
+
+DOCUMENT_PURPOSE = "document"  # as `actors.documents.store` seals uploads
 
 if TYPE_CHECKING:
     from cluster.settings import Settings
@@ -58,6 +62,12 @@ def reseal_jobs(store: JobStore, objects: Any, keyring: Keyring, *, limit: int =
             outcomes[outcome] += 1
             if outcome == "failed":
                 failed.append(where)
+    for row in store.catalog(kinds=[ArtifactKind.DOCUMENT]):  # uploaded documents, sealed per document id
+        if row.status == ArtifactStatus.STORED and objects.exists(row.key):
+            outcome = _reseal_object(store, objects, keyring, row.id, row.key, DOCUMENT_PURPOSE)
+            outcomes[outcome] += 1
+            if outcome == "failed":
+                failed.append(row.key)
     return RotationResult(
         rotated=outcomes["rotated"], unchanged=outcomes["unchanged"], key_id=keyring.primary_id, failed=tuple(failed)
     )

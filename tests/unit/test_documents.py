@@ -195,3 +195,20 @@ def test_a_pdf_stream_bomb_or_a_stalled_parse_fails_alone_and_the_converter_reco
     assert slow.value.reason == "too_complex"
     after = convert_document("notes.pdf", (DOCS / "notes.pdf").read_bytes(), Limits())  # a new converter process
     assert "specialty coffee shops" in after.markdown
+
+
+def test_key_rotation_reseals_documents() -> None:
+    from actors.documents.store import open_document, store_document
+    from actors.pii.keys import Keyring
+    from actors.pii.rotation import reseal_jobs
+    from tests.fakes import MemoryJobStore, MemoryObjectStore
+
+    old = Keyring.generate()
+    store, objects = MemoryJobStore(keyring=Keyring([old])), MemoryObjectStore()
+    data = (DOCS / "notes.md").read_bytes()
+    info = store_document(store, objects, store.keyring(), project="acme", name="notes.md", data=data,
+                          limits=Limits(), now=NOW)
+    new = Keyring.generate()
+    result = reseal_jobs(store, objects, Keyring([new, old]))
+    assert result.rotated == 1 and result.failed == ()
+    assert open_document(store, objects, Keyring([new]), info.document_id, project="acme") == ("notes.md", data)
