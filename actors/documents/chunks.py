@@ -213,7 +213,28 @@ _UNIT_WORDS = {"pct": "%", "percent": "%", "m": "million", "mn": "million", "bn"
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", text.casefold()).strip("_")
+    return re.sub(r"[\W_]+", "_", text.casefold()).strip("_")  # letters of any script stay ("größe", "売上")
+
+
+_PLACE_HEADER = re.compile(r"market|country|countries|region|geo|territor|nation|land|pays|país|paese|kraj|iso|"
+                           r"location|^cc$", re.IGNORECASE)
+_SYMBOLS = {"€": "eur", "$": "usd", "£": "gbp", "¥": "jpy"}
+
+
+def _cell_unit(cell: str) -> str | None:
+    """The unit a numeric cell writes: `pct` for "6.8%", a currency for "€2.29" or "EUR 12"."""
+    match = _NUMBER.match(cell.strip())
+    if not match:
+        return None
+    if match.group("pct"):
+        return "pct"
+    currency = (match.group("cur") or "").strip()
+    return _SYMBOLS.get(currency) or (currency.lower() if currency else None)
+
+
+def _has_unit(key: str) -> bool:
+    words = key.lower().split("_")
+    return any(w in ("pct", "percent", *_CURRENCIES) for w in words)
 
 
 def _country(cell: str) -> str | None:
@@ -273,8 +294,7 @@ def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]
     numbers = {h: parse_number(c) for h, c in cells.items()}
     metric_col = next((h for h in cells if _METRIC_HEADER.match(h) and numbers[h] is None and cells[h]), None)
     value_cols = [h for h in cells if _VALUE_HEADER.match(h) and numbers[h] is not None]
-    brand = next((cells[h] for h in cells if _BRAND_HEADER.match(h) and numbers[h] is None and cells[h]
-                  and _country(cells[h]) is None), None)
+    brand = next((cells[h] for h in cells if _BRAND_HEADER.match(h) and numbers[h] is None and cells[h]), None)
     data: dict[str, float] = {}
     parts: list[str] = []
     for head, cell in cells.items():
@@ -282,7 +302,7 @@ def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]
             continue
         value = numbers[head]
         if value is None:
-            code = _country(cell)
+            code = _country(cell) if _PLACE_HEADER.search(head) else None  # "Jordan" in a name column is a name
             parts.append(f"{humanize(head)} {_country_name(code)} ({code})" if code else f"{humanize(head)} {cell}")
             continue
         if _YEAR_HEADER.match(head) and value.is_integer() and 1900 <= value <= 2100:
@@ -298,6 +318,9 @@ def row_facts(header: list[str], row: list[str]) -> tuple[str, dict[str, float]]
         else:
             key = _slug(head)
             label = humanize(head)
+        unit = _cell_unit(cell)
+        if unit and not _has_unit(key):  # "growth | 6.8%" is a percentage, "price | €2.29" an amount in EUR
+            key = f"{key}_{unit}"
         if brand:
             key = f"{brand} {key}"
         if not key or key in data:

@@ -102,7 +102,10 @@ def test_tables_become_rows_with_column_named_figures() -> None:
     assert row_facts(tables[0].header, tables[0].rows[0]) == (
         "market Germany (DE); metric oat share; year 2023; oat share 52%", {"year": 2023.0, "oat_share_pct": 52.0})
     sentence, data = row_facts(tables[1].header, tables[1].rows[0])
-    assert data == {"Alpro price_eur": 2.19, "Alpro share": 27.0} and "market France (FR)" in sentence
+    assert data == {"Alpro price_eur": 2.19, "Alpro share_pct": 27.0} and "market France (FR)" in sentence
+    assert row_facts(["name", "notes", "growth", "Größe"], ["Jordan", "NO", "6.8%", "12"]) == (
+        "name Jordan; notes NO; growth 6.8%; grösse 12", {"Jordan growth_pct": 6.8, "Jordan grösse": 12.0})
+    assert row_facts(["a", "a"], ["1", "2"])[1] == {"a": 1.0, "a_2": 2.0}  # a repeated column keeps both
     assert tables[2].header == ["claim", "preference_pct"]  # a header-less DOCX table: its first row names columns
     assert row_facts(tables[2].header, tables[2].rows[0])[1] == {"preference_pct": 61.0}
 
