@@ -177,8 +177,9 @@ class DataCollectionAgent:
                 break
             if len(calls) > budget:
                 report.warnings.append(f"{len(calls) - budget} planned call(s) left out: at most "
-                                       f"{self._config.max_calls_per_server} calls per server and job")
-                calls = calls[:budget]
+                                       f"{self._config.max_calls_per_server} calls per server and job, shared "
+                                       "across the markets")
+                calls = plans.fair_share(calls, budget)
             budget -= len(calls)
             results = await asyncio.gather(*(self._broker.resolve(c.uri) for c in calls), return_exceptions=True)
             report.calls += len(calls)

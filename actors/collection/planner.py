@@ -35,7 +35,7 @@ from schemas.mcp import McpResourceDescriptor
 
 __all__ = [
     "Discovered", "PlannedCall", "Role", "discover", "is_safe", "name_words", "param_role", "plan_paths", "plan_resources",
-    "plan_tools",
+    "plan_tools", "fair_share",
     "BINARY_EXTENSIONS",
 ]
 
@@ -83,6 +83,7 @@ class PlannedCall:
     purpose: Purpose = "evidence"
     path: str | None = None
     depth: int = 0
+    market: str | None = None  # the market a per-market call is about
 
     @property
     def kind(self) -> Literal["tool", "resource"]:
@@ -223,7 +224,7 @@ def plan_tools(server: str, tools: Sequence[McpToolDescriptor], brief: Brief) ->
                 market = markets.index(arguments[country]) if country else len(markets)
                 ordered.append(((market, position, n), PlannedCall(
                     server, build_mcp_uri(server, tool.name, arguments), tool.name, tuple(arguments.items()),
-                    "navigate" if navigate else "evidence")))
+                    "navigate" if navigate else "evidence", market=arguments[country] if country else None)))
     return [call for _key, call in sorted(ordered, key=lambda kc: kc[0])]
 
 
@@ -311,3 +312,20 @@ def discover(call: PlannedCall, text: str, found: Discovered) -> bool:
                 found.add_dir(call.server, line, depth)
             revealed = True
     return revealed
+
+
+def fair_share(calls: list[PlannedCall], budget: int) -> list[PlannedCall]:
+    """At most `budget` calls, taken round-robin over the markets (then the calls about none), so a cap trims every
+    market a little instead of dropping the last ones; the order of what is kept is the plan's."""
+    if len(calls) <= budget:
+        return calls
+    groups: dict[str | None, list[int]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault(call.market, []).append(index)
+    chosen: list[int] = []
+    queues = [list(indexes) for indexes in groups.values()]
+    while len(chosen) < budget and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < budget:
+                chosen.append(queue.pop(0))
+    return [calls[i] for i in sorted(chosen)]

@@ -31,7 +31,9 @@ __all__ = ["SourceRefused", "check_url", "fetch_call", "page_evidence", "parse_a
 Resolver = Callable[[str], list[str]]
 
 _PREFIX = re.compile(r"^Contents of \S+:\s*\n", re.IGNORECASE)
-_TRUNCATED = re.compile(r"\n?<error>Content truncated\..*?</error>\s*$", re.DOTALL)
+_TRUNCATED = re.compile(r"\n?<error>Content truncated\.[^<]*</error>\s*$")
+_RAW = re.compile(r"Content type (\S+) cannot be simplified to markdown, but here is the raw content:\n")
+_ERROR_ONLY = re.compile(r"<error>([^<]*)</error>")
 
 
 class SourceRefused(AgentError):
@@ -97,12 +99,23 @@ def page_evidence(
     """A fetched page as evidence: chunks (and table rows) cited by the page URL, plus warnings (truncation)."""
     text = _PREFIX.sub("", result.text or "", count=1)
     warnings = []
+    raw = _RAW.match(text)
+    if raw:  # not HTML: the server hands the body over as it came
+        text = text[raw.end():]
     if _TRUNCATED.search(text):
         text = _TRUNCATED.sub("", text)
         warnings.append(f"{url}: the page was cut at {len(text):,} characters (MKA_FETCH_MAX_CHARS)")
+    failure = _ERROR_ONLY.fullmatch(text.strip())
+    if failure:  # the server's own complaint is no evidence
+        raise AgentError(f"{url}: the fetch server could not read it: {failure.group(1)[:200]}", retryable=False)
     if not text.strip():
         raise AgentError(f"{url}: the page has no text", retryable=False)
-    page = Converted(name=urlsplit(url).netloc, doc_type="html", markdown=text)
+    if raw and "csv" in raw.group(1).lower():  # a CSV page is a table: rows with their figures
+        from actors.documents.convert import Limits, convert_document
+
+        page = convert_document("page.csv", text.encode("utf-8"), Limits())
+    else:
+        page = Converted(name=urlsplit(url).netloc, doc_type="html", markdown=text)
     items, capped = document_evidence(page, base_id=base_id, source=url, source_type="web", retrieved_at=retrieved_at,
                                       caps=caps)
     return items, warnings + capped

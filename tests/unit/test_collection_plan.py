@@ -288,3 +288,35 @@ def test_allow_listed_hosts_go_to_the_permissive_fetch_server_only(make_brief: C
     assert [parse_mcp_uri(u).server for u in scripted.uris] == ["fetch", "fetch-allowed"]
     assert "fetch-allowed" not in CollectionConfig.from_servers(
         {"fetch": {}, "fetch-allowed": {}, "crm": {}}, allowed_fetch_server="fetch-allowed").servers
+
+
+def test_fetch_server_complaints_fail_and_csv_pages_become_rows() -> None:
+    from datetime import datetime, timezone
+
+    from actors.collection.web import page_evidence
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def fetched(text: str) -> BrokerResult:
+        return BrokerResult(uri="mcp://fetch/fetch", server="fetch", kind="tool", text=text)
+
+    with pytest.raises(AgentError, match="could not read it: Page failed to be simplified from HTML"):
+        page_evidence("https://x.org/a", "web-1", fetched(
+            "Contents of https://x.org/a:\n<error>Page failed to be simplified from HTML</error>"), retrieved_at=when)
+    csv = ("Contents of https://x.org/m.csv:\nContent type text/csv cannot be simplified to markdown, but here is the "
+           "raw content:\nmarket,year,oat_share_pct\nDE,2023,52\n")
+    items, _ = page_evidence("https://x.org/m.csv", "web-2", fetched(csv), retrieved_at=when)
+    assert [(i.source, i.data) for i in items] == [("https://x.org/m.csv#t1r1", {"year": 2023.0, "oat_share_pct": 52.0})]
+    assert "Content type" not in items[0].text
+
+
+def test_a_call_cap_trims_every_market_instead_of_dropping_the_last(make_brief: Callable[..., Brief]) -> None:
+    from actors.collection.planner import fair_share
+
+    brief = make_brief(markets=["DE", "FR", "NL"], competitors=["A", "B", "C"])
+    search = tool("search_brands", {"country": COUNTRY, "company": {"type": "string"}}, ["country", "company"], READ_ONLY)
+    calls = plan_tools("s", [search, MARKET_TOOLS[0]], brief)
+    assert len(calls) == 12
+    kept = fair_share(calls, 6)
+    assert sorted({c.market for c in kept}) == ["DE", "FR", "NL"] and len(kept) == 6
+    assert [c.uri for c in kept] == [c.uri for c in calls if c in kept]  # the plan's order
