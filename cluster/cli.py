@@ -202,32 +202,34 @@ def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempo
 
 
 def _attach(client: Any, brief: Any, files: list[Path], as_json: bool) -> tuple[Any, list[dict[str, str]]]:
-    """Upload each file as a document of the brief's project; the brief then lists the ones stored. A bad file is
-    reported, and stops the run only when the brief says `on_source_error: fail`."""
+    """Upload each file as a document of the brief's project; the brief then lists the ones stored. Every file is
+    checked first: a bad one is reported, and stops the run, before anything is stored, when the brief says
+    `on_source_error: fail`."""
+    from actors.documents.convert import Limits, check_document
     from schemas.brief import DocumentRef
 
-    refs = list(brief.documents)
+    limits = Limits(max_bytes=int(client.settings.max_document_mb * 1024 * 1024))
+    good: list[tuple[Path, bytes]] = []
     problems: list[dict[str, str]] = []
     for path in files:
         try:
             data = _read_document(path, client.settings)
+            check_document(path.name, data, limits)
         except MkaError as exc:
             problems.append({"file": str(path), "reason": getattr(exc, "reason", exc.code), "message": exc.message})
             continue
         except OSError as exc:
             problems.append({"file": str(path), "reason": "unreadable", "message": f"{path}: {exc.strerror or exc}"})
             continue
-        try:
-            info = client.upload_document(path.name, data, project=brief.project)
-        except MkaError as exc:
-            problems.append({"file": str(path), "reason": getattr(exc, "reason", exc.code), "message": exc.message})
-            continue
-        refs.append(DocumentRef(id=info.document_id))
+        good.append((path, data))
     for problem in problems:
         err.print(f"[yellow]attach[/yellow] {problem['message']}", highlight=False)
     if problems and brief.on_source_error == "fail":
         raise _fail(InvalidInput(f"{len(problems)} attached file(s) cannot be read (the brief says "
                                  "on_source_error: fail): " + "; ".join(p["message"] for p in problems)), as_json)
+    refs = list(brief.documents)
+    for path, data in good:
+        refs.append(DocumentRef(id=client.upload_document(path.name, data, project=brief.project).document_id))
     return brief.model_copy(update={"documents": refs}), problems
 
 

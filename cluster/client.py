@@ -148,9 +148,16 @@ class MkaClient:
 def upload_document(settings: Settings, store: JobStore, objects: ObjectStore, *, name: str, data: bytes,
                     project: str) -> DocumentInfo:
     """Store a user's document under the settings' size limit and cleanup rules (`DocumentError` when bad)."""
+    import re
+
     from actors.documents.convert import Limits
     from actors.documents.store import check_upload_name, store_document
     from cluster.bootstrap import build_rules
+    from schemas import InvalidInput
+    from schemas.brief import PROJECT_PATTERN
+
+    if not re.fullmatch(PROJECT_PATTERN, project):
+        raise InvalidInput(f"project {project!r} must match {PROJECT_PATTERN} (lower-case letters, digits, - and _)")
 
     return store_document(store, objects, store.keyring(), project=project, name=check_upload_name(name), data=data,
                           limits=Limits(max_bytes=int(settings.max_document_mb * 1024 * 1024)),

@@ -120,7 +120,8 @@ class Settings(BaseSettings):
         "loopback or link-local addresses (refused otherwise); they are read through a second fetch server, "
         "`<MKA_FETCH_SERVER>-allowed`, the only one that lets private addresses through."
     )
-    fetch_max_chars: int = Field(default=50_000, ge=1000, le=1_000_000, description="Characters read per page.")
+    fetch_max_chars: int = Field(default=50_000, ge=1000, le=999_999, description="Characters read per page (the "
+                                 "fetch server takes fewer than a million).")
     vault_key: SecretStr | None = Field(
         default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
     )

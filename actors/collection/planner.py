@@ -234,7 +234,12 @@ def plan_resources(server: str, resources: Iterable[McpResourceDescriptor]) -> l
     prefix = f"{server}://"
     for resource in sorted(resources, key=lambda r: r.uri):
         notes = resource.annotations or {}
-        wanted = "assistant" in (notes.get("audience") or []) or float(notes.get("priority") or 0) >= 0.5
+        try:
+            priority = float(notes.get("priority") or 0)
+        except (TypeError, ValueError):  # a server's odd annotation reads as no priority
+            priority = 0.0
+        audience = notes.get("audience") if isinstance(notes.get("audience"), list) else []
+        wanted = "assistant" in audience or priority >= 0.5
         if wanted and resource.uri.startswith(prefix) and "{" not in resource.uri:
             path = resource.uri[len(prefix):]
             if "/" in path.strip("/") and "?" not in path:  # one segment would name a tool in mcp:// form

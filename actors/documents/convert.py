@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from schemas import InvalidInput
 
@@ -54,6 +55,10 @@ class DocumentError(InvalidInput):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as users see it, with its reason code (encrypted, zip_bomb, too_large, …)."""
+        return {**super().to_dict(), "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,9 @@ def human_size(size: int) -> str:
         return f"{size} bytes"
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} kB"
-    return f"{size / 1048576:.3g} MB"
+    if size < 1024**3:
+        return f"{size / 1048576:.3g} MB"
+    return f"{size / 1024**3:.3g} GB"
 
 
 def check_document(name: str, data: bytes, limits: Limits) -> str:

@@ -17,11 +17,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from actors.documents.convert import DOCUMENT_TYPES, Limits, check_document
+from actors.documents.convert import Limits, check_document
 from actors.lifecycle.catalog import read_artifact
 from actors.lifecycle.rules import due_date
 from actors.object_store import ObjectStore, artifact_for
-from schemas import ArtifactNotFound, InvalidInput
+from schemas import ArtifactNotFound, IntegrityFailure, InvalidInput
 from schemas.artifacts import ArtifactKind, StoredPii
 from schemas.lifecycle import CleanupRules
 
@@ -93,16 +93,11 @@ def open_document(store: object, objects: ObjectStore, keyring: object, document
     if row.kind != ArtifactKind.DOCUMENT or row.project != project:
         raise ArtifactNotFound(f"no document {document_id} in project {project}")
     _row, sealed = read_artifact(store, objects, document_id)
-    name, data = _unpack(keyring.open(document_id, sealed, purpose=PURPOSE))  # type: ignore[attr-defined]
-    return name, data
-
-
-def known_type(name: str) -> bool:
-    """True when the file name has an extension we read (for a quick check before reading a file)."""
-    from pathlib import PurePath
-
-    ext = PurePath(name).suffix.lower().lstrip(".")
-    return ext in DOCUMENT_TYPES or ext in ("htm", "markdown", "text")
+    opened = keyring.open(document_id, sealed, purpose=PURPOSE)  # type: ignore[attr-defined]
+    try:
+        return _unpack(opened)
+    except (struct.error, ValueError, KeyError, TypeError) as exc:
+        raise IntegrityFailure(f"document {document_id} does not open: its sealed content is damaged") from exc
 
 
 def check_upload_name(name: str) -> str:

@@ -226,6 +226,7 @@ def test_bad_uploads_get_their_own_status(http, name: str, status: int, reason: 
     client, backend = http
     r = client.post("/v1/documents", files={"file": (name, (DOCS / name).read_bytes())})
     assert r.status_code == status, r.text
+    assert r.json()["error"]["reason"] == reason
     assert name.split(".")[0] in r.json()["error"]["message"] or reason == "too_large"
     assert backend.uploads == []
 
@@ -247,3 +248,17 @@ def test_job_evidence_lists_source_types(http) -> None:  # type: ignore[no-untyp
                      "source_type": "document", "text": "DE 52%", "data": {"oat_share_pct": 52.0},
                      "retrieved_at": "2026-01-01T00:00:00Z"}]
     assert client.get("/v1/jobs/nope/evidence").status_code == 404
+
+
+def test_a_small_zip_bomb_is_refused_with_its_reason(http) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    client, backend = http
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (64 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 200_000  # under the size limit: only the zip check can stop it
+    r = client.post("/v1/documents", files={"file": ("big.xlsx", buffer.getvalue())})
+    assert r.status_code == 422 and r.json()["error"]["reason"] == "zip_bomb" and backend.uploads == []
