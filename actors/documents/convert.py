@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import queue
 import re
 import subprocess
 import sys
@@ -264,13 +265,21 @@ class _Converter:
             self._process = None
 
 
-_CONVERTER = _Converter()
+CONVERTERS = 2
+"""Converter processes (started on first use): documents of concurrent jobs convert side by side."""
+_IDLE: queue.Queue[_Converter] = queue.Queue()
+for _ in range(CONVERTERS):
+    _IDLE.put(_Converter())
 
 
 def _markitdown(name: str, doc_type: str, data: bytes, limits: Limits) -> str:
-    """Convert in the converter process, under a memory cap and a time limit: a file built to exhaust the parser
+    """Convert in a converter process, under a memory cap and a time limit: a file built to exhaust the parser
     (a PDF stream that inflates to gigabytes, a page tree that never ends) fails alone, with a clear error."""
-    return _CONVERTER.convert(name, doc_type, data, limits)
+    converter = _IDLE.get()
+    try:
+        return converter.convert(name, doc_type, data, limits)
+    finally:
+        _IDLE.put(converter)
 
 
 def convert_here(name: str, doc_type: str, data: bytes) -> str:
