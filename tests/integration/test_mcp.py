@@ -136,7 +136,7 @@ def test_tool_calls_and_resource_reads_through_the_broker() -> None:
         assert notice.kind == "resource" and notice.mime_type == "text/plain"
         assert "not real market figures" in notice.text and "Dataset mka-market-sample v1" in notice.text
         assert notice.meta and notice.meta["io.mka/evidence-id"] == "ev-dataset-notice"  # the server names its item
-        assert size.meta == {"io.mka/evidence-id": "ev-de-market"} and "EUR 1,480.0 million" in size.text
+        assert size.meta and size.meta["io.mka/evidence-id"] == "ev-de-market" and "EUR 1,480.0 million" in size.text
 
     run(body)
 
