@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -173,6 +173,14 @@ def _roles(tool: McpToolDescriptor) -> tuple[dict[str, Role], list[str]] | None:
     return roles, sorted(required)
 
 
+def _callable(tools: Sequence[McpToolDescriptor]) -> Iterator[tuple[int, McpToolDescriptor, dict[str, Role], list[str]]]:
+    """The safe tools whose required parameters all have a role, with their position, roles and required names."""
+    for position, tool in enumerate(tools):
+        shape = _roles(tool) if is_safe(tool) else None
+        if shape is not None:
+            yield position, tool, shape[0], shape[1]
+
+
 def _values(role: Role, brief: Brief) -> list[Any]:
     category = brief.product.category.strip()
     if role == "country":
@@ -198,13 +206,7 @@ def plan_tools(server: str, tools: Sequence[McpToolDescriptor], brief: Brief) ->
     """
     ordered: list[tuple[tuple[int, int, int], PlannedCall]] = []
     markets = list(brief.markets)
-    for position, tool in enumerate(tools):
-        if not is_safe(tool):
-            continue
-        shape = _roles(tool)
-        if shape is None:
-            continue
-        roles, required = shape
+    for position, tool, roles, required in _callable(tools):
         if any(roles[name] in ("path", "paths", "dir") for name in required):
             continue  # waits for paths the server reveals
         bound: dict[str, list[Any]] = {}
@@ -251,13 +253,7 @@ def plan_paths(server: str, tools: Sequence[McpToolDescriptor], found: Discovere
     """The next round: one listing call per revealed directory, one read per revealed document."""
     readers: list[tuple[McpToolDescriptor, str]] = []
     listers: list[tuple[McpToolDescriptor, str]] = []
-    for tool in tools:
-        if not is_safe(tool):
-            continue
-        shape = _roles(tool)
-        if shape is None:
-            continue
-        roles, required = shape
+    for _position, tool, roles, required in _callable(tools):
         path_params = [n for n in required if roles.get(n) in ("path", "dir")]
         if len(required) != 1 or not path_params:
             continue

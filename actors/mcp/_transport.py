@@ -243,15 +243,8 @@ class StdioTransport(McpTransport):
         """Return every tool the server lists (all pages)."""
 
         async def op(client: Any) -> list[McpToolDescriptor]:
-            tools: list[McpToolDescriptor] = []
-            cursor = None
-            for _ in range(100):  # a paginator that never ends cannot hang us
-                page = await client.list_tools(cursor=cursor)
-                tools += [_descriptor(server, tool) for tool in page.tools]
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            return tools
+            pages = await _all_pages(client.list_tools)
+            return [_descriptor(server, tool) for page in pages for tool in page.tools]
 
         result: list[McpToolDescriptor] = await self._request(server, "tools/list", op)
         return result
@@ -289,15 +282,8 @@ class StdioTransport(McpTransport):
             capabilities = getattr(client, "server_capabilities", None)
             if capabilities is not None and getattr(capabilities, "resources", None) is None:
                 return []
-            found: list[McpResourceDescriptor] = []
-            cursor = None
-            for _ in range(100):
-                page = await client.list_resources(cursor=cursor)
-                found += [_resource(server, item) for item in page.resources]
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-            return found
+            pages = await _all_pages(client.list_resources)
+            return [_resource(server, item) for page in pages for item in page.resources]
 
         result: list[McpResourceDescriptor] = await self._request(server, "resources/list", op)
         return result
@@ -332,6 +318,18 @@ class StdioTransport(McpTransport):
             self._drop(server, session)
         if self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+
+async def _all_pages(request: Any) -> list[Any]:
+    """Every page of a paginated list request (at most 100: a paginator that never ends cannot hang us)."""
+    pages, cursor = [], None
+    for _ in range(100):
+        page = await request(cursor=cursor)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return pages
 
 
 def _descriptor(server: str, tool: Any) -> McpToolDescriptor:
