@@ -15,11 +15,13 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from schemas._errors import InvalidBrief, problems_from
+from schemas.figma import TEMPLATE_REF_PATTERN
 from schemas.pii import PiiClass, pii_field
 
 __all__ = [
@@ -140,6 +142,11 @@ class Brief(BaseModel):
         description="Which exports to store: pdf, html (the page the PDF is rendered from), markdown (with the charts "
         "as SVG files beside it), figma.",
     )
+    figma_template: str | None = Field(
+        default=None, pattern=TEMPLATE_REF_PATTERN, validate_default=True,
+        description="The stored Figma template to fill when outputs include figma (`mka figma templates list`): "
+        "TEMPLATE_ID, or TEMPLATE_ID@VERSION to pin a version.",
+    )
     notes: str = pii_field(PiiClass.FREE_TEXT, "", max_length=8000)
     documents: list[DocumentRef] = Field(
         default_factory=list, max_length=MAX_SOURCES, description="Uploaded documents to read as evidence (ids, or "
@@ -191,6 +198,13 @@ class Brief(BaseModel):
             if code not in out:
                 out.append(code)
         return out
+
+    @field_validator("figma_template")
+    @classmethod
+    def _template_for_figma(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and "figma" in (info.data.get("outputs") or []):
+            raise ValueError("outputs include figma: name the template to fill (`mka figma templates list`)")
+        return value
 
     @field_validator("documents", "sources")
     @classmethod

@@ -30,11 +30,29 @@ _STYLE: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart: a file name for exports, its title (also its alt text) and the SVG markup."""
+    """One chart: a file name for exports, its title (also its alt text), the SVG markup and, when asked, a PNG."""
 
     name: str
     title: str
     svg: str
+    png: bytes | None = None
+    size_px: tuple[int, int] = (0, 0)
+    """The PNG's width and height in pixels."""
+
+
+PNG_DPI = 200  # a chart fills a slide-wide frame in Figma: sharp at 2x on a 640 px wide frame
+
+
+def _chart(figure: Any, name: str, title: str, png: bool) -> Chart:
+    """The figure as a titled chart (SVG, and PNG when asked); closes the figure."""
+    image, size = None, (0, 0)
+    if png:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        image = buffer.getvalue()
+        width, height = figure.get_size_inches()
+        size = (round(width * PNG_DPI), round(height * PNG_DPI))
+    return Chart(name, title, _titled(_svg(figure), title), image, size)
 
 
 def _svg(figure: object) -> str:
@@ -63,7 +81,7 @@ def _english(message: str) -> str:
     return message
 
 
-def _market_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str) -> Chart | None:
+def _market_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str, png: bool) -> Chart | None:
     import matplotlib.pyplot as plt
 
     sized = [r for r in rows if r.size is not None]
@@ -85,10 +103,10 @@ def _market_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str) -
     axis.set_yticks([])
     axis.spines["left"].set_visible(False)
     figure.tight_layout()
-    return Chart("chart-market-size", title, _titled(_svg(figure), title))
+    return _chart(figure, "chart-market-size", title, png)
 
 
-def _competitor_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str) -> Chart | None:
+def _competitor_chart(rows: list[MarketRow], _: Callable[[str], str], locale: str, png: bool) -> Chart | None:
     import matplotlib.pyplot as plt
 
     branded = [r for r in rows if any(b.share for b in r.brands)]
@@ -113,17 +131,18 @@ def _competitor_chart(rows: list[MarketRow], _: Callable[[str], str], locale: st
         axis.spines["bottom"].set_visible(False)
         axis.set_title(row.market, loc="left", fontsize=8, color=_MUTED)
     figure.tight_layout()
-    return Chart("chart-competitors", title, _titled(_svg(figure), title))
+    return _chart(figure, "chart-competitors", title, png)
 
 
-def build_charts(rows: list[MarketRow], gettext: Callable[[str], str] = _english, locale: str = "en") -> list[Chart]:
+def build_charts(rows: list[MarketRow], gettext: Callable[[str], str] = _english, locale: str = "en", *,
+                 png: bool = False) -> list[Chart]:
     """The charts the data supports, in report order (none when there is nothing to draw), titled and labelled in
-    the report's language and locale."""
+    the report's language and locale; with `png`, each also as a PNG (the Figma export's image fills)."""
     import matplotlib
 
     matplotlib.use("Agg")
     cjk = locale.replace("-", "_").split("_")[0] in ("ja", "zh", "ko")  # compact CJK amounts ("€14.8億")
     style = {**_STYLE, "font.family": [_STYLE["font.family"], *_CJK_FONTS]} if cjk else _STYLE
     with _LOCK, matplotlib.rc_context(style):  # type: ignore[arg-type]
-        charts = [_market_chart(rows, gettext, locale), _competitor_chart(rows, gettext, locale)]
+        charts = [_market_chart(rows, gettext, locale, png), _competitor_chart(rows, gettext, locale, png)]
     return [c for c in charts if c is not None]

@@ -34,6 +34,7 @@ __all__ = [
     "render_markdown",
     "render_pdf",
     "render_report",
+    "report_context",
     "report_locale",
 ]
 
@@ -225,7 +226,8 @@ def _source_types(_: Callable[[str], str]) -> dict[str, str]:
                              "tool": _("tool")})
 
 
-def _context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str, Any]:
+def report_context(report: ReportInput, charts: list[Chart] | None = None) -> dict[str, Any]:
+    """What the report templates (and the Figma export) lay out: the view, formats, localization, labels, charts."""
     locale = report_locale(report)
     _ = translations_for(locale).gettext
     fmt = _Formats(locale, _)
@@ -284,7 +286,7 @@ def _environment(locale: str = "en") -> jinja2.Environment:
 
 def render_html(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as one self-contained HTML page (inline CSS and SVG charts, no external references)."""
-    return _environment(report_locale(report)).get_template(_TEMPLATE).render(**_context(report, charts))
+    return _environment(report_locale(report)).get_template(_TEMPLATE).render(**report_context(report, charts))
 
 
 def _md_escape(text: str) -> str:
@@ -310,7 +312,7 @@ def _markdown_environment(locale: str = "en") -> jinja2.Environment:
 
 def render_markdown(report: ReportInput, charts: list[Chart] | None = None) -> str:
     """Render the report as Markdown; charts are referenced as `<name>.svg` files stored beside it."""
-    return _markdown_environment(report_locale(report)).get_template(_MARKDOWN_TEMPLATE).render(**_context(report, charts))
+    return _markdown_environment(report_locale(report)).get_template(_MARKDOWN_TEMPLATE).render(**report_context(report, charts))
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,7 @@ class RenderedReport:
 
 def render_report(report: ReportInput) -> RenderedReport:
     """Render HTML and Markdown from one context: the view is built and the charts drawn once."""
-    context = _context(report)
+    context = report_context(report)
     key = report_locale(report)
     return RenderedReport(html=_environment(key).get_template(_TEMPLATE).render(**context),
                           markdown=_markdown_environment(key).get_template(_MARKDOWN_TEMPLATE).render(**context),

@@ -1,0 +1,177 @@
+"""The node replacement engine: (template, report content, locale) -> a fill plan, with text fit estimated (pure).
+
+A field the report has no value for (`#summary.7` with five points, a market the brief does not
+name, a chart without data) is listed in `missing_fields`, and its layer is hidden so that the
+designer's sample text never passes for a finding. Text is never cut: a text that does not fit
+its box by estimate is listed in `overflow` and set in full.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from typing import Any
+
+from actors.figma.content import BANNER_COLOURS, Content
+from actors.figma.template import FieldUse, Scan
+from schemas.figma import FillPlan, Overflow, Replacement
+
+__all__ = ["fill_plan", "text_capacity", "text_lines", "text_style", "wrap"]
+
+DEFAULT_GAP = 8.0  # px between cloned items when the group has no auto-layout spacing
+
+
+def _char_em(ch: str) -> float:
+    """A character's advance in em, roughly, for a proportional sans serif (Inter, Roboto, Noto Sans)."""
+    if unicodedata.east_asian_width(ch) in ("W", "F"):
+        return 1.0
+    if ch == " ":
+        return 0.28
+    if ch in "il.,:;'|!ìíîï":
+        return 0.26
+    if ch in "mwMW@%":
+        return 0.85
+    if ch.isupper() or ch.isdigit():
+        return 0.62
+    return 0.52
+
+
+def text_style(node: dict[str, Any]) -> tuple[float, float, float]:
+    """Font size, line height and letter spacing (px) of a text layer."""
+    style = node.get("style") or {}
+    size = float(style.get("fontSize") or 12.0)
+    line = float(style.get("lineHeightPx") or size * 1.2)
+    return size, max(line, 1.0), float(style.get("letterSpacing") or 0.0)
+
+
+def wrap(text: str, width_px: float, font_px: float, spacing_px: float = 0.0) -> list[str]:
+    """`text` broken into lines of a box `width_px` wide: at spaces, and inside words too long for a line."""
+    def advance(chunk: str) -> float:
+        return sum(_char_em(c) * font_px + spacing_px for c in chunk)
+
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        if width_px <= 0:
+            out.append(paragraph)
+            continue
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if advance(candidate) <= width_px or not line and advance(word) <= width_px:
+                line = candidate
+                continue
+            if line:
+                out.append(line)
+            line = ""
+            while advance(word) > width_px and len(word) > 1:  # a word wider than the line breaks where it must
+                cut = 1
+                while cut < len(word) and advance(word[:cut + 1]) <= width_px:
+                    cut += 1
+                out.append(word[:cut])
+                word = word[cut:]
+            line = word
+        out.append(line)
+    return out
+
+
+def text_lines(text: str, width_px: float, font_px: float, spacing_px: float = 0.0) -> int:
+    """Lines `text` takes in a box `width_px` wide."""
+    return len(wrap(text, width_px, font_px, spacing_px))
+
+
+def text_capacity(node: dict[str, Any], text: str) -> tuple[bool, int]:
+    """Whether `text` fits the text layer, and the characters the box holds by estimate for text like it.
+    A box that grows with its text (auto-resize HEIGHT or WIDTH_AND_HEIGHT) always fits."""
+    style = node.get("style") or {}
+    box = node.get("absoluteBoundingBox") or {}
+    if style.get("textAutoResize") in ("HEIGHT", "WIDTH_AND_HEIGHT") or not box:
+        return True, len(text)
+    size, line, spacing = text_style(node)
+    width, height = float(box.get("width") or 0), float(box.get("height") or 0)
+    rows = max(1, int((height + 0.5) // line))
+    if isinstance(style.get("maxLines"), int) and style["maxLines"] > 0:
+        rows = min(rows, style["maxLines"])
+    needed = text_lines(text, width, size, spacing)
+    sample = text or "x"
+    per_char = sum(_char_em(c) * size + spacing for c in sample) / len(sample)
+    limit = int(rows * width / per_char) if per_char > 0 else len(text)
+    return needed <= rows, limit
+
+
+def _text(use_node: dict[str, Any], field: str, value: str, overflow: list[Overflow],
+          label: str | None = None) -> Replacement:
+    fits, limit = text_capacity(use_node, value)
+    if not fits:
+        overflow.append(Overflow(node_id=use_node["id"], field=label or field, chars=len(value),
+                                 limit=min(limit, max(len(value) - 1, 0))))
+    return Replacement(node_id=use_node["id"], node_name=str(use_node.get("name", "")).strip(), field=field,
+                       kind="text", value=value)
+
+
+def _hide(node: dict[str, Any], field: str) -> Replacement:
+    return Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(), field=field,
+                       kind="visibility", value=False)
+
+
+def _offset(group: dict[str, Any], prototype: dict[str, Any]) -> dict[str, float]:
+    """Where the next copy goes relative to the one before: below it, or beside it in a horizontal auto-layout."""
+    box = prototype.get("absoluteBoundingBox") or {}
+    gap = float(group.get("itemSpacing") or DEFAULT_GAP)
+    if group.get("layoutMode") == "HORIZONTAL":
+        return {"x": float(box.get("width") or 0) + gap, "y": 0.0}
+    return {"x": 0.0, "y": float(box.get("height") or 0) + gap}
+
+
+def _clone(use: FieldUse, items: list[dict[str, str]], overflow: list[Overflow]) -> Replacement:
+    assert use.prototype is not None
+    planned = []
+    for n, item in enumerate(items, start=1):
+        planned.append([
+            _text(node, spec.name, item.get(spec.name, ""), overflow, label=f"{use.spec.name[:-2]}[{n}].{spec.name}")
+            .model_dump() for spec, node in use.items
+        ])
+    return Replacement(node_id=use.node["id"], node_name=str(use.node.get("name", "")).strip(), field=use.spec.name,
+                       kind="clone", value={"prototype": use.prototype["id"], "count": len(items),
+                                            "offset": _offset(use.node, use.prototype), "items": planned})
+
+
+def fill_plan(scan: Scan, content: Content, *, template_id: str, version: int, job_id: str) -> FillPlan:
+    """The fill plan of one report (in `content.locale`) for a scanned template."""
+    replacements: list[Replacement] = []
+    missing: list[str] = []
+    overflow: list[Overflow] = []
+    for use in scan.fields:
+        spec, node = use.spec, use.node
+        name = f"#{spec.name}"
+        if spec.kind == "text":
+            value = content.texts.get(spec.name)
+            if value is None:
+                missing.append(name)
+                replacements.append(_hide(node, spec.name))
+            else:
+                replacements.append(_text(node, spec.name, value, overflow))
+        elif spec.kind == "image":
+            image = content.images.get(spec.name)
+            if image is None:
+                missing.append(name)
+                replacements.append(_hide(node, spec.name))
+            else:
+                replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
+                                                field=spec.name, kind="image", value=image))
+        elif spec.kind == "banner":
+            replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
+                                            field=spec.name, kind="visibility", value=content.banner_state != "ok"))
+            if "fills" in node:  # groups have no fills of their own
+                replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
+                                                field=spec.name, kind="fill",
+                                                value=dict(BANNER_COLOURS[content.banner_state])))
+        else:  # a repeated group
+            items = content.items.get(spec.parts[0], [])
+            if not items:
+                missing.append(name)
+            replacements.append(_clone(use, items, overflow))
+    return FillPlan(
+        template_id=template_id, version=version, job_id=job_id, locale=content.locale, replacements=replacements,
+        missing_fields=list(dict.fromkeys(missing)), unknown_fields=list(dict.fromkeys(n for n, _ in scan.unknown)),
+        overflow=overflow,
+    )
