@@ -49,6 +49,7 @@ __all__ = [
 
 SECRET_FIELDS = (
     "database_url", "nats_url", "s3_secret_key", "vault_key", "openai_api_key", "gemini_api_key", "xai_api_key",
+    "figma_token",
 )
 """Settings that carry credentials (a database or NATS URL may hold a password or token)."""
 

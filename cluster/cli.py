@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cluster.artifacts_cli import artifacts_app
+from cluster.figma_cli import figma_app
 from cluster.pii_cli import pii_app
 from cluster.profiles_cli import profiles_app
 from cluster.settings import Settings, load_settings
@@ -32,6 +33,7 @@ app.add_typer(documents_app, name="documents")
 app.add_typer(pii_app, name="pii")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(artifacts_app, name="artifacts")
+app.add_typer(figma_app, name="figma")
 
 # Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
 out = Console(soft_wrap=True)
@@ -332,6 +334,8 @@ def _print_summary(summary: Any) -> None:
             detail = source.error or "; ".join(source.warnings[:2])
             out.print(f"  source {source.label} ({source.source_type}): {source.status}"
                       + (" [required]" if source.required else "") + f": {detail}", markup=False, highlight=False)
+    for warning in summary.warnings:
+        out.print(f"  warning: {warning}", markup=False, highlight=False)
     for art in summary.artifacts:
         out.print(f"  {art.kind}: {art.path or art.uri}", markup=False)
     out.print(f"  trace: {summary.trace_id}  (mka trace {summary.job_id})", markup=False)

@@ -69,7 +69,10 @@ class MkaClient:
         script: ProvidersScript | dict[str, Any] | None = None,
     ) -> str:
         """Validate and submit a brief; return the job id (the same id again for a repeated key)."""
+        from actors.figma.store import check_brief_template
+
         parsed = brief if isinstance(brief, Brief) else parse_brief(brief)
+        check_brief_template(self.store, self.objects, parsed)
         raw_script = script.model_dump(mode="json") if isinstance(script, ProvidersScript) else script
         return ray_result(self.orchestrator.submit.remote(parsed, idempotency_key, raw_script))
 
@@ -129,6 +132,11 @@ class MkaClient:
         collected = self._collected(job)
         if collected is not None:
             summary.sources = collected.sources
+        key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="export"))
+        if key is not None:
+            from actors.orchestrator.ports import ExportOutput
+
+            summary.warnings = ExportOutput.model_validate_json(self.objects.get(key)).warnings
         return summary
 
     def evidence(self, job_id: str) -> list[Evidence]:

@@ -255,6 +255,11 @@ class ReportActor:
         with span("agent.report", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
             return self._role.render(envelope)
 
+    def figma(self, envelope: AgentRequest[Any]) -> Any:
+        """Fill the envelope's Figma template with its report; return the plan and preview."""
+        with span("agent.figma", traceparent=envelope.traceparent, job_id=envelope.job_id, step=envelope.step):
+            return self._role.figma(envelope)
+
 
 class OrchestratorActor:
     """Runs jobs in threads over the job runner; resumes unfinished jobs when (re)started."""

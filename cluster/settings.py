@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     xai_price_input_per_1k: float | None = Field(default=None, ge=0)
     xai_price_output_per_1k: float | None = Field(default=None, ge=0)
     llm_max_output_tokens: int = Field(default=4096, ge=16, description="Output cap of one model call.")
+    figma_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MKA_FIGMA_TOKEN", "FIGMA_TOKEN"),
+        description="A Figma personal access token, to read templates with `mka figma templates add --file-key`.",
+    )
+    figma_api_url: str = Field(default="https://api.figma.com", description="Figma's REST API (a fake in tests).")
     cost_budget_usd: float | None = Field(
         default=None, ge=0, description="Per-job LLM budget: providers whose estimated cost would exceed it are not asked."
     )

@@ -11,6 +11,7 @@ from schemas.artifacts import Artifact
 from schemas.brief import Brief
 from schemas.envelopes import AgentRequest, AgentResponse
 from schemas.events import Event
+from schemas.figma import FillPlan
 from schemas.job import JobRecord, StepRecord
 from schemas.mcp import McpToolDescriptor
 from schemas.merge import MergeResult
@@ -28,6 +29,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "brief": Brief,
     "event": Event,
     "evidence": Evidence,
+    "figma_plan": FillPlan,
     "job": JobRecord,
     "mcp_tool": McpToolDescriptor,
     "merge_result": MergeResult,

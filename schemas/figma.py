@@ -11,8 +11,11 @@ __all__ = [
     "REPLACEMENT_KINDS",
     "TEMPLATE_ID_PATTERN",
     "TEMPLATE_REF_PATTERN",
+    "FigmaExport",
+    "FigmaRequest",
     "FillPlan",
     "Overflow",
+    "PlanSummary",
     "Replacement",
     "TemplateInfo",
 ]
@@ -86,3 +89,30 @@ class TemplateInfo(BaseModel):
     source: str = Field(description="figma:<file key> or upload.")
     sha256: str
     created_at: datetime | None = None
+
+
+class FigmaRequest(BaseModel):
+    """What the report role needs to fill a template for one report (the base one, or a localized one)."""
+
+    report: Any = Field(description="The ReportInput (localized when its `localization` is set).")
+    template_id: str
+    version: int = Field(ge=1)
+    template: dict[str, Any] = Field(description="The template's Figma file JSON.")
+
+
+class FigmaExport(BaseModel):
+    """One locale's export: the fill plan and its SVG preview."""
+
+    locale: str
+    plan: FillPlan
+    preview: str
+
+
+class PlanSummary(BaseModel):
+    """How one locale's plan went, for the run summary and events."""
+
+    locale: str
+    replaced: int = Field(ge=0, description="Layers the plan changes (clones' items included).")
+    missing_fields: list[str] = Field(default_factory=list)
+    unknown_fields: list[str] = Field(default_factory=list)
+    overflow: int = Field(default=0, ge=0, description="Texts that do not fit their box by estimate.")

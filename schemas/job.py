@@ -23,6 +23,7 @@ class JobState(str, Enum):
     MERGING = "merging"
     LOCALIZING = "localizing"
     RENDERING = "rendering"
+    EXPORTING = "exporting"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"

@@ -68,6 +68,9 @@ class JobSummary(BaseModel):
     sources: list[SourceReport] = Field(
         default_factory=list, description="How each evidence source went (servers, pages, documents), failures included."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="What completed with a caveat: Figma template fields without a value, "
+        "unusable layer names, texts that overflow their boxes, an export skipped.")
     wall_s: float | None = Field(default=None, description="Seconds the CLI waited (CLI only).")
 
     def public(self) -> dict[str, Any]:

@@ -61,6 +61,9 @@ from schemas.pipeline import AnalysisRequest, ReportInput
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
+from actors.figma.export import FigmaRole  # noqa: E402  (the report role's real Figma method)
+
+
 class _NoBroker:
     """A broker with no MCP server behind it."""
 
@@ -81,7 +84,7 @@ class FakeAgents(Agents):
         self.fail_on: dict[str, Exception] = {}
         self.sent_to_llm: list[AgentRequest[AnalysisRequest]] = []
         # The localizer reads the bundled profiles and rates (no MCP server here); stub LLMs translate per script.
-        self.roles: dict[str, Any] = {"localizer": LocalizerRole(_NoBroker()),
+        self.roles: dict[str, Any] = {"localizer": LocalizerRole(_NoBroker()), "report": FigmaRole(),
                                       **{f"llm-{p}": StubLlmAgent(p) for p in ("openai", "gemini", "xai")}}
         self._loop: LoopThread | None = None
         self.evidence = evidence or [

@@ -24,6 +24,7 @@ from schemas import (
     Quorum,
     SourceFailed,
 )
+from schemas.figma import PlanSummary
 from schemas.localization import TranslationRequest, TranslationResult
 from schemas.pipeline import (
     AnalysisRequest,
@@ -38,6 +39,7 @@ __all__ = [
     "Agents",
     "AnalyzeOutput",
     "CollectOutput",
+    "ExportOutput",
     "RedactOutput",
     "RenderOutput",
     "ValidateOutput",
@@ -108,6 +110,15 @@ class RenderOutput(BaseModel):
     """What the report step stored."""
 
     artifacts: list[Artifact]
+
+
+class ExportOutput(BaseModel):
+    """What the export step stored (nothing when the brief wants no Figma export), and what the designer should
+    know: missing or unusable template fields, texts that overflow their boxes."""
+
+    artifacts: list[Artifact] = Field(default_factory=list)
+    plans: list[PlanSummary] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class Agents(abc.ABC):

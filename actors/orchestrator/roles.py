@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors.data_collection import DataCollectionAgent
+from actors.figma.export import FigmaRole
 from actors.report import ReportAgent
 from schemas import AgentRequest, Artifact
 from schemas.pipeline import CollectResult
@@ -28,8 +29,8 @@ class CollectorRole:
         return await self.agent.collect(envelope.payload)
 
 
-class ReportRole:
-    """The `report` role: render and store the report."""
+class ReportRole(FigmaRole):
+    """The `report` role: render and store the report; fill Figma templates (`figma`)."""
 
     def __init__(self, agent: ReportAgent) -> None:
         self.agent = agent

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,16 +19,20 @@ from actors.localization.agent import (
     wanted_locales,
 )
 from actors.localization.text import translate_walk
+from actors.figma.export import replaced_count
 from actors.object_store import (
     CHECKPOINT_NAME,
     VAULT_NAME,
+    artifact_for,
     find_job_object,
+    job_key,
     read_job_object,
 )
 from actors.orchestrator.pipeline import Pipeline, Step, StepContext
 from actors.orchestrator.ports import (
     AnalyzeOutput,
     CollectOutput,
+    ExportOutput,
     RedactOutput,
     RenderOutput,
     ValidateOutput,
@@ -34,16 +40,20 @@ from actors.orchestrator.ports import (
 from actors.quorum import required_for
 from schemas import (
     Artifact,
+    ArtifactKind,
     Brief,
     BriefTooLong,
     InvalidInput,
+    JobRecord,
     JobState,
     MergeResult,
     MkaError,
+    StoredPii,
     parse_brief,
     problems_from,
 )
 from schemas.brief import locale_id
+from schemas.figma import FigmaRequest, PlanSummary
 from schemas.localization import (
     LocalizedReport,
     LocalizeOutput,
@@ -56,9 +66,11 @@ from schemas.pipeline import AnalysisRequest, CollectRequest, DocumentInput, Rep
 if TYPE_CHECKING:
     from actors.orchestrator.runner import JobRunner
 
-__all__ = ["default_pipeline", "localize_later", "localize_reports", "report_input"]
+__all__ = ["default_pipeline", "figma_warnings", "localize_later", "localize_reports", "localized_reports", "report_input",
+           "stored_report_input"]
 
 S = JobState
+M = TypeVar("M", bound=BaseModel)
 
 
 def validate(ctx: StepContext) -> BaseModel:
@@ -174,18 +186,24 @@ def merge(ctx: StepContext) -> BaseModel:
 
 def report_input(ctx: StepContext) -> ReportInput:
     """What the report shows, from the checkpoints of the steps before it."""
-    analysis = ctx.load("analyze", AnalyzeOutput)
-    collected = ctx.load("collect", CollectOutput)
+    return stored_report_input(ctx.job, ctx.load, generated_at=ctx.clock.now())
+
+
+def stored_report_input(job: JobRecord, load: Callable[[str, type[M]], M], *, generated_at: datetime) -> ReportInput:
+    """The report input of a job from its checkpoints, read by `load(step, model)` (a step's context, or a reader of
+    a finished job's objects)."""
+    analysis = load("analyze", AnalyzeOutput)
+    collected = load("collect", CollectOutput)
     return ReportInput(
-        job_id=ctx.job.id,
-        brief=ctx.load("redact", RedactOutput).brief,
+        job_id=job.id,
+        brief=load("redact", RedactOutput).brief,
         evidence=collected.evidence,
         sources=collected.sources,
         answers=analysis.answers,
         quorum=analysis.quorum,
-        merge=ctx.load("merge", MergeResult),
-        trace_id=ctx.job.trace_id,
-        generated_at=ctx.clock.now(),
+        merge=load("merge", MergeResult),
+        trace_id=job.trace_id,
+        generated_at=generated_at,
     )
 
 
@@ -246,9 +264,7 @@ def localize(ctx: StepContext) -> BaseModel:
 def render(ctx: StepContext) -> BaseModel:
     """Render and store the base report and each localized one; record their artifacts."""
     report = report_input(ctx)
-    # A job that reached rendering before the localize step existed has no checkpoint of it: no localized reports.
-    has_localize = find_job_object(ctx.objects, ctx.job.project, ctx.job.id, CHECKPOINT_NAME.format(step="localize")) is not None
-    localized = ctx.load("localize", LocalizeOutput).reports if has_localize else []
+    localized = localized_reports(ctx)
     envelopes = [
         # One idempotency key per report: a retry re-renders it on the same actor; the reports spread over the pool.
         ctx.envelope(report.model_copy(update={"localization": loc})).model_copy(
@@ -257,6 +273,81 @@ def render(ctx: StepContext) -> BaseModel:
     ]
     artifacts = [a for rendered in ctx.agents.render_many(envelopes) for a in rendered]
     return RenderOutput(artifacts=ctx.record(artifacts, made_from=["merge", "localize"]))
+
+
+def localized_reports(ctx: StepContext) -> list[LocalizedReport]:
+    """The job's localized reports (none for a job that reached rendering before the localize step existed)."""
+    if find_job_object(ctx.objects, ctx.job.project, ctx.job.id, CHECKPOINT_NAME.format(step="localize")) is None:
+        return []
+    return ctx.load("localize", LocalizeOutput).reports
+
+
+def export(ctx: StepContext) -> BaseModel:
+    """Fill the brief's Figma template for the base report and each localized one: a fill plan (checked by the
+    egress guard: it leaves the system) and an SVG preview each. A template deleted since submit, missing or
+    unusable fields and overflowing texts are warnings, in the output and the events; the job completes."""
+    from actors.figma.export import egress_view
+    from actors.figma.store import load_template
+
+    job = ctx.job
+    brief = ctx.load("redact", RedactOutput).brief
+    if "figma" not in brief.outputs or not brief.figma_template:
+        return ExportOutput()
+    try:
+        info, doc = load_template(ctx.store, ctx.objects, project=job.project, ref=brief.figma_template)
+    except MkaError as exc:  # checked at submit; deleted since
+        ctx.store.record_event(job.id, "figma.skipped", {"template": brief.figma_template, "reason": exc.message},
+                               traceparent=job.traceparent)
+        return ExportOutput(warnings=[f"Figma export skipped: {exc.message}"])
+    report = report_input(ctx)
+    reports = [None, *localized_reports(ctx)]
+    exports = [
+        ctx.agents.call("report", "figma", ctx.envelope(FigmaRequest(
+            report=report.model_copy(update={"localization": loc}), template_id=info.template_id,
+            version=info.version, template=doc)).model_copy(
+            update={"idempotency_key": f"{job.id}:figma" + (f":{loc.locale}" if loc else "")}))
+        for loc in reports
+    ]
+    ctx.guards.register_vault(job.id, ctx.vault())
+    for done in exports:  # fail closed, as for the LLM requests
+        ctx.guards.check(job.id, "figma", egress_view(done.plan))
+    artifacts, plans, warnings = [], [], []
+    for done, loc in zip(exports, reports):
+        folder = f"{loc.locale}/" if loc else ""
+        for kind, name, body, content_type in (
+            (ArtifactKind.FIGMA_PLAN, "figma-plan.json", done.plan.model_dump_json(indent=1).encode(),
+             "application/json"),
+            (ArtifactKind.FIGMA_PREVIEW, "figma-preview.svg", done.preview.encode(), "image/svg+xml"),
+        ):
+            stored = ctx.objects.put(job_key(job.project, job.id, folder + name), body, content_type=content_type,
+                                     metadata={"kind": kind.value, "job-id": job.id})
+            artifacts.append(artifact_for(
+                stored, project=job.project, job_id=job.id, kind=kind, artifact_id=uuid.uuid4().hex,
+                created_at=ctx.clock.now(), step="export", locale=loc.locale if loc else None,
+                pii_class=StoredPii.PSEUDONYMIZED))
+        plan = done.plan
+        summary = PlanSummary(locale=plan.locale, replaced=replaced_count(plan), missing_fields=plan.missing_fields,
+                              unknown_fields=plan.unknown_fields, overflow=len(plan.overflow))
+        plans.append(summary)
+        warnings += figma_warnings(summary, info.template_id)
+        ctx.store.record_event(job.id, "figma.exported", {"template": info.template_id, "version": info.version,
+                                                          **summary.model_dump(mode="json")},
+                               traceparent=job.traceparent)
+    return ExportOutput(artifacts=ctx.record(artifacts, made_from=["merge", "localize"]), plans=plans,
+                        warnings=warnings)
+
+
+def figma_warnings(summary: PlanSummary, template_id: str) -> list[str]:
+    """What a designer should fix or know about one locale's plan, in words."""
+    out = []
+    where = f"template {template_id} ({summary.locale})"
+    if summary.missing_fields:
+        out.append(f"{where}: no value for {', '.join(summary.missing_fields)}; those layers are hidden")
+    if summary.unknown_fields:
+        out.append(f"{where}: unusable layer names {', '.join(summary.unknown_fields)}")
+    if summary.overflow:
+        out.append(f"{where}: {summary.overflow} text(s) may not fit their box (set in full; see the plan's overflow)")
+    return out
 
 
 def localize_later(runner: JobRunner, job_id: str, locale: str) -> tuple[LocalizedReport, list[Artifact]]:
@@ -279,7 +370,7 @@ def localize_later(runner: JobRunner, job_id: str, locale: str) -> tuple[Localiz
 
 @cache
 def default_pipeline() -> Pipeline:
-    """validate → redact → collect → analyze → merge → localize → render."""
+    """validate → redact → collect → analyze → merge → localize → render → export."""
     return Pipeline([
         Step("validate", S.VALIDATING, Brief, ValidateOutput, "orchestrator", validate),
         Step("redact", S.REDACTING, Brief, RedactOutput, "pii", redact),
@@ -291,4 +382,6 @@ def default_pipeline() -> Pipeline:
         Step("localize", S.LOCALIZING, LocalizeRequest, LocalizeOutput, "localizer, llm-<provider>", localize,
              idempotent=False),
         Step("render", S.RENDERING, ReportInput, RenderOutput, "report", render),
+        # Pure over stored checkpoints (no LLM): a retry fills the template again and overwrites the same keys.
+        Step("export", S.EXPORTING, FigmaRequest, ExportOutput, "report", export),
     ])

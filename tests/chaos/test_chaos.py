@@ -106,7 +106,7 @@ def test_orchestrator_killed_mid_job(stack: Stack) -> None:
     assert [(s.attempt, s.outcome) for s in steps if s.step == "analyze"] == [(1, StepOutcome.RUNNING), (2, StepOutcome.SUCCEEDED)]
     assert sorted(a.kind for a in client.artifacts(job_id)) == ["html", "pdf"]  # one row per export, none twice
     assert _states(stack, job_id) == ["validating", "redacting", "collecting", "analyzing", "merging", "localizing",
-                                     "rendering", "completed"]
+                                     "rendering", "exporting", "completed"]
     _events_exactly_once(stack, job)
     _pii_clean(stack, job_id)
 
@@ -217,7 +217,7 @@ def test_s3_down_while_rendering_fails_clearly_then_resumes(stack: Stack) -> Non
     assert job.state == JobState.COMPLETED, job.error
     assert sorted(a.kind for a in client.artifacts(job_id)) == ["html", "pdf"]  # one row per export, none twice
     states = _states(stack, job_id)
-    assert states[-3:] == ["failed", "rendering", "completed"]
+    assert states[-4:] == ["failed", "rendering", "exporting", "completed"]
     for name in ("validate", "redact", "collect", "analyze", "merge"):
         assert len([s for s in client.store.steps(job_id) if s.step == name]) == 1, name
     _events_exactly_once(stack, job)

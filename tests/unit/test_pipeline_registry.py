@@ -93,6 +93,8 @@ def test_the_state_machine_is_the_registry_in_order() -> None:
     assert PIPELINE == (S.SUBMITTED, *[s.state for s in steps], S.COMPLETED)
     assert TRANSITIONS[S.MERGING] == {S.LOCALIZING, S.FAILED, S.CANCELLED}
     assert TRANSITIONS[S.LOCALIZING] == {S.RENDERING, S.FAILED, S.CANCELLED}
+    assert TRANSITIONS[S.RENDERING] == {S.EXPORTING, S.FAILED, S.CANCELLED}
+    assert TRANSITIONS[S.EXPORTING] == {S.COMPLETED, S.FAILED, S.CANCELLED}
     assert TRANSITIONS[S.FAILED] == {s.state for s in steps}
     assert not default_machine().is_legal(S.MERGING, S.RENDERING)  # localize runs between them
     assert not without_localize().machine.is_legal(S.MERGING, S.LOCALIZING)  # no step runs there
@@ -105,7 +107,8 @@ def test_a_toy_step_joins_through_one_registry_entry(make_brief) -> None:  # typ
     final = runner.run(job.id)
     assert final.state == S.COMPLETED
     assert _states(store, job.id) == [
-        "validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering", "completed",
+        "validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering", "exporting",
+        "completed",
     ]
     assert [s.step for s in store.steps(job.id)] == pipeline.names()
     toy = Localized.model_validate_json(objects.get(checkpoint_key(job.project, job.id, "translate")))

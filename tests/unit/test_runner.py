@@ -39,7 +39,7 @@ def test_job_runs_through_every_step(env, make_brief) -> None:  # type: ignore[n
     assert all(s.outcome == StepOutcome.SUCCEEDED and s.result_ref for s in steps)
     states = [m.event.payload["to_state"] for m in store.events(job.id) if m.event.type == EventType.JOB_STATE_CHANGED]
     assert states == ["validating", "redacting", "collecting", "analyzing", "merging", "localizing", "rendering",
-                      "completed"]
+                      "exporting", "completed"]
     assert [a.kind for a in store.artifacts(job.id)] == ["export"]
     # PII never reached an LLM request.
     assert agents.sent_to_llm and all("ana.secret" not in e.model_dump_json() for e in agents.sent_to_llm)
