@@ -17,7 +17,7 @@ from tests.providers.scenario import Script
 __all__ = ["FakeHttpProvider", "HttpReply", "SeenRequest"]
 
 HANG_MAX_S = 120.0
-_SECRET_HEADERS = {"authorization", "x-goog-api-key", "api-key"}
+_SECRET_HEADERS = {"authorization", "x-goog-api-key", "api-key", "x-figma-token"}
 
 
 @dataclass(frozen=True)
