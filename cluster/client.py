@@ -139,6 +139,14 @@ class MkaClient:
             summary.warnings = ExportOutput.model_validate_json(self.objects.get(key)).warnings
         return summary
 
+    def figma_export(self, job_id: str, *, template: str, locale: str | None = None) -> Any:
+        """A completed job's Figma fill plan and SVG preview for a template of its project (egress-guarded)."""
+        from actors.figma.jobs import job_export
+        from cluster.bootstrap import build_guards
+
+        return job_export(self.store, self.objects, build_guards(self.settings), job_id, template=template,
+                          locale=locale)
+
     def evidence(self, job_id: str) -> list[Evidence]:
         """The job's evidence as collected and pseudonymized (empty before the collect step ran)."""
         collected = self._collected(self.store.get(job_id))

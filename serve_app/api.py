@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -191,6 +191,21 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
     async def job_artifacts(request: Request, job_id: str) -> list[dict[str, Any]]:
         """The job's deliverables with their catalog metadata (deleted ones with their deletion reason)."""
         return [public_artifact(a) for a in await asyncio.to_thread(_backend(request).job_artifacts, job_id)]
+
+    @app.get("/v1/jobs/{job_id}/figma-plan")
+    async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
+                         locale: str | None = Query(default=None, max_length=35)) -> dict[str, Any]:
+        """A completed job's fill plan for a template of its project (what the Figma plugin applies), in the base
+        report's language or a localized report's locale; checked by the egress guard."""
+        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale)
+        return done.plan.model_dump(mode="json")
+
+    @app.get("/v1/jobs/{job_id}/figma-preview")
+    async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
+                            locale: str | None = Query(default=None, max_length=35)) -> Response:
+        """The same plan drawn as an SVG preview of the filled template."""
+        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale)
+        return Response(content=done.preview, media_type="image/svg+xml")
 
     @app.get("/v1/artifacts/{artifact_id}/meta")
     async def artifact_meta(request: Request, artifact_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from actors.job_store import OutboxMessage
 from actors.documents.store import DocumentInfo
 from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, StepRecord
 from schemas.artifacts import ArtifactKind
+from schemas.figma import FigmaExport
 from schemas.pipeline import ProvidersScript
 from schemas.summary import JobSummary
 
@@ -53,6 +54,10 @@ class PortalBackend(abc.ABC):
     @abc.abstractmethod
     def evidence(self, job_id: str) -> list[Evidence]:
         """The job's evidence, pseudonymized (`JobNotFound`)."""
+
+    @abc.abstractmethod
+    def figma_export(self, job_id: str, template: str, locale: str | None) -> FigmaExport:
+        """A completed job's fill plan and preview for a template of its project (`ArtifactNotFound`, `InvalidInput`)."""
 
     @abc.abstractmethod
     def cancel(self, job_id: str) -> str:
@@ -117,6 +122,10 @@ class ClientBackend(PortalBackend):
     def evidence(self, job_id: str) -> list[Evidence]:
         """The collect step's checkpoint."""
         return self.client.evidence(job_id)  # type: ignore[no-any-return]
+
+    def figma_export(self, job_id: str, template: str, locale: str | None) -> FigmaExport:
+        """From the job's stored plan, or filled again from its checkpoints."""
+        return self.client.figma_export(job_id, template=template, locale=locale)  # type: ignore[no-any-return]
 
     def cancel(self, job_id: str) -> str:
         """Cancel through the orchestrator actor."""

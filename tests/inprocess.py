@@ -39,11 +39,13 @@ class InProcessJob:
     markdown: str | None
     artifacts: list[Artifact]
     objects: FsObjectStore
+    events: list[Any]
 
 
 def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any] | None = None, *,
-                   pdf: bool = False) -> InProcessJob:
-    """Run a brief to a terminal state with deterministic ids and the trace id "0" * 32."""
+                   pdf: bool = False, templates: list[Path] | None = None) -> InProcessJob:
+    """Run a brief to a terminal state with deterministic ids and the trace id "0" * 32; `templates` (Figma file
+    JSON) are added to the brief's project first, named by their files' names."""
     from actors.pii import Keyring
 
     ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
@@ -56,6 +58,13 @@ def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any]
                                 keyring=Keyring([Keyring.generate()]), llms={p: StubLlmAgent(p) for p in PROVIDERS})
     try:
         runner = JobRunner(store=store, objects=objects, agents=agents, config=RunnerConfig(providers=PROVIDERS))
+        for path in templates or []:
+            from datetime import datetime, timezone
+
+            from actors.figma.store import add_template
+
+            add_template(store, objects, project=brief.get("project", "default"), name=None, source="upload",
+                         doc=json.loads(path.read_text(encoding="utf-8")), now=datetime.now(timezone.utc))
         job = store.submit(parse_brief(brief), trace_id="0" * 32)
         if script is not None:
             runner.save_script(job, ProvidersScript.model_validate(script))
@@ -67,7 +76,8 @@ def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any]
             key = job_key(job.project, job.id, name)
             return objects.get(key).decode() if objects.exists(key) else None
 
-        return InProcessJob(final, merge, text("report.html"), text("report.md"), store.artifacts(job.id), objects)
+        return InProcessJob(final, merge, text("report.html"), text("report.md"), store.artifacts(job.id), objects,
+                            [m.event for m in store.events(job.id)])
     finally:
         agents.close()
         engine.dispose()

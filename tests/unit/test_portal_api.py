@@ -30,6 +30,8 @@ from tests.conftest import brief_data
 
 pytestmark = pytest.mark.unit
 
+from schemas.figma import FigmaExport, FillPlan, Replacement  # noqa: E402
+
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -96,6 +98,14 @@ class FakeBackend(PortalBackend):
         self.job(job_id)
         return [Evidence(id="doc-0123456789abcdef-t1r1", source="doc://doc-0123456789abcdef#t1r1", text="DE 52%",
                          data={"oat_share_pct": 52.0}, source_type="document", retrieved_at=NOW)]
+
+    def figma_export(self, job_id: str, template: str, locale: str | None) -> FigmaExport:
+        self.job(job_id)
+        if template != "deck":
+            raise ArtifactNotFound(f"no template {template} in project default")
+        plan = FillPlan(template_id="deck", version=2, job_id=job_id, locale=locale or "en_US", replacements=[
+            Replacement(node_id="1:2", node_name="#title", field="title", kind="text", value="Oat launch")])
+        return FigmaExport(locale=plan.locale, plan=plan, preview="<svg><text>Oat launch</text></svg>")
 
     def cancel(self, job_id: str) -> str:
         raise StorageError("storage down")
@@ -262,3 +272,18 @@ def test_a_small_zip_bomb_is_refused_with_its_reason(http) -> None:  # type: ign
     assert len(buffer.getvalue()) < 200_000  # under the size limit: only the zip check can stop it
     r = client.post("/v1/documents", files={"file": ("big.xlsx", buffer.getvalue())})
     assert r.status_code == 422 and r.json()["error"]["reason"] == "zip_bomb" and backend.uploads == []
+
+
+def test_figma_plan_and_preview_routes(http: tuple[TestClient, FakeBackend]) -> None:
+    client, backend = http
+    job_id = client.post("/v1/jobs", json={"brief": brief_data()}).json()["job_id"]
+    plan = client.get(f"/v1/jobs/{job_id}/figma-plan", params={"template": "deck", "locale": "de_DE"})
+    assert plan.status_code == 200
+    assert set(plan.json()) == {"template_id", "version", "job_id", "locale", "replacements", "missing_fields",
+                                "unknown_fields", "overflow"}
+    assert plan.json()["locale"] == "de_DE" and plan.json()["replacements"][0]["kind"] == "text"
+    preview = client.get(f"/v1/jobs/{job_id}/figma-preview", params={"template": "deck"})
+    assert preview.headers["content-type"] == "image/svg+xml" and b"Oat launch" in preview.content
+    assert client.get(f"/v1/jobs/{job_id}/figma-plan", params={"template": "nope"}).status_code == 404
+    assert client.get(f"/v1/jobs/{job_id}/figma-plan").status_code == 422  # the template is required
+    assert client.get("/v1/jobs/no-such-job/figma-plan", params={"template": "deck"}).status_code == 404
