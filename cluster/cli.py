@@ -264,12 +264,23 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
     except InvalidBrief as exc:
         raise _fail(exc, as_json) from None
     settings = load_settings()
+    if "figma" in brief.outputs:  # before a cluster starts: a brief naming no stored template fails at once
+        from actors.figma.store import check_brief_template
+        from cluster.bootstrap import build_objects
+
+        try:
+            check_brief_template(_store(settings), build_objects(settings), brief)
+        except MkaError as exc:
+            raise _fail(exc, as_json) from None
     started = time.monotonic()
     client = connect(settings)
     problems: list[dict[str, str]] = []
     if attach:
         brief, problems = _attach(client, brief, attach, as_json)
-    job_id = client.submit(brief, script=script)
+    try:
+        job_id = client.submit(brief, script=script)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
     job = _wait_with_progress(client, job_id, quiet=as_json)
     summary = client.summary(job_id)
     summary.wall_s = round(time.monotonic() - started, 3)
