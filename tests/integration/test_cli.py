@@ -316,3 +316,43 @@ def test_a_required_source_that_fails_degrades_and_fail_mode_fails(tmp_path: Pat
     summary = json.loads(mka("run", "unknown.json", "--json", cwd=tmp_path).stdout)
     [doc] = [s for s in summary["sources"] if s["source_type"] == "document"]
     assert summary["state"] == "completed" and doc["status"] == "failed" and "no document" in doc["error"]
+
+
+def test_figma_templates_run_fill_and_preview(tmp_path: Path) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    template = root / "examples" / "figma" / "report-template.json"
+    brief = yaml.safe_load((root / "examples" / "brief-figma.yaml").read_text(encoding="utf-8"))
+    brief.update(outputs=["html", "figma"], locales=None)
+    (tmp_path / "missing.json").write_text(json.dumps({**brief, "figma_template": "no-such-template"}))
+    refused = mka("run", "missing.json", "--json", cwd=tmp_path)
+    assert refused.returncode == 2
+    error = json.loads(refused.stdout)["error"]
+    assert error["problems"][0]["field"] == "figma_template" and "no-such-template" in error["problems"][0]["message"]
+
+    added = mka("figma", "templates", "add", str(template), "--project", "demo", "--json", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)["template_id"] == "report-template"
+    (tmp_path / "brief.json").write_text(json.dumps(brief))
+    run = mka("run", "brief.json", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["warnings"] == []
+    kinds = {a["kind"]: a for a in summary["artifacts"]}
+    assert {"figma_plan", "figma_preview"} <= set(kinds) and Path(kinds["figma_plan"]["path"]).exists()
+    job_id = summary["job_id"]
+
+    fill = mka("figma", "fill", job_id, "--template", "report-template", "--json", cwd=tmp_path)
+    assert fill.returncode == 0, fill.stderr
+    plan = json.loads(fill.stdout)
+    assert set(plan) == {"template_id", "version", "job_id", "locale", "replacements", "missing_fields",
+                         "unknown_fields", "overflow"}
+    assert plan == json.loads(Path(kinds["figma_plan"]["path"]).read_text())  # the job's own plan
+    assert all(set(r) == {"node_id", "node_name", "field", "kind", "value"} for r in plan["replacements"])
+    out = tmp_path / "preview.svg"
+    preview = mka("figma", "preview", job_id, "--template", "report-template", "--out", str(out), cwd=tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    assert out.read_text().startswith("<svg") and "data-name=\"#title\"" in out.read_text()
+    wrong = mka("figma", "fill", job_id, "--template", "report-template", "--locale", "ja_JP", "--json", cwd=tmp_path)
+    assert wrong.returncode == 2 and "no ja_JP report" in json.loads(wrong.stdout)["error"]["message"]
