@@ -196,11 +196,26 @@ def submit(brief_file: Path, idempotency_key: str = typer.Option(None, "--idempo
         brief = parse_brief(load_brief_file(brief_file))
     except InvalidBrief as exc:
         raise _fail(exc, as_json) from None
-    job = _store(settings).submit(brief, idempotency_key=idempotency_key)
+    store = _store(settings)
+    _check_template(settings, brief, as_json, store=store)
+    job = store.submit(brief, idempotency_key=idempotency_key)
     if as_json:
         _print_json(job.model_dump(mode="json", exclude={"brief"}))
     else:
         out.print(f"job {job.id} {job.state.value}")
+
+
+def _check_template(settings: Settings, brief: Any, as_json: bool, *, store: Any = None) -> None:
+    """A brief that wants a Figma export names a template its project has; exit 2 otherwise."""
+    if "figma" not in brief.outputs:
+        return
+    from actors.figma.store import check_brief_template
+    from cluster.bootstrap import build_objects
+
+    try:
+        check_brief_template(store or _store(settings), build_objects(settings), brief)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
 
 
 def _attach(client: Any, brief: Any, files: list[Path], as_json: bool) -> tuple[Any, list[dict[str, str]]]:
@@ -264,14 +279,7 @@ def _run_job(brief_path: Path, script_path: Path | None, out_dir: Path | None, a
     except InvalidBrief as exc:
         raise _fail(exc, as_json) from None
     settings = load_settings()
-    if "figma" in brief.outputs:  # before a cluster starts: a brief naming no stored template fails at once
-        from actors.figma.store import check_brief_template
-        from cluster.bootstrap import build_objects
-
-        try:
-            check_brief_template(_store(settings), build_objects(settings), brief)
-        except MkaError as exc:
-            raise _fail(exc, as_json) from None
+    _check_template(settings, brief, as_json)  # before a cluster starts: a brief naming no stored template fails now
     started = time.monotonic()
     client = connect(settings)
     problems: list[dict[str, str]] = []

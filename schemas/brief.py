@@ -15,7 +15,6 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -143,7 +142,7 @@ class Brief(BaseModel):
         "as SVG files beside it), figma.",
     )
     figma_template: str | None = Field(
-        default=None, pattern=TEMPLATE_REF_PATTERN, validate_default=True,
+        default=None, pattern=TEMPLATE_REF_PATTERN,
         description="The stored Figma template to fill when outputs include figma (`mka figma templates list`): "
         "TEMPLATE_ID, or TEMPLATE_ID@VERSION to pin a version.",
     )
@@ -199,13 +198,6 @@ class Brief(BaseModel):
                 out.append(code)
         return out
 
-    @field_validator("figma_template")
-    @classmethod
-    def _template_for_figma(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and "figma" in (info.data.get("outputs") or []):
-            raise ValueError("outputs include figma: name the template to fill (`mka figma templates list`)")
-        return value
-
     @field_validator("documents", "sources")
     @classmethod
     def _unique_refs(cls, value: list[Any]) -> list[Any]:
@@ -250,6 +242,11 @@ def parse_brief(data: Any) -> Brief:
     if not isinstance(data, dict):
         raise InvalidBrief([{"field": "brief", "message": "a brief must be a mapping of fields"}])
     try:
-        return Brief.model_validate(data)
+        brief = Brief.model_validate(data)
     except ValidationError as exc:
         raise InvalidBrief(problems_from(exc)) from None
+    # At submit, not in the model: jobs stored before the Figma export existed may ask for figma without a template.
+    if "figma" in brief.outputs and not brief.figma_template:
+        raise InvalidBrief([{"field": "figma_template", "type": "value_error",
+                             "message": "outputs include figma: name the template to fill (`mka figma templates list`)"}])
+    return brief

@@ -70,7 +70,7 @@ class FillPlan(BaseModel):
     replacements: list[Replacement] = Field(default_factory=list)
     missing_fields: list[str] = Field(
         default_factory=list, description="Fields the template has but the report has no value for (e.g. #summary.7 "
-        "with five summary points): their layers are left as designed.")
+        "with five summary points): the plan hides their layers, so no sample text passes for a finding.")
     unknown_fields: list[str] = Field(
         default_factory=list, description="Layer names starting with # that the plan cannot use: not a field, or a "
         "field on a layer of the wrong type (a text field on a rectangle).")

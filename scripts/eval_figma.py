@@ -147,7 +147,7 @@ def evaluate_templates(folder: Path, fill: bool) -> dict[str, Any]:
                 for c in item}
             row["plan_ids_in_template"] = changed <= ids
             row["no_value"] = plan["missing_fields"]
-            row["filled"] = len(names) - len(set(plan["missing_fields"]) & names)
+            row["filled"] = len((valid & names) - set(plan["missing_fields"]))
             row["overflow"] = len(plan["overflow"])
         rows.append(row)
         for key in totals:
@@ -156,7 +156,7 @@ def evaluate_templates(folder: Path, fill: bool) -> dict[str, Any]:
                "mistakes_flagged": round(totals["flagged"] / totals["invalid"], 3) if totals["invalid"] else None,
                "false_alarms": totals["false_alarms"]}
     if fill:
-        summary["fields_with_a_value"] = round(totals["filled"] / max(1, totals["recognised"]), 3)
+        summary["fields_with_a_value"] = f"{totals['filled']}/{totals['valid']}"
     return {"templates": rows, "summary": summary}
 
 

@@ -74,6 +74,11 @@ def _backend(request: Request) -> PortalBackend:
     return found  # type: ignore[no-any-return]
 
 
+_PLUGIN_ROUTE = re.compile(r"/v1/jobs/[^/]+/figma-plan")
+_PLUGIN_CORS = {"Access-Control-Allow-Origin": "null", "Access-Control-Allow-Methods": "GET",
+                "Access-Control-Allow-Headers": "Authorization", "Access-Control-Max-Age": "600", "Vary": "Origin"}
+
+
 def create_app(backend: PortalBackend | None = None) -> FastAPI:
     """Build the portal app over `backend` (kept in `app.state.backend`; the composition root passes the real one)."""
     app = FastAPI(title="Marketing Assistant portal", version="0.1.0")
@@ -82,6 +87,18 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
     @app.exception_handler(MkaError)
     async def _mka_error(_: Request, exc: MkaError) -> JSONResponse:
         return JSONResponse(status_code=status_for(exc), content={"error": exc.to_dict()})
+
+    @app.middleware("http")
+    async def _figma_plugin_cors(request: Request, call_next: Any) -> Response:
+        """The Figma plugin's panel (an iframe of origin `null`) may read fill plans, with a key; nothing else
+        cross-origin."""
+        if not (_PLUGIN_ROUTE.fullmatch(request.url.path) and request.headers.get("origin") == "null"):
+            return await call_next(request)  # type: ignore[no-any-return]
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=_PLUGIN_CORS)
+        response: Response = await call_next(request)
+        response.headers.update(_PLUGIN_CORS)
+        return response
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:

@@ -105,8 +105,8 @@ def fits_node(spec: FieldSpec, node_type: str) -> bool:
         return node_type == "TEXT"
     if spec.kind == "image":
         return node_type in ("RECTANGLE", "ELLIPSE", "FRAME", "COMPONENT", "INSTANCE", "POLYGON", "STAR", "VECTOR")
-    if spec.kind == "repeat":
-        return node_type in ("FRAME", "GROUP", "COMPONENT", "INSTANCE", "SECTION")
+    if spec.kind == "repeat":  # not an INSTANCE: Figma refuses new children inside instances
+        return node_type in ("FRAME", "GROUP", "COMPONENT", "SECTION")
     return True  # a banner can be any layer: visibility always, colour where it has fills
 
 

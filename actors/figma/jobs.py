@@ -30,6 +30,8 @@ def _localization(objects: Any, job: JobRecord, locale: str | None) -> Any:
         tag = locale_id(locale)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    if tag == job.brief.locale:
+        return None  # the base report's own locale
     key = find_job_object(objects, job.project, job.id, CHECKPOINT_NAME.format(step="localize"))
     reports = LocalizeOutput.model_validate_json(objects.get(key)).reports if key else []
     found = next((r for r in reports if r.locale == tag), None)

@@ -8,7 +8,6 @@ its box by estimate is listed in `overflow` and set in full.
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from typing import Any
 
@@ -52,31 +51,37 @@ def text_style(node: dict[str, Any]) -> tuple[float, float, float]:
 
 
 def wrap(text: str, width_px: float, font_px: float, spacing_px: float = 0.0) -> list[str]:
-    """`text` broken into lines of a box `width_px` wide: at spaces, and inside words too long for a line."""
-    def advance(chunk: str) -> float:
-        return sum(_char_em(c) * font_px + spacing_px for c in chunk)
+    """`text` broken into lines of a box `width_px` wide: at spaces, and inside words too long for a line (one pass
+    over the text; a width of 0 or less breaks only at newlines)."""
+    def advance(ch: str) -> float:
+        return _char_em(ch) * font_px + spacing_px
 
+    space = advance(" ")
     out: list[str] = []
     for paragraph in text.split("\n"):
         if width_px <= 0:
             out.append(paragraph)
             continue
-        line = ""
+        line, used = "", 0.0
         for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if advance(candidate) <= width_px or not line and advance(word) <= width_px:
-                line = candidate
+            width = sum(advance(c) for c in word)
+            if not line and width <= width_px:
+                line, used = word, width
+                continue
+            if line and used + space + width <= width_px:
+                line, used = f"{line} {word}", used + space + width
                 continue
             if line:
                 out.append(line)
-            line = ""
-            while advance(word) > width_px and len(word) > 1:  # a word wider than the line breaks where it must
-                cut = 1
-                while cut < len(word) and advance(word[:cut + 1]) <= width_px:
-                    cut += 1
-                out.append(word[:cut])
-                word = word[cut:]
-            line = word
+            line, used = word, width
+            if width > width_px:  # a word wider than the line breaks where it must
+                line, used = "", 0.0
+                for ch in word:
+                    step = advance(ch)
+                    if line and used + step > width_px:
+                        out.append(line)
+                        line, used = "", 0.0
+                    line, used = line + ch, used + step
         out.append(line)
     return out
 
@@ -88,20 +93,31 @@ def text_lines(text: str, width_px: float, font_px: float, spacing_px: float = 0
 
 def text_capacity(node: dict[str, Any], text: str) -> tuple[bool, int]:
     """Whether `text` fits the text layer, and the characters the box holds by estimate for text like it.
-    A box that grows with its text (auto-resize HEIGHT or WIDTH_AND_HEIGHT) always fits."""
+
+    A box that grows with its text (auto-resize HEIGHT or WIDTH_AND_HEIGHT) fits, unless it truncates after
+    `maxLines` (truncation ENDING): Figma would cut the text with an ellipsis, so that is checked too.
+    """
     style = node.get("style") or {}
     box = node.get("absoluteBoundingBox") or {}
-    if style.get("textAutoResize") in ("HEIGHT", "WIDTH_AND_HEIGHT") or not box:
+    if not box:
+        return True, len(text)
+    auto = style.get("textAutoResize")
+    max_lines = style["maxLines"] if isinstance(style.get("maxLines"), int) and style["maxLines"] > 0 else None
+    truncates = style.get("textTruncation") == "ENDING" or auto == "TRUNCATE"
+    grows = auto in ("HEIGHT", "WIDTH_AND_HEIGHT")
+    if grows and not (truncates and max_lines):
         return True, len(text)
     size, line, spacing = text_style(node)
-    width, height = float(box.get("width") or 0), float(box.get("height") or 0)
-    rows = max(1, int((height + 0.5) // line))
-    if isinstance(style.get("maxLines"), int) and style["maxLines"] > 0:
-        rows = min(rows, style["maxLines"])
+    width = 0.0 if auto == "WIDTH_AND_HEIGHT" else float(box.get("width") or 0)  # a growing width wraps nowhere
+    if grows:
+        rows = int(max_lines or 1)
+    else:
+        rows = max(1, int((float(box.get("height") or 0) + 0.5) // line))
+        rows = min(rows, max_lines) if max_lines else rows
     needed = text_lines(text, width, size, spacing)
     sample = text or "x"
     per_char = sum(_char_em(c) * size + spacing for c in sample) / len(sample)
-    limit = int(rows * width / per_char) if per_char > 0 else len(text)
+    limit = int(rows * width / per_char) if per_char > 0 and width > 0 else len(text)
     return needed <= rows, limit
 
 
@@ -123,7 +139,8 @@ def _hide(node: dict[str, Any], field: str) -> Replacement:
 def _offset(group: dict[str, Any], prototype: dict[str, Any]) -> dict[str, float]:
     """Where the next copy goes relative to the one before: below it, or beside it in a horizontal auto-layout."""
     box = prototype.get("absoluteBoundingBox") or {}
-    gap = float(group.get("itemSpacing") or DEFAULT_GAP)
+    spacing = group.get("itemSpacing")
+    gap = float(spacing) if isinstance(spacing, (int, float)) else DEFAULT_GAP
     if group.get("layoutMode") == "HORIZONTAL":
         return {"x": float(box.get("width") or 0) + gap, "y": 0.0}
     return {"x": 0.0, "y": float(box.get("height") or 0) + gap}

@@ -156,11 +156,14 @@ class _Svg:
             elif paint.get("type") == "IMAGE":
                 aspect = "xMidYMid slice" if paint.get("scaleMode") == "FILL" else "xMidYMid meet"
                 data = paint.get("_data")
-                href = f"data:{paint.get('_type', 'image/png')};base64,{data}" if data else escape(
-                    str(paint.get("imageRef", "")))
+                if not data:  # the template's own image (a Figma image hash): not ours to load, a placeholder
+                    self.parts.append(f'<rect {attrs} x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                                      f'fill="#dde3ea"/>')
+                    continue
+                kind = "image/png" if paint.get("_type") != "image/jpeg" else "image/jpeg"
                 self.parts.append(f'<image {attrs} data-image="{escape(str(paint.get("imageRef", "")))}" '
                                   f'x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-                                  f'preserveAspectRatio="{aspect}" href="{href}"/>')
+                                  f'preserveAspectRatio="{aspect}" href="data:{kind};base64,{escape(str(data))}"/>')
         strokes = [s for s in node.get("strokes") or [] if s.get("type") == "SOLID" and s.get("visible") is not False]
         if strokes and shape == "rect":
             colour, alpha = _rgba(strokes[0].get("color") or {})

@@ -1,8 +1,8 @@
 """Stored Figma templates: versioned project objects (kind `template`) under `projects/<project>/templates/<id>/`.
 
 A template is stored as `{"mka_template": 1, "template_id", "version", "name", "source", "fields",
-"warnings", "figma": <the Figma file JSON>}`. Adding a file under an existing name adds a version;
-adding the same file again returns the version that holds it. Templates are kept (no cleanup TTL).
+"warnings", "figma_sha256", "figma": <the Figma file JSON>}`. Adding a file under an existing name
+adds a version; adding a file again that a version holds returns that version. Templates are kept (no cleanup TTL).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from actors.figma.template import scan_template, template_name, template_roots
 from actors.object_store import ObjectStore, artifact_for
 from schemas import ArtifactKind, ArtifactNotFound, InvalidInput
 from schemas.artifacts import ArtifactStatus
-from schemas.figma import TEMPLATE_ID_PATTERN, TemplateInfo
+from schemas.figma import TEMPLATE_ID_PATTERN, TEMPLATE_REF_PATTERN, TemplateInfo
 
 __all__ = [
     "MAX_TEMPLATE_BYTES", "add_template", "check_brief_template", "list_templates", "load_template", "parse_ref", "template_id_of",
@@ -44,7 +44,11 @@ def template_key(project: str, template_id: str, version: int) -> str:
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
-    """`report-template@2` -> ("report-template", 2); without a version, the latest (None)."""
+    """`report-template@2` -> ("report-template", 2); without a version, the latest (None); `InvalidInput` for
+    anything else."""
+    if not re.fullmatch(TEMPLATE_REF_PATTERN, ref or ""):
+        raise InvalidInput(f"{ref!r} is not a template reference: TEMPLATE_ID or TEMPLATE_ID@VERSION "
+                           "(lower-case letters, digits and dashes)")
     template_id, _, version = ref.partition("@")
     return template_id, int(version) if version else None
 
@@ -81,14 +85,14 @@ def add_template(store: Any, objects: ObjectStore, *, project: str, doc: Any, na
     figma = json.dumps(doc, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(figma.encode("utf-8")).hexdigest()
     rows = sorted(_rows(store, project, template_id), key=lambda r: _version_of(r.key))
-    if rows:
-        latest = _read(objects, store, rows[-1])
-        if hashlib.sha256(json.dumps(latest["figma"], sort_keys=True, ensure_ascii=False).encode()).hexdigest() == digest:
-            return _info(rows[-1], latest)  # the same file again: nothing new to store
+    for row in reversed(rows):  # the same file again (any version of it): nothing new to store
+        stored = _read(objects, store, row)
+        if stored.get("figma_sha256") == digest:
+            return _info(row, stored)
     version = _version_of(rows[-1].key) + 1 if rows else 1
     body = {"mka_template": _FORMAT, "template_id": template_id, "version": version,
             "name": name or template_name(doc), "source": source, "fields": scan.names(), "warnings": scan.warnings,
-            "figma": doc}
+            "figma_sha256": digest, "figma": doc}
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     if len(data) > MAX_TEMPLATE_BYTES:
         raise InvalidInput(f"the template is {len(data)} bytes; at most {MAX_TEMPLATE_BYTES} are stored "

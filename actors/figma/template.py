@@ -65,8 +65,13 @@ def template_roots(doc: Any) -> list[dict[str, Any]]:
     if not isinstance(doc, dict):
         raise InvalidInput("a template must be a Figma file as JSON (GET /v1/files/:key or /nodes)")
     if isinstance(doc.get("nodes"), dict):
-        roots = [entry["document"] for entry in doc["nodes"].values()
-                 if isinstance(entry, dict) and isinstance(entry.get("document"), dict)]
+        roots = []
+        for entry in doc["nodes"].values():  # an id not in the file comes back as null
+            if isinstance(entry, dict) and isinstance(entry.get("document"), dict):
+                node = entry["document"]
+                # A page asked for by its id: its top-level layers are the frames (a page has no bounds).
+                roots += [c for c in node.get("children") or [] if isinstance(c, dict)] if node.get("type") == "CANVAS" \
+                    else [node]
     elif isinstance(doc.get("document"), dict) and doc["document"].get("type") == "DOCUMENT":
         pages = [p for p in doc["document"].get("children") or [] if isinstance(p, dict)]
         if not pages:

@@ -40,10 +40,8 @@ export interface ApplyReport {
 export type Api = Pick<PluginAPI, "getNodeByIdAsync" | "loadFontAsync" | "createImage" | "base64Decode" | "mixed">;
 
 export interface ApplyOptions {
-  /** The template frame the user selected: the plan is applied to a copy of it beside it (the template stays). */
-  root?: SceneNode | null;
-  /** Apply to the selected frame itself instead of a copy. */
-  inPlace?: boolean;
+  /** The template frames the user selected: the plan fills copies of them beside them (the template stays). */
+  roots: readonly SceneNode[];
 }
 
 const KINDS: Kind[] = ["text", "image", "visibility", "fill", "clone"];
@@ -63,6 +61,14 @@ export function checkPlan(data: unknown): FillPlan {
 }
 
 type Resolver = (id: string) => Promise<BaseNode | null>;
+
+/** The layer must carry the name the plan expects: a plan made for another file (or another template) would
+ * otherwise overwrite whatever layer happens to have the same id. */
+function sameLayer(node: BaseNode, expected: string): void {
+  if (node.name.trim() !== expected.trim()) {
+    throw new Error(`the layer is named "${node.name}", not "${expected}": the selection is not this plan's template`);
+  }
+}
 
 /** Pairs each layer of `source` with the layer at the same place in `copy` (a clone has the same tree). */
 function pairs(source: BaseNode, copy: BaseNode, into: Map<string, BaseNode> = new Map()): Map<string, BaseNode> {
@@ -122,8 +128,11 @@ function grow(start: BaseNode | null): void {
 async function applyClone(api: Api, rep: Replacement, resolve: Resolver, originalOf: Map<string, string>,
                           report: ApplyReport): Promise<void> {
   const value = rep.value as { prototype: string; count: number; offset: { x: number; y: number }; items: Replacement[][] };
+  const group = await resolve(rep.node_id);
+  if (!group) throw new Error("not in the selected frames");
+  sameLayer(group, rep.node_name);
   const proto = (await resolve(value.prototype)) as SceneNode | null;
-  if (!proto) throw new Error(`its prototype layer ${value.prototype} is not in the file`);
+  if (!proto) throw new Error(`its prototype layer ${value.prototype} is not in the selected frames`);
   const parent = proto.parent as (BaseNode & ChildrenMixin) | null;
   if (!parent || !("insertChild" in parent)) throw new Error("its prototype is not inside the group");
   if (value.count <= 0) {
@@ -132,10 +141,15 @@ async function applyClone(api: Api, rep: Replacement, resolve: Resolver, origina
   }
   const at = parent.children.indexOf(proto);
   const copies: SceneNode[] = [proto];
-  for (let i = 1; i < value.count; i++) {
-    const copy = proto.clone(); // before any item is filled: every copy starts from the designer's prototype
-    parent.insertChild(at + i, copy);
-    copies.push(copy);
+  try {
+    for (let i = 1; i < value.count; i++) {
+      const copy = proto.clone(); // before any item is filled: every copy starts from the designer's prototype
+      copies.push(copy);
+      parent.insertChild(at + i, copy);
+    }
+  } catch (e) {
+    copies.slice(1).forEach((copy) => copy.remove()); // no stray copies on the page (an instance refuses children)
+    throw e;
   }
   copies.forEach((copy, i) => {
     if (!autoLayout(parent)) {
@@ -154,6 +168,7 @@ async function applyClone(api: Api, rep: Replacement, resolve: Resolver, origina
         continue;
       }
       try {
+        sameLayer(target, change.node_name);
         await applyOne(api, target, change.kind, change.value);
         report.applied++;
       } catch (e) {
@@ -164,27 +179,30 @@ async function applyClone(api: Api, rep: Replacement, resolve: Resolver, origina
   grow(parent);
 }
 
-/** Apply the plan; every replacement that fails is listed with its reason and the others still apply. */
-export async function applyPlan(api: Api, plan: FillPlan, options: ApplyOptions = {}): Promise<ApplyReport> {
+/** Apply the plan to copies of the selected template frames; every replacement that fails is listed with its
+ * reason and the others still apply. */
+export async function applyPlan(api: Api, plan: FillPlan, options: ApplyOptions): Promise<ApplyReport> {
+  const roots = options.roots ?? [];
+  if (!roots.length) throw new Error("select the template's frame first: the plan fills a copy of it beside it");
   const report: ApplyReport = { applied: 0, unapplied: [], copy: null };
-  let resolve: Resolver = (id) => api.getNodeByIdAsync(id);
-  const originalOf = new Map<string, string>(); // a layer of the filled copy -> the template layer it copies
-  const root = options.root ?? null;
-  if (root) {
-    let target: SceneNode = root;
-    if (!options.inPlace) {
-      target = root.clone();
-      const parent = root.parent as (BaseNode & ChildrenMixin) | null;
-      if (parent && "insertChild" in parent) parent.insertChild(parent.children.indexOf(root) + 1, target);
-      target.x = root.x + root.width + 80;
-      target.y = root.y;
-      target.name = `${root.name} — ${plan.job_id.slice(0, 8)} ${plan.locale}`;
-      report.copy = target.id;
-    }
-    const map = pairs(root, target);
-    map.forEach((node, id) => originalOf.set(node.id, id));
-    resolve = async (id) => map.get(id) ?? null;
+  const map = new Map<string, BaseNode>(); // a template layer's id -> the same layer in the copy
+  const originalOf = new Map<string, string>(); // a layer of the copy -> the template layer it copies
+  const copies: SceneNode[] = [];
+  for (const root of roots) {
+    const copy = root.clone();
+    const parent = root.parent as (BaseNode & ChildrenMixin) | null;
+    if (parent && "insertChild" in parent) parent.insertChild(parent.children.indexOf(root) + 1, copy);
+    copy.x = root.x + root.width + 80;
+    copy.y = root.y;
+    copy.name = `${root.name} — ${plan.job_id.slice(0, 8)} ${plan.locale}`;
+    pairs(root, copy).forEach((node, id) => {
+      map.set(id, node);
+      originalOf.set(node.id, id);
+    });
+    copies.push(copy);
   }
+  report.copy = copies[0].id;
+  const resolve: Resolver = async (id) => map.get(id) ?? null;
   for (const rep of plan.replacements) {
     try {
       if (rep.kind === "clone") {
@@ -193,13 +211,14 @@ export async function applyPlan(api: Api, plan: FillPlan, options: ApplyOptions 
         continue;
       }
       const node = await resolve(rep.node_id);
-      if (!node) throw new Error(root ? "not in the selected frame" : "not in this file");
+      if (!node) throw new Error("not in the selected frames");
+      if (!copies.includes(node as SceneNode)) sameLayer(node, rep.node_name);
       await applyOne(api, node, rep.kind, rep.value);
       report.applied++;
     } catch (e) {
       report.unapplied.push({ node_id: rep.node_id, field: rep.field, kind: rep.kind, reason: (e as Error).message });
     }
   }
-  if (root) grow(await resolve(root.id));
+  copies.forEach((copy) => grow(copy));
   return report;
 }

@@ -1,15 +1,13 @@
-// The plugin's main thread: shows the UI, applies the plan it receives to a copy of the selected frame.
+// The plugin's main thread: shows the UI, applies the plan it receives to a copy of the selected template frame.
 import { applyPlan, checkPlan } from "./apply";
 
 figma.showUI(__html__, { width: 400, height: 600, themeColors: true });
 
-figma.ui.onmessage = async (message: { type: string; plan?: unknown; inPlace?: boolean }) => {
+figma.ui.onmessage = async (message: { type: string; plan?: unknown }) => {
   if (message.type !== "apply") return;
   try {
     const plan = checkPlan(message.plan);
-    const selection = figma.currentPage.selection;
-    const root = selection.length === 1 ? selection[0] : null;
-    const report = await applyPlan(figma, plan, { root, inPlace: Boolean(message.inPlace) });
+    const report = await applyPlan(figma, plan, { roots: figma.currentPage.selection });
     if (report.copy) {
       const copy = await figma.getNodeByIdAsync(report.copy);
       if (copy) figma.currentPage.selection = [copy as SceneNode];

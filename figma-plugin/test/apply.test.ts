@@ -24,7 +24,7 @@ for (const name of ["demo-plan.json", "demo-plan.de_DE.json"]) {
     const { figma, frame, api } = setUp();
     const plan = checkPlan(fixture(name));
     const before = JSON.stringify(frame.all().map((n) => [n.id, n.characters, n.visible]));
-    const report = await applyPlan(api, plan, { root: frame as unknown as SceneNode });
+    const report = await applyPlan(api, plan, { roots: [frame as unknown as SceneNode] });
     assert.deepEqual(report.unapplied, []);
     const items = plan.replacements.filter((r) => r.kind === "clone").reduce((n, r) => n + r.value.items.flat().length, 0);
     assert.equal(report.applied, plan.replacements.length + items);
@@ -58,45 +58,66 @@ for (const name of ["demo-plan.json", "demo-plan.de_DE.json"]) {
   });
 }
 
+const copyOf = async (figma: FakeFigma, id: string | null): Promise<FakeNode> => (await figma.getNodeByIdAsync(id!))!;
+
 test("a plan naming a layer the file does not have reports it and applies the rest", async () => {
   const { frame, api } = setUp();
   const plan = fixture("demo-plan.json");
   plan.replacements.unshift({ node_id: "99:1", node_name: "#subtitle", field: "subtitle", kind: "text", value: "x" });
-  const report = await applyPlan(api, plan, { root: frame as unknown as SceneNode });
-  assert.deepEqual(report.unapplied, [{ node_id: "99:1", field: "subtitle", kind: "text", reason: "not in the selected frame" }]);
+  const report = await applyPlan(api, plan, { roots: [frame as unknown as SceneNode] });
+  assert.deepEqual(report.unapplied, [{ node_id: "99:1", field: "subtitle", kind: "text", reason: "not in the selected frames" }]);
   assert.ok(report.applied > 20);
 });
 
-test("without a selection, layers are found by id in the file; a missing one is reported", async () => {
-  const { frame, api } = setUp();
+test("nothing selected: the plan is refused, the file untouched", async () => {
+  const { figma, api } = setUp();
+  const before = figma.currentPage.all().length;
+  await assert.rejects(applyPlan(api, fixture("demo-plan.json"), { roots: [] }), /select the template's frame/);
+  assert.equal(figma.currentPage.all().length, before);
+});
+
+test("a plan for another file changes no layer that merely shares an id", async () => {
+  const { figma, frame, api } = setUp();
+  frame.all().forEach((n, i) => { n.name = `Invoice layer ${i}`; }); // same ids, another design
+  const report = await applyPlan(api, fixture("demo-plan.json"), { roots: [frame as unknown as SceneNode] });
+  const copy = await copyOf(figma, report.copy);
+  assert.equal(report.applied, 0);
+  assert.ok(report.unapplied.every((u) => /not this plan's template|not in the selected frames/.test(u.reason)));
+  assert.ok(copy.all().every((n) => n.visible && !n.fills.some((f) => (f as { type: string }).type === "IMAGE")));
+});
+
+test("applying twice makes two filled copies, never doubled lists", async () => {
+  const { figma, frame, api } = setUp();
   const plan = fixture("demo-plan.json");
-  plan.replacements.push({ node_id: "12:404", node_name: "#title", field: "title", kind: "text", value: "x" });
-  const report = await applyPlan(api, plan);
-  assert.equal(report.copy, null);
-  assert.deepEqual(report.unapplied.map((u) => [u.node_id, u.reason]), [["12:404", "not in this file"]]);
-  assert.equal(byName(frame, "#title")[0].characters, plan.replacements.find((r) => r.field === "title")!.value);
+  const count = plan.replacements.find((r) => r.kind === "clone")!.value.count;
+  for (let i = 0; i < 2; i++) {
+    const report = await applyPlan(api, plan, { roots: [frame as unknown as SceneNode] });
+    const [group] = byName(await copyOf(figma, report.copy), "#claims[]");
+    assert.equal(group.children.length, count);
+  }
+  assert.equal(byName(frame, "#claims[]")[0].children.length, 1); // the template keeps its prototype
 });
 
 test("a text layer whose font is missing is reported, never half-written", async () => {
   const { figma, frame, api } = setUp();
   figma.available.delete("Inter/Bold");
-  const report = await applyPlan(api, fixture("demo-plan.json"), { root: frame as unknown as SceneNode, inPlace: true });
+  const report = await applyPlan(api, fixture("demo-plan.json"), { roots: [frame as unknown as SceneNode] });
   const failed = report.unapplied.map((u) => u.field);
   assert.ok(failed.includes("title") && !failed.includes("summary.1"), failed.join(","));
-  assert.equal(byName(frame, "#title")[0].characters, "Report title"); // the designer's text is left
+  assert.equal(byName(await copyOf(figma, report.copy), "#title")[0].characters, "Report title"); // the sample stays
   assert.match(report.unapplied[0].reason, /could not be loaded/);
 });
 
 test("wrong layer types and an empty list are handled", async () => {
-  const { frame, api } = setUp();
+  const { figma, frame, api } = setUp();
   const plan = fixture("demo-plan.json");
   const chart = plan.replacements.find((r) => r.kind === "image")!;
   const clone = plan.replacements.find((r) => r.kind === "clone")!;
   clone.value = { ...clone.value, count: 0, items: [] };
   plan.replacements = [chart, clone, { ...chart, kind: "text", value: "not text" }];
-  const report = await applyPlan(api, plan, { root: frame as unknown as SceneNode, inPlace: true });
+  const report = await applyPlan(api, plan, { roots: [frame as unknown as SceneNode] });
   assert.deepEqual(report.unapplied.map((u) => u.reason), ["a RECTANGLE layer is not a text layer"]);
-  const [group] = byName(frame, clone.node_name);
+  const [group] = byName(await copyOf(figma, report.copy), clone.node_name);
   assert.equal(group.children.length, 1);
   assert.equal(group.children[0].visible, false); // no items: the prototype is hidden
 });

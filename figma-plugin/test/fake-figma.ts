@@ -85,6 +85,11 @@ export class FakeNode {
     this.children.splice(index, 0, node);
   }
 
+  remove(): void {
+    if (this.parent) this.parent.children.splice(this.parent.children.indexOf(this), 1);
+    this.parent = null;
+  }
+
   resize(width: number, height: number): void {
     this.width = width;
     this.height = height;

@@ -331,6 +331,9 @@ def test_figma_templates_run_fill_and_preview(tmp_path: Path) -> None:
     error = json.loads(refused.stdout)["error"]
     assert error["problems"][0]["field"] == "figma_template" and "no-such-template" in error["problems"][0]["message"]
 
+    queued = mka("submit", "missing.json", "--json", cwd=tmp_path)  # queueing checks it too
+    assert queued.returncode == 2 and "figma_template" in queued.stdout
+
     added = mka("figma", "templates", "add", str(template), "--project", "demo", "--json", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["template_id"] == "report-template"

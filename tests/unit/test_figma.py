@@ -219,6 +219,10 @@ def test_the_brief_names_a_template_when_it_wants_figma() -> None:
     with pytest.raises(InvalidBrief):
         parse_brief(brief_data(outputs=["figma"], figma_template="Bad Name!"))
     assert parse_brief(brief_data(outputs=["figma"], figma_template="deck@3")).figma_template == "deck@3"
+    from schemas import Brief
+
+    # Jobs stored before the export existed asked for figma without a template: they still load.
+    assert Brief.model_validate(brief_data(outputs=["pdf", "figma"])).figma_template is None
 
 
 def _runner() -> tuple[Any, Any, Any]:
@@ -274,3 +278,55 @@ def test_a_brief_without_figma_exports_nothing() -> None:
     store, objects, runner = _runner()
     job = runner.run(store.submit(Brief.model_validate(brief_data(project="no-figma"))).id)
     assert ExportOutput.model_validate_json(objects.get(checkpoint_key(job.project, job.id, "export"))) == ExportOutput()
+
+
+def test_the_portal_refuses_a_brief_naming_a_template_its_project_lacks(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from cluster.client import MkaClient
+    from cluster.settings import Settings
+    from serve_app.api import create_app
+    from serve_app.backend import ClientBackend
+
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING), MemoryObjectStore()
+    client = MkaClient(Settings(home=tmp_path), {}, store=store, objects=objects)  # no cluster: refused before it
+    http = TestClient(create_app(ClientBackend(client)))
+    brief = brief_data(project="portal-figma", outputs=["pdf", "figma"], figma_template="deck")
+    r = http.post("/v1/jobs", json={"brief": brief})
+    assert r.status_code == 422
+    assert "figma_template" in json.dumps(r.json()) and "no template deck in project portal-figma" in r.text
+    assert store.list_jobs() == []
+
+
+def test_review_fixes_refs_pages_instances_truncation_spacing_and_template_images() -> None:
+    from actors.figma.store import parse_ref
+
+    for bad in ("x@abc", "Deck", "deck@0", "../deck", ""):
+        with pytest.raises(InvalidInput):
+            parse_ref(bad)
+    page = BUNDLED["document"]["children"][0]
+    roots = template_roots({"name": "x", "nodes": {page["id"]: {"document": page}}})
+    assert [r["name"] for r in roots] == ["Report"]  # a page asked for by id: its frames
+    with pytest.raises(InvalidInput):  # the only field is a list on an instance: Figma refuses children there
+        scan_template(template_roots(file_of(node("#claims[]", "INSTANCE", children=[node("Item", "FRAME")]))))
+    cut = node("#summary.1", box=(0, 0, 200, 30), style={"fontSize": 12, "lineHeightPx": 15, "maxLines": 2,
+                                                         "textAutoResize": "HEIGHT", "textTruncation": "ENDING"})
+    assert not text_capacity(cut, "word " * 200)[0]  # Figma would cut it with an ellipsis: warned
+    group = node("#claims[]", "FRAME", box=(0, 0, 300, 40), itemSpacing=0,
+                 children=[node("Item", "FRAME", box=(0, 0, 300, 40), children=[node("#claim.text")])])
+    plan = fill_plan(scan_template(template_roots(file_of(group))), content(), template_id="t", version=1, job_id="j")
+    assert plan.replacements[0].value["offset"] == {"x": 0.0, "y": 40.0}  # a designed spacing of 0 stays 0
+    photo = node("Photo", "RECTANGLE", fills=[{"type": "IMAGE", "imageRef": "https://evil.example/x.png"}])
+    svg = render_svg(template_roots(file_of(node("#title"), photo)))
+    assert "evil.example" not in svg and 'data-name="Photo"' in svg
+
+
+def test_adding_an_older_version_again_returns_it() -> None:
+    store, objects = MemoryJobStore(keyring=TEST_KEYRING), MemoryObjectStore()
+    changed = copy.deepcopy(BUNDLED)
+    changed["name"] = "Report template"
+    changed["document"]["children"][0]["children"][0]["children"][2]["characters"] = "Other sample"
+    add_template(store, objects, project="p", doc=BUNDLED, name=None, source="upload", now=NOW)
+    add_template(store, objects, project="p", doc=changed, name=None, source="upload", now=NOW)
+    assert add_template(store, objects, project="p", doc=BUNDLED, name=None, source="upload", now=NOW).version == 1
+    assert len(list_templates(store, objects, project="p")) == 2

@@ -287,3 +287,21 @@ def test_figma_plan_and_preview_routes(http: tuple[TestClient, FakeBackend]) -> 
     assert client.get(f"/v1/jobs/{job_id}/figma-plan", params={"template": "nope"}).status_code == 404
     assert client.get(f"/v1/jobs/{job_id}/figma-plan").status_code == 422  # the template is required
     assert client.get("/v1/jobs/no-such-job/figma-plan", params={"template": "deck"}).status_code == 404
+
+
+def test_the_figma_plugin_panel_may_fetch_plans_cross_origin_and_nothing_else(http: tuple[TestClient, FakeBackend]) -> None:
+    client, _backend = http
+    job_id = client.post("/v1/jobs", json={"brief": brief_data()}).json()["job_id"]
+    path = f"/v1/jobs/{job_id}/figma-plan"
+    preflight = client.options(path, headers={"Origin": "null", "Access-Control-Request-Method": "GET",
+                                              "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "null"
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    got = client.get(path, params={"template": "deck"}, headers={"Origin": "null"})
+    assert got.status_code == 200 and got.headers["access-control-allow-origin"] == "null"
+    missing = client.get(path, params={"template": "nope"}, headers={"Origin": "null"})
+    assert missing.status_code == 404 and missing.headers["access-control-allow-origin"] == "null"  # readable
+    other = client.get(f"/v1/jobs/{job_id}", headers={"Origin": "null"})
+    assert "access-control-allow-origin" not in other.headers
+    evil = client.get(path, params={"template": "deck"}, headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in evil.headers
