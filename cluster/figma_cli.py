@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cluster.artifacts_cli import _fail, _print_json
 from cluster.settings import load_settings
 from schemas import InvalidInput, MkaError
 
@@ -26,18 +26,6 @@ _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 _PROJECT = typer.Option("default", "--project", help="The project the templates belong to.")
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def _fail(exc: MkaError, as_json: bool, code: int = 2) -> typer.Exit:
-    if as_json:
-        _print_json({"error": exc.to_dict()})
-    else:
-        _err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-    return typer.Exit(code)
 
 
 def _ports() -> tuple[Any, Any, Any]:
