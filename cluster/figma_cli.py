@@ -141,8 +141,7 @@ def fill(
     _out.print(f"job [bold]{job_id}[/bold] · template {done.plan.template_id} v{done.plan.version} · "
                f"{done.plan.locale}: {len(done.plan.replacements)} replacement(s)")
     for rep in done.plan.replacements:
-        value = rep.value if rep.kind in ("text", "visibility") else {"image": "PNG", "fill": "colour",
-                                                                       "clone": "items"}[rep.kind]
+        value = {"image": "PNG", "fill": "colour"}.get(rep.kind, rep.value)
         if rep.kind == "clone":
             value = f"{rep.value['count']} item(s)"
         _out.print(f"  {rep.node_name} ({rep.kind}): {str(value)[:90]}", markup=False, highlight=False)

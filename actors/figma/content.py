@@ -119,10 +119,7 @@ def report_content(report: ReportInput, *, charts: bool = True) -> Content:
                                     for row in ctx["providers"])
     state, banner_text = _banner(report, ctx)
     content.banner_state = state
-    texts["banner.text"] = banner_text
-    texts["quorum"] = banner_text if state != "ok" else _(
-        "All %(total)s providers answered (quorum: %(required)s).") % {
-        "total": ctx["total_providers"], "required": report.quorum.required}
+    texts["banner.text"] = texts["quorum"] = banner_text
 
     summary = [_claim_item(ref, ctx) for ref in view.summary]
     for n, item in enumerate(summary, start=1):

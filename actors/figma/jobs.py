@@ -42,19 +42,21 @@ def _localization(objects: Any, job: JobRecord, locale: str | None) -> Any:
     return found
 
 
-def _stored(store: Any, objects: Any, job: JobRecord, template_id: str, version: int, locale: str | None,
-            kind: ArtifactKind) -> bytes | None:
-    """The export step's own artifact, when it is for this template version and locale."""
+def _stored(store: Any, objects: Any, job: JobRecord, template_id: str, version: int,
+            locale: str | None) -> tuple[FillPlan, str] | None:
+    """The export step's own plan and preview, when they are for this template version and locale."""
     from actors.lifecycle.catalog import read_artifact
 
-    for row in store.artifacts(job.id):
-        if row.kind == kind and row.locale == locale:
-            _row, data = read_artifact(store, objects, row.id)
-            if kind != ArtifactKind.FIGMA_PLAN:
-                return data
-            plan = FillPlan.model_validate_json(data)
-            return data if (plan.template_id, plan.version) == (template_id, version) else None
-    return None
+    rows = {row.kind: row for row in store.artifacts(job.id) if row.locale == locale
+            and row.kind in (ArtifactKind.FIGMA_PLAN, ArtifactKind.FIGMA_PREVIEW)}
+    if len(rows) < 2:
+        return None
+    _row, data = read_artifact(store, objects, rows[ArtifactKind.FIGMA_PLAN].id)
+    plan = FillPlan.model_validate_json(data)
+    if (plan.template_id, plan.version) != (template_id, version):
+        return None
+    _row, preview = read_artifact(store, objects, rows[ArtifactKind.FIGMA_PREVIEW].id)
+    return plan, preview.decode("utf-8")
 
 
 def job_export(store: Any, objects: Any, guards: Any, job_id: str, *, template: str, locale: str | None = None,
@@ -67,12 +69,9 @@ def job_export(store: Any, objects: Any, guards: Any, job_id: str, *, template: 
     info, doc = load_template(store, objects, project=job.project, ref=template)
     localized = _localization(objects, job, locale)
     tag = localized.locale if localized else None
-    plan = _stored(store, objects, job, info.template_id, info.version, tag, ArtifactKind.FIGMA_PLAN)
-    preview = _stored(store, objects, job, info.template_id, info.version, tag, ArtifactKind.FIGMA_PREVIEW) \
-        if plan is not None else None
-    if plan is not None and preview is not None:
-        done = FigmaExport(locale=tag or job.brief.locale, plan=FillPlan.model_validate_json(plan),
-                           preview=preview.decode("utf-8"))
+    stored = _stored(store, objects, job, info.template_id, info.version, tag)
+    if stored is not None:
+        done = FigmaExport(locale=tag or job.brief.locale, plan=stored[0], preview=stored[1])
     else:
         done = _fill(job, objects, info, doc, localized, now)
     vault = find_job_object(objects, job.project, job.id, VAULT_NAME)

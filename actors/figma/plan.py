@@ -127,13 +127,12 @@ def _text(use_node: dict[str, Any], field: str, value: str, overflow: list[Overf
     if not fits:
         overflow.append(Overflow(node_id=use_node["id"], field=label or field, chars=len(value),
                                  limit=min(limit, max(len(value) - 1, 0))))
-    return Replacement(node_id=use_node["id"], node_name=str(use_node.get("name", "")).strip(), field=field,
-                       kind="text", value=value)
+    return _change(use_node, field, "text", value)
 
 
-def _hide(node: dict[str, Any], field: str) -> Replacement:
-    return Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(), field=field,
-                       kind="visibility", value=False)
+def _change(node: dict[str, Any], field: str, kind: str, value: Any) -> Replacement:
+    return Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(), field=field, kind=kind,
+                       value=value)  # type: ignore[arg-type]
 
 
 def _offset(group: dict[str, Any], prototype: dict[str, Any]) -> dict[str, float]:
@@ -154,9 +153,8 @@ def _clone(use: FieldUse, items: list[dict[str, str]], overflow: list[Overflow])
             _text(node, spec.name, item.get(spec.name, ""), overflow, label=f"{use.spec.name[:-2]}[{n}].{spec.name}")
             .model_dump() for spec, node in use.items
         ])
-    return Replacement(node_id=use.node["id"], node_name=str(use.node.get("name", "")).strip(), field=use.spec.name,
-                       kind="clone", value={"prototype": use.prototype["id"], "count": len(items),
-                                            "offset": _offset(use.node, use.prototype), "items": planned})
+    return _change(use.node, use.spec.name, "clone", {"prototype": use.prototype["id"], "count": len(items),
+                                                      "offset": _offset(use.node, use.prototype), "items": planned})
 
 
 def fill_plan(scan: Scan, content: Content, *, template_id: str, version: int, job_id: str) -> FillPlan:
@@ -167,28 +165,19 @@ def fill_plan(scan: Scan, content: Content, *, template_id: str, version: int, j
     for use in scan.fields:
         spec, node = use.spec, use.node
         name = f"#{spec.name}"
-        if spec.kind == "text":
-            value = content.texts.get(spec.name)
+        if spec.kind in ("text", "image"):
+            value = (content.texts if spec.kind == "text" else content.images).get(spec.name)
             if value is None:
                 missing.append(name)
-                replacements.append(_hide(node, spec.name))
-            else:
+                replacements.append(_change(node, spec.name, "visibility", False))
+            elif spec.kind == "text":
                 replacements.append(_text(node, spec.name, value, overflow))
-        elif spec.kind == "image":
-            image = content.images.get(spec.name)
-            if image is None:
-                missing.append(name)
-                replacements.append(_hide(node, spec.name))
             else:
-                replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
-                                                field=spec.name, kind="image", value=image))
+                replacements.append(_change(node, spec.name, "image", value))
         elif spec.kind == "banner":
-            replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
-                                            field=spec.name, kind="visibility", value=content.banner_state != "ok"))
+            replacements.append(_change(node, spec.name, "visibility", content.banner_state != "ok"))
             if "fills" in node:  # groups have no fills of their own
-                replacements.append(Replacement(node_id=node["id"], node_name=str(node.get("name", "")).strip(),
-                                                field=spec.name, kind="fill",
-                                                value=dict(BANNER_COLOURS[content.banner_state])))
+                replacements.append(_change(node, spec.name, "fill", dict(BANNER_COLOURS[content.banner_state])))
         else:  # a repeated group
             items = content.items.get(spec.parts[0], [])
             if not items:

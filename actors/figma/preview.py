@@ -78,7 +78,7 @@ def apply_plan(roots: list[dict[str, Any]], plan: FillPlan) -> list[dict[str, An
         copies = []
         for n in range(count):
             item = copy.deepcopy(proto)
-            inner = {k: v for k, v in _index([item]).items()}
+            inner = _index([item])
             for change in rep.value["items"][n]:
                 target = inner.get(change["node_id"])
                 if target is not None:
