@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -118,8 +119,12 @@ class JobStore(abc.ABC):
         idempotency_key: str | None = None,
         trace_id: str | None = None,
         traceparent: str | None = None,
+        script: dict[str, Any] | None = None,
     ) -> JobRecord:
         """Create a job in `submitted`, or return the job already created with this key.
+
+        The key's fingerprint covers the whole request (brief and provider `script`): the same key with a
+        different request raises `IdempotencyConflict`.
 
         Nothing raw at rest: the record's brief is masked (`actors.pii.briefs.mask_brief`), the
         brief as submitted is kept sealed with the job's key, and the idempotency fingerprint is
@@ -154,8 +159,8 @@ class JobStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get(self, job_id: str) -> JobRecord:
-        """Return the job; raise `JobNotFound`."""
+    def get(self, job_id: str, *, project: str | None = None) -> JobRecord:
+        """Return the job; raise `JobNotFound` (also for a job of another project than `project`, when given)."""
 
     @abc.abstractmethod
     def list_jobs(
@@ -200,7 +205,7 @@ class JobStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def get_artifact(self, artifact_id: str) -> Artifact:
+    def get_artifact(self, artifact_id: str, *, project: str | None = None) -> Artifact:
         """Return one catalog row (deleted ones too); raise `ArtifactNotFound` when there is none."""
 
     @abc.abstractmethod

@@ -5,6 +5,7 @@ constructs an adapter, and nothing is built at import time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cluster.settings import Settings
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from actors.pii.keys import Keyring
     from actors.pii.service import PiiService
     from schemas.lifecycle import CleanupRules
+    from serve_app.auth import Authenticator
+    from serve_app.config import PortalConfig
 
 __all__ = [
     "ROLE_SECRETS",
@@ -39,10 +42,12 @@ __all__ = [
     "build_local_agents",
     "build_objects",
     "build_pii_service",
+    "build_authenticator",
     "build_portal_app",
     "build_ray_agents",
     "build_runner",
     "build_store",
+    "portal_config",
     "runner_config",
     "settings_for",
 ]
@@ -284,4 +289,47 @@ def build_portal_app(settings: Settings) -> FastAPI:
     client = MkaClient(
         settings, ensure_actors(settings), store=build_store(settings, guards=guards), objects=build_objects(settings)
     )
-    return create_app(ClientBackend(client))
+    store = client.store
+    return create_app(ClientBackend(client), auth=build_authenticator(settings, store.engine),
+                      config=portal_config(settings))
+
+
+def build_authenticator(settings: Settings, engine: Any) -> Authenticator:
+    """The portal's authenticator: API keys (and memberships) in the job store's database, JWTs from the configured
+    issuer; MKA_AUTH=off makes every caller the local developer."""
+    from cluster.identity_store import SqlIdentityStore
+    from serve_app.auth import Authenticator, JwtConfig, JwtVerifier
+
+    verifier = None
+    if settings.jwt_issuer:
+        issuer = settings.jwt_issuer.rstrip("/")
+        verifier = JwtVerifier(JwtConfig(
+            issuer=settings.jwt_issuer, jwks_url=settings.jwt_jwks_url or f"{issuer}/.well-known/jwks.json",
+            audience=settings.jwt_audience, subject_claim=settings.jwt_subject_claim,
+            projects_claim=settings.jwt_projects_claim, admin_subjects=frozenset(settings.jwt_admin_subjects),
+        ))
+    return Authenticator(SqlIdentityStore(engine), jwt=verifier, enabled=settings.auth != "off",
+                         dev_pii_reader=settings.allow_pii)
+
+
+def portal_config(settings: Settings) -> PortalConfig:
+    """The portal's limits from settings; the serve host is a trusted Host unless it is a wildcard bind."""
+    import sys
+    import tempfile
+
+    from serve_app.config import PortalConfig
+    from serve_app.http import HttpPolicy
+
+    hosts = list(settings.allowed_hosts)
+    if settings.serve_host not in ("0.0.0.0", "::", "") and settings.serve_host not in hosts:
+        hosts.append(settings.serve_host)
+    roots = (str(settings.home.absolute()), str(Path.cwd()), sys.prefix, tempfile.gettempdir(), str(Path.home()))
+    http = HttpPolicy(max_body_bytes=settings.max_body_bytes, allowed_hosts=tuple(h.lower() for h in hosts),
+                      cors_origins=tuple(settings.cors_origins), server_roots=roots)
+    return PortalConfig(
+        http=http, default_project=settings.default_project, rate_limit_per_minute=settings.rate_limit_per_minute,
+        rate_limit_burst=settings.rate_limit_burst, sse_max_streams=settings.sse_max_streams,
+        sse_max_seconds=settings.sse_max_seconds, sse_heartbeat_s=settings.sse_heartbeat_s,
+        allow_scripts=settings.use_stubs, max_deadline_s=settings.quorum_deadline_s,
+        max_cost_usd=settings.cost_budget_usd,
+    )

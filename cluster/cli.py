@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cluster.artifacts_cli import artifacts_app
+from cluster.auth_cli import keys_app, members_app, projects_app
 from cluster.figma_cli import figma_app
 from cluster.pii_cli import pii_app
 from cluster.profiles_cli import profiles_app
@@ -34,6 +35,9 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(artifacts_app, name="artifacts")
 app.add_typer(figma_app, name="figma")
+app.add_typer(projects_app, name="projects")
+app.add_typer(keys_app, name="keys")
+app.add_typer(members_app, name="members")
 
 # Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
 out = Console(soft_wrap=True)
@@ -692,6 +696,7 @@ def serve(
 
     settings = load_settings()
     settings = settings.model_copy(update={"serve_host": host or settings.serve_host, "serve_port": port or settings.serve_port})
+    _auth_banner(settings)
     client = connect(settings)
     ray_serve.start(http_options={"host": settings.serve_host, "port": settings.serve_port})
     ray_serve.run(portal_app(client.settings), name="mka-portal", route_prefix="/")
@@ -705,6 +710,21 @@ def serve(
         ray_serve.shutdown()
     finally:
         recorded.unlink(missing_ok=True)
+
+
+def _auth_banner(settings: Settings) -> None:
+    """Say loudly when the portal runs open, and how to make the first admin key when there is none."""
+    from cluster.identity_store import SqlIdentityStore
+
+    if settings.auth == "off":
+        err.print("[bold red]WARNING: MKA_AUTH=off: the portal accepts every request as an admin of every project. "
+                  "For local development only; never expose it.[/bold red]")
+        return
+    identity = SqlIdentityStore(_store(settings).engine)
+    if not any(k.revoked_at is None for k in identity.keys()):
+        err.print("No API key exists yet: every request but /v1/health/* answers 401. Create the first admin key:\n"
+                  f"  mka keys create --project {settings.default_project} --role admin --deployment-admin\n"
+                  "and send it as `Authorization: Bearer <key>`.", markup=False)
 
 
 @app.command()

@@ -26,7 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cluster.private_files import private_file, tighten
 
-__all__ = ["Base", "JobRow", "StepRow", "OutboxRow", "ArtifactRow", "IdempotencyRow", "make_engine"]
+__all__ = ["ApiKeyRow", "ArtifactRow", "Base", "IdempotencyRow", "JobRow", "MembershipRow", "OutboxRow", "ProjectRow",
+           "StepRow", "make_engine"]
 
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
@@ -137,6 +138,45 @@ class IdempotencyRow(Base):
     key: Mapped[str] = mapped_column(String(256), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ProjectRow(Base):
+    """A project (tenant); `default` exists from the migration on."""
+
+    __tablename__ = "projects"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """An API key: its argon2 hash (never the key), project, role, grants, expiry, last use and revocation."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project: Mapped[str] = mapped_column(ForeignKey("projects.name"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    pii_reader: Mapped[bool] = mapped_column(Boolean, default=False)
+    deployment_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    key_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class MembershipRow(Base):
+    """A JWT subject's role in a project."""
+
+    __tablename__ = "memberships"
+
+    project: Mapped[str] = mapped_column(ForeignKey("projects.name"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    pii_reader: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 

@@ -295,7 +295,8 @@ class OrchestratorActor:
         with span("job", project=brief.project):
             tp = current_traceparent()
             job = self.store.submit(
-                brief, idempotency_key=idempotency_key, trace_id=trace_id_of(tp) if tp else None, traceparent=tp
+                brief, idempotency_key=idempotency_key, trace_id=trace_id_of(tp) if tp else None, traceparent=tp,
+                script=parsed.model_dump(mode="json") if parsed is not None else None,
             )
         if parsed is not None and job.state == JobState.SUBMITTED:
             self.runner.save_script(job, parsed)

@@ -212,6 +212,35 @@ class Settings(BaseSettings):
     max_parallel_jobs: int = Field(default=16, ge=1)
     serve_host: str = "127.0.0.1"
     serve_port: int = 8000
+    # --- the portal: identity, limits, HTTP policy -------------------------------------------------------------
+    auth: str = Field(
+        default="on", pattern="^(on|off)$",
+        description="on: every non-public portal route needs an API key or a JWT. off: local development only "
+        "(every caller is an admin of every project; mka serve warns).",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                description="Largest JSON request body (413 past it, checked while reading).")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description='Host header values the portal answers (a JSON list; "*" for any). The serve host is added.',
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Browser origins allowed to call the portal, e.g. ["https://app.example"].'
+    )
+    rate_limit_per_minute: float = Field(default=600.0, ge=0, description="Requests per credential per minute (0: off).")
+    rate_limit_burst: int = Field(default=120, ge=1, description="Requests one credential may make at once.")
+    sse_max_streams: int = Field(default=4, ge=1, description="Open event streams per credential.")
+    sse_max_seconds: float = Field(default=3600.0, gt=0, description="Longest event stream (reconnect with Last-Event-ID).")
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, description="Comment line sent on an idle event stream.")
+    jwt_issuer: str | None = Field(default=None, description="OIDC issuer whose bearer tokens are accepted (iss).")
+    jwt_jwks_url: str | None = Field(default=None, description="The issuer's JWKS; default <issuer>/.well-known/jwks.json.")
+    jwt_audience: str | None = Field(default=None, description="Required audience (aud) of tokens.")
+    jwt_subject_claim: str = "sub"
+    jwt_projects_claim: str | None = Field(
+        default=None, description='A claim with project roles ({"acme": "analyst"} or ["acme:analyst"]), added to '
+        "the memberships.",
+    )
+    jwt_admin_subjects: list[str] = Field(default_factory=list, description="Token subjects that are deployment admins.")
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"

@@ -185,14 +185,15 @@ class SqlJobStore(JobStore):
         idempotency_key: str | None = None,
         trace_id: str | None = None,
         traceparent: str | None = None,
+        script: dict[str, Any] | None = None,
     ) -> JobRecord:
-        """Create a job in `submitted`, or return the job already created with this key.
+        """Create a job in `submitted`, or return the job already created with this key (same request).
 
         The row keeps the masked brief and the raw brief sealed with the job's key; the idempotency
         row keeps a keyed hash of the brief. Nothing of the brief's free text is written in clear.
         """
         keyring = self._ring()
-        hashes = request_hashes(keyring, brief)
+        hashes = request_hashes(keyring, brief, script)
         if idempotency_key:
             existing = self._job_for_key(brief.project, idempotency_key, hashes, brief)
             if existing is not None:
@@ -249,7 +250,7 @@ class SqlJobStore(JobStore):
             if idem is None:
                 return None
             if idem.request_hash not in hashes and idem.request_hash != _legacy_hash(brief):
-                raise IdempotencyConflict(f"idempotency key {key!r} was used for a different brief")
+                raise IdempotencyConflict(f"idempotency key {key!r} was used for a different request")
             return _job(s.get_one(JobRow, idem.job_id))
 
     # --- the brief at rest ------------------------------------------------------------------
@@ -309,10 +310,16 @@ class SqlJobStore(JobStore):
                 .execution_options(synchronize_session=False)
             )
 
-    def get(self, job_id: str) -> JobRecord:
-        """Return the job; raise `JobNotFound`."""
+    def get(self, job_id: str, *, project: str | None = None) -> JobRecord:
+        """Return the job; raise `JobNotFound` (also for another project's job when `project` is given)."""
         with self._tx() as s:
-            return _job(self._row(s, job_id))
+            query = select(JobRow).where(JobRow.id == job_id)
+            if project is not None:
+                query = query.where(JobRow.project == project)
+            row = s.scalars(query).one_or_none()
+            if row is None:
+                raise JobNotFound(f"no job {job_id}")
+            return _job(row)
 
     def list_jobs(
         self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50
@@ -435,10 +442,16 @@ class SqlJobStore(JobStore):
                 self._emit_for(s, job, artifact, EventType.ARTIFACT_STORED, stored_payload(artifact), traceparent)
             return artifact
 
-    def get_artifact(self, artifact_id: str) -> Artifact:
-        """Return one catalog row; raise `ArtifactNotFound` when there is none."""
+    def get_artifact(self, artifact_id: str, *, project: str | None = None) -> Artifact:
+        """Return one catalog row; raise `ArtifactNotFound` when there is none (in `project`, when given)."""
         with self._tx() as s:
-            return _artifact(self._artifact_row(s, artifact_id))
+            query = select(ArtifactRow).where(ArtifactRow.id == artifact_id)
+            if project is not None:
+                query = query.where(ArtifactRow.project == project)
+            row = s.scalars(query).one_or_none()
+            if row is None:
+                raise ArtifactNotFound(f"no artifact {artifact_id}")
+            return _artifact(row)
 
     def artifacts(self, job_id: str) -> list[Artifact]:
         """Return the job's deliverables that are not deleted, oldest first."""

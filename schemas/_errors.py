@@ -2,6 +2,13 @@
 
     MkaError
     ├── InvalidInput            a file or value given to a command is unreadable or invalid
+    │   └── RequestRejected     an HTTP request refused before it is read (header, size, media type, host)
+    ├── AccessError             who is asking, and may they
+    │   ├── Unauthenticated     no credential, or one that is invalid, expired or revoked
+    │   ├── PermissionDenied    the caller's role lacks the permission
+    │   └── RateLimited         too many requests for this credential (retry_after_s)
+    ├── NotFound                no such resource in the caller's project (projects, members, keys)
+    ├── AlreadyExists           a project (or another named thing) of that name exists
     ├── InvalidBrief            the brief failed validation (lists every bad field)
     ├── ArtifactNotFound
     ├── JobError
@@ -62,6 +69,69 @@ class InvalidInput(MkaError):
     """A file or value given to a command is unreadable or invalid (the message says which and why)."""
 
     code = "invalid_input"
+
+
+class RequestRejected(InvalidInput):
+    """An HTTP request refused before its body is read; `reason` is a stable code.
+
+    Reasons: `bad_header`, `too_large`, `unsupported_type`, `bad_host`, `not_allowed` (an operator setting
+    forbids what the request asks for).
+    """
+
+    code = "request_rejected"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with its reason code."""
+        return {**super().to_dict(), "reason": self.reason}
+
+
+class AccessError(MkaError):
+    """Authentication and authorization failures."""
+
+    code = "access_error"
+
+
+class Unauthenticated(AccessError):
+    """No credential, or one that is invalid, expired or revoked (the message never says which key)."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(AccessError):
+    """The caller is known but its role in the project lacks the permission."""
+
+    code = "forbidden"
+
+
+class RateLimited(AccessError):
+    """Too many requests (or open streams) for one credential; retry after `retry_after_s`."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error with the wait."""
+        return {**super().to_dict(), "retry_after_s": self.retry_after_s}
+
+
+class NotFound(MkaError):
+    """No such project, membership or key in the caller's reach."""
+
+    code = "not_found"
+
+
+class AlreadyExists(MkaError):
+    """A project (or another named resource) of that name exists already."""
+
+    code = "already_exists"
 
 
 class ArtifactNotFound(MkaError):

@@ -45,6 +45,19 @@ class EventType:
     ARTIFACT_RELEASED = "artifact.released"
     ORPHAN_DELETED = "artifact.orphan_deleted"
     SWEEP_COMPLETED = "sweep.completed"
+    # Audit events (stream `audit` of each project): who (`actor`: key id or subject, never a key) did what.
+    AUDIT_PROJECT_CREATED = "audit.project_created"
+    AUDIT_KEY_CREATED = "audit.key_created"
+    AUDIT_KEY_REVOKED = "audit.key_revoked"
+    AUDIT_MEMBER_ADDED = "audit.member_added"
+    AUDIT_MEMBER_REMOVED = "audit.member_removed"
+    AUDIT_JOB_SUBMITTED = "audit.job_submitted"
+    AUDIT_JOB_CANCELLED = "audit.job_cancelled"
+    AUDIT_JOB_RESUMED = "audit.job_resumed"
+    AUDIT_DOCUMENT_UPLOADED = "audit.document_uploaded"
+    AUDIT_PII_REVEALED = "audit.pii_revealed"
+    AUDIT_ARTIFACT_HELD = "audit.artifact_held"
+    AUDIT_ARTIFACT_RELEASED = "audit.artifact_released"
 
 
 class Event(BaseModel):

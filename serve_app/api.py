@@ -1,60 +1,93 @@
-"""The portal HTTP API (FastAPI): jobs, their events as server-sent events, and artifacts with their catalog metadata."""
+"""The portal HTTP API (FastAPI): jobs, their events as server-sent events, and artifacts, behind identity, RBAC
+and the HTTP guard; every error is an RFC 9457 problem."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from fastapi import FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import (
+    AccessError,
+    AlreadyExists,
     Artifact,
     ArtifactGone,
     ArtifactNotFound,
+    EventType,
     IdempotencyConflict,
     IllegalTransition,
     InvalidBrief,
     InvalidInput,
     JobNotFound,
     MkaError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RequestRejected,
+    Unauthenticated,
     parse_brief,
     problems_from,
 )
 from actors.documents.convert import DocumentError, human_size
 from schemas.brief import PROJECT_PATTERN
 from schemas.pipeline import ProvidersScript
+from serve_app.auth.authn import Authenticator
+from serve_app.auth.rbac import PUBLIC, PUBLIC_PATHS, SIGNED_IN, Permission, Principal, access_for, choose_project, require
 from serve_app.backend import PortalBackend
+from serve_app.config import PortalConfig
+from serve_app.http import PortalGuard, error_extras, problem_body, scrub_paths
+from serve_app.limits import RateLimiter, StreamCap
 
 __all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status_for"]
 
 API_VERSION = "v1"
-MAX_BODY_BYTES = 256 * 1024
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around the document
-SSE_POLL_S = 0.25
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
+_TERMINAL = {"completed", "failed", "cancelled"}
 
 
 class JobRequest(BaseModel):
-    """POST /v1/jobs body: the brief, and optionally a provider script (stub LLMs)."""
+    """POST /v1/jobs body: the brief, and optionally a provider script (stub LLMs only)."""
 
     brief: dict[str, Any]
     providers_script: dict[str, Any] | None = Field(default=None)
+
+
+class HoldRequest(BaseModel):
+    """POST /v1/artifacts/{id}/hold body: why the artifact is kept past its retention."""
+
+    reason: str = Field(min_length=1, max_length=500)
 
 
 def status_for(exc: MkaError) -> int:
     """The one place the error tree maps to HTTP statuses."""
     if isinstance(exc, InvalidBrief):
         return 422
-    if isinstance(exc, InvalidInput):  # an upload: too large, a type we do not read, or a file we refuse to open
+    if isinstance(exc, InvalidInput):  # an upload or request refused: too large, a type we do not read, bad header
         reason = getattr(exc, "reason", "")
-        return 413 if reason == "too_large" else 415 if reason == "unsupported_type" else 422
-    if isinstance(exc, (JobNotFound, ArtifactNotFound)):
+        return {"too_large": 413, "unsupported_type": 415, "bad_header": 400, "bad_host": 400}.get(reason, 422)
+    if isinstance(exc, Unauthenticated):
+        return 401
+    if isinstance(exc, RateLimited):
+        return 429
+    if isinstance(exc, (PermissionDenied, AccessError)):
+        return 403
+    if isinstance(exc, (JobNotFound, ArtifactNotFound, NotFound)):
         return 404
-    if isinstance(exc, (IdempotencyConflict, IllegalTransition)):
+    if isinstance(exc, IdempotencyConflict):
+        return 422  # the same key with a different request (IETF idempotency-key draft)
+    if isinstance(exc, (IllegalTransition, AlreadyExists)):
         return 409
     if isinstance(exc, ArtifactGone):
         return 410
@@ -74,69 +107,112 @@ def _backend(request: Request) -> PortalBackend:
     return found  # type: ignore[no-any-return]
 
 
-_PLUGIN_ROUTE = re.compile(r"/v1/jobs/[^/]+/figma-plan")
-_PLUGIN_CORS = {"Access-Control-Allow-Origin": "null", "Access-Control-Allow-Methods": "GET",
-                "Access-Control-Allow-Headers": "Authorization", "Access-Control-Max-Age": "600", "Vary": "Origin"}
+def _config(request: Request) -> PortalConfig:
+    return request.app.state.config  # type: ignore[no-any-return]
 
 
-def create_app(backend: PortalBackend | None = None) -> FastAPI:
-    """Build the portal app over `backend` (kept in `app.state.backend`; the composition root passes the real one)."""
-    app = FastAPI(title="Marketing Assistant portal", version="0.1.0")
-    app.state.backend = backend
+def caller(request: Request) -> tuple[Principal, str]:
+    """The authenticated caller and the project the request acts on (set by the guard)."""
+    return request.state.principal, request.state.project
 
-    @app.exception_handler(MkaError)
-    async def _mka_error(_: Request, exc: MkaError) -> JSONResponse:
-        return JSONResponse(status_code=status_for(exc), content={"error": exc.to_dict()})
 
-    @app.middleware("http")
-    async def _figma_plugin_cors(request: Request, call_next: Any) -> Response:
-        """The Figma plugin's panel (an iframe of origin `null`) may read fill plans, with a key; nothing else
-        cross-origin."""
-        if not (_PLUGIN_ROUTE.fullmatch(request.url.path) and request.headers.get("origin") == "null"):
-            return await call_next(request)  # type: ignore[no-any-return]
-        if request.method == "OPTIONS":
-            return Response(status_code=204, headers=_PLUGIN_CORS)
-        response: Response = await call_next(request)
-        response.headers.update(_PLUGIN_CORS)
-        return response
+async def audit(request: Request, event_type: str, target: str) -> None:
+    """Record who did what (key id or subject, never a key) on the project's audit stream."""
+    principal, project = caller(request)
+    auth: Authenticator | None = request.app.state.auth
+    if auth is not None and project:
+        await asyncio.to_thread(auth.identity.audit, event_type, actor=principal.actor, project=project, target=target)
+
+
+async def _guard(request: Request) -> None:
+    """Authenticate, rate-limit and authorize one request from the route table (`rbac.ROUTES`)."""
+    route = request.scope["route"]
+    access = access_for(request.method, route.path)
+    request.state.principal, request.state.project = None, None
+    if access == PUBLIC:
+        return
+    auth: Authenticator | None = request.app.state.auth
+    if auth is None:
+        raise Unauthenticated("this portal has no identity store configured")
+    principal = await asyncio.to_thread(auth.authenticate, request.headers.get("authorization"))
+    request.app.state.limiter.take(principal.actor)
+    named = "project" in request.path_params
+    project: str | None = None
+    if named:
+        project = request.path_params["project"]
+    elif access not in (SIGNED_IN, Permission.PROJECTS_CREATE):
+        asked = request.headers.get("x-mka-project")
+        if asked is not None and not re.fullmatch(PROJECT_PATTERN, asked):
+            raise RequestRejected(f"X-Mka-Project must match {PROJECT_PATTERN}", reason="bad_header")
+        project = choose_project(principal, asked, default=_config(request).default_project)
+    require(principal, access, project, named=named)
+    request.state.principal, request.state.project = principal, project
+
+
+def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | None = None,
+               config: PortalConfig | None = None) -> FastAPI:
+    """Build the portal app over `backend` (kept in `app.state.backend`; the composition root passes the real one).
+
+    Without `auth` every route but the public ones answers 401: the portal never runs open by accident.
+    """
+    from serve_app.identity_routes import router as identity_router
+
+    config = config or PortalConfig()
+    app = FastAPI(title="Marketing Assistant portal", version="0.2.0", dependencies=[Depends(_guard)])
+    app.state.backend, app.state.auth, app.state.config = backend, auth, config
+    app.state.limiter = RateLimiter(per_minute=config.rate_limit_per_minute, burst=config.rate_limit_burst)
+    app.state.streams = StreamCap(per_caller=config.sse_max_streams, max_age_s=config.sse_max_seconds + 60)
+    app.add_middleware(PortalGuard, policy=config.http)
+    _error_handlers(app, config)
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
-        """Liveness."""
+        """Liveness (kept for older probes; see /v1/health/live)."""
         return {"status": "ok", "api": API_VERSION}
+
+    @app.get("/v1/health/live")
+    async def health_live() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok", "api": API_VERSION}
+
+    @app.get("/v1/health/ready")
+    async def health_ready(request: Request) -> JSONResponse:
+        """Whether the portal can serve: its backend's parts each answer (503 naming the failing ones)."""
+        backend = getattr(request.app.state, "backend", None)
+        checks = {"backend": "starting"} if backend is None else await asyncio.to_thread(backend.ready)
+        failing = sorted(name for name, state in checks.items() if state != "ok")
+        body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
+        return JSONResponse(status_code=503 if failing else 200, content=body)
 
     @app.post("/v1/jobs", status_code=202)
     async def submit_job(request: Request, idempotency_key: str | None = Header(default=None)) -> JSONResponse:
-        """Validate a brief and start a job; the same Idempotency-Key returns the same job."""
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise InvalidBrief([{"field": "body", "message": f"request body over {MAX_BODY_BYTES} bytes"}])
+        """Validate a brief and start a job in the caller's project; the same Idempotency-Key and request return the
+        same job (422 for the same key with a different request)."""
+        if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise RequestRejected("Idempotency-Key is 1 to 200 printable ASCII characters", reason="bad_header")
+        principal, project = caller(request)
         try:
-            req = JobRequest.model_validate_json(body)
+            req = JobRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             raise InvalidBrief(problems_from(exc, whole="body")) from None
-        brief = parse_brief(req.brief)
-        script = None
-        if req.providers_script is not None:
-            try:
-                script = ProvidersScript.model_validate(req.providers_script)
-            except ValidationError as exc:
-                raise InvalidBrief(problems_from(exc, prefix="providers_script")) from None
+        brief = parse_brief({"project": project, **req.brief})  # the credential's project unless the brief names one
+        if brief.project != project:
+            raise PermissionDenied(f"the brief names project {brief.project!r}, but this request acts on {project!r}")
+        script = _operator_script(req.providers_script, _config(request))
         backend = _backend(request)
         job_id = await asyncio.to_thread(backend.submit, brief, idempotency_key=idempotency_key, script=script)
-        return JSONResponse(
-            status_code=202,
-            content={
-                "job_id": job_id,
-                "links": {"self": f"/v1/jobs/{job_id}", "events": f"/v1/jobs/{job_id}/events"},
-            },
-        )
+        await audit(request, EventType.AUDIT_JOB_SUBMITTED, job_id)
+        return JSONResponse(status_code=202, content={
+            "job_id": job_id, "project": project,
+            "links": {"self": f"/v1/jobs/{job_id}", "events": f"/v1/jobs/{job_id}/events"},
+        })
 
     @app.post("/v1/documents", status_code=201)
     async def upload_document(request: Request) -> JSONResponse:
-        """Upload one document (multipart/form-data: `file`, optional `project`); list the returned id in a brief's
-        `documents`. 413 past MKA_MAX_DOCUMENT_MB, 415 for a type we do not read, 422 for a file we refuse to open
-        (encrypted PDF, zip bomb, damaged)."""
+        """Upload one document (multipart/form-data: `file`) to the caller's project; list the returned id in a
+        brief's `documents`. 413 past MKA_MAX_DOCUMENT_MB, 415 for a type we do not read, 422 for a file we refuse
+        to open (encrypted PDF, zip bomb, damaged)."""
+        _, project = caller(request)
         backend = _backend(request)
         limit = backend.max_document_bytes()
         kind = request.headers.get("content-type", "")
@@ -144,7 +220,7 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
             raise DocumentError("upload the document as multipart/form-data with a `file` field",
                                 reason="unsupported_type")
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
             raise DocumentError(_too_large(limit), reason="too_large")
         body = bytearray()
         async for chunk in request.stream():  # counted as it arrives: an endless body is cut at the limit
@@ -153,26 +229,27 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
                 raise DocumentError(_too_large(limit), reason="too_large")
         request._body = bytes(body)  # Starlette parses the form from the body read above
         form = await request.form(max_files=1, max_fields=4)
-        upload, project = form.get("file"), form.get("project") or "default"
+        upload, asked = form.get("file"), form.get("project")
         if upload is None or isinstance(upload, str):
             raise DocumentError("the form has no `file` part", reason="missing_file")
-        if not isinstance(project, str) or not re.fullmatch(PROJECT_PATTERN, project):
-            raise InvalidBrief([{"field": "project", "message": f"a project matches {PROJECT_PATTERN}"}])
+        if asked not in (None, "", project):
+            raise PermissionDenied(f"the form names project {asked!r}, but this request acts on {project!r}")
         data = await upload.read()
         info = await asyncio.to_thread(backend.upload_document, project, upload.filename or "", data)
+        await audit(request, EventType.AUDIT_DOCUMENT_UPLOADED, info.document_id)
         return JSONResponse(status_code=201, content=info.model_dump(mode="json"))
 
     @app.get("/v1/jobs/{job_id}/evidence")
     async def job_evidence(request: Request, job_id: str) -> list[dict[str, Any]]:
         """The job's evidence, pseudonymized: id, source, source type, text, figures, retrieval time."""
-        items = await asyncio.to_thread(_backend(request).evidence, job_id)
+        items = await asyncio.to_thread(_backend(request).evidence, job_id, project=caller(request)[1])
         return [e.model_dump(mode="json", include={"id", "source", "source_type", "text", "data", "retrieved_at"})
                 for e in items]
 
     @app.get("/v1/jobs/{job_id}")
     async def get_job(request: Request, job_id: str) -> dict[str, Any]:
         """The job's state, steps, provider outcomes and artifacts."""
-        job, steps, summary = await asyncio.to_thread(_backend(request).job, job_id)
+        job, steps, summary = await asyncio.to_thread(_backend(request).job, job_id, project=caller(request)[1])
         public = summary.public()  # never a server path
         return {
             **public,
@@ -184,55 +261,83 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
             "artifacts": [{**a, "href": f"/v1/artifacts/{a['id']}"} for a in public["artifacts"]],
         }
 
+    @app.get("/v1/jobs/{job_id}/merge")
+    async def job_merge(request: Request, job_id: str, reveal_pii: bool = Query(default=False)) -> JSONResponse:
+        """The merge result (claims, disagreements, quorum) with placeholders; `reveal_pii=true` re-identifies them
+        for a caller with the pii_reader grant (audited, never cached)."""
+        principal, project = caller(request)
+        if reveal_pii and not principal.can(Permission.PII_REVEAL, project):
+            raise PermissionDenied("re-identification needs the pii_reader grant in this project")
+        result = await asyncio.to_thread(_backend(request).merge, job_id, project=project, reveal=reveal_pii)
+        if reveal_pii:
+            await audit(request, EventType.AUDIT_PII_REVEALED, job_id)
+        return JSONResponse(content=result, headers={"Cache-Control": "no-store"} if reveal_pii else None)
+
     @app.post("/v1/jobs/{job_id}/cancel")
     async def cancel_job(request: Request, job_id: str) -> dict[str, str]:
         """Cancel a job that has not finished."""
-        state = await asyncio.to_thread(_backend(request).cancel, job_id)
+        state = await asyncio.to_thread(_backend(request).cancel, job_id, project=caller(request)[1])
+        await audit(request, EventType.AUDIT_JOB_CANCELLED, job_id)
         return {"job_id": job_id, "state": state}
 
     @app.post("/v1/jobs/{job_id}/resume", status_code=202)
     async def resume_job(request: Request, job_id: str) -> dict[str, str]:
         """Resume a job that failed on infrastructure (409 for any other job)."""
-        await asyncio.to_thread(_backend(request).resume, job_id)
+        await asyncio.to_thread(_backend(request).resume, job_id, project=caller(request)[1])
+        await audit(request, EventType.AUDIT_JOB_RESUMED, job_id)
         return {"job_id": job_id, "state": "resuming"}
 
     @app.get("/v1/jobs/{job_id}/events")
-    async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(default=None)) -> StreamingResponse:
-        """Server-sent events of the job until it is terminal; resumes after Last-Event-ID."""
+    async def job_events(request: Request, job_id: str,
+                         last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+        """Server-sent events of the job until it is terminal; resumes after Last-Event-ID. Heartbeats keep idle
+        streams open; a stream ends after MKA_SSE_MAX_SECONDS (reconnect with Last-Event-ID)."""
+        if last_event_id is not None and not _EVENT_ID.fullmatch(last_event_id.strip()):
+            raise RequestRejected("Last-Event-ID is an event sequence number (digits)", reason="bad_header")
+        principal, project = caller(request)
         backend = _backend(request)
-        await asyncio.to_thread(backend.events, job_id)  # 404 before the stream starts
-        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-        return StreamingResponse(_sse(request, backend, job_id, after), media_type="text/event-stream")
+        await asyncio.to_thread(backend.events, job_id, project=project)  # 404 before the stream starts
+        streams: StreamCap = request.app.state.streams
+        token = streams.acquire(principal.actor)
+        after = int(last_event_id) if last_event_id else 0
+        stream = _sse(request, backend, job_id, project, after, config=_config(request),
+                      release=lambda: streams.release(principal.actor, token))
+        return StreamingResponse(stream, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @app.get("/v1/jobs/{job_id}/artifacts")
     async def job_artifacts(request: Request, job_id: str) -> list[dict[str, Any]]:
         """The job's deliverables with their catalog metadata (deleted ones with their deletion reason)."""
-        return [public_artifact(a) for a in await asyncio.to_thread(_backend(request).job_artifacts, job_id)]
+        found = await asyncio.to_thread(_backend(request).job_artifacts, job_id, project=caller(request)[1])
+        return [public_artifact(a) for a in found]
 
     @app.get("/v1/jobs/{job_id}/figma-plan")
     async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
                          locale: str | None = Query(default=None, max_length=35)) -> dict[str, Any]:
         """A completed job's fill plan for a template of its project (what the Figma plugin applies), in the base
         report's language or a localized report's locale; checked by the egress guard."""
-        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale)
+        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale,
+                                       project=caller(request)[1])
         return done.plan.model_dump(mode="json")
 
     @app.get("/v1/jobs/{job_id}/figma-preview")
     async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
                             locale: str | None = Query(default=None, max_length=35)) -> Response:
         """The same plan drawn as an SVG preview of the filled template."""
-        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale)
+        done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale,
+                                       project=caller(request)[1])
         return Response(content=done.preview, media_type="image/svg+xml")
 
     @app.get("/v1/artifacts/{artifact_id}/meta")
     async def artifact_meta(request: Request, artifact_id: str) -> dict[str, Any]:
         """One deliverable's catalog metadata: size, sha256, PII class, retention, hold, status."""
-        return public_artifact(await asyncio.to_thread(_backend(request).artifact_meta, artifact_id))
+        found = await asyncio.to_thread(_backend(request).artifact_meta, artifact_id, project=caller(request)[1])
+        return public_artifact(found)
 
     @app.get("/v1/artifacts/{artifact_id}")
     async def get_artifact(request: Request, artifact_id: str) -> Response:
         """An artifact's content with its content type and sha256 (checked); 410 Gone with the reason once deleted."""
-        art, data = await asyncio.to_thread(_backend(request).artifact, artifact_id)
+        art, data = await asyncio.to_thread(_backend(request).artifact, artifact_id, project=caller(request)[1])
         name = art.key.rsplit("/", 1)[-1]
         return Response(
             content=data,
@@ -240,27 +345,130 @@ def create_app(backend: PortalBackend | None = None) -> FastAPI:
             headers={"Content-Disposition": f'inline; filename="{name}"', "X-Content-SHA256": art.sha256},
         )
 
+    @app.post("/v1/artifacts/{artifact_id}/hold")
+    async def hold_artifact(request: Request, artifact_id: str, body: HoldRequest) -> dict[str, Any]:
+        """Put a legal hold on a deliverable: no retention deletes it until it is released."""
+        found = await asyncio.to_thread(_backend(request).hold, artifact_id, body.reason, project=caller(request)[1])
+        await audit(request, EventType.AUDIT_ARTIFACT_HELD, artifact_id)
+        return public_artifact(found)
+
+    @app.post("/v1/artifacts/{artifact_id}/release")
+    async def release_artifact(request: Request, artifact_id: str) -> dict[str, Any]:
+        """Release a deliverable's legal hold."""
+        found = await asyncio.to_thread(_backend(request).release, artifact_id, project=caller(request)[1])
+        await audit(request, EventType.AUDIT_ARTIFACT_RELEASED, artifact_id)
+        return public_artifact(found)
+
+    for route in identity_router.routes:  # added one by one: each gets the app's guard and shows in app.routes
+        assert isinstance(route, APIRoute)
+        app.add_api_route(route.path, route.endpoint, methods=sorted(route.methods), status_code=route.status_code,
+                          name=route.name)
+    _check_route_table(app)
     return app
+
+
+def _operator_script(raw: dict[str, Any] | None, config: PortalConfig) -> ProvidersScript | None:
+    """The request's provider script within the operator's limits, or a 422 when scripts are not accepted."""
+    if raw is None:
+        return None
+    if not config.allow_scripts:
+        raise InvalidBrief([{"field": "providers_script", "type": "not_allowed",
+                             "message": "provider scripts drive the stub LLMs; this portal runs real providers"}])
+    try:
+        script = ProvidersScript.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidBrief(problems_from(exc, prefix="providers_script")) from None
+    deadline = min(script.deadline_s or config.max_deadline_s, config.max_deadline_s)
+    budgets = [b for b in (config.max_cost_usd, script.cost_budget_usd) if b is not None]
+    providers = {p: b.model_copy(update={"deadline_s": min(b.deadline_s, deadline)}) if b.deadline_s else b
+                 for p, b in script.providers.items()}
+    return script.model_copy(update={"deadline_s": deadline, "cost_budget_usd": min(budgets) if budgets else None,
+                                     "providers": providers})
+
+
+def _check_route_table(app: FastAPI) -> None:
+    """Every API route is in the permission table, and every table entry is a route: no route is unguarded."""
+    served = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    from serve_app.auth.rbac import ROUTES
+
+    missing, stale = served - set(ROUTES), set(ROUTES) - served
+    if missing or stale:
+        raise RuntimeError(f"route permission table out of date: missing {sorted(missing)}, stale {sorted(stale)}")
+    framework = {getattr(r, "path", "") for r in app.routes if not isinstance(r, APIRoute)}
+    if not framework <= PUBLIC_PATHS:
+        raise RuntimeError(f"unexpected framework routes {sorted(framework - PUBLIC_PATHS)}")
+
+
+def _error_handlers(app: FastAPI, config: PortalConfig) -> None:
+    roots = config.http.server_roots
+
+    def problem(request: Request, status: int, code: str, detail: str, extra: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> JSONResponse:
+        body = problem_body(status, code=code, detail=scrub_paths(detail, roots), instance=request.url.path,
+                            extra=json.loads(scrub_paths(json.dumps(extra or {}), roots)))
+        return JSONResponse(status_code=status, content=body, headers=headers,
+                            media_type="application/problem+json")
+
+    @app.exception_handler(MkaError)
+    async def _mka_error(request: Request, exc: MkaError) -> JSONResponse:
+        status = status_for(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(int(max(1, exc.retry_after_s)))
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="mka"'
+        return problem(request, status, exc.code, exc.message, error_extras(exc), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return problem(request, 422, "invalid_request", f"{len(errors)} problem(s) in the request",
+                       {"retryable": False, "errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(request, exc.status_code, code, str(exc.detail), {"retryable": False},
+                       dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return problem(request, 500, "internal_error", "the portal failed on this request", {"retryable": True})
 
 
 def _too_large(limit: int) -> str:
     return f"the upload is over the {human_size(limit)} document limit (MKA_MAX_DOCUMENT_MB)"
 
 
-async def _sse(request: Request, backend: PortalBackend, job_id: str, after: int) -> AsyncIterator[bytes]:
-    terminal_states = {"completed", "failed", "cancelled"}
-    while True:
-        messages = await asyncio.to_thread(backend.events, job_id)
-        finished = False
-        for m in messages:
-            if m.seq <= after:
-                continue
-            after = m.seq
-            data = json.dumps(m.event.model_dump(mode="json"))
-            yield f"id: {m.seq}\nevent: {m.event.type}\ndata: {data}\n\n".encode()
-            if m.event.payload.get("to_state") in terminal_states:
-                finished = True
-        if finished or await request.is_disconnected():
-            return
-        yield b": keep-alive\n\n"
-        await asyncio.sleep(SSE_POLL_S)
+async def _sse(request: Request, backend: PortalBackend, job_id: str, project: str, after: int, *,
+               config: PortalConfig, release: Callable[[], None]) -> AsyncIterator[bytes]:
+    """The job's events after `after`, heartbeats while idle, until the job is terminal or the time is up."""
+    started = last_sent = time.monotonic()
+    try:
+        yield b"retry: 2000\n\n"
+        while True:
+            messages = await asyncio.to_thread(backend.events, job_id, project=project)
+            state = None
+            for m in messages:
+                to_state = m.event.payload.get("to_state")
+                if m.event.type == EventType.JOB_STATE_CHANGED and to_state:
+                    state = to_state
+                if m.seq <= after:
+                    continue
+                after = m.seq
+                data = json.dumps(m.event.model_dump(mode="json"))
+                yield f"id: {m.seq}\nevent: {m.event.type}\ndata: {data}\n\n".encode()
+                last_sent = time.monotonic()
+            if state in _TERMINAL or await request.is_disconnected():
+                return
+            now = time.monotonic()
+            if now - started >= config.sse_max_seconds:
+                yield b"event: stream.timeout\ndata: {\"reconnect\": true}\n\n"
+                return
+            if now - last_sent >= config.sse_heartbeat_s:
+                yield b": heartbeat\n\n"
+                last_sent = now
+            await asyncio.sleep(config.sse_poll_s)
+    finally:
+        release()

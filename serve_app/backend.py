@@ -1,4 +1,5 @@
-"""What the portal needs from the system, and its implementation over the client (Ray + store)."""
+"""What the portal needs from the system, and its implementation over the client (Ray + store); every read and
+write is scoped by the caller's project, so another project's ids answer 404."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from actors.job_store import OutboxMessage
 from actors.documents.store import DocumentInfo
-from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, StepRecord
+from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, MkaError, StepRecord
 from schemas.artifacts import ArtifactKind
 from schemas.figma import FigmaExport
 from schemas.pipeline import ProvidersScript
@@ -17,30 +18,30 @@ __all__ = ["ClientBackend", "PortalBackend"]
 
 
 class PortalBackend(abc.ABC):
-    """The portal's port: submit jobs, read jobs, events and artifacts."""
+    """The portal's port: submit jobs, read jobs, events and artifacts, each within one project."""
 
     @abc.abstractmethod
     def submit(self, brief: Brief, *, idempotency_key: str | None, script: ProvidersScript | None) -> str:
-        """Submit a validated brief; return the job id."""
+        """Submit a validated brief (its `project` is the caller's); return the job id."""
 
     @abc.abstractmethod
-    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
-        """The job, its steps and its run summary."""
+    def job(self, job_id: str, *, project: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
+        """The job, its steps and its run summary (`JobNotFound`, also for another project's job)."""
 
     @abc.abstractmethod
-    def events(self, job_id: str) -> list[OutboxMessage]:
+    def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         """The job's events in order."""
 
     @abc.abstractmethod
-    def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
+    def artifact(self, artifact_id: str, *, project: str) -> tuple[Artifact, bytes]:
         """A deliverable's catalog row and content, checked (`ArtifactGone` once deleted, `IntegrityFailure`)."""
 
     @abc.abstractmethod
-    def artifact_meta(self, artifact_id: str) -> Artifact:
+    def artifact_meta(self, artifact_id: str, *, project: str) -> Artifact:
         """A deliverable's catalog row, deleted ones too (`ArtifactNotFound` for internal kinds)."""
 
     @abc.abstractmethod
-    def job_artifacts(self, job_id: str) -> list[Artifact]:
+    def job_artifacts(self, job_id: str, *, project: str) -> list[Artifact]:
         """A job's deliverables with their metadata, deleted ones included (`JobNotFound`)."""
 
     @abc.abstractmethod
@@ -52,20 +53,37 @@ class PortalBackend(abc.ABC):
         """The largest document an upload may carry."""
 
     @abc.abstractmethod
-    def evidence(self, job_id: str) -> list[Evidence]:
+    def evidence(self, job_id: str, *, project: str) -> list[Evidence]:
         """The job's evidence, pseudonymized (`JobNotFound`)."""
 
     @abc.abstractmethod
-    def figma_export(self, job_id: str, template: str, locale: str | None) -> FigmaExport:
+    def merge(self, job_id: str, *, project: str, reveal: bool) -> dict[str, Any]:
+        """The job's merge result as JSON, placeholders re-identified only when `reveal` (`ArtifactNotFound` before
+        the merge step)."""
+
+    @abc.abstractmethod
+    def figma_export(self, job_id: str, template: str, locale: str | None, *, project: str) -> FigmaExport:
         """A completed job's fill plan and preview for a template of its project (`ArtifactNotFound`, `InvalidInput`)."""
 
     @abc.abstractmethod
-    def cancel(self, job_id: str) -> str:
+    def cancel(self, job_id: str, *, project: str) -> str:
         """Cancel a job; return its state."""
 
     @abc.abstractmethod
-    def resume(self, job_id: str) -> None:
+    def resume(self, job_id: str, *, project: str) -> None:
         """Resume a job that failed on infrastructure."""
+
+    @abc.abstractmethod
+    def hold(self, artifact_id: str, reason: str, *, project: str) -> Artifact:
+        """Put a legal hold on a deliverable."""
+
+    @abc.abstractmethod
+    def release(self, artifact_id: str, *, project: str) -> Artifact:
+        """Release a deliverable's legal hold."""
+
+    @abc.abstractmethod
+    def ready(self) -> dict[str, str]:
+        """Each part the portal depends on and whether it answers (`ok`, or what is wrong)."""
 
 
 class ClientBackend(PortalBackend):
@@ -74,42 +92,46 @@ class ClientBackend(PortalBackend):
     def __init__(self, client: Any) -> None:
         self.client = client
 
+    def _job(self, job_id: str, project: str) -> JobRecord:
+        return self.client.store.get(job_id, project=project)  # type: ignore[no-any-return]
+
     def submit(self, brief: Brief, *, idempotency_key: str | None, script: ProvidersScript | None) -> str:
         """Submit through the orchestrator actor."""
-        return self.client.submit(brief, idempotency_key=idempotency_key, script=script)
+        return self.client.submit(brief, idempotency_key=idempotency_key, script=script)  # type: ignore[no-any-return]
 
-    def job(self, job_id: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
+    def job(self, job_id: str, *, project: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
         """Read the job from the store."""
-        job = self.client.get(job_id)
+        job = self._job(job_id, project)
         return job, self.client.store.steps(job_id), self.client.summary(job_id)
 
-    def events(self, job_id: str) -> list[OutboxMessage]:
+    def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         """Read the job's events from the outbox."""
-        self.client.get(job_id)
-        return self.client.store.events(job_id)
+        self._job(job_id, project)
+        return self.client.store.events(job_id)  # type: ignore[no-any-return]
 
-    def artifact(self, artifact_id: str) -> tuple[Artifact, bytes]:
+    def artifact(self, artifact_id: str, *, project: str) -> tuple[Artifact, bytes]:
         """Read a deliverable from the object store, its sha256 checked against the catalog."""
         from actors.lifecycle.catalog import read_artifact
 
-        self.artifact_meta(artifact_id)
+        self.artifact_meta(artifact_id, project=project)
         return read_artifact(self.client.store, self.client.objects, artifact_id)
 
-    def artifact_meta(self, artifact_id: str) -> Artifact:
+    def artifact_meta(self, artifact_id: str, *, project: str) -> Artifact:
         """A deliverable's catalog row; the pipeline's own objects (checkpoints, vault, raw brief) are not served."""
         from actors.lifecycle.catalog import ANNOUNCED_KINDS
 
-        art = self.client.store.get_artifact(artifact_id)
+        art = self.client.store.get_artifact(artifact_id, project=project)
         if art.kind not in ANNOUNCED_KINDS or art.kind == ArtifactKind.DOCUMENT:  # documents are raw user data
             raise ArtifactNotFound(f"no artifact {artifact_id}")
-        return art
+        return art  # type: ignore[no-any-return]
 
-    def job_artifacts(self, job_id: str) -> list[Artifact]:
+    def job_artifacts(self, job_id: str, *, project: str) -> list[Artifact]:
         """The job's deliverables from the catalog, deleted ones included."""
         from actors.lifecycle.catalog import ANNOUNCED_KINDS
 
-        self.client.get(job_id)
-        return self.client.store.catalog(job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
+        self._job(job_id, project)
+        return self.client.store.catalog(  # type: ignore[no-any-return]
+            job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
 
     def upload_document(self, project: str, name: str, data: bytes) -> DocumentInfo:
         """Store the document through the client (the job store's keyring seals it)."""
@@ -119,18 +141,69 @@ class ClientBackend(PortalBackend):
         """MKA_MAX_DOCUMENT_MB in bytes."""
         return int(self.client.settings.max_document_mb * 1024 * 1024)
 
-    def evidence(self, job_id: str) -> list[Evidence]:
+    def evidence(self, job_id: str, *, project: str) -> list[Evidence]:
         """The collect step's checkpoint."""
+        self._job(job_id, project)
         return self.client.evidence(job_id)  # type: ignore[no-any-return]
 
-    def figma_export(self, job_id: str, template: str, locale: str | None) -> FigmaExport:
+    def merge(self, job_id: str, *, project: str, reveal: bool) -> dict[str, Any]:
+        """The merge checkpoint; re-identified with the job's vault only when asked (nothing revealed is stored)."""
+        from actors.pii import load_job_vault, load_keyring, reveal_model
+
+        job = self._job(job_id, project)
+        result = self.client.merge_result(job_id)
+        if result is None:
+            raise ArtifactNotFound(f"job {job_id} has no merge result yet")
+        if reveal:
+            vault = load_job_vault(job, objects=self.client.objects, keyring=load_keyring(self.client.settings))
+            result = reveal_model(result, vault, allow_pii=True)
+        return result.model_dump(mode="json")  # type: ignore[no-any-return]
+
+    def figma_export(self, job_id: str, template: str, locale: str | None, *, project: str) -> FigmaExport:
         """From the job's stored plan, or filled again from its checkpoints."""
+        self._job(job_id, project)
         return self.client.figma_export(job_id, template=template, locale=locale)  # type: ignore[no-any-return]
 
-    def cancel(self, job_id: str) -> str:
+    def cancel(self, job_id: str, *, project: str) -> str:
         """Cancel through the orchestrator actor."""
-        return self.client.cancel(job_id)
+        self._job(job_id, project)
+        return self.client.cancel(job_id)  # type: ignore[no-any-return]
 
-    def resume(self, job_id: str) -> None:
+    def resume(self, job_id: str, *, project: str) -> None:
         """Resume through the orchestrator actor."""
+        self._job(job_id, project)
         self.client.resume(job_id)
+
+    def hold(self, artifact_id: str, reason: str, *, project: str) -> Artifact:
+        """Hold through the catalog (the object store's hold too, where it has one)."""
+        from actors.lifecycle.catalog import hold
+
+        self.artifact_meta(artifact_id, project=project)
+        return hold(self.client.store, self.client.objects, artifact_id, reason.strip())
+
+    def release(self, artifact_id: str, *, project: str) -> Artifact:
+        """Release through the catalog."""
+        from actors.lifecycle.catalog import release
+
+        self.artifact_meta(artifact_id, project=project)
+        return release(self.client.store, self.client.objects, artifact_id)
+
+    def ready(self) -> dict[str, str]:
+        """The database, the object store and the orchestrator actor, each asked once."""
+        checks: dict[str, str] = {}
+        for name, probe in (("database", lambda: self.client.store.list_jobs(limit=1)),
+                            ("objects", lambda: self.client.objects.exists("health/ready-probe")),
+                            ("orchestrator", self._ping)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except MkaError as exc:
+                checks[name] = exc.code
+            except Exception as exc:  # a probe must answer, whatever broke
+                checks[name] = type(exc).__name__
+        return checks
+
+    def _ping(self) -> None:
+        import ray
+
+        ray.get(self.client.orchestrator.ping.remote(), timeout=5)

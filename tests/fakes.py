@@ -338,14 +338,14 @@ class MemoryJobStore(JobStore):
     # --- jobs --------------------------------------------------------------------------------
 
     def submit(self, brief: Brief, *, idempotency_key: str | None = None, trace_id: str | None = None,
-               traceparent: str | None = None) -> JobRecord:
-        """Create a job in `submitted`, or return the job already created with this key."""
-        hashes = request_hashes(self._keyring, brief)
+               traceparent: str | None = None, script: dict[str, Any] | None = None) -> JobRecord:
+        """Create a job in `submitted`, or return the job already created with this key (same request)."""
+        hashes = request_hashes(self._keyring, brief, script)
         with self._lock:
             if idempotency_key and (brief.project, idempotency_key) in self.keys:
                 job_id, digest = self.keys[(brief.project, idempotency_key)]
                 if digest not in hashes:
-                    raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different brief")
+                    raise IdempotencyConflict(f"idempotency key {idempotency_key!r} was used for a different request")
                 return self.jobs[job_id]
             now, job_id = self._clock.now(), self._new_id()
             job = JobRecord(id=job_id, project=brief.project, state=JobState.SUBMITTED, version=1, degraded=False,
@@ -403,10 +403,13 @@ class MemoryJobStore(JobStore):
                 raise JobError(f"job {job_id}: a brief may be replaced only by its redacted copy (free-text fields)")
             self.jobs[job_id] = job.model_copy(update={"brief": brief})
 
-    def get(self, job_id: str) -> JobRecord:
-        """The job; `JobNotFound` otherwise."""
+    def get(self, job_id: str, *, project: str | None = None) -> JobRecord:
+        """The job; `JobNotFound` otherwise (and for another project's job when `project` is given)."""
         with self._lock:
-            return self._get(job_id)
+            job = self._get(job_id)
+        if project is not None and job.project != project:
+            raise JobNotFound(f"no job {job_id}")
+        return job
 
     def list_jobs(self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50) -> list[JobRecord]:
         """Newest first, optionally one project's or only those in `states`."""
@@ -485,10 +488,10 @@ class MemoryJobStore(JobStore):
                                       payload=payload, now=self._clock.now())
         self.outbox.append(OutboxMessage(seq=len(self.outbox) + 1, event=event, subject=event.subject, headers=headers))
 
-    def get_artifact(self, artifact_id: str) -> Artifact:
-        """One catalog row; `ArtifactNotFound` when there is none."""
+    def get_artifact(self, artifact_id: str, *, project: str | None = None) -> Artifact:
+        """One catalog row; `ArtifactNotFound` when there is none (in `project`, when given)."""
         with self._lock:
-            if artifact_id not in self.artifact_rows:
+            if artifact_id not in self.artifact_rows or project not in (None, self.artifact_rows[artifact_id].project):
                 raise ArtifactNotFound(f"no artifact {artifact_id}")
             return self.artifact_rows[artifact_id]
 

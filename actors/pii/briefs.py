@@ -117,12 +117,16 @@ def _texts(value: Any) -> list[str]:
     return []
 
 
-def request_hashes(keyring: Keyring, brief: Brief) -> list[str]:
-    """The brief's idempotency fingerprint under each master key, primary first (the first is stored).
+def request_hashes(keyring: Keyring, brief: Brief, script: dict[str, Any] | None = None) -> list[str]:
+    """The request's idempotency fingerprint under each master key, primary first (the first is stored).
 
     An HMAC-SHA256 of the canonical JSON under a key derived from the master key: without the key,
     a stored fingerprint says nothing about the brief. Older keys' fingerprints let a retry match a
-    job submitted before a key rotation.
+    job submitted before a key rotation. The whole request counts: with a provider script, the brief
+    and the script (a request without one hashes as before, so stored fingerprints still match).
     """
     data = _canonical(brief)
+    if script is not None:
+        data = json.dumps({"brief": json.loads(data), "providers_script": script}, sort_keys=True,
+                          ensure_ascii=False, separators=(",", ":")).encode()
     return [hmac.new(keyring.job_key(_HASH_KEY_ID, master=k), data, hashlib.sha256).hexdigest() for k in keyring.keys]

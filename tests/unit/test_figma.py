@@ -281,16 +281,14 @@ def test_a_brief_without_figma_exports_nothing() -> None:
 
 
 def test_the_portal_refuses_a_brief_naming_a_template_its_project_lacks(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
     from cluster.client import MkaClient
     from cluster.settings import Settings
-    from serve_app.api import create_app
     from serve_app.backend import ClientBackend
+    from tests.portal import signed_in
 
     store, objects = MemoryJobStore(keyring=TEST_KEYRING), MemoryObjectStore()
     client = MkaClient(Settings(home=tmp_path), {}, store=store, objects=objects)  # no cluster: refused before it
-    http = TestClient(create_app(ClientBackend(client)))
+    http = signed_in(ClientBackend(client), project="portal-figma", home=tmp_path / "identity")
     brief = brief_data(project="portal-figma", outputs=["pdf", "figma"], figma_template="deck")
     r = http.post("/v1/jobs", json={"brief": brief})
     assert r.status_code == 422

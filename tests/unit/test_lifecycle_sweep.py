@@ -3,6 +3,8 @@ orphans both ways, legacy adoption, batches, a crash mid-sweep, checked download
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -212,17 +214,15 @@ def test_downloads_are_checked_against_the_catalog(done) -> None:  # type: ignor
         read_artifact(store, objects, report.id)
 
 
-def test_portal_serves_metadata_checks_downloads_and_answers_410_once_deleted(done) -> None:  # type: ignore[no-untyped-def]
+def test_portal_serves_metadata_checks_downloads_and_answers_410_once_deleted(done, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from types import SimpleNamespace
 
-    from fastapi.testclient import TestClient
-
-    from serve_app.api import create_app
     from serve_app.backend import ClientBackend
+    from tests.portal import signed_in
 
     store, objects, clock, job = done
-    app = create_app(ClientBackend(SimpleNamespace(store=store, objects=objects, get=store.get)))
-    http = TestClient(app)
+    http = signed_in(ClientBackend(SimpleNamespace(store=store, objects=objects, get=store.get)), project=job.project,
+                     home=tmp_path / "identity", role="viewer")
     [report] = store.artifacts(job.id)
     listed = http.get(f"/v1/jobs/{job.id}/artifacts").json()
     assert [a["id"] for a in listed] == [report.id]  # deliverables only: no checkpoint, vault or raw brief
@@ -237,11 +237,11 @@ def test_portal_serves_metadata_checks_downloads_and_answers_410_once_deleted(do
 
     objects.put(report.key, b"tampered", content_type=report.content_type)
     broken = http.get(f"/v1/artifacts/{report.id}")
-    assert broken.status_code == 500 and broken.json()["error"]["code"] == "integrity_failure"
+    assert broken.status_code == 500 and broken.json()["code"] == "integrity_failure"
 
     sweep(store, objects, clock.now() + YEAR, CleanupRules())
     gone = http.get(f"/v1/artifacts/{report.id}")
-    assert gone.status_code == 410 and gone.json()["error"]["reason"] == "ttl: export 90 days"
+    assert gone.status_code == 410 and gone.json()["reason"] == "ttl: export 90 days"
     assert http.get(f"/v1/artifacts/{report.id}/meta").json()["status"] == "deleted"
     assert http.get(f"/v1/jobs/{job.id}/artifacts").json()[0]["deletion_reason"] == "ttl: export 90 days"
 

@@ -1,0 +1,26 @@
+"""The portal's operator settings as one value the app is built with (the composition root fills it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from serve_app.http import HttpPolicy
+
+__all__ = ["PortalConfig"]
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """Limits and switches of one portal: HTTP policy, rate limits, event streams, what callers may override."""
+
+    http: HttpPolicy = field(default_factory=HttpPolicy)
+    default_project: str = "default"
+    rate_limit_per_minute: float = 600.0
+    rate_limit_burst: int = 120
+    sse_max_streams: int = 4
+    sse_max_seconds: float = 3600.0
+    sse_heartbeat_s: float = 15.0
+    sse_poll_s: float = 0.25
+    allow_scripts: bool = False  # a providers_script drives the stub LLMs: accepted only when stubs are on
+    max_deadline_s: float = 60.0  # the operator's quorum deadline: a script's is clamped to it
+    max_cost_usd: float | None = None  # the operator's budget: a script's is min(operator, request)

@@ -1,0 +1,168 @@
+"""Portal routes for identity: the caller (`/v1/me`), projects, memberships and the project's API keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from schemas import InvalidBrief, InvalidInput, PermissionDenied, Unauthenticated
+from serve_app.auth.authn import Authenticator
+from serve_app.auth.identity import KeyRecord, add_member, create_key, create_project, remove_member, revoke_key
+from serve_app.auth.keys import parse_expiry
+from serve_app.auth.rbac import Permission, Principal, Role
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class ProjectRequest(BaseModel):
+    """POST /v1/projects body."""
+
+    name: str = Field(min_length=1, max_length=63)
+
+
+class MemberRequest(BaseModel):
+    """POST /v1/projects/{project}/members body: a token subject's role (and grant) in the project."""
+
+    subject: str = Field(min_length=1, max_length=255)
+    role: Role
+    pii_reader: bool = False
+
+
+class KeyRequest(BaseModel):
+    """POST /v1/keys body: a key of the caller's project (its secret is in the answer only)."""
+
+    role: Role
+    pii_reader: bool = False
+    expires: str | None = Field(default=None, max_length=8, description="12h, 30d, 4w or 1y; none: never expires.")
+    name: str = Field(default="", max_length=200)
+
+
+def _auth(request: Request) -> Authenticator:
+    auth: Authenticator | None = request.app.state.auth
+    if auth is None:
+        raise Unauthenticated("this portal has no identity store configured")
+    return auth
+
+
+def _who(request: Request) -> tuple[Principal, str]:
+    return request.state.principal, request.state.project
+
+
+def public_key(key: KeyRecord) -> dict[str, Any]:
+    """A key's row as shown: never its hash or secret."""
+    return key.model_dump(mode="json")
+
+
+def _check_grant(principal: Principal, project: str, pii_reader: bool) -> None:
+    """Only a caller who may re-identify can hand that grant on."""
+    if pii_reader and not principal.can(Permission.PII_REVEAL, project):
+        raise PermissionDenied("only a pii_reader can grant pii_reader")
+
+
+def _projects_of(principal: Principal, known: list[str]) -> dict[str, Role]:
+    if principal.deployment_admin:
+        return {p: Role.ADMIN for p in known}
+    return {p: r for p, r in sorted(principal.roles.items()) if p in known}
+
+
+@router.get("/v1/me")
+async def me(request: Request) -> dict[str, Any]:
+    """The caller: kind, id (key id or subject), deployment admin, and each project's role and permissions."""
+    principal, _ = _who(request)
+    known = [p.name for p in await asyncio.to_thread(_auth(request).identity.projects)]
+    projects = _projects_of(principal, known)
+    return {
+        "kind": principal.kind, "id": principal.id, "deployment_admin": principal.deployment_admin,
+        "projects": [{"project": p, "role": r.value, "permissions": sorted(principal.permissions(p))}
+                     for p, r in projects.items()],
+    }
+
+
+@router.get("/v1/projects")
+async def list_projects(request: Request) -> list[dict[str, Any]]:
+    """The projects the caller has a role in (every project, for a deployment admin)."""
+    principal, _ = _who(request)
+    records = await asyncio.to_thread(_auth(request).identity.projects)
+    roles = _projects_of(principal, [p.name for p in records])
+    return [{**p.model_dump(mode="json"), "role": roles[p.name].value} for p in records if p.name in roles]
+
+
+@router.post("/v1/projects", status_code=201)
+async def new_project(request: Request, body: ProjectRequest) -> dict[str, Any]:
+    """Create a project (deployment admins only); 409 when the name is taken."""
+    principal, _ = _who(request)
+    record = await asyncio.to_thread(create_project, _auth(request).identity, body.name, actor=principal.actor)
+    return record.model_dump(mode="json")
+
+
+@router.get("/v1/projects/{project}/members")
+async def list_members(request: Request, project: str) -> list[dict[str, Any]]:
+    """The project's memberships (project admins)."""
+    return [m.model_dump(mode="json") for m in await asyncio.to_thread(_auth(request).identity.members, project)]
+
+
+@router.post("/v1/projects/{project}/members", status_code=201)
+async def put_member(request: Request, project: str, body: MemberRequest) -> dict[str, Any]:
+    """Give a token subject a role in the project, replacing its earlier one (project admins)."""
+    principal, _ = _who(request)
+    _check_grant(principal, project, body.pii_reader)
+    member = await asyncio.to_thread(add_member, _auth(request).identity, project=project, subject=body.subject,
+                                     role=body.role, pii_reader=body.pii_reader, actor=principal.actor)
+    return member.model_dump(mode="json")
+
+
+@router.delete("/v1/projects/{project}/members", status_code=204)
+async def delete_member_query(request: Request, project: str,
+                              subject: str = Query(..., min_length=1, max_length=255)) -> Response:
+    """Remove a subject's membership (`?subject=`), as `DELETE …/members/{subject}` does."""
+    principal, _ = _who(request)
+    await asyncio.to_thread(remove_member, _auth(request).identity, project=project, subject=subject,
+                            actor=principal.actor)
+    return Response(status_code=204)
+
+
+@router.delete("/v1/projects/{project}/members/{subject}", status_code=204)
+async def delete_member(request: Request, project: str, subject: str) -> Response:
+    """Remove a subject's membership (project admins); 404 when it had none."""
+    principal, _ = _who(request)
+    await asyncio.to_thread(remove_member, _auth(request).identity, project=project, subject=subject,
+                            actor=principal.actor)
+    return Response(status_code=204)
+
+
+@router.get("/v1/keys")
+async def list_keys(request: Request) -> list[dict[str, Any]]:
+    """The project's API keys: ids, roles, grants, expiry, last use, revocation (never a secret or hash)."""
+    _, project = _who(request)
+    return [public_key(k) for k in await asyncio.to_thread(_auth(request).identity.keys, project)]
+
+
+@router.post("/v1/keys", status_code=201)
+async def new_key(request: Request, body: KeyRequest) -> JSONResponse:
+    """Issue a key for the project; `api_key` is in this answer only (project admins)."""
+    principal, project = _who(request)
+    _check_grant(principal, project, body.pii_reader)
+    try:
+        expires = parse_expiry(body.expires) if body.expires else None
+    except InvalidInput as exc:
+        raise InvalidBrief([{"field": "expires", "message": exc.message, "type": "value_error"}]) from None
+    record, api_key = await asyncio.to_thread(
+        create_key, _auth(request).identity, project=project, role=body.role, pii_reader=body.pii_reader,
+        expires_in=expires, name=body.name, actor=principal.actor)
+    return JSONResponse(status_code=201, content={**public_key(record), "api_key": api_key},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/v1/keys/{key_id}")
+async def delete_key(request: Request, key_id: str) -> dict[str, Any]:
+    """Revoke one of the project's keys (it stops working at once); 404 for another project's key."""
+    principal, project = _who(request)
+    record = await asyncio.to_thread(revoke_key, _auth(request).identity, key_id, project=project,
+                                     actor=principal.actor)
+    return public_key(record)
