@@ -116,6 +116,26 @@ def test_idempotent_submit_returns_same_job(store, make_brief) -> None:  # type:
         store.submit(brief.model_copy(update={"audience": "someone else"}), idempotency_key="req-1")
 
 
+def test_idempotency_covers_the_provider_script_and_reads_are_scoped_by_project(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    brief = make_brief()
+    script = {"deadline_s": 5.0, "providers": {}}
+    first = store.submit(brief, idempotency_key="req-s", script=script)
+    assert store.submit(brief, idempotency_key="req-s", script=dict(script)).id == first.id
+    with pytest.raises(IdempotencyConflict):  # same key, same brief, another script: a different request
+        store.submit(brief, idempotency_key="req-s", script={"deadline_s": 3600.0, "providers": {}})
+    with pytest.raises(IdempotencyConflict):
+        store.submit(brief, idempotency_key="req-s")
+    plain = store.submit(brief, idempotency_key="req-p")  # without a script the brief alone is hashed, as before
+    assert store.submit(brief, idempotency_key="req-p").id == plain.id
+    assert store.get(first.id, project=brief.project).id == first.id
+    with pytest.raises(JobNotFound):
+        store.get(first.id, project="someone-else")
+    raw = next(a for a in store.catalog(job_id=first.id))
+    assert store.get_artifact(raw.id, project=brief.project).id == raw.id
+    with pytest.raises(ArtifactNotFound):
+        store.get_artifact(raw.id, project="someone-else")
+
+
 def test_steps_are_upserted_per_attempt(store, make_brief) -> None:  # type: ignore[no-untyped-def]
     job = store.submit(make_brief())
     now = datetime.now(timezone.utc)
