@@ -275,3 +275,20 @@ def test_the_models_never_see_the_users_urls_or_paths(make_brief) -> None:  # ty
     sent = " ".join(e.model_dump_json() for e in agents.sent_to_llm)
     assert "jonas" not in sent and "contacts" not in sent
     assert "https://crm.example#c1" in sent and "mcp://documents/read_text_file#c1" in sent
+
+
+def test_a_script_tightens_the_operators_limits_but_never_loosens_them(env, make_brief) -> None:  # type: ignore[no-untyped-def]
+    store, objects, agents, runner = env
+    runner.config = runner.config.model_copy(update={"cost_budget_usd": 0.5})
+    loose = store.submit(make_brief())
+    runner.save_script(loose, ProvidersScript(deadline_s=3600, cost_budget_usd=50.0))
+    runner.run(loose.id)
+    tight = store.submit(make_brief())
+    runner.save_script(tight, ProvidersScript(deadline_s=1, cost_budget_usd=0.1))
+    runner.run(tight.id)
+    budgets = [e.payload.cost_budget_usd for e in agents.sent_to_llm]
+    assert budgets == [0.5] * 3 + [0.1] * 3  # min(operator, request)
+    created = {j.id: j.created_at for j in (store.get(loose.id), store.get(tight.id))}
+    waits = [(e.deadline - created[e.job_id]).total_seconds() for e in agents.sent_to_llm]
+    assert all(w <= 2.5 for w in waits[:3])  # the operator's 2 s, not the script's 3600 s
+    assert all(w <= 1.5 for w in waits[3:])  # a shorter deadline is kept

@@ -1,0 +1,293 @@
+"""The portal over real HTTP: uvicorn on a socket (body limits cut mid-stream), JWTs from a local issuer whose
+JWKS is served over HTTP, and the identity store on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+
+from schemas import parse_brief
+from serve_app import create_app
+from serve_app.auth import Authenticator, JwtConfig, JwtVerifier, add_member, create_project
+from serve_app.config import PortalConfig
+from serve_app.http import HttpPolicy
+from tests.conftest import brief_data
+from tests.portal import FakeBackend, Keys, make_identity
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    return make_identity(tmp_path_factory.mktemp("identity"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(keys: Keys) -> Iterator[tuple[int, FakeBackend]]:
+    """The portal app under uvicorn on a loopback port."""
+    import uvicorn
+
+    backend = FakeBackend()
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("127.0.0.1",)), allow_scripts=True)
+    app = create_app(backend, auth=Authenticator(keys.identity), config=config)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield port, backend
+    srv.should_exit = True
+    thread.join(10)
+
+
+def _raw(port: int, head: str, chunks: Iterator[bytes], *, read_timeout: float = 10) -> tuple[int, int, bytes]:
+    """Send a request head, then body chunks until the server answers; (status, bytes of body sent, answer)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as sock:
+        sock.sendall(head.encode())
+        sent = 0
+        sock.setblocking(False)
+        answer = b""
+        for chunk in chunks:
+            try:
+                answer += sock.recv(65536)
+            except BlockingIOError:
+                pass
+            if answer:
+                break
+            try:
+                sock.sendall(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+            time.sleep(0.005)
+        sock.setblocking(True)
+        sock.settimeout(read_timeout)
+        while b"\r\n\r\n" not in answer:
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, sent, answer
+
+
+def test_a_lying_content_length_is_413_without_waiting_for_the_body(server, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    port, backend = server
+    head = (f"POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {keys.analyst}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {200 * 1024 * 1024}\r\n\r\n")
+    status, sent, answer = _raw(port, head, iter([b"{"]))  # 200 MiB announced, one byte sent
+    assert status == 413 and b"problem+json" in answer and sent <= 1
+    assert backend.submits == []
+
+
+def test_a_chunked_body_is_cut_just_past_the_limit(server, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    port, backend = server
+    head = (f"POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {keys.analyst}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    piece = b" " * 65536
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    status, sent, _ = _raw(port, head, iter([chunk] * 3200))  # 200 MiB if it were all sent (never terminated)
+    assert status == 413
+    assert sent < 8 * 1024 * 1024  # the answer came after about 1 MiB, long before the end
+    assert backend.submits == []
+
+
+def test_anonymous_and_cross_site_requests_over_http(server, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    port, backend = server
+    base = f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{base}/v1/health/live").status_code == 200
+    assert httpx.get(f"{base}/v1/me").status_code == 401
+    form = httpx.post(f"{base}/v1/jobs", content=json.dumps({"brief": brief_data(project="acme")}),
+                      headers={"Content-Type": "text/plain", "Origin": "https://evil.example",
+                               "Authorization": f"Bearer {keys.analyst}"})
+    assert form.status_code == 415 and backend.submits == []
+    assert httpx.get(f"{base}/v1/health/live", headers={"Host": "evil.example"}).status_code == 400
+
+
+# --- JWT from a local issuer ------------------------------------------------------------------------------------
+
+
+class Issuer:
+    """A local OIDC-like issuer: an RSA key pair whose public half is served as a JWKS over HTTP."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "k1"
+        self.hits = 0
+        self.down = False
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                issuer.hits += 1
+                if issuer.down or self.path != "/.well-known/jwks.json":
+                    self.send_response(503 if issuer.down else 404)
+                    self.end_headers()
+                    return
+                jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(issuer.key.public_key()))
+                body = json.dumps({"keys": [{**jwk, "kid": issuer.kid, "use": "sig", "alg": "RS256"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def token(self, sub: str, *, aud: str = "mka-portal", iss: str | None = None, minutes: int = 5,
+              kid: str | None = None, key: Any = None, **claims: Any) -> str:
+        now = datetime.now(timezone.utc)
+        payload = {"sub": sub, "iss": iss or self.url, "aud": aud, "iat": now, "exp": now + timedelta(minutes=minutes),
+                   **claims}
+        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[Issuer]:
+    found = Issuer()
+    yield found
+    found.http.shutdown()
+
+
+def _jwt_portal(keys: Keys, issuer: Issuer, backend: FakeBackend, **jwt_extra: Any) -> TestClient:
+    verifier = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/.well-known/jwks.json",
+                                     audience="mka-portal", **jwt_extra))
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True, rate_limit_per_minute=0)
+    return TestClient(create_app(backend, auth=Authenticator(keys.identity, jwt=verifier), config=config))
+
+
+def test_a_jwt_works_like_an_api_key_with_roles_from_memberships(keys: Keys, issuer: Issuer) -> None:
+    subject = f"user-{uuid.uuid4().hex[:8]}@example.com"
+    add_member(keys.identity, project="acme", subject=subject, role="analyst", actor="test")
+    backend = FakeBackend()
+    client = _jwt_portal(keys, issuer, backend)
+    auth = {"Authorization": f"Bearer {issuer.token(subject)}"}
+    me = client.get("/v1/me", headers=auth).json()
+    assert me["kind"] == "jwt" and me["id"] == subject and me["projects"][0]["role"] == "analyst"
+    r = client.post("/v1/jobs", json={"brief": brief_data(project="acme")}, headers=auth)
+    assert r.status_code == 202 and backend.submits[-1][0].project == "acme"
+    job = r.json()["job_id"]
+    assert client.get(f"/v1/jobs/{job}", headers=auth).status_code == 200
+    assert client.get("/v1/keys", headers=auth).status_code == 403  # analyst, not admin
+    # A second project: the subject must choose, and may only choose its own.
+    add_member(keys.identity, project="other", subject=subject, role="viewer", actor="test")
+    assert client.get(f"/v1/jobs/{job}", headers=auth).status_code == 403  # which project? (names the header)
+    assert client.get(f"/v1/jobs/{job}", headers={**auth, "X-Mka-Project": "acme"}).status_code == 200
+    assert client.get(f"/v1/jobs/{job}", headers={**auth, "X-Mka-Project": "other"}).status_code == 404
+    viewer = client.post("/v1/jobs", json={"brief": brief_data(project="other")}, headers={**auth, "X-Mka-Project": "other"})
+    assert viewer.status_code == 403
+    assert client.get("/v1/me", headers={**auth, "X-Mka-Project": "nope"}).status_code == 200  # /me needs no project
+    assert client.get(f"/v1/jobs/{job}", headers={**auth, "X-Mka-Project": "nope"}).status_code == 403
+
+
+def test_bad_tokens_are_401(keys: Keys, issuer: Issuer) -> None:
+    add_member(keys.identity, project="acme", subject="carol", role="viewer", actor="test")
+    client = _jwt_portal(keys, issuer, FakeBackend())
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    bad = {
+        "expired": issuer.token("carol", minutes=-10),
+        "wrong audience": issuer.token("carol", aud="someone-else"),
+        "wrong issuer": issuer.token("carol", iss="https://evil.example"),
+        "forged": issuer.token("carol", key=stranger),
+        "unknown kid": issuer.token("carol", kid="nope"),
+        "garbage": "a.b.c",
+        "none alg": jwt.encode({"sub": "carol", "iss": issuer.url, "aud": "mka-portal"}, None, algorithm="none"),
+    }
+    for what, token in bad.items():
+        r = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, (what, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {issuer.token('carol')}"}).status_code == 200
+    nobody = client.get("/v1/jobs/x", headers={"Authorization": f"Bearer {issuer.token('dave')}"})
+    assert nobody.status_code == 403 and "membership" in nobody.json()["detail"]
+
+
+def test_the_jwks_is_cached_and_an_unreachable_issuer_is_503(keys: Keys, issuer: Issuer) -> None:
+    add_member(keys.identity, project="acme", subject="erin", role="viewer", actor="test")
+    client = _jwt_portal(keys, issuer, FakeBackend())
+    before = issuer.hits
+    for _ in range(5):
+        assert client.get("/v1/me", headers={"Authorization": f"Bearer {issuer.token('erin')}"}).status_code == 200
+    assert issuer.hits - before == 1  # fetched once, then cached
+    cold = _jwt_portal(keys, issuer, FakeBackend())
+    issuer.down = True
+    try:
+        r = cold.get("/v1/me", headers={"Authorization": f"Bearer {issuer.token('erin')}"})
+        assert r.status_code == 503 and r.json()["retryable"] is True
+    finally:
+        issuer.down = False
+
+
+def test_a_projects_claim_adds_roles(keys: Keys, issuer: Issuer) -> None:
+    client = _jwt_portal(keys, issuer, FakeBackend(), projects_claim="mka_projects")
+    token = issuer.token("frank", mka_projects={"acme": "admin", "other": "nonsense"})
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(p["project"], p["role"]) for p in me["projects"]] == [("acme", "admin")]
+    listed = issuer.token("grace", mka_projects=["acme:analyst"])
+    assert client.get("/v1/keys", headers={"Authorization": f"Bearer {listed}"}).status_code == 403
+    assert client.get("/v1/jobs/x", headers={"Authorization": f"Bearer {listed}"}).status_code == 404
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+
+def test_identity_store_on_postgresql(pg_url: str) -> None:
+    from cluster.db import make_engine
+    from cluster.identity_store import SqlIdentityStore
+    from cluster.migrate import upgrade
+    from serve_app.auth import create_key, remove_member, revoke_key
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    identity = SqlIdentityStore(engine)
+    project = f"pg-{uuid.uuid4().hex[:10]}"
+    create_project(identity, project, actor="test")
+    record, api_key = create_key(identity, project=project, role="analyst", actor="test", expires_in=timedelta(days=1))
+    auth = Authenticator(identity)
+    principal = auth.authenticate(f"Bearer {api_key}")
+    assert principal.roles == {project: "analyst"} and principal.actor == f"key:{record.key_id}"
+    add_member(identity, project=project, subject="pg-user", role="admin", actor="test")
+    assert [m.subject for m in identity.members(project)] == ["pg-user"]
+    remove_member(identity, project=project, subject="pg-user", actor="test")
+    revoke_key(identity, record.key_id, actor="test")
+    with pytest.raises(Exception, match="revoked"):
+        auth.authenticate(f"Bearer {api_key}")
+    engine.dispose()
+
+
+def test_a_brief_for_a_job_submitted_by_key_lands_in_the_keys_project(keys: Keys) -> None:
+    backend = FakeBackend()
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)))
+    client = TestClient(create_app(backend, auth=Authenticator(keys.identity), config=config),
+                        headers={"Authorization": f"Bearer {keys.analyst}"})
+    brief = brief_data()
+    brief.pop("project")
+    assert client.post("/v1/jobs", json={"brief": brief}).status_code == 202
+    assert backend.submits[-1][0] == parse_brief({**brief, "project": "acme"})

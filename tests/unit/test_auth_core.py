@@ -1,0 +1,101 @@
+"""The pure parts of portal access: key format and expiry, role permissions, token buckets and stream caps on a
+fake clock, the CLI for projects, keys and members."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from schemas import InvalidInput, RateLimited
+from serve_app.auth.keys import new_key, parse_expiry, parse_key
+from serve_app.auth.rbac import ROLE_PERMISSIONS, Permission, Principal, Role
+from serve_app.limits import RateLimiter, StreamCap
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.unit
+
+
+def test_keys_parse_and_expiries() -> None:
+    key_id, api_key = new_key()
+    assert parse_key(api_key) == (key_id, api_key.split("_", 2)[2]) and len(api_key) == 4 + 12 + 1 + 43
+    assert parse_key(api_key + "x") is None and parse_key("mka_short_x") is None
+    assert parse_expiry("30d") == timedelta(days=30) and parse_expiry("12h") == timedelta(hours=12)
+    for bad in ("0d", "30", "d", "11y", "1.5d", "-1d"):
+        with pytest.raises(InvalidInput):
+            parse_expiry(bad)
+
+
+def test_roles_nest_and_pii_is_a_grant_not_a_role() -> None:
+    assert ROLE_PERMISSIONS[Role.VIEWER] < ROLE_PERMISSIONS[Role.ANALYST] < ROLE_PERMISSIONS[Role.ADMIN]
+    assert all(Permission.PII_REVEAL not in p for p in ROLE_PERMISSIONS.values())
+    reader = Principal(kind="key", id="k", roles={"acme": Role.VIEWER}, pii_reader=frozenset({"acme"}))
+    assert reader.can(Permission.PII_REVEAL, "acme") and not reader.can(Permission.JOBS_WRITE, "acme")
+    assert not reader.can(Permission.PII_REVEAL, "other")
+    root = Principal(kind="key", id="r", roles={"default": Role.ADMIN}, deployment_admin=True)
+    assert root.can(Permission.KEYS_MANAGE, "any") and root.can(Permission.PROJECTS_CREATE, "any")
+    assert not root.can(Permission.PII_REVEAL, "any")  # admin of everything still needs the grant
+
+
+def test_token_bucket_refills_on_the_clock() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=60, burst=2, clock=clock)
+    limiter.take("a")
+    limiter.take("a")
+    with pytest.raises(RateLimited) as err:
+        limiter.take("a")
+    assert err.value.retry_after_s == 1.0
+    limiter.take("b")  # its own bucket
+    clock.advance(1.0)
+    limiter.take("a")
+    with pytest.raises(RateLimited):
+        limiter.take("a")
+    clock.advance(10)
+    limiter.take("a")
+    limiter.take("a")  # refilled to the burst, not beyond
+    with pytest.raises(RateLimited):
+        limiter.take("a")
+    RateLimiter(per_minute=0, burst=1, clock=clock).take("x")  # 0: off
+
+
+def test_stream_cap_counts_releases_and_forgets_stale_holds() -> None:
+    clock = FakeClock()
+    cap = StreamCap(per_caller=2, max_age_s=60, clock=clock)
+    first, second = cap.acquire("k"), cap.acquire("k")
+    with pytest.raises(RateLimited):
+        cap.acquire("k")
+    cap.release("k", first)
+    third = cap.acquire("k")
+    assert cap.open("k") == 2 and third != second
+    clock.advance(61)  # never released (a stream that never started): no longer counted
+    cap.acquire("k")
+    assert cap.open("k") == 1
+
+
+def test_cli_projects_keys_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cluster.cli import app
+
+    monkeypatch.setenv("MKA_HOME", str(tmp_path / ".mka"))
+    run = CliRunner().invoke
+    assert run(app, ["projects", "create", "acme"]).exit_code == 0
+    assert run(app, ["projects", "create", "acme", "--json"]).exit_code == 2
+    made = run(app, ["keys", "create", "--project", "acme", "--role", "analyst", "--pii-reader", "--expires", "30d",
+                     "--json"])
+    assert made.exit_code == 0, made.output
+    created = json.loads(made.stdout)
+    assert set(created) == {"key_id", "api_key"} and created["api_key"].startswith(f"mka_{created['key_id']}_")
+    listed = json.loads(run(app, ["keys", "list", "--project", "acme", "--json"]).stdout)
+    assert [(k["key_id"], k["role"], k["pii_reader"]) for k in listed] == [(created["key_id"], "analyst", True)]
+    assert listed[0]["expires_at"] and created["api_key"] not in json.dumps(listed)
+    assert run(app, ["keys", "create", "--project", "nope", "--role", "admin"]).exit_code == 2
+    assert run(app, ["keys", "create", "--project", "acme", "--role", "boss"]).exit_code == 2
+    assert run(app, ["keys", "revoke", created["key_id"]]).exit_code == 0
+    assert json.loads(run(app, ["keys", "list", "--json"]).stdout)[0]["revoked_at"]
+    assert run(app, ["members", "add", "--project", "acme", "--subject", "alice", "--role", "viewer"]).exit_code == 0
+    members = json.loads(run(app, ["members", "list", "--project", "acme", "--json"]).stdout)
+    assert [(m["subject"], m["role"]) for m in members] == [("alice", "viewer")]
+    assert run(app, ["members", "remove", "--project", "acme", "--subject", "alice"]).exit_code == 0
+    assert run(app, ["members", "remove", "--project", "acme", "--subject", "alice"]).exit_code == 2
