@@ -50,8 +50,16 @@ def stack(pg_url: str, tmp_path_factory):  # type: ignore[no-untyped-def]
         port = _free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         serve.run(portal_app(running.settings), name="mka-portal", route_prefix="/")
+        from cluster.identity_store import SqlIdentityStore
+        from serve_app.auth import create_key, create_project
+
+        identity = SqlIdentityStore(running.client.store.engine)
+        project = "e2e-portal"
+        if identity.get_project(project) is None:
+            create_project(identity, project, actor="test")
+        api_key = create_key(identity, project=project, role="analyst", actor="test")[1]
         try:
-            yield running.client, f"http://127.0.0.1:{port}"
+            yield running.client, f"http://127.0.0.1:{port}", api_key
         finally:
             serve.shutdown()
 
@@ -61,12 +69,13 @@ _brief = planted_brief
 
 
 def test_whole_chain_through_the_portal(stack) -> None:  # type: ignore[no-untyped-def]
-    client, base = stack
-    brief = _brief()
-    with httpx.Client(base_url=base, timeout=30) as http:
+    client, base, api_key = stack
+    brief = _brief(project="e2e-portal")
+    assert httpx.post(f"{base}/v1/jobs", json={"brief": brief}).status_code == 401  # secure by default
+    with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {api_key}"}) as http:
         bad = http.post("/v1/jobs", json={"brief": {**brief, "markets": ["XX"], "locale": "nope"}})
-        assert bad.status_code == 422
-        assert {p["field"] for p in bad.json()["error"]["problems"]} == {"markets", "locale"}
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+        assert {p["field"] for p in bad.json()["errors"]} == {"markets", "locale"}
 
         created = http.post("/v1/jobs", json={"brief": brief}, headers={"Idempotency-Key": "e2e-1"})
         assert created.status_code == 202, created.text
@@ -162,7 +171,7 @@ def _run(client, script: dict[str, Any], **brief_overrides: Any) -> str:  # type
 
 
 def test_quorum_degraded_in_second_latency_plus_grace(stack) -> None:  # type: ignore[no-untyped-def]
-    client, _ = stack
+    client, _, _ = stack
     script = {"deadline_s": 10, "grace_s": 0.3, "providers": {"openai": {"latency_s": 0.2}, "gemini": {"latency_s": 0.5}, "xai": {"hang": True}}}
     job_id = _run(client, script)
     job = client.wait(job_id, timeout_s=120)
@@ -175,7 +184,7 @@ def test_quorum_degraded_in_second_latency_plus_grace(stack) -> None:  # type: i
 
 
 def test_one_answer_fails_below_quorum(stack) -> None:  # type: ignore[no-untyped-def]
-    client, _ = stack
+    client, _, _ = stack
     script = {"deadline_s": 1.5, "providers": {"gemini": {"error": "auth"}, "xai": {"hang": True}}}
     job_id = _run(client, script)
     job = client.wait(job_id, timeout_s=120)
@@ -191,7 +200,7 @@ def test_one_answer_fails_below_quorum(stack) -> None:  # type: ignore[no-untype
 def test_orchestrator_metrics_reach_rays_prometheus_endpoint(stack) -> None:  # type: ignore[no-untyped-def]
     import urllib.request
 
-    client, _ = stack
+    client, _, _ = stack
     job = client.wait(client.submit(_brief()), timeout_s=120)
     assert job.state == JobState.COMPLETED, job.error
     port = ray._private.worker._global_node.metrics_export_port  # noqa: SLF001 - where Prometheus scrapes

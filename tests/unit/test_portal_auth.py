@@ -534,3 +534,20 @@ def test_projects_members_and_me(keys: Keys) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "expires"
 
 
+
+
+def test_the_docs_name_every_route_and_setting() -> None:
+    """docs/portal.md and the README's route table list every route of the permission table."""
+    from pathlib import Path
+
+    from serve_app.auth.rbac import ROUTES
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    doc = (root / "docs" / "portal.md").read_text(encoding="utf-8")
+    for _, path in ROUTES:
+        shown = path.replace("{job_id}", "{id}").replace("{artifact_id}", "{id}").replace("{project}", "{p}")
+        assert shown in readme, path
+    for setting in ("MKA_AUTH", "MKA_MAX_BODY_BYTES", "MKA_ALLOWED_HOSTS", "MKA_CORS_ORIGINS", "MKA_RATE_LIMIT_PER_MINUTE",
+                    "MKA_SSE_MAX_STREAMS", "MKA_SSE_MAX_SECONDS", "MKA_JWT_ISSUER", "MKA_JWT_PROJECTS_CLAIM"):
+        assert setting in readme and (setting in doc or setting == "MKA_AUTH"), setting
