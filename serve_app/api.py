@@ -134,7 +134,16 @@ async def _guard(request: Request) -> None:
     auth: Authenticator | None = request.app.state.auth
     if auth is None:
         raise Unauthenticated("this portal has no identity store configured")
-    principal = await asyncio.to_thread(auth.authenticate, request.headers.get("authorization"))
+    # Each failed sign-in costs an argon2 check: a client (by address) gets a small budget of failures.
+    client = f"ip:{request.client.host if request.client else '-'}"
+    failures: RateLimiter = request.app.state.failures
+    failures.take(client, spend=False)
+    try:
+        principal = await asyncio.to_thread(auth.authenticate, request.headers.get("authorization"))
+    except Unauthenticated:
+        if request.headers.get("authorization"):  # a credential was tried (no header costs nothing)
+            failures.take(client)
+        raise
     request.app.state.limiter.take(principal.actor)
     named = "project" in request.path_params
     project: str | None = None
@@ -161,6 +170,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     app = FastAPI(title="Marketing Assistant portal", version="0.2.0", dependencies=[Depends(_guard)])
     app.state.backend, app.state.auth, app.state.config = backend, auth, config
     app.state.limiter = RateLimiter(per_minute=config.rate_limit_per_minute, burst=config.rate_limit_burst)
+    app.state.failures = RateLimiter(per_minute=config.auth_failures_per_minute, burst=config.auth_failures_burst)
     app.state.streams = StreamCap(per_caller=config.sse_max_streams, max_age_s=config.sse_max_seconds + 60)
     app.add_middleware(PortalGuard, policy=config.http)
     _error_handlers(app, config)

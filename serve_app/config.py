@@ -17,6 +17,8 @@ class PortalConfig:
     default_project: str = "default"
     rate_limit_per_minute: float = 600.0
     rate_limit_burst: int = 120
+    auth_failures_per_minute: float = 30.0  # failed sign-ins per client address (each costs an argon2 check)
+    auth_failures_burst: int = 20
     sse_max_streams: int = 4
     sse_max_seconds: float = 3600.0
     sse_heartbeat_s: float = 15.0

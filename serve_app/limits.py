@@ -29,14 +29,19 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
         self._lock = threading.Lock()
 
-    def take(self, caller: str) -> None:
-        """Spend one token of `caller`'s bucket, or raise `RateLimited` with the wait for the next one."""
+    def take(self, caller: str, *, spend: bool = True) -> None:
+        """Spend one token of `caller`'s bucket, or raise `RateLimited` with the wait for the next one.
+
+        With `spend=False` only check that a token is there (failed sign-ins are charged after the fact).
+        """
         if self.rate <= 0:
             return
         now = self._clock.now().timestamp()
         with self._lock:
             tokens, at = self._buckets.get(caller, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if not spend and tokens >= 1.0:
+                return
             if tokens < 1.0:
                 self._buckets[caller] = (tokens, now)
                 wait = float(max(1, math.ceil((1.0 - tokens) / self.rate)))

@@ -179,7 +179,8 @@ def issuer() -> Iterator[Issuer]:
 def _jwt_portal(keys: Keys, issuer: Issuer, backend: FakeBackend, **jwt_extra: Any) -> TestClient:
     verifier = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/.well-known/jwks.json",
                                      audience="mka-portal", **jwt_extra))
-    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True, rate_limit_per_minute=0)
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True, rate_limit_per_minute=0,
+                          auth_failures_per_minute=0)
     return TestClient(create_app(backend, auth=Authenticator(keys.identity, jwt=verifier), config=config))
 
 

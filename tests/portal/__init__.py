@@ -201,7 +201,8 @@ class _At:
 def portal(keys: Keys, backend: PortalBackend | None = None, *, key: str | None = None,
            config: PortalConfig | None = None, auth: Authenticator | None = None) -> TestClient:
     """A client of an app over `backend` with `keys`' identity, sending `key` (none: anonymous)."""
-    config = config or PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True)
+    config = config or PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True,
+                                    auth_failures_per_minute=0)
     app = create_app(backend or FakeBackend(), auth=auth or Authenticator(keys.identity), config=config)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return TestClient(app, headers=headers)

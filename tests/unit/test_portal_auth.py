@@ -41,6 +41,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 
 def _config(**extra: Any) -> PortalConfig:
     http = extra.pop("http", HttpPolicy(allowed_hosts=("testserver",), server_roots=("/srv/mka",)))
+    extra.setdefault("auth_failures_per_minute", 0)
     return PortalConfig(http=http, allow_scripts=True, rate_limit_per_minute=0, **extra)
 
 
@@ -247,7 +248,7 @@ def test_a_key_records_its_last_use(keys: Keys) -> None:
 
 def test_without_an_identity_store_every_non_public_route_is_401() -> None:
     client = TestClient(create_app(MatrixBackend(), config=_config()))
-    assert client.get("/v1/health/live").status_code == 200
+    assert client.get("/v1/health/live").status_code == 200  # public routes stay open
     for (method, route), case in CASES.items():
         if case.needs != ANYONE:
             path = case.path.format(job="j", key_id="k", n="0", project="acme")
@@ -411,8 +412,8 @@ def test_the_same_idempotency_key_with_another_request_is_422(keys: Keys) -> Non
 
 def test_provider_scripts_only_with_stubs_and_within_operator_limits(keys: Keys) -> None:
     backend = MatrixBackend()
-    real = portal(keys, backend, key=keys.analyst, config=_config(allow_scripts=False) if False else
-                  PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=False))
+    real = portal(keys, backend, key=keys.analyst,
+                  config=PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=False))
     r = real.post("/v1/jobs", json={"brief": brief_data(project="acme"), "providers_script": {"deadline_s": 5}})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "providers_script" and backend.submits == []
     stubs = portal(keys, backend, key=keys.analyst, config=_config(max_deadline_s=30.0, max_cost_usd=0.05))
@@ -428,7 +429,8 @@ def test_provider_scripts_only_with_stubs_and_within_operator_limits(keys: Keys)
 
 
 def test_rate_limit_per_key_is_429_with_retry_after(keys: Keys) -> None:
-    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), rate_limit_per_minute=6, rate_limit_burst=3)
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), rate_limit_per_minute=6, rate_limit_burst=3,
+                          auth_failures_per_minute=0)
     app = create_app(MatrixBackend(), auth=Authenticator(keys.identity), config=config)
     viewer = TestClient(app, headers={"Authorization": f"Bearer {keys.viewer}"})
     admin = TestClient(app, headers={"Authorization": f"Bearer {keys.admin}"})
@@ -438,6 +440,19 @@ def test_rate_limit_per_key_is_429_with_retry_after(keys: Keys) -> None:
     assert limited.json()["code"] == "rate_limited"
     assert admin.get("/v1/me").status_code == 200  # another key has its own bucket
     assert viewer.get("/v1/health/live").status_code == 200  # public routes are not counted
+
+
+def test_failed_sign_ins_are_limited_per_client_before_the_argon2_check(keys: Keys) -> None:
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), auth_failures_per_minute=6,
+                          auth_failures_burst=3)
+    client = TestClient(create_app(MatrixBackend(), auth=Authenticator(keys.identity), config=config))
+    wrong = {"Authorization": f"Bearer {keys.viewer[:-4]}AAAA"}  # a real key id, a wrong secret
+    assert [client.get("/v1/me", headers=wrong).status_code for _ in range(3)] == [401, 401, 401]
+    limited = client.get("/v1/me", headers=wrong)
+    assert limited.status_code == 429 and limited.headers["retry-after"]
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {keys.viewer}"}).status_code == 429  # same client
+    assert [client.get("/v1/me").status_code for _ in range(5)] == [429] * 5  # nothing more is tried from it
+    assert client.get("/v1/health/live").status_code == 200
 
 
 def test_sse_heartbeats_ends_after_its_maximum_and_resumes(keys: Keys) -> None:
