@@ -99,3 +99,23 @@ def test_cli_projects_keys_members(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [(m["subject"], m["role"]) for m in members] == [("alice", "viewer")]
     assert run(app, ["members", "remove", "--project", "acme", "--subject", "alice"]).exit_code == 0
     assert run(app, ["members", "remove", "--project", "acme", "--subject", "alice"]).exit_code == 2
+
+
+def test_serve_says_how_to_make_the_first_key_and_warns_when_auth_is_off(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from cluster.cli import _auth_banner
+    from cluster.settings import Settings
+
+    settings = Settings(home=tmp_path / ".mka")
+    _auth_banner(settings)
+    assert "mka keys create --project default --role admin --deployment-admin" in capsys.readouterr().err
+    _auth_banner(settings.model_copy(update={"auth": "off"}))
+    assert "WARNING: MKA_AUTH=off" in capsys.readouterr().err
+    from cluster.identity_store import SqlIdentityStore
+    from cluster.sql_store import SqlJobStore
+    from serve_app.auth import create_key
+
+    create_key(SqlIdentityStore(SqlJobStore.from_settings(settings).engine), project="default", role="admin",
+               actor="test")
+    _auth_banner(settings)
+    assert capsys.readouterr().err == ""  # a key exists: nothing to say

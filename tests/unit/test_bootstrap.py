@@ -47,3 +47,21 @@ def test_each_role_keeps_only_its_credentials(role: str, kept: set[str]) -> None
 def test_an_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown actor role"):
         settings_for(_full(), "janitor")
+
+
+def test_the_portal_is_wired_secure_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cluster.bootstrap import build_authenticator, build_store, portal_config
+    from cluster.settings import Settings
+
+    settings = Settings(home=tmp_path, serve_host="10.0.0.5", cost_budget_usd=0.2, use_stubs=False)
+    config = portal_config(settings)
+    assert config.http.max_body_bytes == 1024 * 1024 and "10.0.0.5" in config.http.allowed_hosts
+    assert config.allow_scripts is False and config.max_cost_usd == 0.2 and config.max_deadline_s == 60.0
+    assert str(tmp_path) in config.http.server_roots
+    auth = build_authenticator(settings, build_store(settings).engine)
+    assert auth.enabled and auth.jwt is None
+    jwt_on = build_authenticator(settings.model_copy(update={"jwt_issuer": "https://idp.example/", "auth": "off"}),
+                                 build_store(settings).engine)
+    assert not jwt_on.enabled and jwt_on.jwt is not None
+    assert jwt_on.jwt.config.jwks_url == "https://idp.example/.well-known/jwks.json"
+    assert "0.0.0.0" not in portal_config(settings.model_copy(update={"serve_host": "0.0.0.0"})).http.allowed_hosts
