@@ -355,7 +355,6 @@ def main() -> int:
     except Exception:  # noqa: BLE001
         op_cfg = {}
     k = {n: (v["api_key"] if v else None) for n, v in K.items()}
-    BRIEF_ORIG_PROJECT = BRIEF.get("project")
     BRIEF = dict(BRIEF, project=PA)  # the example names `demo`; our key's project is PA
     print(f"# projects {PA} {PB}; {len(K)} keys created", flush=True)
 
@@ -414,7 +413,7 @@ def main() -> int:
                 return False, brief_of(r)
             if check:
                 return check(r)
-            return True, f"200 without credentials"
+            return True, "200 without credentials"
         return f
 
     probe("public_health_live", p_public("/v1/health/live"))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from actors.clock import Clock, SystemClock
-from schemas import AlreadyExists, EventType, InvalidInput, NotFound
+from schemas import AlreadyExists, InvalidInput, NotFound
 from schemas.brief import PROJECT_PATTERN
 from serve_app.auth.keys import hash_secret, new_key
 from serve_app.auth.rbac import Role
