@@ -298,10 +298,14 @@ def build_authenticator(settings: Settings, engine: Any) -> Authenticator:
     """The portal's authenticator: API keys (and memberships) in the job store's database, JWTs from the configured
     issuer; MKA_AUTH=off makes every caller the local developer."""
     from cluster.identity_store import SqlIdentityStore
+    from schemas import MkaError
     from serve_app.auth import Authenticator, JwtConfig, JwtVerifier
 
     verifier = None
-    if settings.jwt_issuer:
+    if settings.auth == "off" and not _loopback(settings.serve_host):
+        raise MkaError(f"MKA_AUTH=off is for local development: the portal would serve {settings.serve_host} "
+                       "with no authentication. Bind it to 127.0.0.1 (or ::1, localhost), or turn auth on.")
+    if settings.jwt_issuer and settings.jwt_audience:
         issuer = settings.jwt_issuer.rstrip("/")
         verifier = JwtVerifier(JwtConfig(
             issuer=settings.jwt_issuer, jwks_url=settings.jwt_jwks_url or f"{issuer}/.well-known/jwks.json",
@@ -310,6 +314,17 @@ def build_authenticator(settings: Settings, engine: Any) -> Authenticator:
         ))
     return Authenticator(SqlIdentityStore(engine), jwt=verifier, enabled=settings.auth != "off",
                          dev_pii_reader=settings.allow_pii)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def portal_config(settings: Settings) -> PortalConfig:
@@ -330,6 +345,5 @@ def portal_config(settings: Settings) -> PortalConfig:
         http=http, default_project=settings.default_project, rate_limit_per_minute=settings.rate_limit_per_minute,
         rate_limit_burst=settings.rate_limit_burst, sse_max_streams=settings.sse_max_streams,
         sse_max_seconds=settings.sse_max_seconds, sse_heartbeat_s=settings.sse_heartbeat_s,
-        allow_scripts=settings.use_stubs, max_deadline_s=settings.quorum_deadline_s,
-        max_cost_usd=settings.cost_budget_usd,
+        allow_scripts=settings.use_stubs,
     )

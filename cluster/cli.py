@@ -717,6 +717,12 @@ def _auth_banner(settings: Settings) -> None:
     from cluster.identity_store import SqlIdentityStore
 
     if settings.auth == "off":
+        from cluster.bootstrap import _loopback
+
+        if not _loopback(settings.serve_host):
+            err.print(f"[red]error:[/red] MKA_AUTH=off is for local development only: refusing to serve "
+                      f"{settings.serve_host} with no authentication (bind 127.0.0.1, or turn auth on).")
+            raise typer.Exit(2)
         err.print("[bold red]WARNING: MKA_AUTH=off: the portal accepts every request as an admin of every project. "
                   "For local development only; never expose it.[/bold red]")
         return

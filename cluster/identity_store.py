@@ -125,15 +125,23 @@ class SqlIdentityStore(IdentityStore):
     # --- memberships ------------------------------------------------------------------------
 
     def put_member(self, member: Membership, *, actor: str) -> None:
-        """Insert or replace the membership with its audit event."""
-        with self._tx() as s:
-            row = s.get(MembershipRow, (member.project, member.subject))
-            if row is None:
-                s.add(MembershipRow(project=member.project, subject=member.subject, role=member.role.value,
-                                    pii_reader=member.pii_reader, created_at=member.created_at))
-            else:
-                row.role, row.pii_reader = member.role.value, member.pii_reader
-            self._audit(s, EventType.AUDIT_MEMBER_ADDED, actor=actor, project=member.project, target=member.subject)
+        """Insert or replace the membership with its audit event (a concurrent insert of the same one is updated)."""
+        for attempt in (1, 2):
+            try:
+                with self._tx() as s:
+                    row = s.get(MembershipRow, (member.project, member.subject))
+                    if row is None:
+                        s.add(MembershipRow(project=member.project, subject=member.subject, role=member.role.value,
+                                            pii_reader=member.pii_reader, created_at=member.created_at))
+                        s.flush()
+                    else:
+                        row.role, row.pii_reader = member.role.value, member.pii_reader
+                    self._audit(s, EventType.AUDIT_MEMBER_ADDED, actor=actor, project=member.project,
+                                target=member.subject)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
 
     def delete_member(self, project: str, subject: str, *, actor: str) -> bool:
         """Delete the membership with its audit event."""

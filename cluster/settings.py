@@ -234,7 +234,8 @@ class Settings(BaseSettings):
     sse_heartbeat_s: float = Field(default=15.0, gt=0, description="Comment line sent on an idle event stream.")
     jwt_issuer: str | None = Field(default=None, description="OIDC issuer whose bearer tokens are accepted (iss).")
     jwt_jwks_url: str | None = Field(default=None, description="The issuer's JWKS; default <issuer>/.well-known/jwks.json.")
-    jwt_audience: str | None = Field(default=None, description="Required audience (aud) of tokens.")
+    jwt_audience: str | None = Field(default=None, description="The audience (aud) tokens must carry; required with "
+                                     "MKA_JWT_ISSUER.")
     jwt_subject_claim: str = "sub"
     jwt_projects_claim: str | None = Field(
         default=None, description='A claim with project roles ({"acme": "analyst"} or ["acme:analyst"]), added to '
@@ -244,6 +245,13 @@ class Settings(BaseSettings):
     service_name: str = "mka"
     log_level: str = "INFO"
     default_project: str = "default"
+
+    @model_validator(mode="after")
+    def _jwt_needs_an_audience(self) -> Settings:
+        # A shared issuer (a company IdP) mints tokens for many apps: without an audience, any of them would do.
+        if self.jwt_issuer and not self.jwt_audience:
+            raise ValueError("MKA_JWT_ISSUER needs MKA_JWT_AUDIENCE: the audience (aud) this portal's tokens carry")
+        return self
 
     @model_validator(mode="after")
     def _fold_flat_provider_settings(self) -> Settings:

@@ -46,6 +46,8 @@ from serve_app.auth.rbac import PUBLIC, PUBLIC_PATHS, SIGNED_IN, Permission, Pri
 from serve_app.backend import PortalBackend
 from serve_app.config import PortalConfig
 from serve_app.http import PortalGuard, error_extras, problem_body, scrub_paths
+from serve_app.identity_routes import read_json
+from serve_app.identity_routes import router as identity_router
 from serve_app.limits import RateLimiter, StreamCap
 
 __all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status_for"]
@@ -54,6 +56,7 @@ API_VERSION = "v1"
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around the document
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
+_PATH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:|+-]{0,254}")
 _TERMINAL = {"completed", "failed", "cancelled"}
 
 
@@ -134,16 +137,9 @@ async def _guard(request: Request) -> None:
     auth: Authenticator | None = request.app.state.auth
     if auth is None:
         raise Unauthenticated("this portal has no identity store configured")
-    # Each failed sign-in costs an argon2 check: a client (by address) gets a small budget of failures.
-    client = f"ip:{request.client.host if request.client else '-'}"
-    failures: RateLimiter = request.app.state.failures
-    failures.take(client, spend=False)
-    try:
-        principal = await asyncio.to_thread(auth.authenticate, request.headers.get("authorization"))
-    except Unauthenticated:
-        if request.headers.get("authorization"):  # a credential was tried (no header costs nothing)
-            failures.take(client)
-        raise
+    client = request.client.host if request.client else "-"
+    principal = await asyncio.to_thread(auth.authenticate, request.headers.get("authorization"), client=client,
+                                        failures=request.app.state.failures)
     request.app.state.limiter.take(principal.actor)
     named = "project" in request.path_params
     project: str | None = None
@@ -155,6 +151,9 @@ async def _guard(request: Request) -> None:
             raise RequestRejected(f"X-Mka-Project must match {PROJECT_PATTERN}", reason="bad_header")
         project = choose_project(principal, asked, default=_config(request).default_project)
     require(principal, access, project, named=named)
+    for value in request.path_params.values():  # ids the stores could choke on (NUL, control bytes) exist nowhere
+        if not _PATH_ID.fullmatch(str(value)):
+            raise NotFound("no such resource")
     request.state.principal, request.state.project = principal, project
 
 
@@ -164,8 +163,6 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
 
     Without `auth` every route but the public ones answers 401: the portal never runs open by accident.
     """
-    from serve_app.identity_routes import router as identity_router
-
     config = config or PortalConfig()
     app = FastAPI(title="Marketing Assistant portal", version="0.2.0", dependencies=[Depends(_guard)])
     app.state.backend, app.state.auth, app.state.config = backend, auth, config
@@ -310,8 +307,18 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         streams: StreamCap = request.app.state.streams
         token = streams.acquire(principal.actor)
         after = int(last_event_id) if last_event_id else 0
+        header, client, auth = request.headers.get("authorization"), request.client, request.app.state.auth
+
+        def still_allowed() -> bool:  # a revoked or expired key, or a removed membership, ends the stream
+            try:
+                again = auth.authenticate(header, client=client.host if client else "-")
+                require(again, Permission.JOBS_READ, project, named=False)
+                return True
+            except MkaError:
+                return False
+
         stream = _sse(request, backend, job_id, project, after, config=_config(request),
-                      release=lambda: streams.release(principal.actor, token))
+                      release=lambda: streams.release(principal.actor, token), still_allowed=still_allowed)
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
@@ -356,8 +363,9 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         )
 
     @app.post("/v1/artifacts/{artifact_id}/hold")
-    async def hold_artifact(request: Request, artifact_id: str, body: HoldRequest) -> dict[str, Any]:
-        """Put a legal hold on a deliverable: no retention deletes it until it is released."""
+    async def hold_artifact(request: Request, artifact_id: str) -> dict[str, Any]:
+        """Put a legal hold on a deliverable (body `{"reason"}`): no retention deletes it until it is released."""
+        body = await read_json(request, HoldRequest)
         found = await asyncio.to_thread(_backend(request).hold, artifact_id, body.reason, project=caller(request)[1])
         await audit(request, EventType.AUDIT_ARTIFACT_HELD, artifact_id)
         return public_artifact(found)
@@ -378,22 +386,18 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
 
 
 def _operator_script(raw: dict[str, Any] | None, config: PortalConfig) -> ProvidersScript | None:
-    """The request's provider script within the operator's limits, or a 422 when scripts are not accepted."""
+    """The request's provider script as sent (its fingerprint is the request's), or a 422 when scripts are not
+    accepted. The analyze step holds it to the operator's limits: the shorter deadline and grace, the smaller
+    budget."""
     if raw is None:
         return None
     if not config.allow_scripts:
         raise InvalidBrief([{"field": "providers_script", "type": "not_allowed",
                              "message": "provider scripts drive the stub LLMs; this portal runs real providers"}])
     try:
-        script = ProvidersScript.model_validate(raw)
+        return ProvidersScript.model_validate(raw)
     except ValidationError as exc:
         raise InvalidBrief(problems_from(exc, prefix="providers_script")) from None
-    deadline = min(script.deadline_s or config.max_deadline_s, config.max_deadline_s)
-    budgets = [b for b in (config.max_cost_usd, script.cost_budget_usd) if b is not None]
-    providers = {p: b.model_copy(update={"deadline_s": min(b.deadline_s, deadline)}) if b.deadline_s else b
-                 for p, b in script.providers.items()}
-    return script.model_copy(update={"deadline_s": deadline, "cost_budget_usd": min(budgets) if budgets else None,
-                                     "providers": providers})
 
 
 def _check_route_table(app: FastAPI) -> None:
@@ -438,6 +442,8 @@ def _error_handlers(app: FastAPI, config: PortalConfig) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, MkaError):  # FastAPI wraps errors raised while it reads a body (size limit)
+            return await _mka_error(request, exc.__cause__)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(request, exc.status_code, code, str(exc.detail), {"retryable": False},
                        dict(exc.headers or {}))
@@ -452,9 +458,11 @@ def _too_large(limit: int) -> str:
 
 
 async def _sse(request: Request, backend: PortalBackend, job_id: str, project: str, after: int, *,
-               config: PortalConfig, release: Callable[[], None]) -> AsyncIterator[bytes]:
-    """The job's events after `after`, heartbeats while idle, until the job is terminal or the time is up."""
-    started = last_sent = time.monotonic()
+               config: PortalConfig, release: Callable[[], None],
+               still_allowed: Callable[[], bool]) -> AsyncIterator[bytes]:
+    """The job's events after `after`, heartbeats while idle, until the job is terminal or the time is up; the
+    credential is checked again every `sse_reauth_s`."""
+    started = last_sent = checked = time.monotonic()
     try:
         yield b"retry: 2000\n\n"
         while True:
@@ -473,6 +481,11 @@ async def _sse(request: Request, backend: PortalBackend, job_id: str, project: s
             if state in _TERMINAL or await request.is_disconnected():
                 return
             now = time.monotonic()
+            if now - checked >= config.sse_reauth_s:
+                checked = now
+                if not await asyncio.to_thread(still_allowed):
+                    yield b'event: stream.closed\ndata: {"reason": "credential no longer valid"}\n\n'
+                    return
             if now - started >= config.sse_max_seconds:
                 yield b"event: stream.timeout\ndata: {\"reconnect\": true}\n\n"
                 return

@@ -23,6 +23,5 @@ class PortalConfig:
     sse_max_seconds: float = 3600.0
     sse_heartbeat_s: float = 15.0
     sse_poll_s: float = 0.25
+    sse_reauth_s: float = 30.0  # an open stream checks its credential again this often
     allow_scripts: bool = False  # a providers_script drives the stub LLMs: accepted only when stubs are on
-    max_deadline_s: float = 60.0  # the operator's quorum deadline: a script's is clamped to it
-    max_cost_usd: float | None = None  # the operator's budget: a script's is min(operator, request)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from schemas import InvalidBrief, InvalidInput, PermissionDenied, Unauthenticated
+from schemas import InvalidBrief, InvalidInput, NotFound, PermissionDenied, Unauthenticated, problems_from
 from serve_app.auth.authn import Authenticator
 from serve_app.auth.identity import KeyRecord, add_member, create_key, create_project, remove_member, revoke_key
 from serve_app.auth.keys import parse_expiry
 from serve_app.auth.rbac import Permission, Principal, Role
 
-__all__ = ["router"]
+__all__ = ["read_json", "router"]
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter()
 
@@ -41,6 +43,15 @@ class KeyRequest(BaseModel):
     pii_reader: bool = False
     expires: str | None = Field(default=None, max_length=8, description="12h, 30d, 4w or 1y; none: never expires.")
     name: str = Field(default="", max_length=200)
+
+
+async def read_json(request: Request, model: type[M]) -> M:
+    """The request body as `model`, read after the guard (so an anonymous caller gets 401, not a parse error);
+    422 problems listing each bad field."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise InvalidBrief(problems_from(exc, whole="body")) from None
 
 
 def _auth(request: Request) -> Authenticator:
@@ -94,9 +105,10 @@ async def list_projects(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/v1/projects", status_code=201)
-async def new_project(request: Request, body: ProjectRequest) -> dict[str, Any]:
-    """Create a project (deployment admins only); 409 when the name is taken."""
+async def new_project(request: Request) -> dict[str, Any]:
+    """Create a project (deployment admins only; body `{"name"}`); 409 when the name is taken."""
     principal, _ = _who(request)
+    body = await read_json(request, ProjectRequest)
     record = await asyncio.to_thread(create_project, _auth(request).identity, body.name, actor=principal.actor)
     return record.model_dump(mode="json")
 
@@ -108,9 +120,11 @@ async def list_members(request: Request, project: str) -> list[dict[str, Any]]:
 
 
 @router.post("/v1/projects/{project}/members", status_code=201)
-async def put_member(request: Request, project: str, body: MemberRequest) -> dict[str, Any]:
-    """Give a token subject a role in the project, replacing its earlier one (project admins)."""
+async def put_member(request: Request, project: str) -> dict[str, Any]:
+    """Give a token subject a role in the project, replacing its earlier one (project admins; body
+    `{"subject", "role", "pii_reader"}`)."""
     principal, _ = _who(request)
+    body = await read_json(request, MemberRequest)
     _check_grant(principal, project, body.pii_reader)
     member = await asyncio.to_thread(add_member, _auth(request).identity, project=project, subject=body.subject,
                                      role=body.role, pii_reader=body.pii_reader, actor=principal.actor)
@@ -139,14 +153,18 @@ async def delete_member(request: Request, project: str, subject: str) -> Respons
 @router.get("/v1/keys")
 async def list_keys(request: Request) -> list[dict[str, Any]]:
     """The project's API keys: ids, roles, grants, expiry, last use, revocation (never a secret or hash)."""
-    _, project = _who(request)
-    return [public_key(k) for k in await asyncio.to_thread(_auth(request).identity.keys, project)]
+    principal, project = _who(request)
+    found = await asyncio.to_thread(_auth(request).identity.keys, project)
+    # A deployment admin's key sits in a project but is above it: only deployment admins see or revoke one.
+    return [public_key(k) for k in found if principal.deployment_admin or not k.deployment_admin]
 
 
 @router.post("/v1/keys", status_code=201)
-async def new_key(request: Request, body: KeyRequest) -> JSONResponse:
-    """Issue a key for the project; `api_key` is in this answer only (project admins)."""
+async def new_key(request: Request) -> JSONResponse:
+    """Issue a key for the project; `api_key` is in this answer only (project admins; body `{"role", "pii_reader",
+    "expires", "name"}`)."""
     principal, project = _who(request)
+    body = await read_json(request, KeyRequest)
     _check_grant(principal, project, body.pii_reader)
     try:
         expires = parse_expiry(body.expires) if body.expires else None
@@ -163,6 +181,9 @@ async def new_key(request: Request, body: KeyRequest) -> JSONResponse:
 async def delete_key(request: Request, key_id: str) -> dict[str, Any]:
     """Revoke one of the project's keys (it stops working at once); 404 for another project's key."""
     principal, project = _who(request)
-    record = await asyncio.to_thread(revoke_key, _auth(request).identity, key_id, project=project,
-                                     actor=principal.actor)
+    identity = _auth(request).identity
+    found = await asyncio.to_thread(identity.get_key, key_id)
+    if found is not None and found.deployment_admin and not principal.deployment_admin:
+        raise NotFound(f"no key {key_id!r}")
+    record = await asyncio.to_thread(revoke_key, identity, key_id, project=project, actor=principal.actor)
     return public_key(record)

@@ -21,10 +21,12 @@ class RateLimiter:
         RateLimited: ... retry after 1 s
     """
 
-    def __init__(self, *, per_minute: float, burst: int, clock: Clock | None = None) -> None:
-        """`per_minute` ≤ 0 turns the limit off."""
+    def __init__(self, *, per_minute: float, burst: int, clock: Clock | None = None, max_callers: int = 50_000) -> None:
+        """`per_minute` ≤ 0 turns the limit off; at most about `max_callers` buckets are kept."""
         self.rate = per_minute / 60.0
         self.burst = max(1, burst)
+        self.max_callers = max_callers
+        self._pruned_at = float("-inf")
         self._clock = clock or SystemClock()
         self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
         self._lock = threading.Lock()
@@ -47,8 +49,16 @@ class RateLimiter:
                 wait = float(max(1, math.ceil((1.0 - tokens) / self.rate)))
                 raise RateLimited(f"too many requests: retry after {wait:.0f} s", retry_after_s=wait)
             self._buckets[caller] = (tokens - 1.0, now)
-            if len(self._buckets) > 50_000:  # full buckets carry no state worth keeping
-                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.burst}
+            if len(self._buckets) > self.max_callers and now - self._pruned_at > 10.0:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets that have refilled (they carry no state); past the cap, the least recently used go."""
+        self._pruned_at = now
+        self._buckets = {k: (t, at) for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate < self.burst}
+        if len(self._buckets) > self.max_callers:
+            newest = sorted(self._buckets.items(), key=lambda item: item[1][1])[-self.max_callers // 2:]
+            self._buckets = dict(newest)
 
 
 class StreamCap:

@@ -131,9 +131,9 @@ def analyze(ctx: StepContext) -> BaseModel:
     # What leaves for the models: no URLs or file paths the user gave (they may name people), only the evidence.
     brief = brief.model_copy(update={"sources": [], "documents": []})
     evidence = [e.model_copy(update={"source": model_source(e.source)}) for e in ctx.load("collect", CollectOutput).evidence]
-    # A script may tighten the operator's limits, never loosen them: the shorter deadline, the smaller budget.
+    # A script may tighten the operator's limits, never loosen them: the shorter deadline and grace, the smaller budget.
     deadline_s = min(script.deadline_s, config.deadline_s) if script.deadline_s else config.deadline_s
-    grace_s = config.grace_s if script.grace_s is None else script.grace_s
+    grace_s = config.grace_s if script.grace_s is None else min(script.grace_s, config.grace_s)
     budgets = [b for b in (config.cost_budget_usd, script.cost_budget_usd) if b is not None]
     budget = min(budgets) if budgets else None
 

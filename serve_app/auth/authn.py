@@ -12,6 +12,7 @@ from serve_app.auth.identity import IdentityStore, KeyRecord
 from serve_app.auth.keys import KEY_PREFIX, parse_key, verify_secret
 from serve_app.auth.rbac import Principal, Role
 from serve_app.auth.tokens import JwtVerifier
+from serve_app.limits import RateLimiter
 
 __all__ = ["Authenticator"]
 
@@ -46,8 +47,14 @@ class Authenticator:
         self._dev = Principal(kind="dev", id="local", deployment_admin=True,
                               pii_reader=frozenset({"*"}) if dev_pii_reader else frozenset())
 
-    def authenticate(self, authorization: str | None) -> Principal:
-        """The caller behind an Authorization header value."""
+    def authenticate(self, authorization: str | None, *, client: str = "-",
+                     failures: RateLimiter | None = None) -> Principal:
+        """The caller behind an Authorization header value.
+
+        `failures` bounds the argon2 work wrong secrets cost: per (client, key id), a known key whose secret does
+        not match spends a token, and once the bucket is empty that pair is refused (429) before any check. A key
+        already verified (cached) is never refused.
+        """
         if not self.enabled:
             return self._dev
         scheme, _, token = (authorization or "").strip().partition(" ")
@@ -55,16 +62,24 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("send Authorization: Bearer <api key or token>")
         if token.startswith(KEY_PREFIX):
-            return self._key_principal(token)
+            return self._key_principal(token, client=client, failures=failures)
         if self.jwt is not None and token.count(".") == 2:
             return self._jwt_principal(token)
         raise Unauthenticated("the credential is not valid")
 
-    def _key_principal(self, api_key: str) -> Principal:
+    def _key_principal(self, api_key: str, *, client: str, failures: RateLimiter | None) -> Principal:
         parsed = parse_key(api_key)
         record = self.identity.get_key(parsed[0]) if parsed else None
-        if record is None or not self._verify(api_key, record):
-            raise Unauthenticated("the credential is not valid")
+        if record is None:
+            raise Unauthenticated("the credential is not valid")  # no argon2 work for an unknown id
+        if not self._cached(api_key, record):
+            bucket = f"{client}|{record.key_id}"
+            if failures is not None:
+                failures.take(bucket, spend=False)
+            if not self._verify(api_key, record):
+                if failures is not None:
+                    failures.take(bucket)
+                raise Unauthenticated("the credential is not valid")
         now = self._clock.now()
         problem = record.problem(now)
         if problem:
@@ -75,13 +90,15 @@ class Authenticator:
                          pii_reader=frozenset({record.project}) if record.pii_reader else frozenset(),
                          deployment_admin=record.deployment_admin)
 
+    def _cached(self, api_key: str, record: KeyRecord) -> bool:
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            seen = self._verified.get(digest)
+        return isinstance(seen, tuple) and seen[0] == record.key_hash and seen[1] > self._clock.now()
+
     def _verify(self, api_key: str, record: KeyRecord) -> bool:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         now = self._clock.now()
-        with self._lock:
-            seen = self._verified.get(digest)
-        if isinstance(seen, tuple) and seen[0] == record.key_hash and seen[1] > now:
-            return True
         if not verify_secret(api_key, record.key_hash):
             return False
         with self._lock:

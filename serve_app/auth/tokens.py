@@ -3,12 +3,14 @@ and expiry checked, the subject and optional project roles read from configurabl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jwt
-from jwt import PyJWKClient
 
 from schemas import AdapterError, Unauthenticated
 from serve_app.auth.rbac import Role
@@ -18,16 +20,19 @@ __all__ = ["JwtConfig", "JwtVerifier", "TokenClaims"]
 
 @dataclass(frozen=True)
 class JwtConfig:
-    """Which tokens to accept (MKA_JWT_*): issuer, audience, JWKS URL and claim names."""
+    """Which tokens to accept (MKA_JWT_*): issuer, audience (required: a shared issuer mints tokens for other
+    apps too), JWKS URL and claim names."""
 
     issuer: str
     jwks_url: str
-    audience: str | None = None
+    audience: str
     subject_claim: str = "sub"
     projects_claim: str | None = None  # e.g. "projects": {"acme": "analyst"} or ["acme:analyst", ...]
     algorithms: tuple[str, ...] = ("RS256", "ES256", "EdDSA")
     leeway_s: float = 30.0
     jwks_ttl_s: float = 300.0
+    fetch_timeout_s: float = 3.0
+    failure_ttl_s: float = 15.0  # after a failed fetch, answer 503 at once for this long
     admin_subjects: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -40,29 +45,40 @@ class TokenClaims:
 
 
 class JwtVerifier:
-    """Validate bearer tokens; the issuer's keys are cached for `jwks_ttl_s` and refetched for an unknown `kid`."""
+    """Validate bearer tokens against the issuer's keys.
 
-    def __init__(self, config: JwtConfig) -> None:
-        """Nothing is fetched until the first token arrives."""
+    The JWKS is cached for `jwks_ttl_s` and fetched again (at most every 30 s) for an unknown `kid`. One thread
+    fetches at a time; others use the cached keys, or answer 503 at once when there are none, so an issuer that
+    hangs never ties up the portal's threads. A failed fetch is remembered for `failure_ttl_s`.
+    """
+
+    def __init__(self, config: JwtConfig, *, monotonic: Callable[[], float] = time.monotonic,
+                 fetch: Callable[[str, float], Any] | None = None) -> None:
+        """Nothing is fetched until the first token arrives; `fetch(url, timeout)` returns the JWKS JSON."""
         self.config = config
-        self._jwks = PyJWKClient(config.jwks_url, cache_jwk_set=True, lifespan=config.jwks_ttl_s, timeout=5,
-                                 cooldown_duration=min(30.0, config.jwks_ttl_s))
+        self._now = monotonic
+        self._fetch = fetch or _http_json
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._failed_at: float | None = None
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> TokenClaims:
         """The token's claims, or `Unauthenticated` (bad signature, issuer, audience, expiry); `AdapterError` when
         the JWKS cannot be fetched."""
         cfg = self.config
         try:
-            key = self._jwks.get_signing_key_from_jwt(token)
-        except jwt.PyJWKClientConnectionError as exc:
-            raise AdapterError("the token issuer's keys cannot be fetched", retryable=True) from exc
-        except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
-            raise Unauthenticated("the bearer token is not valid") from exc
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("the bearer token is not valid") from None
+        kid = header.get("kid")
+        if not isinstance(kid, str) or header.get("alg") not in cfg.algorithms:
+            raise Unauthenticated("the bearer token is not valid")
+        key = self._key(kid)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, key.key, algorithms=list(cfg.algorithms), issuer=cfg.issuer, audience=cfg.audience,
-                leeway=cfg.leeway_s,
-                options={"require": ["exp", "iss"], "verify_aud": cfg.audience is not None},
+                leeway=cfg.leeway_s, options={"require": ["exp", "iss", "aud", cfg.subject_claim]},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the bearer token has expired") from None
@@ -73,6 +89,54 @@ class JwtVerifier:
             raise Unauthenticated(f"the bearer token has no {cfg.subject_claim!r} claim")
         return TokenClaims(subject=subject, roles=_project_roles(claims.get(cfg.projects_claim or "")) if
                            cfg.projects_claim else {})
+
+    def _key(self, kid: str) -> jwt.PyJWK:
+        now = self._now()
+        fresh = self._fetched_at is not None and now - self._fetched_at < self.config.jwks_ttl_s
+        if kid in self._keys and fresh:
+            return self._keys[kid]
+        recent = self._fetched_at is not None and now - self._fetched_at < 30.0
+        if kid not in self._keys and fresh and recent:
+            raise Unauthenticated("the bearer token is not valid")  # an unknown kid right after a fetch
+        self._refresh(now)
+        if kid not in self._keys:
+            raise Unauthenticated("the bearer token is not valid")
+        return self._keys[kid]
+
+    def _refresh(self, now: float) -> None:
+        if self._failed_at is not None and now - self._failed_at < self.config.failure_ttl_s:
+            if self._keys:
+                return  # keep serving the last keys while the issuer is down
+            raise AdapterError("the token issuer's keys cannot be fetched (retry shortly)", retryable=True)
+        if not self._lock.acquire(blocking=False):
+            if self._keys:
+                return  # another request is fetching: use what we have
+            if not self._lock.acquire(timeout=self.config.fetch_timeout_s + 1):
+                raise AdapterError("the token issuer's keys are being fetched (retry shortly)", retryable=True)
+            self._lock.release()
+            if not self._keys:
+                raise AdapterError("the token issuer's keys cannot be fetched (retry shortly)", retryable=True)
+            return
+        try:
+            try:
+                data = self._fetch(self.config.jwks_url, self.config.fetch_timeout_s)
+                keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(data).keys if k.key_id}
+            except (httpx.HTTPError, ValueError, TypeError, KeyError, jwt.PyJWTError) as exc:
+                self._failed_at = self._now()
+                if self._keys:
+                    return
+                raise AdapterError("the token issuer's keys cannot be fetched (retry shortly)",
+                                   retryable=True) from exc
+            self._keys, self._fetched_at, self._failed_at = keys, self._now(), None
+        finally:
+            self._lock.release()
+
+
+def _http_json(url: str, timeout: float) -> Any:
+    """GET a JSON document (the JWKS), failing on any non-2xx answer."""
+    response = httpx.get(url, timeout=timeout, follow_redirects=False)
+    response.raise_for_status()
+    return response.json()
 
 
 def _project_roles(value: Any) -> dict[str, Role]:

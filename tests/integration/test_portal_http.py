@@ -137,11 +137,21 @@ class Issuer:
         self.kid = "k1"
         self.hits = 0
         self.down = False
+        self.hang = 0.0
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 issuer.hits += 1
+                if issuer.hang:
+                    time.sleep(issuer.hang)
+                if self.path == "/empty-jwks":
+                    body = b'{"keys": []}'
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if issuer.down or self.path != "/.well-known/jwks.json":
                     self.send_response(503 if issuer.down else 404)
                     self.end_headers()
@@ -161,11 +171,13 @@ class Issuer:
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
-    def token(self, sub: str, *, aud: str = "mka-portal", iss: str | None = None, minutes: int = 5,
+    def token(self, sub: str, *, aud: str | None = "mka-portal", iss: str | None = None, minutes: int = 5,
               kid: str | None = None, key: Any = None, **claims: Any) -> str:
         now = datetime.now(timezone.utc)
         payload = {"sub": sub, "iss": iss or self.url, "aud": aud, "iat": now, "exp": now + timedelta(minutes=minutes),
                    **claims}
+        if aud is None:
+            del payload["aud"]
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
 
 
@@ -219,7 +231,12 @@ def test_bad_tokens_are_401(keys: Keys, issuer: Issuer) -> None:
         "forged": issuer.token("carol", key=stranger),
         "unknown kid": issuer.token("carol", kid="nope"),
         "garbage": "a.b.c",
-        "none alg": jwt.encode({"sub": "carol", "iss": issuer.url, "aud": "mka-portal"}, None, algorithm="none"),
+        "none alg": jwt.encode({"sub": "carol", "iss": issuer.url, "aud": "mka-portal", "exp": 4102444800}, None,
+                               algorithm="none", headers={"kid": issuer.kid}),
+        "hs256 with the public key": jwt.encode({"sub": "carol", "iss": issuer.url, "aud": "mka-portal",
+                                                 "exp": 4102444800}, "secret-guess", algorithm="HS256",
+                                                headers={"kid": issuer.kid}),
+        "no audience": issuer.token("carol", aud=None),
     }
     for what, token in bad.items():
         r = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -228,6 +245,30 @@ def test_bad_tokens_are_401(keys: Keys, issuer: Issuer) -> None:
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {issuer.token('carol')}"}).status_code == 200
     nobody = client.get("/v1/jobs/x", headers={"Authorization": f"Bearer {issuer.token('dave')}"})
     assert nobody.status_code == 403 and "membership" in nobody.json()["detail"]
+
+
+def test_a_hanging_or_broken_issuer_is_503_fast_and_api_keys_keep_working(keys: Keys, issuer: Issuer) -> None:
+    add_member(keys.identity, project="acme", subject="hank", role="viewer", actor="test")
+    verifier = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/.well-known/jwks.json",
+                                     audience="mka-portal", fetch_timeout_s=0.5, failure_ttl_s=30))
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), rate_limit_per_minute=0)
+    client = TestClient(create_app(FakeBackend(), auth=Authenticator(keys.identity, jwt=verifier), config=config))
+    token = {"Authorization": f"Bearer {issuer.token('hank')}"}
+    issuer.hang = 3.0
+    try:
+        first = client.get("/v1/me", headers=token)
+        assert first.status_code == 503 and first.json()["retryable"] is True
+        hits = issuer.hits
+        started = time.monotonic()
+        assert [client.get("/v1/me", headers=token).status_code for _ in range(5)] == [503] * 5
+        assert issuer.hits == hits and time.monotonic() - started < 2  # remembered: no fetch, no wait
+        assert client.get("/v1/me", headers={"Authorization": f"Bearer {keys.viewer}"}).status_code == 200
+    finally:
+        issuer.hang = 0.0
+    empty = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/empty-jwks", audience="mka-portal"))
+    broken = TestClient(create_app(FakeBackend(), auth=Authenticator(keys.identity, jwt=empty), config=config))
+    r = broken.get("/v1/me", headers=token)
+    assert r.status_code == 503, r.text  # a key set with no usable key is the issuer's fault, not a 500
 
 
 def test_the_jwks_is_cached_and_an_unreachable_issuer_is_503(keys: Keys, issuer: Issuer) -> None:
@@ -292,3 +333,51 @@ def test_a_brief_for_a_job_submitted_by_key_lands_in_the_keys_project(keys: Keys
     brief.pop("project")
     assert client.post("/v1/jobs", json={"brief": brief}).status_code == 202
     assert backend.submits[-1][0] == parse_brief({**brief, "project": "acme"})
+
+
+# --- tenancy on the real backend ------------------------------------------------------------------------------
+
+
+def test_the_real_backend_answers_404_for_another_projects_job_on_every_route(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ClientBackend over the SQL job store and the filesystem object store (a finished job of project acme): every
+    job and artifact route answers acme's own viewer, and 404 to an admin of another project."""
+    from cluster.client import MkaClient
+    from cluster.db import make_engine
+    from cluster.identity_store import SqlIdentityStore
+    from cluster.settings import Settings
+    from cluster.sql_store import SqlJobStore
+    from serve_app.auth import create_key
+    from serve_app.backend import ClientBackend
+    from tests.conftest import TEST_KEYRING
+    from tests.inprocess import run_in_process
+
+    done = run_in_process(tmp_path / "run", brief_data(project="acme"))
+    store = SqlJobStore(make_engine(f"sqlite:///{tmp_path / 'run' / 'mka.db'}"), keyring=TEST_KEYRING)
+    client = MkaClient(Settings(home=tmp_path / "home"), {}, store=store, objects=done.objects)
+    identity = SqlIdentityStore(store.engine)
+    for name in ("acme", "other"):
+        if identity.get_project(name) is None:
+            create_project(identity, name, actor="test")
+    own = create_key(identity, project="acme", role="viewer", actor="test")[1]
+    stranger = create_key(identity, project="other", role="admin", actor="test")[1]
+    config = PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), rate_limit_per_minute=0)
+    app = create_app(ClientBackend(client), auth=Authenticator(identity), config=config)
+    mine = TestClient(app, headers={"Authorization": f"Bearer {own}"})
+    theirs = TestClient(app, headers={"Authorization": f"Bearer {stranger}"})
+    job = done.job.id
+    pdf = next(a for a in done.artifacts if a.kind == "html")  # the report (no PDF in this run)
+    reads = [f"/v1/jobs/{job}", f"/v1/jobs/{job}/events", f"/v1/jobs/{job}/evidence", f"/v1/jobs/{job}/merge",
+             f"/v1/jobs/{job}/artifacts", f"/v1/artifacts/{pdf.id}/meta", f"/v1/artifacts/{pdf.id}"]
+    for path in reads:
+        assert mine.get(path).status_code == 200, path
+        r = theirs.get(path)
+        assert r.status_code == 404, (path, r.status_code, r.text[:200])
+        assert job not in r.json()["detail"] or "no job" in r.json()["detail"]  # says only that it does not exist
+    assert theirs.get(f"/v1/jobs/{job}/figma-plan", params={"template": "deck"}).status_code == 404
+    for path in (f"/v1/jobs/{job}/cancel", f"/v1/jobs/{job}/resume", f"/v1/artifacts/{pdf.id}/release"):
+        assert theirs.post(path).status_code == 404, path
+    assert theirs.post(f"/v1/artifacts/{pdf.id}/hold", json={"reason": "x"}).status_code == 404
+    assert store.get_artifact(pdf.id).legal_hold is False
+    assert mine.get(f"/v1/jobs/{job}/merge", params={"reveal_pii": "true"}).status_code == 403  # no grant
+    r = mine.get("/v1/jobs/abc%00")
+    assert r.status_code == 404

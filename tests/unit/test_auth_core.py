@@ -61,6 +61,23 @@ def test_token_bucket_refills_on_the_clock() -> None:
     RateLimiter(per_minute=0, burst=1, clock=clock).take("x")  # 0: off
 
 
+def test_the_bucket_table_stays_bounded_and_cheap() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=60, burst=5, clock=clock, max_callers=1000)
+    for n in range(5000):  # many callers spending one token each (as an address sweep would)
+        limiter.take(f"ip:{n}")
+        if n % 500 == 0:
+            clock.advance(11)
+    assert len(limiter._buckets) <= 2000
+    prunes = []
+    original = limiter._prune
+    limiter._prune = lambda now: (prunes.append(now), original(now))  # type: ignore[method-assign]
+    for n in range(2000):
+        limiter.take(f"late:{n}")
+    assert len(prunes) <= 1  # no rebuild of the table on every call while the clock stands still
+    limiter.take("ip:4999")  # a recent caller keeps its bucket
+
+
 def test_stream_cap_counts_releases_and_forgets_stale_holds() -> None:
     clock = FakeClock()
     cap = StreamCap(per_caller=2, max_age_s=60, clock=clock)

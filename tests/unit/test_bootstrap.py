@@ -51,17 +51,23 @@ def test_an_unknown_role_is_refused() -> None:
 
 def test_the_portal_is_wired_secure_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from cluster.bootstrap import build_authenticator, build_store, portal_config
+    from schemas import MkaError
     from cluster.settings import Settings
 
     settings = Settings(home=tmp_path, serve_host="10.0.0.5", cost_budget_usd=0.2, use_stubs=False)
     config = portal_config(settings)
     assert config.http.max_body_bytes == 1024 * 1024 and "10.0.0.5" in config.http.allowed_hosts
-    assert config.allow_scripts is False and config.max_cost_usd == 0.2 and config.max_deadline_s == 60.0
+    assert config.allow_scripts is False
     assert str(tmp_path) in config.http.server_roots
     auth = build_authenticator(settings, build_store(settings).engine)
     assert auth.enabled and auth.jwt is None
-    jwt_on = build_authenticator(settings.model_copy(update={"jwt_issuer": "https://idp.example/", "auth": "off"}),
-                                 build_store(settings).engine)
+    local = settings.model_copy(update={"jwt_issuer": "https://idp.example/", "jwt_audience": "mka", "auth": "off",
+                                        "serve_host": "127.0.0.1"})
+    jwt_on = build_authenticator(local, build_store(settings).engine)
     assert not jwt_on.enabled and jwt_on.jwt is not None
-    assert jwt_on.jwt.config.jwks_url == "https://idp.example/.well-known/jwks.json"
+    assert jwt_on.jwt.config.jwks_url == "https://idp.example/.well-known/jwks.json" and jwt_on.jwt.config.audience == "mka"
+    with pytest.raises(MkaError, match="local development"):  # auth off on a reachable address: refused
+        build_authenticator(settings.model_copy(update={"auth": "off"}), build_store(settings).engine)
+    with pytest.raises(ValueError, match="MKA_JWT_AUDIENCE"):
+        Settings(home=tmp_path, jwt_issuer="https://idp.example/")
     assert "0.0.0.0" not in portal_config(settings.model_copy(update={"serve_host": "0.0.0.0"})).http.allowed_hosts

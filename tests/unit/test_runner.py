@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -281,8 +282,13 @@ def test_a_script_tightens_the_operators_limits_but_never_loosens_them(env, make
     store, objects, agents, runner = env
     runner.config = runner.config.model_copy(update={"cost_budget_usd": 0.5})
     loose = store.submit(make_brief())
-    runner.save_script(loose, ProvidersScript(deadline_s=3600, cost_budget_usd=50.0))
+    runner.save_script(loose, ProvidersScript(deadline_s=3600, grace_s=600, cost_budget_usd=50.0))
     runner.run(loose.id)
+    from actors.object_store import CHECKPOINT_NAME, find_job_object
+
+    key = find_job_object(objects, loose.project, loose.id, CHECKPOINT_NAME.format(step="analyze"))
+    quorum = json.loads(objects.get(key))["quorum"]
+    assert (quorum["deadline_s"], quorum["grace_s"]) == (2, 0.2)  # the operator's, not the script's
     tight = store.submit(make_brief())
     runner.save_script(tight, ProvidersScript(deadline_s=1, cost_budget_usd=0.1))
     runner.run(tight.id)
