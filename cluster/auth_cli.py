@@ -25,6 +25,23 @@ _JSON = typer.Option(False, "--json", help="Print machine-readable JSON.")
 _ACTOR = "cli:local"  # who the audit events name for commands run on the deployment's own machine
 
 
+def _run(as_json: bool, action: Any) -> Any:
+    """Do `action()`; an `MkaError` is printed (as JSON with --json) and exits 2."""
+    try:
+        return action()
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+
+
+def _role(role: str) -> str:
+    from schemas import InvalidInput
+    from serve_app.auth import Role
+
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"--role is one of {', '.join(r.value for r in Role)}")
+    return role
+
+
 def _identity() -> Any:
     from cluster.bootstrap import build_store
     from cluster.identity_store import SqlIdentityStore
@@ -37,10 +54,7 @@ def projects_create(name: str, as_json: bool = _JSON) -> None:
     """Create a project."""
     from serve_app.auth import create_project
 
-    try:
-        record = create_project(_identity(), name, actor=_ACTOR)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
+    record = _run(as_json, lambda: create_project(_identity(), name, actor=_ACTOR))
     if as_json:
         _print_json(record.model_dump(mode="json"))
     else:
@@ -70,17 +84,11 @@ def keys_create(
     as_json: bool = _JSON,
 ) -> None:
     """Create an API key; it is printed once and only its argon2 hash is stored."""
-    from schemas import InvalidInput
-    from serve_app.auth import Role, create_key, parse_expiry
+    from serve_app.auth import create_key, parse_expiry
 
-    try:
-        if role not in {r.value for r in Role}:
-            raise InvalidInput(f"--role is one of {', '.join(r.value for r in Role)}")
-        record, api_key = create_key(_identity(), project=project, role=role, pii_reader=pii_reader,
-                                     deployment_admin=deployment_admin, name=name, actor=_ACTOR,
-                                     expires_in=parse_expiry(expires) if expires else None)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
+    record, api_key = _run(as_json, lambda: create_key(
+        _identity(), project=project, role=_role(role), pii_reader=pii_reader, deployment_admin=deployment_admin,
+        name=name, actor=_ACTOR, expires_in=parse_expiry(expires) if expires else None))
     if as_json:
         _print_json({"key_id": record.key_id, "api_key": api_key})
         return
@@ -113,10 +121,7 @@ def keys_revoke(key_id: str, as_json: bool = _JSON) -> None:
     """Revoke an API key: it stops working at once."""
     from serve_app.auth import revoke_key
 
-    try:
-        record = revoke_key(_identity(), key_id, actor=_ACTOR)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
+    record = _run(as_json, lambda: revoke_key(_identity(), key_id, actor=_ACTOR))
     if as_json:
         _print_json(record.model_dump(mode="json"))
     else:
@@ -135,16 +140,10 @@ def members_add(
     as_json: bool = _JSON,
 ) -> None:
     """Give a subject a role in a project (replacing its earlier one)."""
-    from schemas import InvalidInput
-    from serve_app.auth import Role, add_member
+    from serve_app.auth import add_member
 
-    try:
-        if role not in {r.value for r in Role}:
-            raise InvalidInput(f"--role is one of {', '.join(r.value for r in Role)}")
-        member = add_member(_identity(), project=project, subject=subject, role=role, pii_reader=pii_reader,
-                            actor=_ACTOR)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
+    member = _run(as_json, lambda: add_member(_identity(), project=project, subject=subject, role=_role(role),
+                                              pii_reader=pii_reader, actor=_ACTOR))
     if as_json:
         _print_json(member.model_dump(mode="json"))
     else:
@@ -157,10 +156,7 @@ def members_remove(project: str = _MEMBER_PROJECT, subject: str = typer.Option(.
     """Remove a subject's membership."""
     from serve_app.auth import remove_member
 
-    try:
-        remove_member(_identity(), project=project, subject=subject, actor=_ACTOR)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
+    _run(as_json, lambda: remove_member(_identity(), project=project, subject=subject, actor=_ACTOR))
     if as_json:
         _print_json({"project": project, "subject": subject, "removed": True})
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,13 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from cluster.private_files import private_file, tighten
 
 __all__ = ["ApiKeyRow", "ArtifactRow", "Base", "IdempotencyRow", "JobRow", "MembershipRow", "OutboxRow", "ProjectRow",
-           "StepRow", "make_engine"]
+           "StepRow", "make_engine", "transaction"]
 
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
@@ -178,6 +181,22 @@ class MembershipRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     pii_reader: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One session in one transaction: committed on leaving, rolled back on an exception.
+
+    A dropped connection or a database that is down becomes a retryable `AdapterError` (the pool replaces dead
+    connections); constraint errors stay as they are.
+    """
+    from schemas import AdapterError
+
+    try:
+        with sessions() as session, session.begin():
+            yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:

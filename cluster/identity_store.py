@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actors.clock import Clock, SystemClock
 from actors.job_store import stream_event
-from cluster.db import ApiKeyRow, MembershipRow, OutboxRow, ProjectRow
-from schemas import AdapterError, AlreadyExists, EventType
+from cluster.db import ApiKeyRow, MembershipRow, OutboxRow, ProjectRow, transaction
+from schemas import AlreadyExists, EventType
 from serve_app.auth.identity import IdentityStore, KeyRecord, Membership, ProjectRecord
 
 __all__ = ["SqlIdentityStore"]
@@ -37,13 +37,8 @@ class SqlIdentityStore(IdentityStore):
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
 
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        try:
-            with self._sessions() as session, session.begin():
-                yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
+    def _tx(self) -> AbstractContextManager[Session]:
+        return transaction(self._sessions)
 
     def _audit(self, s: Session, event_type: str, *, actor: str, project: str, target: str) -> None:
         event, headers = stream_event(event_id=self._new_id(), stream=AUDIT_STREAM, project=project,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,12 +44,12 @@ from cluster.db import (
     OutboxRow,
     StepRow,
     make_engine,
+    transaction,
 )
 from cluster.migrate import upgrade
 from cluster.settings import Settings
 from schemas import (
     TERMINAL_STATES,
-    AdapterError,
     Artifact,
     ArtifactKind,
     ArtifactNotFound,
@@ -125,12 +125,8 @@ class SqlJobStore(JobStore):
     def _tx(self) -> Iterator[Session]:
         # Leaving without commit rolls back: nothing half-written survives an exception.
         try:
-            with self._sessions() as session, session.begin():
+            with transaction(self._sessions) as session:
                 yield session
-        except (OperationalError, InterfaceError) as exc:
-            # A dropped connection or a database that is down: callers may retry (the pool
-            # replaces dead connections); constraint errors stay as they are.
-            raise AdapterError(f"database unavailable ({type(exc.orig or exc).__name__})") from exc
         except EventBlocked as blocked:
             # The write that carried a vault value rolled back; the job fails instead, so it is never
             # stranded in a running state. Callers see an ordinary (final) `EgressBlocked`.
@@ -313,10 +309,7 @@ class SqlJobStore(JobStore):
     def get(self, job_id: str, *, project: str | None = None) -> JobRecord:
         """Return the job; raise `JobNotFound` (also for another project's job when `project` is given)."""
         with self._tx() as s:
-            query = select(JobRow).where(JobRow.id == job_id)
-            if project is not None:
-                query = query.where(JobRow.project == project)
-            row = s.scalars(query).one_or_none()
+            row = _scoped(s, JobRow, JobRow.id == job_id, project)
             if row is None:
                 raise JobNotFound(f"no job {job_id}")
             return _job(row)
@@ -445,10 +438,7 @@ class SqlJobStore(JobStore):
     def get_artifact(self, artifact_id: str, *, project: str | None = None) -> Artifact:
         """Return one catalog row; raise `ArtifactNotFound` when there is none (in `project`, when given)."""
         with self._tx() as s:
-            query = select(ArtifactRow).where(ArtifactRow.id == artifact_id)
-            if project is not None:
-                query = query.where(ArtifactRow.project == project)
-            row = s.scalars(query).one_or_none()
+            row = _scoped(s, ArtifactRow, ArtifactRow.id == artifact_id, project)
             if row is None:
                 raise ArtifactNotFound(f"no artifact {artifact_id}")
             return _artifact(row)
@@ -736,6 +726,14 @@ def _update_versioned(s: Session, row: JobRow, expected_version: int, values: di
         raise StaleJobVersion(f"job {row.id} changed while {doing}")
     for key, value in values.items():
         set_committed_value(row, key, value)
+
+
+def _scoped(s: Session, row_type: Any, match: Any, project: str | None) -> Any:
+    """The one row `match` selects, within `project` when given (None when there is none)."""
+    query = select(row_type).where(match)
+    if project is not None:
+        query = query.where(row_type.project == project)
+    return s.scalars(query).one_or_none()
 
 
 def _load_keyring(settings: Settings) -> Keyring:

@@ -66,9 +66,19 @@ def problems_from(exc: ValidationError, *, prefix: str = "", whole: str = "brief
 
 
 class InvalidInput(MkaError):
-    """A file or value given to a command is unreadable or invalid (the message says which and why)."""
+    """A file or value given to a command is unreadable or invalid (the message says which and why); `reason`, when
+    set, is a stable code for programs (`too_large`, `unsupported_type`, …)."""
 
     code = "invalid_input"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the error, with its reason code when it has one."""
+        data = super().to_dict()
+        return data if self.reason is None else {**data, "reason": self.reason}
 
 
 class RequestRejected(InvalidInput):
@@ -79,14 +89,6 @@ class RequestRejected(InvalidInput):
     """
 
     code = "request_rejected"
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the error with its reason code."""
-        return {**super().to_dict(), "reason": self.reason}
 
 
 class AccessError(MkaError):

@@ -22,7 +22,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from schemas import InvalidInput
 
@@ -54,12 +53,7 @@ class DocumentError(InvalidInput):
     code = "document_error"
 
     def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def to_dict(self) -> dict[str, Any]:
-        """The error as users see it, with its reason code (encrypted, zip_bomb, too_large, …)."""
-        return {**super().to_dict(), "reason": self.reason}
+        super().__init__(message, reason=reason)  # encrypted, zip_bomb, too_large, … (always set)
 
 
 @dataclass(frozen=True)
