@@ -187,8 +187,8 @@ class JobStore(abc.ABC):
         """Insert or update one step attempt (keyed by job, step, attempt); emit `step.recorded`."""
 
     @abc.abstractmethod
-    def steps(self, job_id: str) -> list[StepRecord]:
-        """Return the job's step attempts in order."""
+    def steps(self, job_id: str, *, project: str | None = None) -> list[StepRecord]:
+        """Return the job's step attempts in order (none for a job of another project than `project`)."""
 
     @abc.abstractmethod
     def record_event(
@@ -272,8 +272,8 @@ class JobStore(abc.ABC):
         """Write an event that belongs to no job (the sweeper's run summary) on `mka.events.mka-system.<stream>`."""
 
     @abc.abstractmethod
-    def events(self, job_id: str) -> list[OutboxMessage]:
-        """Return every event of the job from the outbox, in order."""
+    def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
+        """Return every event of the job from the outbox, in order (only `project`'s, when given)."""
 
     @abc.abstractmethod
     def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:

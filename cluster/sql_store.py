@@ -390,10 +390,13 @@ class SqlJobStore(JobStore):
                 payload["error_code"] = str(step.error.get("code", "error"))
             self._emit(s, job, EventType.STEP_RECORDED, payload, traceparent)
 
-    def steps(self, job_id: str) -> list[StepRecord]:
-        """Return the job's step attempts in the order they were first recorded."""
+    def steps(self, job_id: str, *, project: str | None = None) -> list[StepRecord]:
+        """Return the job's step attempts in the order they were first recorded (only of `project`'s job)."""
+        query = select(StepRow).where(StepRow.job_id == job_id).order_by(StepRow.id)
+        if project is not None:
+            query = query.join(JobRow, JobRow.id == StepRow.job_id).where(JobRow.project == project)
         with self._tx() as s:
-            rows = s.scalars(select(StepRow).where(StepRow.job_id == job_id).order_by(StepRow.id))
+            rows = s.scalars(query)
             return [
                 StepRecord(
                     job_id=r.job_id,
@@ -639,10 +642,13 @@ class SqlJobStore(JobStore):
 
     # --- outbox -----------------------------------------------------------------------------
 
-    def events(self, job_id: str) -> list[OutboxMessage]:
-        """Return every event of the job from the outbox, in order."""
+    def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
+        """Return every event of the job from the outbox, in order (only `project`'s, when given)."""
+        query = select(OutboxRow).where(OutboxRow.job_id == job_id).order_by(OutboxRow.seq)
+        if project is not None:
+            query = query.where(OutboxRow.project == project)
         with self._tx() as s:
-            rows = s.scalars(select(OutboxRow).where(OutboxRow.job_id == job_id).order_by(OutboxRow.seq))
+            rows = s.scalars(query)
             return [_message(r) for r in rows]
 
     def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:

@@ -151,6 +151,11 @@ async def _guard(request: Request) -> None:
             raise RequestRejected(f"X-Mka-Project must match {PROJECT_PATTERN}", reason="bad_header")
         project = choose_project(principal, asked, default=_config(request).default_project)
     require(principal, access, project, named=named)
+    if project is not None and not (principal.kind == "key" and project in principal.roles):
+        # A project chosen by header, path or token claim must exist (a key's own always does): no job, document
+        # or member is ever made in a project nobody created.
+        if await asyncio.to_thread(auth.identity.get_project, project) is None:
+            raise NotFound(f"no project {project!r}")
     for value in request.path_params.values():  # ids the stores could choke on (NUL, control bytes) exist nowhere
         if not _PATH_ID.fullmatch(str(value)):
             raise NotFound("no such resource")
@@ -235,7 +240,10 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
             if len(body) > limit + MULTIPART_OVERHEAD:
                 raise DocumentError(_too_large(limit), reason="too_large")
         request._body = bytes(body)  # Starlette parses the form from the body read above
-        form = await request.form(max_files=1, max_fields=4)
+        try:
+            form = await request.form(max_files=1, max_fields=4)
+        except StarletteHTTPException as exc:  # no boundary, too many files or fields: a bad form, not a bad request
+            raise DocumentError(f"the form cannot be read: {exc.detail}", reason="bad_form") from None
         upload, asked = form.get("file"), form.get("project")
         if upload is None or isinstance(upload, str):
             raise DocumentError("the form has no `file` part", reason="missing_file")

@@ -102,12 +102,12 @@ class ClientBackend(PortalBackend):
     def job(self, job_id: str, *, project: str) -> tuple[JobRecord, list[StepRecord], JobSummary]:
         """Read the job from the store."""
         job = self._job(job_id, project)
-        return job, self.client.store.steps(job_id), self.client.summary(job_id)
+        return job, self.client.store.steps(job_id, project=project), self.client.summary(job_id)
 
     def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         """Read the job's events from the outbox."""
         self._job(job_id, project)
-        return self.client.store.events(job_id)  # type: ignore[no-any-return]
+        return self.client.store.events(job_id, project=project)  # type: ignore[no-any-return]
 
     def artifact(self, artifact_id: str, *, project: str) -> tuple[Artifact, bytes]:
         """Read a deliverable from the object store, its sha256 checked against the catalog."""
@@ -131,7 +131,7 @@ class ClientBackend(PortalBackend):
 
         self._job(job_id, project)
         return self.client.store.catalog(  # type: ignore[no-any-return]
-            job_id=job_id, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
+            job_id=job_id, project=project, kinds=sorted(ANNOUNCED_KINDS, key=str), include_deleted=True)
 
     def upload_document(self, project: str, name: str, data: bytes) -> DocumentInfo:
         """Store the document through the client (the job store's keyring seals it)."""

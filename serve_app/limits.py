@@ -61,6 +61,16 @@ class RateLimiter:
             self._buckets = dict(newest)
 
 
+    def refund(self, caller: str) -> None:
+        """Give back a token spent on something that turned out fine (up to the burst)."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            if caller in self._buckets:
+                tokens, at = self._buckets[caller]
+                self._buckets[caller] = (min(float(self.burst), tokens + 1.0), at)
+
+
 class StreamCap:
     """At most `per_caller` open event streams per caller.
 

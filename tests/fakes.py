@@ -456,9 +456,12 @@ class MemoryJobStore(JobStore):
             else:
                 rows[at] = step
 
-    def steps(self, job_id: str) -> list[StepRecord]:
-        """The job's attempts in the order first recorded."""
+    def steps(self, job_id: str, *, project: str | None = None) -> list[StepRecord]:
+        """The job's attempts in the order first recorded (none for another project's job)."""
         with self._lock:
+            job = self.jobs.get(job_id)
+            if project is not None and (job is None or job.project != project):
+                return []
             return list(self.step_rows.get(job_id, []))
 
     def add_artifact(self, artifact: Artifact, *, traceparent: str | None = None) -> Artifact:
@@ -586,10 +589,10 @@ class MemoryJobStore(JobStore):
 
     # --- outbox ------------------------------------------------------------------------------
 
-    def events(self, job_id: str) -> list[OutboxMessage]:
-        """Every event of the job, in order."""
+    def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
+        """Every event of the job, in order (only `project`'s, when given)."""
         with self._lock:
-            return [m for m in self.outbox if m.event.job_id == job_id]
+            return [m for m in self.outbox if m.event.job_id == job_id and project in (None, m.event.project)]
 
     def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:
         """Unpublished messages, oldest first."""

@@ -139,8 +139,8 @@ def analyze(ctx: StepContext) -> BaseModel:
 
     def own_deadline_s(provider: str) -> float:
         behaviour = script.providers.get(provider)
-        own = (behaviour.deadline_s if behaviour else None) or config.provider_deadlines_s.get(provider)
-        return min(own, deadline_s) if own else deadline_s
+        owns = [d for d in ((behaviour.deadline_s if behaviour else None), config.provider_deadlines_s.get(provider)) if d]
+        return min([*owns, deadline_s])
 
     envelopes = {
         p: ctx.envelope(

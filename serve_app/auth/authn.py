@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from actors.clock import Clock, SystemClock
-from schemas import Unauthenticated
+from schemas import AdapterError, Unauthenticated
 from serve_app.auth.identity import IdentityStore, KeyRecord
 from serve_app.auth.keys import KEY_PREFIX, parse_key, verify_secret
 from serve_app.auth.rbac import Principal, Role
@@ -23,7 +23,7 @@ class Authenticator:
     """Resolve credentials against the identity store (and the JWT issuer, when configured).
 
     A key's row is read on every request, so revocation and expiry apply at once; only the slow argon2 check
-    of a key already seen is remembered (by its SHA-256, for `verified_ttl_s`). With `enabled=False`
+    of a key already seen is remembered (by its SHA-256, for `verified_ttl_s` after its last use). With `enabled=False`
     (MKA_AUTH=off, development only) every caller is the local developer, admin everywhere.
 
     Example:
@@ -35,6 +35,7 @@ class Authenticator:
     def __init__(
         self, identity: IdentityStore, *, jwt: JwtVerifier | None = None, enabled: bool = True,
         clock: Clock | None = None, verified_ttl_s: float = 300.0, dev_pii_reader: bool = False,
+        max_hashing: int = 4,
     ) -> None:
         """`dev_pii_reader` lets the development user re-identify (MKA_ALLOW_PII, auth off only)."""
         self.identity = identity
@@ -44,6 +45,7 @@ class Authenticator:
         self._ttl = timedelta(seconds=verified_ttl_s)
         self._verified: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(max_hashing)  # argon2 takes 64 MiB and ~0.1 s of a core
         self._dev = Principal(kind="dev", id="local", deployment_admin=True,
                               pii_reader=frozenset({"*"}) if dev_pii_reader else frozenset())
 
@@ -73,13 +75,21 @@ class Authenticator:
         if record is None:
             raise Unauthenticated("the credential is not valid")  # no argon2 work for an unknown id
         if not self._cached(api_key, record):
+            # The token is spent before the argon2 check (concurrent attempts cannot all slip through) and given
+            # back when the secret matches; at most `max_hashing` checks run at once.
             bucket = f"{client}|{record.key_id}"
             if failures is not None:
-                failures.take(bucket, spend=False)
-            if not self._verify(api_key, record):
-                if failures is not None:
-                    failures.take(bucket)
+                failures.take(bucket)
+            if not self._hashing.acquire(timeout=2.0):
+                raise AdapterError("too many sign-ins are being checked; retry shortly", retryable=True)
+            try:
+                ok = self._verify(api_key, record)
+            finally:
+                self._hashing.release()
+            if not ok:
                 raise Unauthenticated("the credential is not valid")
+            if failures is not None:
+                failures.refund(bucket)
         now = self._clock.now()
         problem = record.problem(now)
         if problem:
@@ -91,10 +101,15 @@ class Authenticator:
                          deployment_admin=record.deployment_admin)
 
     def _cached(self, api_key: str, record: KeyRecord) -> bool:
+        """Whether this key was verified lately; each use keeps it remembered (sliding expiry)."""
         digest = hashlib.sha256(api_key.encode()).hexdigest()
+        now = self._clock.now()
         with self._lock:
             seen = self._verified.get(digest)
-        return isinstance(seen, tuple) and seen[0] == record.key_hash and seen[1] > self._clock.now()
+            if isinstance(seen, tuple) and seen[0] == record.key_hash and seen[1] > now:
+                self._verified[digest] = (record.key_hash, now + self._ttl)
+                return True
+        return False
 
     def _verify(self, api_key: str, record: KeyRecord) -> bool:
         digest = hashlib.sha256(api_key.encode()).hexdigest()

@@ -171,6 +171,6 @@ def add_member(store: IdentityStore, *, project: str, subject: str, role: Role |
 
 def remove_member(store: IdentityStore, *, project: str, subject: str, actor: str) -> None:
     """Take a subject's role in a project away (`NotFound` when it had none)."""
-    if not store.delete_member(project, subject, actor=actor):
+    if not re.fullmatch(SUBJECT_PATTERN, subject) or not store.delete_member(project, subject, actor=actor):
         raise NotFound(f"no member {subject!r} in project {project!r}")
 

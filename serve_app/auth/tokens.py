@@ -48,8 +48,9 @@ class JwtVerifier:
     """Validate bearer tokens against the issuer's keys.
 
     The JWKS is cached for `jwks_ttl_s` and fetched again (at most every 30 s) for an unknown `kid`. One thread
-    fetches at a time; others use the cached keys, or answer 503 at once when there are none, so an issuer that
-    hangs never ties up the portal's threads. A failed fetch is remembered for `failure_ttl_s`.
+    fetches at a time (within `fetch_timeout_s` overall); others use the cached keys, or answer 503 at once when
+    there are none, so an issuer that hangs never ties up the portal's threads. A failed fetch is remembered for
+    `failure_ttl_s`.
     """
 
     def __init__(self, config: JwtConfig, *, monotonic: Callable[[], float] = time.monotonic,
@@ -76,13 +77,14 @@ class JwtVerifier:
             raise Unauthenticated("the bearer token is not valid")
         key = self._key(kid)
         try:
+            # The key object, not its raw key: its own algorithm must match the header's (no ES256 on an RSA key).
             claims: dict[str, Any] = jwt.decode(
-                token, key.key, algorithms=list(cfg.algorithms), issuer=cfg.issuer, audience=cfg.audience,
+                token, key, algorithms=list(cfg.algorithms), issuer=cfg.issuer, audience=cfg.audience,
                 leeway=cfg.leeway_s, options={"require": ["exp", "iss", "aud", cfg.subject_claim]},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the bearer token has expired") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):  # a forged header may make a crypto call fail any way
             raise Unauthenticated("the bearer token is not valid") from None
         subject = claims.get(cfg.subject_claim)
         if not isinstance(subject, str) or not subject or len(subject) > 255:
@@ -111,17 +113,14 @@ class JwtVerifier:
         if not self._lock.acquire(blocking=False):
             if self._keys:
                 return  # another request is fetching: use what we have
-            if not self._lock.acquire(timeout=self.config.fetch_timeout_s + 1):
-                raise AdapterError("the token issuer's keys are being fetched (retry shortly)", retryable=True)
-            self._lock.release()
-            if not self._keys:
-                raise AdapterError("the token issuer's keys cannot be fetched (retry shortly)", retryable=True)
-            return
+            raise AdapterError("the token issuer's keys are being fetched (retry shortly)", retryable=True)
         try:
             try:
                 data = self._fetch(self.config.jwks_url, self.config.fetch_timeout_s)
+                if not isinstance(data, dict):
+                    raise ValueError("the JWKS is not a JSON object")
                 keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(data).keys if k.key_id}
-            except (httpx.HTTPError, ValueError, TypeError, KeyError, jwt.PyJWTError) as exc:
+            except Exception as exc:  # whatever the issuer sent or did: remembered, and 503 (never a 500)
                 self._failed_at = self._now()
                 if self._keys:
                     return
@@ -132,11 +131,22 @@ class JwtVerifier:
             self._lock.release()
 
 
+_MAX_JWKS_BYTES = 256 * 1024
+
+
 def _http_json(url: str, timeout: float) -> Any:
-    """GET a JSON document (the JWKS), failing on any non-2xx answer."""
-    response = httpx.get(url, timeout=timeout, follow_redirects=False)
-    response.raise_for_status()
-    return response.json()
+    """GET a JSON document (the JWKS) within `timeout` overall and 256 KiB, failing on any non-2xx answer."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    body = bytearray()
+    with httpx.stream("GET", url, timeout=timeout, follow_redirects=False) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():  # a trickling or endless answer is cut, not waited for
+            body += chunk
+            if len(body) > _MAX_JWKS_BYTES or time.monotonic() > deadline:
+                raise ValueError("the JWKS answer is too large or too slow")
+    return json.loads(body)
 
 
 def _project_roles(value: Any) -> dict[str, Role]:

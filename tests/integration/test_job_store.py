@@ -130,6 +130,8 @@ def test_idempotency_covers_the_provider_script_and_reads_are_scoped_by_project(
     assert store.get(first.id, project=brief.project).id == first.id
     with pytest.raises(JobNotFound):
         store.get(first.id, project="someone-else")
+    assert store.events(first.id, project=brief.project) and store.events(first.id, project="someone-else") == []
+    assert store.steps(first.id, project="someone-else") == []
     raw = next(a for a in store.catalog(job_id=first.id))
     assert store.get_artifact(raw.id, project=brief.project).id == raw.id
     with pytest.raises(ArtifactNotFound):

@@ -145,11 +145,19 @@ class Issuer:
                 issuer.hits += 1
                 if issuer.hang:
                     time.sleep(issuer.hang)
-                if self.path == "/empty-jwks":
-                    body = b'{"keys": []}'
+                odd = {"/empty-jwks": b'{"keys": []}', "/array-jwks": b"[]", "/string-jwks": b'"keys"',
+                       "/slow-jwks": b'{"keys": [' + b" " * 400 + b"]}"}
+                if self.path in odd:
+                    body = odd[self.path]
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
+                    if self.path == "/slow-jwks":  # a trickle: each read is quick, the whole answer takes 4 s
+                        for i in range(0, len(body), 10):
+                            self.wfile.write(body[i:i + 10])
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                        return
                     self.wfile.write(body)
                     return
                 if issuer.down or self.path != "/.well-known/jwks.json":
@@ -265,10 +273,46 @@ def test_a_hanging_or_broken_issuer_is_503_fast_and_api_keys_keep_working(keys: 
         assert client.get("/v1/me", headers={"Authorization": f"Bearer {keys.viewer}"}).status_code == 200
     finally:
         issuer.hang = 0.0
-    empty = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/empty-jwks", audience="mka-portal"))
-    broken = TestClient(create_app(FakeBackend(), auth=Authenticator(keys.identity, jwt=empty), config=config))
-    r = broken.get("/v1/me", headers=token)
-    assert r.status_code == 503, r.text  # a key set with no usable key is the issuer's fault, not a 500
+    for odd in ("empty-jwks", "array-jwks", "string-jwks", "slow-jwks"):
+        verifier = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/{odd}", audience="mka-portal",
+                                         fetch_timeout_s=1.0))
+        broken = TestClient(create_app(FakeBackend(), auth=Authenticator(keys.identity, jwt=verifier), config=config))
+        started = time.monotonic()
+        r = broken.get("/v1/me", headers=token)
+        assert r.status_code == 503, (odd, r.text)  # the issuer's fault: never a 500, never a wait past the timeout
+        assert time.monotonic() - started < 2.5, odd
+        hits = issuer.hits
+        assert broken.get("/v1/me", headers=token).status_code == 503 and issuer.hits == hits, odd  # remembered
+
+
+def test_requests_do_not_queue_behind_a_jwks_fetch(keys: Keys, issuer: Issuer) -> None:
+    add_member(keys.identity, project="acme", subject="ivy", role="viewer", actor="test")
+    verifier = JwtVerifier(JwtConfig(issuer=issuer.url, jwks_url=f"{issuer.url}/.well-known/jwks.json",
+                                     audience="mka-portal", fetch_timeout_s=5))
+    token = issuer.token("ivy")
+    issuer.hang = 1.5
+    first: list[Any] = []
+    fetching = threading.Thread(target=lambda: first.append(_try(verifier, token)))
+    try:
+        fetching.start()
+        time.sleep(0.3)  # the first request is inside the fetch
+        assert _try(verifier, token) == "AdapterError" and fetching.is_alive()  # 503 at once, not after the fetch
+    finally:
+        fetching.join()
+        issuer.hang = 0.0
+    assert first == ["ivy"]
+    forged = jwt.encode({"sub": "ivy", "iss": issuer.url, "aud": "mka-portal", "exp": 4102444800}, issuer.key,
+                        algorithm="RS256", headers={"kid": issuer.kid})
+    forged = ".".join([jwt.utils.base64url_encode(json.dumps({"alg": "ES256", "kid": issuer.kid}).encode()).decode(),
+                       *forged.split(".")[1:]])
+    assert _try(verifier, forged) == "Unauthenticated"  # ES256 against an RSA key: refused, not a crash
+
+
+def _try(verifier: JwtVerifier, token: str) -> str:
+    try:
+        return verifier.verify(token).subject
+    except Exception as exc:
+        return type(exc).__name__
 
 
 def test_the_jwks_is_cached_and_an_unreachable_issuer_is_503(keys: Keys, issuer: Issuer) -> None:

@@ -465,6 +465,53 @@ def test_wrong_secrets_are_limited_per_client_and_key_before_the_argon2_check(ke
     assert client.get("/v1/me", headers={"Authorization": "Bearer mka_zzzzzzzzzzzz_" + "A" * 43}).status_code == 401
 
 
+def test_concurrent_wrong_secrets_cannot_outrun_the_budget(keys: Keys) -> None:
+    import threading
+
+    from schemas import RateLimited, Unauthenticated
+    from serve_app.auth import create_key
+    from serve_app.limits import RateLimiter
+
+    auth = Authenticator(keys.identity)
+    _, api_key = create_key(keys.identity, project="acme", role="viewer", actor="test")
+    failures = RateLimiter(per_minute=1, burst=2)
+    runs, outcomes = [], []
+    verify = auth._verify
+    auth._verify = lambda key, record: (runs.append(1), verify(key, record))[1]  # type: ignore[method-assign]
+    start = threading.Barrier(12)
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            auth.authenticate(f"Bearer {api_key[:-4]}AAAA", client="10.0.0.9", failures=failures)
+        except (Unauthenticated, RateLimited) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(runs) == 2 and sorted(outcomes) == ["RateLimited"] * 10 + ["Unauthenticated"] * 2
+    assert auth.authenticate(f"Bearer {keys.viewer}", client="10.0.0.9", failures=failures).kind == "key"
+
+
+def test_projects_nobody_created_are_404(keys: Keys) -> None:
+    root = portal(keys, MatrixBackend(), key=keys.root, config=_config())
+    ghost = {"X-Mka-Project": "ghost"}
+    assert root.post("/v1/jobs", json={"brief": brief_data(project="ghost")}, headers=ghost).status_code == 404
+    assert root.get("/v1/projects/ghost/members").status_code == 404
+    assert root.post("/v1/documents", files={"file": ("a.md", b"# a")}, headers=ghost).status_code == 404
+    assert root.post("/v1/jobs", json={"brief": brief_data(project="acme")},
+                     headers={"X-Mka-Project": "acme"}).status_code == 202
+
+
+def test_a_malformed_upload_form_is_a_422_problem(analyst) -> None:  # type: ignore[no-untyped-def]
+    client, backend = analyst
+    r = client.post("/v1/documents", content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
+    assert r.status_code == 422 and r.json()["reason"] == "bad_form" and backend.uploads == []
+
+
 def test_a_project_admin_cannot_see_or_revoke_a_deployment_admin_key(keys: Keys) -> None:
     from serve_app.auth import create_key
 
@@ -496,7 +543,8 @@ def test_bodies_are_read_after_the_guard_and_cut_at_the_limit_on_every_route(key
 
 
 @pytest.mark.parametrize("path", ["/v1/jobs/abc%00", "/v1/jobs/%0a/events", "/v1/artifacts/x%00/meta",
-                                  "/v1/keys/x%00", "/v1/projects/acme/members/x%00y"])
+                                  "/v1/keys/x%00", "/v1/projects/acme/members/x%00y",
+                                  "/v1/projects/acme/members?subject=x%00y"])
 def test_ids_no_store_could_hold_are_404(keys: Keys, path: str) -> None:
     admin = portal(keys, MatrixBackend(), key=keys.admin, config=_config())
     method = "DELETE" if "keys" in path or "members" in path else "GET"

@@ -280,9 +280,10 @@ def test_the_models_never_see_the_users_urls_or_paths(make_brief) -> None:  # ty
 
 def test_a_script_tightens_the_operators_limits_but_never_loosens_them(env, make_brief) -> None:  # type: ignore[no-untyped-def]
     store, objects, agents, runner = env
-    runner.config = runner.config.model_copy(update={"cost_budget_usd": 0.5})
+    runner.config = runner.config.model_copy(update={"cost_budget_usd": 0.5, "provider_deadlines_s": {"xai": 1.0}})
     loose = store.submit(make_brief())
-    runner.save_script(loose, ProvidersScript(deadline_s=3600, grace_s=600, cost_budget_usd=50.0))
+    runner.save_script(loose, ProvidersScript(deadline_s=3600, grace_s=600, cost_budget_usd=50.0,
+                                              providers={"xai": ProviderBehaviour(deadline_s=50)}))
     runner.run(loose.id)
     from actors.object_store import CHECKPOINT_NAME, find_job_object
 
@@ -297,4 +298,6 @@ def test_a_script_tightens_the_operators_limits_but_never_loosens_them(env, make
     created = {j.id: j.created_at for j in (store.get(loose.id), store.get(tight.id))}
     waits = [(e.deadline - created[e.job_id]).total_seconds() for e in agents.sent_to_llm]
     assert all(w <= 2.5 for w in waits[:3])  # the operator's 2 s, not the script's 3600 s
+    xai = [w for e, w in zip(agents.sent_to_llm[:3], waits[:3], strict=True) if e.payload.provider == "xai"]
+    assert xai and xai[0] <= 1.5  # the operator's 1 s for xai, not the script's 50 s
     assert all(w <= 1.5 for w in waits[3:])  # a shorter deadline is kept
