@@ -273,7 +273,7 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
-        """Return every event of the job from the outbox, in order (only `project`'s, when given)."""
+        """Return every event of the job from the outbox, in order (none when the job is not `project`'s)."""
 
     @abc.abstractmethod
     def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:

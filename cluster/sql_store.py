@@ -42,6 +42,7 @@ from cluster.db import (
     IdempotencyRow,
     JobRow,
     OutboxRow,
+    ProjectRow,
     StepRow,
     make_engine,
     transaction,
@@ -133,6 +134,15 @@ class SqlJobStore(JobStore):
             self._fail_blocked(blocked)
             raise EgressBlocked(blocked.message, channel="event", entity_type=blocked.entity_type) from None
 
+    def _ensure_project(self, s: Session, name: str) -> None:
+        """Record the project a job or project object is written to (the CLI may name one nobody created yet)."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        s.execute(insert(ProjectRow).values(name=name, created_at=self._clock.now())
+                  .on_conflict_do_nothing(index_elements=["name"]))
+
     def _fail_blocked(self, blocked: EventBlocked) -> None:
         """Fail a job whose event the egress guard blocked: `failed`, reason `pii_egress_blocked`.
 
@@ -213,6 +223,7 @@ class SqlJobStore(JobStore):
         )
         try:
             with self._tx() as s:
+                self._ensure_project(s, row.project)
                 s.add(row)
                 s.flush()
                 if idempotency_key:
@@ -428,6 +439,8 @@ class SqlJobStore(JobStore):
             if same is not None and same.status == ArtifactStatus.DELETING.value:
                 raise StorageError(f"{artifact.key!r} is being deleted by a sweep; write it again", retryable=True)
             if same is None:
+                if job is None and artifact.project != SYSTEM_PROJECT:  # a template or document: its project exists
+                    self._ensure_project(s, artifact.project)
                 s.add(ArtifactRow(**artifact.model_dump(mode="python")))
             else:  # a re-run step rewrote the same object: update its row, keep its id and any hold
                 artifact = artifact.model_copy(update={"id": same.id, "legal_hold": same.legal_hold,
@@ -643,10 +656,10 @@ class SqlJobStore(JobStore):
     # --- outbox -----------------------------------------------------------------------------
 
     def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
-        """Return every event of the job from the outbox, in order (only `project`'s, when given)."""
+        """Return every event of the job from the outbox, in order (none when the job is not `project`'s)."""
         query = select(OutboxRow).where(OutboxRow.job_id == job_id).order_by(OutboxRow.seq)
-        if project is not None:
-            query = query.where(OutboxRow.project == project)
+        if project is not None:  # the job's project: a blocked job's scrubbed events say "pii-blocked" instead
+            query = query.join(JobRow, JobRow.id == OutboxRow.job_id).where(JobRow.project == project)
         with self._tx() as s:
             rows = s.scalars(query)
             return [_message(r) for r in rows]

@@ -151,14 +151,15 @@ async def _guard(request: Request) -> None:
             raise RequestRejected(f"X-Mka-Project must match {PROJECT_PATTERN}", reason="bad_header")
         project = choose_project(principal, asked, default=_config(request).default_project)
     require(principal, access, project, named=named)
-    if project is not None and not (principal.kind == "key" and project in principal.roles):
-        # A project chosen by header, path or token claim must exist (a key's own always does): no job, document
-        # or member is ever made in a project nobody created.
-        if await asyncio.to_thread(auth.identity.get_project, project) is None:
-            raise NotFound(f"no project {project!r}")
     for value in request.path_params.values():  # ids the stores could choke on (NUL, control bytes) exist nowhere
         if not _PATH_ID.fullmatch(str(value)):
             raise NotFound("no such resource")
+    if project is not None and not (principal.kind == "key" and project in principal.roles):
+        # A project chosen by header, path or token claim must exist (a key's own always does): no job, document
+        # or member is ever made in a project nobody created.
+        if not re.fullmatch(PROJECT_PATTERN, project) or await asyncio.to_thread(auth.identity.get_project,
+                                                                                 project) is None:
+            raise NotFound(f"no project {project!r}")
     request.state.principal, request.state.project = principal, project
 
 

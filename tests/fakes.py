@@ -590,9 +590,12 @@ class MemoryJobStore(JobStore):
     # --- outbox ------------------------------------------------------------------------------
 
     def events(self, job_id: str, *, project: str | None = None) -> list[OutboxMessage]:
-        """Every event of the job, in order (only `project`'s, when given)."""
+        """Every event of the job, in order (none when the job is not `project`'s)."""
         with self._lock:
-            return [m for m in self.outbox if m.event.job_id == job_id and project in (None, m.event.project)]
+            job = self.jobs.get(job_id)
+            if project is not None and (job is None or job.project != project):
+                return []
+            return [m for m in self.outbox if m.event.job_id == job_id]
 
     def pending_events(self, *, limit: int = 100) -> list[OutboxMessage]:
         """Unpublished messages, oldest first."""

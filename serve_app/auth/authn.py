@@ -46,6 +46,7 @@ class Authenticator:
         self._verified: dict[str, object] = {}
         self._lock = threading.Lock()
         self._hashing = threading.BoundedSemaphore(max_hashing)  # argon2 takes 64 MiB and ~0.1 s of a core
+        self._inflight: dict[str, threading.Lock] = {}
         self._dev = Principal(kind="dev", id="local", deployment_admin=True,
                               pii_reader=frozenset({"*"}) if dev_pii_reader else frozenset())
 
@@ -75,21 +76,7 @@ class Authenticator:
         if record is None:
             raise Unauthenticated("the credential is not valid")  # no argon2 work for an unknown id
         if not self._cached(api_key, record):
-            # The token is spent before the argon2 check (concurrent attempts cannot all slip through) and given
-            # back when the secret matches; at most `max_hashing` checks run at once.
-            bucket = f"{client}|{record.key_id}"
-            if failures is not None:
-                failures.take(bucket)
-            if not self._hashing.acquire(timeout=2.0):
-                raise AdapterError("too many sign-ins are being checked; retry shortly", retryable=True)
-            try:
-                ok = self._verify(api_key, record)
-            finally:
-                self._hashing.release()
-            if not ok:
-                raise Unauthenticated("the credential is not valid")
-            if failures is not None:
-                failures.refund(bucket)
+            self._check_secret(api_key, record, client=client, failures=failures)
         now = self._clock.now()
         problem = record.problem(now)
         if problem:
@@ -99,6 +86,43 @@ class Authenticator:
         return Principal(kind="key", id=record.key_id, roles={record.project: record.role},
                          pii_reader=frozenset({record.project}) if record.pii_reader else frozenset(),
                          deployment_admin=record.deployment_admin)
+
+    def _check_secret(self, api_key: str, record: KeyRecord, *, client: str, failures: RateLimiter | None) -> None:
+        """The argon2 check, bounded three ways.
+
+        Requests with the same key share one check (the others wait for it, then find the key verified); each
+        check spends a token of the (client, key id) bucket before it runs, given back unless the secret was
+        wrong, so concurrent wrong secrets cannot outrun the budget; at most `max_hashing` checks run at once.
+        """
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            flight = self._inflight.setdefault(digest, threading.Lock())
+        if not flight.acquire(timeout=5.0):
+            raise AdapterError("this key is being checked; retry shortly", retryable=True)
+        try:
+            if self._cached(api_key, record):
+                return
+            bucket = f"{client}|{record.key_id}"
+            if failures is not None:
+                failures.take(bucket)
+            wrong = False
+            try:
+                if not self._hashing.acquire(timeout=2.0):
+                    raise AdapterError("too many sign-ins are being checked; retry shortly", retryable=True)
+                try:
+                    wrong = not self._verify(api_key, record)
+                finally:
+                    self._hashing.release()
+            finally:
+                if failures is not None and not wrong:
+                    failures.refund(bucket)  # only a wrong secret costs the caller a token
+            if wrong:
+                raise Unauthenticated("the credential is not valid")
+        finally:
+            flight.release()
+            with self._lock:
+                if not flight.locked():
+                    self._inflight.pop(digest, None)
 
     def _cached(self, api_key: str, record: KeyRecord) -> bool:
         """Whether this key was verified lately; each use keeps it remembered (sliding expiry)."""

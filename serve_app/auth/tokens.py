@@ -116,7 +116,8 @@ class JwtVerifier:
             raise AdapterError("the token issuer's keys are being fetched (retry shortly)", retryable=True)
         try:
             try:
-                data = self._fetch(self.config.jwks_url, self.config.fetch_timeout_s)
+                data = _within(self.config.fetch_timeout_s, lambda: self._fetch(self.config.jwks_url,
+                                                                               self.config.fetch_timeout_s))
                 if not isinstance(data, dict):
                     raise ValueError("the JWKS is not a JSON object")
                 keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(data).keys if k.key_id}
@@ -129,6 +130,27 @@ class JwtVerifier:
             self._keys, self._fetched_at, self._failed_at = keys, self._now(), None
         finally:
             self._lock.release()
+
+
+def _within(seconds: float, call: Callable[[], Any]) -> Any:
+    """`call()`'s result if it returns within `seconds` of wall-clock time (DNS, slow headers and all), else
+    TimeoutError; a call still running is left to finish on its own daemon thread."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="mka-jwks-fetch", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 _MAX_JWKS_BYTES = 256 * 1024

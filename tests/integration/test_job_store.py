@@ -13,6 +13,7 @@ import pytest
 from schemas import (
     Artifact,
     ArtifactGone,
+    ArtifactKind,
     ArtifactNotFound,
     ArtifactStatus,
     EventType,
@@ -131,6 +132,9 @@ def test_idempotency_covers_the_provider_script_and_reads_are_scoped_by_project(
     with pytest.raises(JobNotFound):
         store.get(first.id, project="someone-else")
     assert store.events(first.id, project=brief.project) and store.events(first.id, project="someone-else") == []
+    store.record_step(StepRecord(job_id=first.id, step="validate", attempt=1, outcome=StepOutcome.RUNNING,
+                                 started_at=datetime.now(timezone.utc)))
+    assert len(store.steps(first.id, project=brief.project)) == 1
     assert store.steps(first.id, project="someone-else") == []
     raw = next(a for a in store.catalog(job_id=first.id))
     assert store.get_artifact(raw.id, project=brief.project).id == raw.id
@@ -328,3 +332,45 @@ def test_lost_rows_retention_and_system_events(store, make_brief) -> None:  # ty
     store.record_system_event(EventType.SWEEP_COMPLETED, {"deleted": 0}, stream=stream)
     [summary] = [m for m in store.pending_events(limit=1_000_000) if m.event.job_id == stream]
     assert summary.subject == f"mka.events.mka-system.{stream}.sweep_completed" and summary.event.payload == {"deleted": 0}
+
+
+def test_a_job_or_project_object_records_its_project(tmp_path, pg_url: str, make_brief) -> None:  # type: ignore[no-untyped-def]
+    """The CLI may submit into a project nobody created: the store records it, so the portal can reach it."""
+    from cluster.db import make_engine
+    from cluster.identity_store import SqlIdentityStore
+    from cluster.sql_store import SqlJobStore
+    from tests.conftest import TEST_KEYRING
+
+    for url in (f"sqlite:///{tmp_path / 'p.db'}", pg_url):
+        engine = make_engine(url)
+        store = SqlJobStore(engine, keyring=TEST_KEYRING)
+        brief = make_brief()
+        identity = SqlIdentityStore(engine)
+        assert identity.get_project(brief.project) is None
+        store.submit(brief)
+        store.submit(brief)  # a second job in it: no conflict
+        assert identity.get_project(brief.project) is not None
+        project = f"{brief.project}-t"
+        key = f"projects/{project}/templates/t/v1.json"
+        store.add_artifact(Artifact(id=str(uuid.uuid4()), job_id=None, project=project, kind=ArtifactKind.TEMPLATE,
+                                    key=key, uri=f"file:///{key}", content_type="application/json", size=3,
+                                    sha256="3" * 64, created_at=datetime.now(timezone.utc)))
+        assert identity.get_project(f"{brief.project}-t") is not None
+        engine.dispose()
+
+
+def test_a_blocked_jobs_scrubbed_events_stay_in_its_scoped_stream(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    """A job whose project name is a vault value fails with events filed under `pii-blocked`; reading the job's
+    events within its project still shows the failure (or an event stream would never see the end)."""
+    from actors.pii import EgressBlocked, EgressGuard, guard_registry
+
+    project = f"berlin-launch-{uuid.uuid4().hex[:8]}"
+    job = store.submit(make_brief(project=project))
+    guard_registry().register(job.id, EgressGuard([("Berlin", "LOCATION")]))
+    try:
+        with pytest.raises(EgressBlocked):
+            store.transition(job.id, JobState.FAILED, expected_version=job.version, reason="x", error={"code": "x"})
+    finally:
+        guard_registry().reset()
+    scoped = [m.event.payload.get("to_state") for m in store.events(job.id, project=project)]
+    assert "failed" in scoped and scoped == [m.event.payload.get("to_state") for m in store.events(job.id)]

@@ -136,3 +136,59 @@ def test_serve_says_how_to_make_the_first_key_and_warns_when_auth_is_off(tmp_pat
                actor="test")
     _auth_banner(settings)
     assert capsys.readouterr().err == ""  # a key exists: nothing to say
+
+
+def test_concurrent_requests_with_the_right_key_share_one_check_and_are_never_refused(tmp_path: Path) -> None:
+    import threading
+
+    from serve_app.auth import Authenticator, create_key
+    from tests.portal import make_identity
+
+    keys = make_identity(tmp_path)
+    auth = Authenticator(keys.identity)
+    failures = RateLimiter(per_minute=1, burst=2)
+    _, api_key = create_key(keys.identity, project="acme", role="viewer", actor="test")
+    runs, outcomes = [], []
+    verify = auth._verify
+    auth._verify = lambda key, record: (runs.append(1), verify(key, record))[1]  # type: ignore[method-assign]
+    start = threading.Barrier(30)
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            outcomes.append(auth.authenticate(f"Bearer {api_key}", client="10.0.0.1", failures=failures).kind)
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["key"] * 30 and len(runs) == 1  # one argon2 check; nobody refused
+    # All checking slots busy (other callers): 503, and the token it spent is given back.
+    _, fresh = create_key(keys.identity, project="acme", role="viewer", actor="test")
+    for _ in range(4):
+        auth._hashing.acquire()
+    try:
+        for _ in range(3):
+            with pytest.raises(Exception, match="retry shortly"):
+                auth.authenticate(f"Bearer {fresh}", client="10.0.0.1", failures=failures)
+    finally:
+        for _ in range(4):
+            auth._hashing.release()
+    assert auth.authenticate(f"Bearer {fresh}", client="10.0.0.1", failures=failures).kind == "key"
+
+
+def test_a_call_bounded_in_wall_clock_time() -> None:
+    import time
+
+    from serve_app.auth.tokens import _within
+
+    assert _within(1.0, lambda: 7) == 7
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        _within(0.2, lambda: time.sleep(2))
+    assert time.monotonic() - started < 1.5
+    with pytest.raises(ValueError):
+        _within(1.0, lambda: int("x"))

@@ -506,6 +506,14 @@ def test_projects_nobody_created_are_404(keys: Keys) -> None:
                      headers={"X-Mka-Project": "acme"}).status_code == 202
 
 
+def test_odd_project_names_are_404_before_any_lookup(keys: Keys) -> None:
+    dev = TestClient(create_app(MatrixBackend(), auth=Authenticator(keys.identity, enabled=False), config=_config()))
+    for path in ("/v1/projects/x%00y/members", "/v1/projects/Not%20A%20Project/members"):
+        assert dev.get(path).status_code == 404, path
+    assert dev.get("/v1/jobs/x", headers={"X-Mka-Project": "ghost"}).status_code == 404
+    assert dev.get("/v1/projects/acme/members").status_code == 200
+
+
 def test_a_malformed_upload_form_is_a_422_problem(analyst) -> None:  # type: ignore[no-untyped-def]
     client, backend = analyst
     r = client.post("/v1/documents", content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
