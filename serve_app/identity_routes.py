@@ -135,10 +135,7 @@ async def put_member(request: Request, project: str) -> dict[str, Any]:
 async def delete_member_query(request: Request, project: str,
                               subject: str = Query(..., min_length=1, max_length=255)) -> Response:
     """Remove a subject's membership (`?subject=`), as `DELETE …/members/{subject}` does."""
-    principal, _ = _who(request)
-    await asyncio.to_thread(remove_member, _auth(request).identity, project=project, subject=subject,
-                            actor=principal.actor)
-    return Response(status_code=204)
+    return await delete_member(request, project, subject)
 
 
 @router.delete("/v1/projects/{project}/members/{subject}", status_code=204)

@@ -32,7 +32,7 @@ from serve_app.auth import Authenticator, create_key, create_project
 from serve_app.config import PortalConfig
 from serve_app.http import HttpPolicy
 
-__all__ = ["NOW", "FakeBackend", "Keys", "make_identity", "portal", "signed_in"]
+__all__ = ["NOW", "FakeBackend", "Keys", "make_identity", "portal", "run_together", "signed_in"]
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PLACEHOLDER_MERGE = {"claims": [{"text": "<PERSON_1> leads oat milk in DE"}], "disagreements": []}
@@ -190,6 +190,32 @@ def make_identity(home: Path) -> Keys:
                 expired=expired, revoked=revoked)
 
 
+def run_together(count: int, call: Any) -> list[str]:
+    """Start `count` threads at once on `call()`; each result, or the name of the exception it raised."""
+    import threading
+
+    start, outcomes = threading.Barrier(count), []
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            outcomes.append(call())
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def _test_config() -> PortalConfig:
+    """Test clients say Host: testserver; provider scripts allowed, no failure budget unless a test sets one."""
+    return PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True, auth_failures_per_minute=0)
+
+
 class _At:
     def __init__(self, when: datetime) -> None:
         self.when = when
@@ -201,8 +227,7 @@ class _At:
 def portal(keys: Keys, backend: PortalBackend | None = None, *, key: str | None = None,
            config: PortalConfig | None = None, auth: Authenticator | None = None) -> TestClient:
     """A client of an app over `backend` with `keys`' identity, sending `key` (none: anonymous)."""
-    config = config or PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True,
-                                    auth_failures_per_minute=0)
+    config = config or _test_config()
     app = create_app(backend or FakeBackend(), auth=auth or Authenticator(keys.identity), config=config)
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return TestClient(app, headers=headers)
@@ -225,6 +250,5 @@ def signed_in(backend: PortalBackend, *, project: str, engine: Any = None, home:
     if identity.get_project(project) is None:
         create_project(identity, project, actor="test")
     api_key = create_key(identity, project=project, role=role, actor="test")[1]
-    config = config or PortalConfig(http=HttpPolicy(allowed_hosts=("testserver",)), allow_scripts=True)
-    app = create_app(backend, auth=Authenticator(identity), config=config)
+    app = create_app(backend, auth=Authenticator(identity), config=config or _test_config())
     return TestClient(app, headers={"Authorization": f"Bearer {api_key}"})

@@ -139,32 +139,18 @@ def test_serve_says_how_to_make_the_first_key_and_warns_when_auth_is_off(tmp_pat
 
 
 def test_concurrent_requests_with_the_right_key_share_one_check_and_are_never_refused(tmp_path: Path) -> None:
-    import threading
-
     from serve_app.auth import Authenticator, create_key
-    from tests.portal import make_identity
+    from tests.portal import make_identity, run_together
 
     keys = make_identity(tmp_path)
     auth = Authenticator(keys.identity)
     failures = RateLimiter(per_minute=1, burst=2)
     _, api_key = create_key(keys.identity, project="acme", role="viewer", actor="test")
-    runs, outcomes = [], []
+    runs = []
     verify = auth._verify
     auth._verify = lambda key, record: (runs.append(1), verify(key, record))[1]  # type: ignore[method-assign]
-    start = threading.Barrier(30)
-
-    def attempt() -> None:
-        start.wait()
-        try:
-            outcomes.append(auth.authenticate(f"Bearer {api_key}", client="10.0.0.1", failures=failures).kind)
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=attempt) for _ in range(30)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = run_together(30, lambda: auth.authenticate(f"Bearer {api_key}", client="10.0.0.1",
+                                                          failures=failures).kind)
     assert outcomes == ["key"] * 30 and len(runs) == 1  # one argon2 check; nobody refused
     # All checking slots busy (other callers): 503, and the token it spent is given back.
     _, fresh = create_key(keys.identity, project="acme", role="viewer", actor="test")

@@ -18,7 +18,7 @@ from serve_app.auth import Authenticator
 from serve_app.config import PortalConfig
 from serve_app.http import HttpPolicy
 from tests.conftest import brief_data
-from tests.portal import FakeBackend, Keys, make_identity, portal
+from tests.portal import FakeBackend, Keys, make_identity, portal, run_together
 
 pytestmark = pytest.mark.unit
 
@@ -466,32 +466,17 @@ def test_wrong_secrets_are_limited_per_client_and_key_before_the_argon2_check(ke
 
 
 def test_concurrent_wrong_secrets_cannot_outrun_the_budget(keys: Keys) -> None:
-    import threading
-
-    from schemas import RateLimited, Unauthenticated
     from serve_app.auth import create_key
     from serve_app.limits import RateLimiter
 
     auth = Authenticator(keys.identity)
     _, api_key = create_key(keys.identity, project="acme", role="viewer", actor="test")
     failures = RateLimiter(per_minute=1, burst=2)
-    runs, outcomes = [], []
+    runs = []
     verify = auth._verify
     auth._verify = lambda key, record: (runs.append(1), verify(key, record))[1]  # type: ignore[method-assign]
-    start = threading.Barrier(12)
-
-    def attempt() -> None:
-        start.wait()
-        try:
-            auth.authenticate(f"Bearer {api_key[:-4]}AAAA", client="10.0.0.9", failures=failures)
-        except (Unauthenticated, RateLimited) as exc:
-            outcomes.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = run_together(12, lambda: auth.authenticate(f"Bearer {api_key[:-4]}AAAA", client="10.0.0.9",
+                                                          failures=failures))
     assert len(runs) == 2 and sorted(outcomes) == ["RateLimited"] * 10 + ["Unauthenticated"] * 2
     assert auth.authenticate(f"Bearer {keys.viewer}", client="10.0.0.9", failures=failures).kind == "key"
 
