@@ -164,9 +164,11 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     def list_jobs(
-        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50
+        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50,
+        before: tuple[datetime, str] | None = None,
     ) -> list[JobRecord]:
-        """Return the newest jobs first, optionally only those in `states`."""
+        """Return the newest jobs first (ties by id, descending), optionally only those in `states`; `before` is a
+        cursor `(created_at, id)`: only jobs strictly after it in that order."""
 
     @abc.abstractmethod
     def transition(

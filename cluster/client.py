@@ -18,6 +18,7 @@ from cluster.objects import ObjectStore
 from cluster.ray_runtime import connect_ray, ensure_actors
 from cluster.settings import Settings, load_settings
 from schemas import Artifact, Brief, Event, Evidence, JobRecord, MergeResult, StepRecord, parse_brief
+from schemas.localization import LocalizedReport, LocalizeOutput
 from schemas.pipeline import ProvidersScript
 from schemas.summary import ArtifactLink, JobSummary, ProviderOutcome, QuorumSummary
 
@@ -151,6 +152,11 @@ class MkaClient:
         """The job's evidence as collected and pseudonymized (empty before the collect step ran)."""
         collected = self._collected(self.store.get(job_id))
         return collected.evidence if collected else []
+
+    def localized(self, job: JobRecord) -> list[LocalizedReport]:
+        """The job's localized reports from its localize checkpoint (none before that step, or without locales)."""
+        key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="localize"))
+        return LocalizeOutput.model_validate_json(self.objects.get(key)).reports if key else []
 
     def _collected(self, job: JobRecord) -> CollectOutput | None:
         key = find_job_object(self.objects, job.project, job.id, CHECKPOINT_NAME.format(step="collect"))

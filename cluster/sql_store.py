@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -326,10 +326,14 @@ class SqlJobStore(JobStore):
             return _job(row)
 
     def list_jobs(
-        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50
+        self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50,
+        before: tuple[datetime, str] | None = None,
     ) -> list[JobRecord]:
-        """Return the newest jobs first, optionally only those in `states`."""
-        query = select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)
+        """Return the newest jobs first (ties by id), optionally only those in `states`, after the cursor `before`."""
+        query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit)
+        if before is not None:
+            at, last_id = before
+            query = query.where(or_(JobRow.created_at < at, and_(JobRow.created_at == at, JobRow.id < last_id)))
         if project:
             query = query.where(JobRow.project == project)
         if states:

@@ -4,18 +4,27 @@ and the HTTP guard; every error is an RFC 9457 problem."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import re
 import time
+from datetime import datetime
+from importlib import resources
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
+import yaml
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from schemas import (
     AccessError,
@@ -27,6 +36,7 @@ from schemas import (
     IdempotencyConflict,
     IllegalTransition,
     InvalidBrief,
+    JobState,
     InvalidInput,
     JobNotFound,
     MkaError,
@@ -40,7 +50,10 @@ from schemas import (
 )
 from actors.documents.convert import DocumentError, human_size
 from schemas.brief import PROJECT_PATTERN
+from schemas.figma import FillPlan, TemplateInfo
+from schemas.merge import MergeResult
 from schemas.pipeline import ProvidersScript
+from actors.documents.store import DocumentInfo
 from serve_app.auth.authn import Authenticator
 from serve_app.auth.rbac import PUBLIC, PUBLIC_PATHS, SIGNED_IN, Permission, Principal, access_for, choose_project, require
 from serve_app.backend import PortalBackend
@@ -49,6 +62,26 @@ from serve_app.http import PortalGuard, error_extras, problem_body, scrub_paths
 from serve_app.identity_routes import read_json
 from serve_app.identity_routes import router as identity_router
 from serve_app.limits import RateLimiter, StreamCap
+from serve_app.openapi import (
+    ArtifactView,
+    CallerView,
+    DocumentView,
+    EvidenceView,
+    Health,
+    HoldRequest,
+    JobAccepted,
+    JobEvent,
+    JobPage,
+    JobRequest,
+    JobView,
+    KeyCreated,
+    Localization,
+    ProjectView,
+    Ready,
+    StateView,
+    build_openapi,
+    content,
+)
 
 __all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status_for"]
 
@@ -60,17 +93,49 @@ _PATH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:|+-]{0,254}")
 _TERMINAL = {"completed", "failed", "cancelled"}
 
 
-class JobRequest(BaseModel):
-    """POST /v1/jobs body: the brief, and optionally a provider script (stub LLMs only)."""
+class _RawJobRequest(BaseModel):
+    """POST /v1/jobs as read: the brief is parsed by `parse_brief` (its errors name fields inside the brief)."""
 
     brief: dict[str, Any]
     providers_script: dict[str, Any] | None = Field(default=None)
 
 
-class HoldRequest(BaseModel):
-    """POST /v1/artifacts/{id}/hold body: why the artifact is kept past its retention."""
+_TERMINAL_STATES = [JobState(s) for s in sorted(_TERMINAL)]
+_ARTIFACT_MEDIA = ("application/pdf", "text/html; charset=utf-8", "text/markdown; charset=utf-8", "image/svg+xml",
+                   "application/json", "application/octet-stream")
+_UI_DIR = Path(__file__).with_name("ui")
+_UI_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-src 'self' blob:; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache",
+}
 
-    reason: str = Field(min_length=1, max_length=500)
+
+class _UiFiles(StaticFiles):
+    """The web UI's files, each with a strict content security policy (scripts and styles from the portal only)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """The file, with the UI's security headers."""
+        response = await super().get_response(path, scope)
+        response.headers.update(_UI_HEADERS)
+        return response
+
+
+def encode_cursor(created_at: datetime, job_id: str) -> str:
+    """An opaque page cursor: the last listed job's creation time and id."""
+    raw = json.dumps([created_at.isoformat(), job_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names; a 422 problem for one this portal did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, job_id = json.loads(raw)
+        return datetime.fromisoformat(at), str(job_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidBrief([{"field": "cursor", "type": "value_error",
+                             "message": "not a cursor from this API; pass next_cursor as it was given"}]) from None
 
 
 def status_for(exc: MkaError) -> int:
@@ -149,6 +214,12 @@ async def _guard(request: Request) -> None:
         asked = request.headers.get("x-mka-project")
         if asked is not None and not re.fullmatch(PROJECT_PATTERN, asked):
             raise RequestRejected(f"X-Mka-Project must match {PROJECT_PATTERN}", reason="bad_header")
+        if any(p.name == "project" for p in route.dependant.query_params) and "project" in request.query_params:
+            queried = request.query_params["project"]  # a list's filter: the same as the header, which it overrides
+            if not re.fullmatch(PROJECT_PATTERN, queried):
+                raise InvalidBrief([{"field": "project", "type": "string_pattern_mismatch",
+                                     "message": f"String should match pattern '{PROJECT_PATTERN}'"}])
+            asked = queried
         project = choose_project(principal, asked, default=_config(request).default_project)
     require(principal, access, project, named=named)
     for value in request.path_params.values():  # ids the stores could choke on (NUL, control bytes) exist nowhere
@@ -170,7 +241,9 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     Without `auth` every route but the public ones answers 401: the portal never runs open by accident.
     """
     config = config or PortalConfig()
-    app = FastAPI(title="Marketing Assistant portal", version="0.2.0", dependencies=[Depends(_guard)])
+    app = FastAPI(title="Marketing Assistant portal", version="0.3.0", dependencies=[Depends(_guard)],
+                  description=_DESCRIPTION, docs_url=None, redoc_url=None,
+                  generate_unique_id_function=lambda route: route.name)
     app.state.backend, app.state.auth, app.state.config = backend, auth, config
     app.state.limiter = RateLimiter(per_minute=config.rate_limit_per_minute, burst=config.rate_limit_burst)
     app.state.failures = RateLimiter(per_minute=config.auth_failures_per_minute, burst=config.auth_failures_burst)
@@ -178,17 +251,18 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     app.add_middleware(PortalGuard, policy=config.http)
     _error_handlers(app, config)
 
-    @app.get("/v1/health")
+    @app.get("/v1/health", response_model=Health)
     async def health() -> dict[str, str]:
         """Liveness (kept for older probes; see /v1/health/live)."""
         return {"status": "ok", "api": API_VERSION}
 
-    @app.get("/v1/health/live")
+    @app.get("/v1/health/live", response_model=Health)
     async def health_live() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok", "api": API_VERSION}
 
-    @app.get("/v1/health/ready")
+    @app.get("/v1/health/ready", response_model=Ready, responses={503: {"model": Ready, "description":
+             "A part the portal needs does not answer; `failing` names it."}})
     async def health_ready(request: Request) -> JSONResponse:
         """Whether the portal can serve: its backend's parts each answer (503 naming the failing ones)."""
         backend = getattr(request.app.state, "backend", None)
@@ -197,15 +271,18 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
         return JSONResponse(status_code=503 if failing else 200, content=body)
 
-    @app.post("/v1/jobs", status_code=202)
-    async def submit_job(request: Request, idempotency_key: str | None = Header(default=None)) -> JSONResponse:
+    @app.post("/v1/jobs", status_code=202, response_model=JobAccepted,
+              responses={409: {"description": "The brief names a Figma template the project does not have."}})
+    async def submit_job(request: Request, idempotency_key: str | None = Header(
+            default=None, max_length=200, description="Repeat a submit safely: the same key and request return the "
+            "same job; the same key with a different request is 422.", examples=["launch-2026-04"])) -> JSONResponse:
         """Validate a brief and start a job in the caller's project; the same Idempotency-Key and request return the
         same job (422 for the same key with a different request)."""
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             raise RequestRejected("Idempotency-Key is 1 to 200 printable ASCII characters", reason="bad_header")
         principal, project = caller(request)
         try:
-            req = JobRequest.model_validate_json(await request.body())
+            req = _RawJobRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             raise InvalidBrief(problems_from(exc, whole="body")) from None
         brief = parse_brief({"project": project, **req.brief})  # the credential's project unless the brief names one
@@ -220,7 +297,12 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
             "links": {"self": f"/v1/jobs/{job_id}", "events": f"/v1/jobs/{job_id}/events"},
         })
 
-    @app.post("/v1/documents", status_code=201)
+    @app.post("/v1/documents", status_code=201, response_model=DocumentInfo, openapi_extra={"requestBody": {
+        "required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary", "description": "pdf, docx, pptx, xlsx, csv, html, "
+                                                                             "md or txt."},
+                "project": {"type": "string", "description": "Must be the project the request acts on."}}}}}}})
     async def upload_document(request: Request) -> JSONResponse:
         """Upload one document (multipart/form-data: `file`) to the caller's project; list the returned id in a
         brief's `documents`. 413 past MKA_MAX_DOCUMENT_MB, 415 for a type we do not read, 422 for a file we refuse
@@ -255,14 +337,51 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         await audit(request, EventType.AUDIT_DOCUMENT_UPLOADED, info.document_id)
         return JSONResponse(status_code=201, content=info.model_dump(mode="json"))
 
-    @app.get("/v1/jobs/{job_id}/evidence")
+    @app.get("/v1/jobs/{job_id}/evidence", response_model=list[EvidenceView])
     async def job_evidence(request: Request, job_id: str) -> list[dict[str, Any]]:
         """The job's evidence, pseudonymized: id, source, source type, text, figures, retrieval time."""
         items = await asyncio.to_thread(_backend(request).evidence, job_id, project=caller(request)[1])
         return [e.model_dump(mode="json", include={"id", "source", "source_type", "text", "data", "retrieved_at"})
                 for e in items]
 
-    @app.get("/v1/jobs/{job_id}")
+    @app.get("/v1/jobs", response_model=JobPage)
+    async def list_jobs(
+        request: Request,
+        state: list[JobState] | None = Query(default=None, description="Only jobs in these states (repeatable)."),
+        terminal: bool | None = Query(default=None, description="Only finished (true) or unfinished (false) jobs."),
+        project: str | None = Query(default=None, max_length=63, description="The project to list (as the "
+                                    "X-Mka-Project header; default: the credential's project)."),
+        limit: int = Query(default=20, ge=1, le=100),
+        cursor: str | None = Query(default=None, max_length=400, description="`next_cursor` of the page before."),
+    ) -> dict[str, Any]:
+        """The project's jobs, newest first, one page at a time."""
+        _, chosen = caller(request)
+        wanted = set(state or JobState)
+        if terminal is not None:
+            wanted &= set(_TERMINAL_STATES) if terminal else set(JobState) - set(_TERMINAL_STATES)
+        if not wanted:
+            return {"items": [], "next_cursor": None}
+        states = sorted(wanted, key=str) if wanted != set(JobState) else None
+        after = decode_cursor(cursor) if cursor else None
+        jobs = await asyncio.to_thread(_backend(request).list_jobs, project=chosen, states=states,
+                                       limit=limit + 1, before=after)
+        page = [{"job_id": j.id, "project": j.project, "state": j.state.value, "title": j.brief.title,
+                 "markets": list(j.brief.markets), "degraded": j.degraded,
+                 "error_code": (j.error or {}).get("code") if j.error else None,
+                 "created_at": j.created_at, "updated_at": j.updated_at} for j in jobs[:limit]]
+        more = len(jobs) > limit
+        return {"items": page, "next_cursor": encode_cursor(jobs[limit - 1].created_at, jobs[limit - 1].id)
+                if more else None}
+
+    @app.get("/v1/briefs/example", response_model=dict[str, Any])
+    async def example_brief() -> dict[str, Any]:
+        """The bundled example brief (what `mka demo` runs), without its project: submit it as it is."""
+        text = resources.files("cluster").joinpath("examples/brief.yaml").read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        data.pop("project", None)
+        return data  # type: ignore[no-any-return]
+
+    @app.get("/v1/jobs/{job_id}", response_model=JobView)
     async def get_job(request: Request, job_id: str) -> dict[str, Any]:
         """The job's state, steps, provider outcomes and artifacts."""
         job, steps, summary = await asyncio.to_thread(_backend(request).job, job_id, project=caller(request)[1])
@@ -277,8 +396,11 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
             "artifacts": [{**a, "href": f"/v1/artifacts/{a['id']}"} for a in public["artifacts"]],
         }
 
-    @app.get("/v1/jobs/{job_id}/merge")
-    async def job_merge(request: Request, job_id: str, reveal_pii: bool = Query(default=False)) -> JSONResponse:
+    @app.get("/v1/jobs/{job_id}/merge", responses={200: {"model": MergeResult, "description": "The merged claims "
+             "with their support and hallucination flags, the disagreement table (each topic, each provider's "
+             "position) and the quorum."}})
+    async def job_merge(request: Request, job_id: str, reveal_pii: bool = Query(
+            default=False, description="Re-identify placeholders (needs the pii_reader grant; audited).")) -> JSONResponse:
         """The merge result (claims, disagreements, quorum) with placeholders; `reveal_pii=true` re-identifies them
         for a caller with the pii_reader grant (audited, never cached)."""
         principal, project = caller(request)
@@ -289,30 +411,43 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
             await audit(request, EventType.AUDIT_PII_REVEALED, job_id)
         return JSONResponse(content=result, headers={"Cache-Control": "no-store"} if reveal_pii else None)
 
-    @app.post("/v1/jobs/{job_id}/cancel")
+    @app.post("/v1/jobs/{job_id}/cancel", response_model=StateView,
+              responses={409: {"description": "The job has already finished."}})
     async def cancel_job(request: Request, job_id: str) -> dict[str, str]:
         """Cancel a job that has not finished."""
         state = await asyncio.to_thread(_backend(request).cancel, job_id, project=caller(request)[1])
         await audit(request, EventType.AUDIT_JOB_CANCELLED, job_id)
         return {"job_id": job_id, "state": state}
 
-    @app.post("/v1/jobs/{job_id}/resume", status_code=202)
+    @app.post("/v1/jobs/{job_id}/resume", status_code=202, response_model=StateView,
+              responses={409: {"description": "Only a job that failed on infrastructure resumes."}})
     async def resume_job(request: Request, job_id: str) -> dict[str, str]:
         """Resume a job that failed on infrastructure (409 for any other job)."""
         await asyncio.to_thread(_backend(request).resume, job_id, project=caller(request)[1])
         await audit(request, EventType.AUDIT_JOB_RESUMED, job_id)
         return {"job_id": job_id, "state": "resuming"}
 
-    @app.get("/v1/jobs/{job_id}/events")
-    async def job_events(request: Request, job_id: str,
-                         last_event_id: str | None = Header(default=None)) -> StreamingResponse:
-        """Server-sent events of the job until it is terminal; resumes after Last-Event-ID. Heartbeats keep idle
-        streams open; a stream ends after MKA_SSE_MAX_SECONDS (reconnect with Last-Event-ID)."""
+    @app.get("/v1/jobs/{job_id}/events", response_class=StreamingResponse, responses={200: {
+        "description": "text/event-stream: `id` (the sequence), `event` (the type) and `data` (a JobEvent) per "
+                       "event, `: heartbeat` comments, `stream.timeout` or `stream.closed` at the end. With "
+                       "`Accept: application/json`: the events after Last-Event-ID as a JSON list.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "array",
+                                                    "items": {"$ref": "#/components/schemas/JobEvent"}}}}}})
+    async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(
+            default=None, max_length=20, description="Resume after this event sequence number.",
+            examples=["12"])) -> Response:
+        """The job's events: server-sent until the job is terminal (resumes after Last-Event-ID; heartbeats keep
+        idle streams open; a stream ends after MKA_SSE_MAX_SECONDS), or as JSON for `Accept: application/json`."""
         if last_event_id is not None and not _EVENT_ID.fullmatch(last_event_id.strip()):
             raise RequestRejected("Last-Event-ID is an event sequence number (digits)", reason="bad_header")
         principal, project = caller(request)
         backend = _backend(request)
-        await asyncio.to_thread(backend.events, job_id, project=project)  # 404 before the stream starts
+        messages = await asyncio.to_thread(backend.events, job_id, project=project)  # 404 before a stream starts
+        if _wants_json(request.headers.get("accept", "")):
+            after_seq = int(last_event_id) if last_event_id else 0
+            return JSONResponse(content=[{**m.event.model_dump(mode="json"), "seq": m.seq} for m in messages
+                                         if m.seq > after_seq])
         streams: StreamCap = request.app.state.streams
         token = streams.acquire(principal.actor)
         after = int(last_event_id) if last_event_id else 0
@@ -331,13 +466,33 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    @app.get("/v1/jobs/{job_id}/artifacts")
+    @app.get("/v1/jobs/{job_id}/artifacts", response_model=list[ArtifactView])
     async def job_artifacts(request: Request, job_id: str) -> list[dict[str, Any]]:
         """The job's deliverables with their catalog metadata (deleted ones with their deletion reason)."""
         found = await asyncio.to_thread(_backend(request).job_artifacts, job_id, project=caller(request)[1])
         return [public_artifact(a) for a in found]
 
-    @app.get("/v1/jobs/{job_id}/figma-plan")
+    @app.get("/v1/jobs/{job_id}/localizations", response_model=list[Localization])
+    async def job_localizations(request: Request, job_id: str) -> list[dict[str, Any]]:
+        """The job's localized reports: each locale, how its translation went, and its deliverables."""
+        found = await asyncio.to_thread(_backend(request).localizations, job_id, project=caller(request)[1])
+        return [{**loc, "artifacts": [public_artifact(a) for a in loc["artifacts"]]} for loc in found]
+
+    @app.get("/v1/templates", response_model=list[TemplateInfo])
+    async def list_templates(request: Request) -> list[dict[str, Any]]:
+        """The project's Figma templates, every version (what `mka figma templates list` prints)."""
+        found = await asyncio.to_thread(_backend(request).templates, project=caller(request)[1])
+        return [t.model_dump(mode="json") for t in found]
+
+    @app.get("/v1/documents", response_model=list[DocumentView])
+    async def list_documents(request: Request) -> list[dict[str, Any]]:
+        """The project's uploaded documents (ids to list in a brief's `documents`; never their names)."""
+        found = await asyncio.to_thread(_backend(request).documents, project=caller(request)[1])
+        return [{"document_id": d.id, "project": d.project, "created_at": d.created_at,
+                 "retention_until": d.retention_until, "legal_hold": d.legal_hold, "status": d.status.value}
+                for d in found]
+
+    @app.get("/v1/jobs/{job_id}/figma-plan", response_model=FillPlan)
     async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
                          locale: str | None = Query(default=None, max_length=35)) -> dict[str, Any]:
         """A completed job's fill plan for a template of its project (what the Figma plugin applies), in the base
@@ -346,7 +501,8 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
                                        project=caller(request)[1])
         return done.plan.model_dump(mode="json")
 
-    @app.get("/v1/jobs/{job_id}/figma-preview")
+    @app.get("/v1/jobs/{job_id}/figma-preview", response_class=Response,
+             responses={200: {"description": "The filled template as SVG.", "content": content("image/svg+xml")}})
     async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
                             locale: str | None = Query(default=None, max_length=35)) -> Response:
         """The same plan drawn as an SVG preview of the filled template."""
@@ -354,13 +510,16 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
                                        project=caller(request)[1])
         return Response(content=done.preview, media_type="image/svg+xml")
 
-    @app.get("/v1/artifacts/{artifact_id}/meta")
+    @app.get("/v1/artifacts/{artifact_id}/meta", response_model=ArtifactView)
     async def artifact_meta(request: Request, artifact_id: str) -> dict[str, Any]:
         """One deliverable's catalog metadata: size, sha256, PII class, retention, hold, status."""
         found = await asyncio.to_thread(_backend(request).artifact_meta, artifact_id, project=caller(request)[1])
         return public_artifact(found)
 
-    @app.get("/v1/artifacts/{artifact_id}")
+    @app.get("/v1/artifacts/{artifact_id}", response_class=Response, responses={
+        200: {"description": "The content, with X-Content-SHA256.", "content": content(*_ARTIFACT_MEDIA),
+              "headers": {"X-Content-SHA256": {"schema": {"type": "string"}}}},
+        410: {"description": "Deleted (by retention or by hand); the problem gives the reason."}})
     async def get_artifact(request: Request, artifact_id: str) -> Response:
         """An artifact's content with its content type and sha256 (checked); 410 Gone with the reason once deleted."""
         art, data = await asyncio.to_thread(_backend(request).artifact, artifact_id, project=caller(request)[1])
@@ -371,7 +530,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
             headers={"Content-Disposition": f'inline; filename="{name}"', "X-Content-SHA256": art.sha256},
         )
 
-    @app.post("/v1/artifacts/{artifact_id}/hold")
+    @app.post("/v1/artifacts/{artifact_id}/hold", response_model=ArtifactView)
     async def hold_artifact(request: Request, artifact_id: str) -> dict[str, Any]:
         """Put a legal hold on a deliverable (body `{"reason"}`): no retention deletes it until it is released."""
         body = await read_json(request, HoldRequest)
@@ -379,7 +538,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         await audit(request, EventType.AUDIT_ARTIFACT_HELD, artifact_id)
         return public_artifact(found)
 
-    @app.post("/v1/artifacts/{artifact_id}/release")
+    @app.post("/v1/artifacts/{artifact_id}/release", response_model=ArtifactView)
     async def release_artifact(request: Request, artifact_id: str) -> dict[str, Any]:
         """Release a deliverable's legal hold."""
         found = await asyncio.to_thread(_backend(request).release, artifact_id, project=caller(request)[1])
@@ -389,9 +548,60 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     for route in identity_router.routes:  # added one by one: each gets the app's guard and shows in app.routes
         assert isinstance(route, APIRoute)
         app.add_api_route(route.path, route.endpoint, methods=sorted(route.methods), status_code=route.status_code,
-                          name=route.name)
+                          name=route.name, response_model=route.response_model, responses=route.responses,
+                          response_class=route.response_class)
+    _docs(app)
     _check_route_table(app)
     return app
+
+
+_DESCRIPTION = """Submit marketing briefs, follow their jobs, and read their merged, PII-safe reports.
+
+Authenticate with `Authorization: Bearer <API key or OIDC token>`. Each request acts in one project: the
+credential's only one, or the one named by `X-Mka-Project`. Every error is an RFC 9457 problem
+(`application/problem+json`) with a stable `code`; a 422 lists each bad field in `errors`."""
+
+
+def _wants_json(accept: str) -> bool:
+    """Whether an Accept header asks for JSON rather than an event stream."""
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return "application/json" in kinds and "text/event-stream" not in kinds
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI, ReDoc and the web UI, all served from this process (no CDN), and the OpenAPI document."""
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).with_name("static")
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+    app.mount("/ui", _UiFiles(directory=_UI_DIR, html=True, check_dir=False), name="ui")
+
+    async def swagger(_: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png",
+                                   oauth2_redirect_url="/docs/oauth2-redirect")
+
+    async def redirect(_: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc(_: Request) -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
+                              redoc_js_url="/docs-assets/redoc.standalone.js",
+                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
+
+    app.add_route("/docs", swagger, include_in_schema=False)
+    app.add_route("/docs/oauth2-redirect", redirect, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, version=app.version,
+                                               extra_models=[JobEvent, KeyCreated, CallerView, ProjectView])
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operator_script(raw: dict[str, Any] | None, config: PortalConfig) -> ProvidersScript | None:

@@ -4,13 +4,14 @@ write is scoped by the caller's project, so another project's ids answer 404."""
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 from typing import Any
 
 from actors.job_store import OutboxMessage
 from actors.documents.store import DocumentInfo
-from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, MkaError, StepRecord
+from schemas import Artifact, ArtifactNotFound, Brief, Evidence, JobRecord, JobState, MkaError, StepRecord
 from schemas.artifacts import ArtifactKind
-from schemas.figma import FigmaExport
+from schemas.figma import FigmaExport, TemplateInfo
 from schemas.pipeline import ProvidersScript
 from schemas.summary import JobSummary
 
@@ -29,8 +30,26 @@ class PortalBackend(abc.ABC):
         """The job, its steps and its run summary (`JobNotFound`, also for another project's job)."""
 
     @abc.abstractmethod
+    def list_jobs(self, *, project: str, states: list[JobState] | None, limit: int,
+                  before: tuple[datetime, str] | None) -> list[JobRecord]:
+        """The project's jobs, newest first (ties by id), after the cursor `before` (created_at, id)."""
+
+    @abc.abstractmethod
     def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         """The job's events in order."""
+
+    @abc.abstractmethod
+    def localizations(self, job_id: str, *, project: str) -> list[dict[str, Any]]:
+        """The job's localized reports: locale, language, rtl, status, reason, translated_by and `artifacts`
+        (catalog rows), one per locale (`JobNotFound`)."""
+
+    @abc.abstractmethod
+    def templates(self, *, project: str) -> list[TemplateInfo]:
+        """The project's Figma templates, every version."""
+
+    @abc.abstractmethod
+    def documents(self, *, project: str) -> list[Artifact]:
+        """The project's uploaded documents' catalog rows (their names are sealed with them)."""
 
     @abc.abstractmethod
     def artifact(self, artifact_id: str, *, project: str) -> tuple[Artifact, bytes]:
@@ -103,6 +122,38 @@ class ClientBackend(PortalBackend):
         """Read the job from the store."""
         job = self._job(job_id, project)
         return job, self.client.store.steps(job_id, project=project), self.client.summary(job_id)
+
+    def list_jobs(self, *, project: str, states: list[JobState] | None, limit: int,
+                  before: tuple[datetime, str] | None) -> list[JobRecord]:
+        """One page of the store's jobs."""
+        return self.client.store.list_jobs(project=project, states=states, limit=limit,  # type: ignore[no-any-return]
+                                           before=before)
+
+    def localizations(self, job_id: str, *, project: str) -> list[dict[str, Any]]:
+        """The localize checkpoint's reports with their catalog rows; a locale with deliverables but no checkpoint
+        entry (added by `mka localize` later) is listed too."""
+        from actors.lifecycle.catalog import ANNOUNCED_KINDS
+
+        job = self._job(job_id, project)
+        found = {r.locale: {"locale": r.locale, "language": r.language, "rtl": r.rtl, "status": r.status,
+                            "reason": r.reason, "translated_by": r.translated_by, "artifacts": []}
+                 for r in self.client.localized(job)}
+        rows = self.client.store.catalog(job_id=job_id, project=project, kinds=sorted(ANNOUNCED_KINDS, key=str))
+        for art in rows:
+            if art.locale:
+                found.setdefault(art.locale, {"locale": art.locale, "artifacts": []})["artifacts"].append(art)
+        return [found[k] for k in sorted(found)]
+
+    def templates(self, *, project: str) -> list[TemplateInfo]:
+        """The figma template store's versions."""
+        from actors.figma.store import list_templates
+
+        return list_templates(self.client.store, self.client.objects, project=project)
+
+    def documents(self, *, project: str) -> list[Artifact]:
+        """The catalog's document rows, deleted ones included."""
+        return self.client.store.catalog(project=project, kinds=[ArtifactKind.DOCUMENT],  # type: ignore[no-any-return]
+                                         include_deleted=True)
 
     def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         """Read the job's events from the outbox."""

@@ -7,42 +7,20 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas import InvalidBrief, InvalidInput, NotFound, PermissionDenied, Unauthenticated, problems_from
 from serve_app.auth.authn import Authenticator
-from serve_app.auth.identity import KeyRecord, add_member, create_key, create_project, remove_member, revoke_key
+from serve_app.auth.identity import KeyRecord, Membership, ProjectRecord, add_member, create_key, create_project, remove_member, revoke_key
 from serve_app.auth.keys import parse_expiry
 from serve_app.auth.rbac import Permission, Principal, Role
+from serve_app.openapi import CallerView, KeyCreated, KeyRequest, MemberRequest, ProjectRequest, ProjectView
 
 __all__ = ["read_json", "router"]
 
 M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter()
-
-
-class ProjectRequest(BaseModel):
-    """POST /v1/projects body."""
-
-    name: str = Field(min_length=1, max_length=63)
-
-
-class MemberRequest(BaseModel):
-    """POST /v1/projects/{project}/members body: a token subject's role (and grant) in the project."""
-
-    subject: str = Field(min_length=1, max_length=255)
-    role: Role
-    pii_reader: bool = False
-
-
-class KeyRequest(BaseModel):
-    """POST /v1/keys body: a key of the caller's project (its secret is in the answer only)."""
-
-    role: Role
-    pii_reader: bool = False
-    expires: str | None = Field(default=None, max_length=8, description="12h, 30d, 4w or 1y; none: never expires.")
-    name: str = Field(default="", max_length=200)
 
 
 async def read_json(request: Request, model: type[M]) -> M:
@@ -82,7 +60,7 @@ def _projects_of(principal: Principal, known: list[str]) -> dict[str, Role]:
     return {p: r for p, r in sorted(principal.roles.items()) if p in known}
 
 
-@router.get("/v1/me")
+@router.get("/v1/me", response_model=CallerView)
 async def me(request: Request) -> dict[str, Any]:
     """The caller: kind, id (key id or subject), deployment admin, and each project's role and permissions."""
     principal, _ = _who(request)
@@ -95,7 +73,7 @@ async def me(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/projects")
+@router.get("/v1/projects", response_model=list[ProjectView])
 async def list_projects(request: Request) -> list[dict[str, Any]]:
     """The projects the caller has a role in (every project, for a deployment admin)."""
     principal, _ = _who(request)
@@ -104,7 +82,7 @@ async def list_projects(request: Request) -> list[dict[str, Any]]:
     return [{**p.model_dump(mode="json"), "role": roles[p.name].value} for p in records if p.name in roles]
 
 
-@router.post("/v1/projects", status_code=201)
+@router.post("/v1/projects", status_code=201, response_model=ProjectRecord)
 async def new_project(request: Request) -> dict[str, Any]:
     """Create a project (deployment admins only; body `{"name"}`); 409 when the name is taken."""
     principal, _ = _who(request)
@@ -113,13 +91,13 @@ async def new_project(request: Request) -> dict[str, Any]:
     return record.model_dump(mode="json")
 
 
-@router.get("/v1/projects/{project}/members")
+@router.get("/v1/projects/{project}/members", response_model=list[Membership])
 async def list_members(request: Request, project: str) -> list[dict[str, Any]]:
     """The project's memberships (project admins)."""
     return [m.model_dump(mode="json") for m in await asyncio.to_thread(_auth(request).identity.members, project)]
 
 
-@router.post("/v1/projects/{project}/members", status_code=201)
+@router.post("/v1/projects/{project}/members", status_code=201, response_model=Membership)
 async def put_member(request: Request, project: str) -> dict[str, Any]:
     """Give a token subject a role in the project, replacing its earlier one (project admins; body
     `{"subject", "role", "pii_reader"}`)."""
@@ -131,14 +109,14 @@ async def put_member(request: Request, project: str) -> dict[str, Any]:
     return member.model_dump(mode="json")
 
 
-@router.delete("/v1/projects/{project}/members", status_code=204)
+@router.delete("/v1/projects/{project}/members", status_code=204, response_class=Response)
 async def delete_member_query(request: Request, project: str,
                               subject: str = Query(..., min_length=1, max_length=255)) -> Response:
     """Remove a subject's membership (`?subject=`), as `DELETE …/members/{subject}` does."""
     return await delete_member(request, project, subject)
 
 
-@router.delete("/v1/projects/{project}/members/{subject}", status_code=204)
+@router.delete("/v1/projects/{project}/members/{subject}", status_code=204, response_class=Response)
 async def delete_member(request: Request, project: str, subject: str) -> Response:
     """Remove a subject's membership (project admins); 404 when it had none."""
     principal, _ = _who(request)
@@ -147,7 +125,7 @@ async def delete_member(request: Request, project: str, subject: str) -> Respons
     return Response(status_code=204)
 
 
-@router.get("/v1/keys")
+@router.get("/v1/keys", response_model=list[KeyRecord])
 async def list_keys(request: Request) -> list[dict[str, Any]]:
     """The project's API keys: ids, roles, grants, expiry, last use, revocation (never a secret or hash)."""
     principal, project = _who(request)
@@ -156,7 +134,7 @@ async def list_keys(request: Request) -> list[dict[str, Any]]:
     return [public_key(k) for k in found if principal.deployment_admin or not k.deployment_admin]
 
 
-@router.post("/v1/keys", status_code=201)
+@router.post("/v1/keys", status_code=201, response_model=KeyCreated)
 async def new_key(request: Request) -> JSONResponse:
     """Issue a key for the project; `api_key` is in this answer only (project admins; body `{"role", "pii_reader",
     "expires", "name"}`)."""
@@ -174,7 +152,7 @@ async def new_key(request: Request) -> JSONResponse:
                         headers={"Cache-Control": "no-store"})
 
 
-@router.delete("/v1/keys/{key_id}")
+@router.delete("/v1/keys/{key_id}", response_model=KeyRecord)
 async def delete_key(request: Request, key_id: str) -> dict[str, Any]:
     """Revoke one of the project's keys (it stops working at once); 404 for another project's key."""
     principal, project = _who(request)

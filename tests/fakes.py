@@ -411,12 +411,14 @@ class MemoryJobStore(JobStore):
             raise JobNotFound(f"no job {job_id}")
         return job
 
-    def list_jobs(self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50) -> list[JobRecord]:
-        """Newest first, optionally one project's or only those in `states`."""
+    def list_jobs(self, *, project: str | None = None, states: list[JobState] | None = None, limit: int = 50,
+                  before: tuple[datetime, str] | None = None) -> list[JobRecord]:
+        """Newest first (ties by id), optionally one project's or only those in `states`, after the cursor."""
         with self._lock:
-            jobs = [j for j in reversed(self.jobs.values())
-                    if (not project or j.project == project) and (not states or j.state in states)]
-        return sorted(jobs, key=lambda j: j.created_at, reverse=True)[:limit]
+            jobs = [j for j in self.jobs.values()
+                    if (not project or j.project == project) and (not states or j.state in states)
+                    and (before is None or (j.created_at, j.id) < before)]
+        return sorted(jobs, key=lambda j: (j.created_at, j.id), reverse=True)[:limit]
 
     def transition(self, job_id: str, to_state: JobState, *, expected_version: int, reason: str = "",
                    error: dict[str, object] | None = None, degraded: bool | None = None,

@@ -79,7 +79,9 @@ ROUTES: Mapping[tuple[str, str], Access | Permission] = {
     ("GET", "/v1/keys"): Permission.KEYS_MANAGE,
     ("POST", "/v1/keys"): Permission.KEYS_MANAGE,
     ("DELETE", "/v1/keys/{key_id}"): Permission.KEYS_MANAGE,
+    ("GET", "/v1/jobs"): Permission.JOBS_READ,
     ("POST", "/v1/jobs"): Permission.JOBS_WRITE,
+    ("GET", "/v1/briefs/example"): SIGNED_IN,
     ("GET", "/v1/jobs/{job_id}"): Permission.JOBS_READ,
     ("POST", "/v1/jobs/{job_id}/cancel"): Permission.JOBS_WRITE,
     ("POST", "/v1/jobs/{job_id}/resume"): Permission.JOBS_WRITE,
@@ -87,6 +89,9 @@ ROUTES: Mapping[tuple[str, str], Access | Permission] = {
     ("GET", "/v1/jobs/{job_id}/evidence"): Permission.JOBS_READ,
     ("GET", "/v1/jobs/{job_id}/merge"): Permission.JOBS_READ,  # ?reveal_pii=true also needs PII_REVEAL
     ("GET", "/v1/jobs/{job_id}/artifacts"): Permission.JOBS_READ,
+    ("GET", "/v1/jobs/{job_id}/localizations"): Permission.JOBS_READ,
+    ("GET", "/v1/templates"): Permission.JOBS_READ,
+    ("GET", "/v1/documents"): Permission.JOBS_READ,
     ("GET", "/v1/jobs/{job_id}/figma-plan"): Permission.JOBS_READ,
     ("GET", "/v1/jobs/{job_id}/figma-preview"): Permission.JOBS_READ,
     ("GET", "/v1/artifacts/{artifact_id}"): Permission.JOBS_READ,
@@ -97,7 +102,7 @@ ROUTES: Mapping[tuple[str, str], Access | Permission] = {
 }
 """Every API route and what it needs. The app refuses to start with a route missing here."""
 
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/docs-assets", "/ui"})
 """Framework routes outside the API table, open to anyone (no data)."""
 
 

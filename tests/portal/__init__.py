@@ -24,7 +24,7 @@ from schemas import (
     StepRecord,
     StorageError,
 )
-from schemas.figma import FigmaExport, FillPlan, Replacement
+from schemas.figma import FigmaExport, FillPlan, Replacement, TemplateInfo
 from schemas.pipeline import ProvidersScript
 from schemas.summary import ArtifactLink, JobSummary
 from serve_app import PortalBackend, create_app
@@ -70,6 +70,28 @@ class FakeBackend(PortalBackend):
                          locale="de_DE"),
         ])
         return job, [], summary
+
+    def list_jobs(self, *, project: str, states: list[JobState] | None, limit: int,
+                  before: tuple[datetime, str] | None) -> list[JobRecord]:
+        jobs = [j for j in self.jobs.values() if j.project == project and (not states or j.state in states)
+                and (before is None or (j.created_at, j.id) < before)]
+        return sorted(jobs, key=lambda j: (j.created_at, j.id), reverse=True)[:limit]
+
+    def localizations(self, job_id: str, *, project: str) -> list[dict[str, Any]]:
+        self._get(job_id, project)
+        return [{"locale": "de_DE", "language": "de", "rtl": False, "status": "translated", "reason": "",
+                 "translated_by": "openai", "artifacts": [self.artifact_meta("a1", project=project).model_copy(
+                     update={"locale": "de_DE"})]}]
+
+    def templates(self, *, project: str) -> list[TemplateInfo]:
+        return [TemplateInfo(template_id="deck", version=2, name="Deck", project=project, fields=["#title"],
+                             source="upload", sha256="0" * 64, created_at=NOW)]
+
+    def documents(self, *, project: str) -> list[Artifact]:
+        return [Artifact(id="doc-0123456789abcdef", job_id=None, project=project, kind="document",
+                         key=f"projects/{project}/documents/doc-0123456789abcdef", uri="file:///d",
+                         content_type="application/octet-stream", size=len(data), sha256="0" * 64, created_at=NOW)
+                for p, _, data in self.uploads[:1] if p == project]
 
     def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
         job = self._get(job_id, project)

@@ -79,7 +79,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/keys"): Case(ADMIN, "/v1/keys", scoped=False),
     ("POST", "/v1/keys"): Case(ADMIN, "/v1/keys", 201, {"role": "viewer", "expires": "1d"}, scoped=False),
     ("DELETE", "/v1/keys/{key_id}"): Case(ADMIN, "/v1/keys/{key_id}"),
+    ("GET", "/v1/jobs"): Case(VIEWER, "/v1/jobs?state=completed&limit=5", scoped=False),
     ("POST", "/v1/jobs"): Case(ANALYST, "/v1/jobs", 202, {"brief": "brief"}, scoped=False),
+    ("GET", "/v1/briefs/example"): Case(SIGNED, "/v1/briefs/example", scoped=False),
+    ("GET", "/v1/jobs/{job_id}/localizations"): Case(VIEWER, "/v1/jobs/{job}/localizations"),
+    ("GET", "/v1/templates"): Case(VIEWER, "/v1/templates", scoped=False),
+    ("GET", "/v1/documents"): Case(VIEWER, "/v1/documents", scoped=False),
     ("GET", "/v1/jobs/{job_id}"): Case(VIEWER, "/v1/jobs/{job}"),
     ("POST", "/v1/jobs/{job_id}/cancel"): Case(ANALYST, "/v1/jobs/{job}/cancel"),
     ("POST", "/v1/jobs/{job_id}/resume"): Case(ANALYST, "/v1/jobs/{job}/resume", 202),
@@ -122,7 +127,7 @@ def _expected(case: Case, who: str) -> int:
 
 def _call(client: TestClient, method: str, case: Case, auth: dict[str, str], fill: dict[str, str]) -> Any:
     path = case.path.format(**fill)
-    if case.path == "/v1/documents":
+    if case.path == "/v1/documents" and method == "POST":
         return client.post(path, files={"file": ("notes.md", b"# Notes\n\nOat milk grows.")}, headers=auth)
     body = None
     if case.body is not None:
