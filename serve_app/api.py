@@ -87,7 +87,7 @@ __all__ = ["API_VERSION", "JobRequest", "create_app", "public_artifact", "status
 
 API_VERSION = "v1"
 MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around the document
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
 _PATH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:|+-]{0,254}")
 _TERMINAL = {"completed", "failed", "cancelled"}
@@ -198,6 +198,7 @@ async def _guard(request: Request) -> None:
     access = access_for(request.method, route.path)
     request.state.principal, request.state.project = None, None
     if access == PUBLIC:
+        _no_unknown_query(request, route)
         return
     auth: Authenticator | None = request.app.state.auth
     if auth is None:
@@ -232,6 +233,17 @@ async def _guard(request: Request) -> None:
                                                                                  project) is None:
             raise NotFound(f"no project {project!r}")
     request.state.principal, request.state.project = principal, project
+    _no_unknown_query(request, route)
+
+
+def _no_unknown_query(request: Request, route: APIRoute) -> None:
+    """422 for a query parameter the route does not take (checked after the credential, like bodies)."""
+    known = {p.alias for p in route.dependant.query_params}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:  # a misspelt filter (`?status=` for `?state=`) must not silently list everything
+        raise InvalidBrief([{"field": name, "type": "extra_forbidden",
+                             "message": f"unknown query parameter; this route takes {sorted(known) or 'none'}"}
+                            for name in unknown])
 
 
 def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | None = None,
@@ -274,7 +286,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     @app.post("/v1/jobs", status_code=202, response_model=JobAccepted,
               responses={409: {"description": "The brief names a Figma template the project does not have."}})
     async def submit_job(request: Request, idempotency_key: str | None = Header(
-            default=None, max_length=200, description="Repeat a submit safely: the same key and request return the "
+            default=None, json_schema_extra={"pattern": _IDEMPOTENCY_KEY.pattern}, description="Repeat a submit safely: the same key and request return the "
             "same job; the same key with a different request is 422.", examples=["launch-2026-04"])) -> JSONResponse:
         """Validate a brief and start a job in the caller's project; the same Idempotency-Key and request return the
         same job (422 for the same key with a different request)."""
@@ -435,7 +447,8 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
                     "application/json": {"schema": {"type": "array",
                                                     "items": {"$ref": "#/components/schemas/JobEvent"}}}}}})
     async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(
-            default=None, max_length=20, description="Resume after this event sequence number.",
+            default=None, json_schema_extra={"pattern": r"^\s*[0-9]{1,18}\s*$"},
+            description="Resume after this event sequence number (digits; 400 otherwise).",
             examples=["12"])) -> Response:
         """The job's events: server-sent until the job is terminal (resumes after Last-Event-ID; heartbeats keep
         idle streams open; a stream ends after MKA_SSE_MAX_SECONDS), or as JSON for `Accept: application/json`."""

@@ -82,7 +82,8 @@ async def list_projects(request: Request) -> list[dict[str, Any]]:
     return [{**p.model_dump(mode="json"), "role": roles[p.name].value} for p in records if p.name in roles]
 
 
-@router.post("/v1/projects", status_code=201, response_model=ProjectRecord)
+@router.post("/v1/projects", status_code=201, response_model=ProjectRecord,
+             responses={409: {"description": "The name is taken."}})
 async def new_project(request: Request) -> dict[str, Any]:
     """Create a project (deployment admins only; body `{"name"}`); 409 when the name is taken."""
     principal, _ = _who(request)

@@ -107,6 +107,42 @@ def running_stack(pg_url: str, home: Path, **overrides: Any) -> Iterator[Stack]:
             moto.stop()
 
 
+@dataclass(frozen=True)
+class Portal:
+    """The portal on Ray Serve over a running stack: its base URL and one API key per role of `project`."""
+
+    stack: Stack
+    base: str
+    project: str
+    keys: dict[str, str]
+
+
+@contextlib.contextmanager
+def running_portal(stack: Stack, project: str, roles: tuple[str, ...] = ("viewer", "analyst", "admin")) -> Iterator[Portal]:
+    """Serve the portal (Ray Serve, as `mka serve` does) on a free loopback port; make `project` and a key per role."""
+    import socket
+
+    from ray import serve
+
+    from cluster.identity_store import SqlIdentityStore
+    from serve_app.auth import create_key, create_project
+    from serve_app.deployment import portal_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(portal_app(stack.settings), name="mka-portal", route_prefix="/")
+    identity = SqlIdentityStore(stack.client.store.engine)
+    if identity.get_project(project) is None:
+        create_project(identity, project, actor="test")
+    keys = {role: create_key(identity, project=project, role=role, actor="test")[1] for role in roles}
+    try:
+        yield Portal(stack=stack, base=f"http://127.0.0.1:{port}", project=project, keys=keys)
+    finally:
+        serve.shutdown()
+
+
 def planted_brief(**overrides: Any) -> dict[str, Any]:
     """A valid brief carrying the planted PII in its free text."""
     return brief_data(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from tests.integration.stack import (
     PLANTED,
     planted_brief,
     ray_logs,
+    running_portal,
     running_stack,
     wait_state,
 )
@@ -33,35 +33,12 @@ from tests.integration.stack import (
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(pg_url: str, tmp_path_factory):  # type: ignore[no-untyped-def]
     """Ray + actors + portal on PostgreSQL, the S3 test server and NATS."""
-    from ray import serve
-
-    from serve_app.deployment import portal_app
-
-    with running_stack(pg_url, tmp_path_factory.mktemp("mka-home")) as running:
-        port = _free_port()
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
-        serve.run(portal_app(running.settings), name="mka-portal", route_prefix="/")
-        from cluster.identity_store import SqlIdentityStore
-        from serve_app.auth import create_key, create_project
-
-        identity = SqlIdentityStore(running.client.store.engine)
-        project = "e2e-portal"
-        if identity.get_project(project) is None:
-            create_project(identity, project, actor="test")
-        api_key = create_key(identity, project=project, role="analyst", actor="test")[1]
-        try:
-            yield running.client, f"http://127.0.0.1:{port}", api_key
-        finally:
-            serve.shutdown()
+    with running_stack(pg_url, tmp_path_factory.mktemp("mka-home")) as running, \
+            running_portal(running, "e2e-portal", roles=("analyst",)) as portal:
+        yield running.client, portal.base, portal.keys["analyst"]
 
 
 _wait_state = wait_state
