@@ -359,6 +359,26 @@ _LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
 }
 
 
+def _exact_brief(schemas: dict[str, Any]) -> None:
+    """Say in the document what the brief's validators check: country, locale and currency codes as enums (so a
+    front end can offer them, and a generated brief is a valid one)."""
+    import pycountry
+    from babel import localedata
+
+    countries = sorted(c.alpha_2 for c in pycountry.countries)
+    locales = sorted(localedata.locale_identifiers())
+    currencies = sorted(c.alpha_3 for c in pycountry.currencies)
+    brief = schemas["Brief"]["properties"]
+    brief["markets"]["items"] = {"type": "string", "enum": countries}
+    brief["locale"]["enum"] = locales
+    for option in brief["locales"]["anyOf"]:
+        if option.get("type") == "array":
+            option["items"] = {"type": "string", "enum": locales}
+    for option in schemas["Product"]["properties"]["currency"]["anyOf"]:
+        if option.get("type") == "string":
+            option["enum"] = currencies
+
+
 def build_openapi(app: FastAPI, *, extra_models: list[type[BaseModel]] = (), version: str) -> dict[str, Any]:  # type: ignore[assignment]
     """The OpenAPI document: FastAPI's, with every hand-read body, every problem response (as problem+json),
     the bearer scheme on signed-in routes, the X-Mka-Project header where it picks the project, and links."""
@@ -372,6 +392,7 @@ def build_openapi(app: FastAPI, *, extra_models: list[type[BaseModel]] = (), ver
         schemas[model.__name__] = generated
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    _exact_brief(schemas)
     doc["components"]["securitySchemes"] = {
         "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key (mka_…) or an OIDC access token."}}
     for path, item in doc.get("paths", {}).items():
