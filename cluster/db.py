@@ -60,6 +60,8 @@ class JobRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    __table_args__ = (Index("ix_jobs_project_created", "project", "created_at", "id"),)  # the portal's job pages
+
 
 class StepRow(Base):
     """One attempt of one step of a job."""

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from schemas import Brief, IntegrityFailure, MergeResult, MkaError
+from schemas import TERMINAL_STATES, Brief, IntegrityFailure, MergeResult, MkaError
 from schemas.pipeline import ProvidersScript
 from serve_app.openapi import (
     ArtifactView,
@@ -30,7 +30,7 @@ from serve_app.openapi import (
 __all__ = ["PortalClient", "PortalError"]
 
 M = TypeVar("M", bound=BaseModel)
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
+TERMINAL = frozenset(s.value for s in TERMINAL_STATES)
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -146,38 +146,50 @@ class PortalClient:
 
     def stream(self, job_id: str, *, after: int = 0, timeout_s: float | None = None) -> Iterator[JobEvent]:
         """The job's events as they happen (server-sent), until the job is terminal; a dropped or timed-out stream
-        is resumed after the last event seen."""
-        start = time.monotonic()
-        terminal = False
+        is resumed after the last event seen, a busy portal (429, 503) waited out as `Retry-After` says."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
         failures = 0
-        while not terminal:
-            if timeout_s is not None and time.monotonic() - start > timeout_s:
-                raise MkaError(f"job {job_id} did not finish within {timeout_s:g} s", retryable=True)
+        state: str | None = None  # the latest state seen: a resumed job's old `failed` is followed by more
+        while True:
             headers = {"Accept": "text/event-stream", **({"Last-Event-ID": str(after)} if after else {})}
+            read = 60.0 if deadline is None else max(0.1, min(60.0, deadline - time.monotonic()))
             try:
                 with self._http.stream("GET", f"/v1/jobs/{job_id}/events", headers=headers,
-                                       timeout=httpx.Timeout(self._http.timeout.connect, read=60.0)) as response:
+                                       timeout=httpx.Timeout(self._http.timeout.connect, read=read)) as response:
                     if response.status_code >= 400:
                         response.read()
+                        if response.status_code in _RETRY_STATUSES and failures < self.retries:
+                            failures += 1
+                            time.sleep(_retry_after(response, failures))
+                            continue
                         raise _problem(response)
                     for kind, seq, data in _sse(response.iter_lines()):
-                        if kind in ("stream.timeout", "stream.closed") or seq is None:
-                            if kind == "stream.closed":
-                                raise MkaError(f"the portal closed the event stream: {data}", retryable=False)
+                        _check_deadline(job_id, deadline)
+                        if kind == "stream.closed":
+                            raise MkaError(f"the portal closed the event stream: {data}", retryable=False)
+                        if seq is None:  # stream.timeout: reconnect after the last event
                             continue
                         event = JobEvent.model_validate({**json.loads(data), "seq": seq})
-                        after = seq
-                        failures = 0
+                        after, failures = seq, 0
+                        if event.type == "job.state_changed":
+                            state = event.payload.get("to_state")
                         yield event
-                        if event.type == "job.state_changed" and event.payload.get("to_state") in TERMINAL:
-                            terminal = True
-                if not terminal:  # the stream ended while the job runs: resume; unless the job is already done
-                    terminal = self.get(job_id).state in TERMINAL and not self.events(job_id, after=after)
+            except httpx.ReadTimeout:
+                _check_deadline(job_id, deadline)
+                continue
             except httpx.TransportError as exc:
                 failures += 1
                 if failures > self.retries:
                     raise MkaError(f"the event stream of job {job_id} keeps failing: {exc}", retryable=True) from exc
                 time.sleep(min(8.0, 0.5 * 2**failures))
+                continue
+            # The portal ends a stream when the job's latest state is terminal, or when the stream's time is up
+            # (then: resume after the last event).
+            if state in TERMINAL:
+                return
+            _check_deadline(job_id, deadline)
+            if self.get(job_id).state in TERMINAL and not self.events(job_id, after=after):
+                return
 
     def wait(self, job_id: str, *, timeout_s: float | None = None,
              on_event: Callable[[JobEvent], None] | None = None) -> JobView:
@@ -222,11 +234,19 @@ class PortalClient:
         return response.content
 
     def save(self, artifact: ArtifactView, directory: Path | str) -> Path:
-        """Download a deliverable into `directory` under its own file name; the path written."""
-        target = Path(directory) / artifact.key.rsplit("/", 1)[-1]
+        """Download a deliverable into `directory` at its path within the job (a localized report keeps its locale
+        folder, so nothing is overwritten); the path written."""
+        relative = artifact.key.split(f"/jobs/{artifact.job_id}/", 1)[-1] if artifact.job_id else artifact.key
+        parts = [p for p in relative.split("/") if p not in ("", ".", "..")]
+        target = Path(directory).joinpath(*parts or [artifact.id])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.download(artifact))
         return target
+
+
+def _check_deadline(job_id: str, deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise MkaError(f"job {job_id} did not finish in time", retryable=True)
 
 
 def _drop_none(params: dict[str, Any]) -> dict[str, Any]:

@@ -12,19 +12,15 @@ import time
 from datetime import datetime
 from importlib import resources
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
 from schemas import (
     AccessError,
@@ -44,6 +40,7 @@ from schemas import (
     PermissionDenied,
     RateLimited,
     RequestRejected,
+    TERMINAL_STATES,
     Unauthenticated,
     parse_brief,
     problems_from,
@@ -62,24 +59,20 @@ from serve_app.http import PortalGuard, error_extras, problem_body, scrub_paths
 from serve_app.identity_routes import read_json
 from serve_app.identity_routes import router as identity_router
 from serve_app.limits import RateLimiter, StreamCap
+from serve_app.pages import serve_pages
 from serve_app.openapi import (
     ArtifactView,
-    CallerView,
     DocumentView,
     EvidenceView,
     Health,
     HoldRequest,
     JobAccepted,
-    JobEvent,
     JobPage,
     JobRequest,
     JobView,
-    KeyCreated,
     Localization,
-    ProjectView,
     Ready,
     StateView,
-    build_openapi,
     content,
 )
 
@@ -90,7 +83,7 @@ MULTIPART_OVERHEAD = 64 * 1024  # form boundaries and part headers around the do
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _EVENT_ID = re.compile(r"[0-9]{1,18}")
 _PATH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:|+-]{0,254}")
-_TERMINAL = {"completed", "failed", "cancelled"}
+_TERMINAL = {s.value for s in TERMINAL_STATES}
 
 
 class _RawJobRequest(BaseModel):
@@ -100,31 +93,17 @@ class _RawJobRequest(BaseModel):
     providers_script: dict[str, Any] | None = Field(default=None)
 
 
-_TERMINAL_STATES = [JobState(s) for s in sorted(_TERMINAL)]
 _ARTIFACT_MEDIA = ("application/pdf", "text/html; charset=utf-8", "text/markdown; charset=utf-8", "image/svg+xml",
                    "application/json", "application/octet-stream")
-_UI_DIR = Path(__file__).with_name("ui")
-_UI_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; frame-src 'self' blob:; "
-                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache",
-}
-
-
-class _UiFiles(StaticFiles):
-    """The web UI's files, each with a strict content security policy (scripts and styles from the portal only)."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        """The file, with the UI's security headers."""
-        response = await super().get_response(path, scope)
-        response.headers.update(_UI_HEADERS)
-        return response
-
-
 def encode_cursor(created_at: datetime, job_id: str) -> str:
     """An opaque page cursor: the last listed job's creation time and id."""
     raw = json.dumps([created_at.isoformat(), job_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def bad_query(name: str, message: str, kind: str = "value_error") -> RequestValidationError:
+    """A 422 `invalid_request` problem naming one query parameter, as FastAPI's own validation answers."""
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": kind}])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
@@ -132,10 +111,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, job_id = json.loads(raw)
-        return datetime.fromisoformat(at), str(job_id)
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None or not _PATH_ID.fullmatch(str(job_id)):
+            raise ValueError(cursor)
+        return when, str(job_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidBrief([{"field": "cursor", "type": "value_error",
-                             "message": "not a cursor from this API; pass next_cursor as it was given"}]) from None
+        raise bad_query("cursor", "not a cursor from this API; pass next_cursor as it was given") from None
 
 
 def status_for(exc: MkaError) -> int:
@@ -197,8 +178,7 @@ async def _guard(request: Request) -> None:
     route = request.scope["route"]
     access = access_for(request.method, route.path)
     request.state.principal, request.state.project = None, None
-    if access == PUBLIC:
-        _no_unknown_query(request, route)
+    if access == PUBLIC:  # probes and monitors add cache-busters: public routes ignore unknown parameters
         return
     auth: Authenticator | None = request.app.state.auth
     if auth is None:
@@ -218,8 +198,8 @@ async def _guard(request: Request) -> None:
         if any(p.name == "project" for p in route.dependant.query_params) and "project" in request.query_params:
             queried = request.query_params["project"]  # a list's filter: the same as the header, which it overrides
             if not re.fullmatch(PROJECT_PATTERN, queried):
-                raise InvalidBrief([{"field": "project", "type": "string_pattern_mismatch",
-                                     "message": f"String should match pattern '{PROJECT_PATTERN}'"}])
+                raise bad_query("project", f"String should match pattern '{PROJECT_PATTERN}'",
+                                "string_pattern_mismatch")
             asked = queried
         project = choose_project(principal, asked, default=_config(request).default_project)
     require(principal, access, project, named=named)
@@ -237,13 +217,13 @@ async def _guard(request: Request) -> None:
 
 
 def _no_unknown_query(request: Request, route: APIRoute) -> None:
-    """422 for a query parameter the route does not take (checked after the credential, like bodies)."""
+    """422 for a query parameter a signed-in route does not take (checked after the credential, like bodies)."""
     known = {p.alias for p in route.dependant.query_params}
     unknown = sorted(set(request.query_params) - known)
     if unknown:  # a misspelt filter (`?status=` for `?state=`) must not silently list everything
-        raise InvalidBrief([{"field": name, "type": "extra_forbidden",
-                             "message": f"unknown query parameter; this route takes {sorted(known) or 'none'}"}
-                            for name in unknown])
+        raise RequestValidationError([{"loc": ("query", name), "type": "extra_forbidden",
+                                       "msg": f"unknown query parameter; this route takes {sorted(known) or 'none'}"}
+                                      for name in unknown])
 
 
 def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | None = None,
@@ -361,7 +341,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         request: Request,
         state: list[JobState] | None = Query(default=None, description="Only jobs in these states (repeatable)."),
         terminal: bool | None = Query(default=None, description="Only finished (true) or unfinished (false) jobs."),
-        project: str | None = Query(default=None, max_length=63, description="The project to list (as the "
+        project: str | None = Query(default=None, pattern=PROJECT_PATTERN, description="The project to list (as the "
                                     "X-Mka-Project header; default: the credential's project)."),
         limit: int = Query(default=20, ge=1, le=100),
         cursor: str | None = Query(default=None, max_length=400, description="`next_cursor` of the page before."),
@@ -370,7 +350,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         _, chosen = caller(request)
         wanted = set(state or JobState)
         if terminal is not None:
-            wanted &= set(_TERMINAL_STATES) if terminal else set(JobState) - set(_TERMINAL_STATES)
+            wanted &= set(TERMINAL_STATES) if terminal else set(JobState) - set(TERMINAL_STATES)
         if not wanted:
             return {"items": [], "next_cursor": None}
         states = sorted(wanted, key=str) if wanted != set(JobState) else None
@@ -440,7 +420,8 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         return {"job_id": job_id, "state": "resuming"}
 
     @app.get("/v1/jobs/{job_id}/events", response_class=StreamingResponse, responses={200: {
-        "description": "text/event-stream: `id` (the sequence), `event` (the type) and `data` (a JobEvent) per "
+        "description": "text/event-stream: `id` (the sequence), `event` (the type) and `data` (a JobEvent without "
+                       "`seq`: the SSE id carries it) per "
                        "event, `: heartbeat` comments, `stream.timeout` or `stream.closed` at the end. With "
                        "`Accept: application/json`: the events after Last-Event-ID as a JSON list.",
         "content": {"text/event-stream": {"schema": {"type": "string"}},
@@ -563,7 +544,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         app.add_api_route(route.path, route.endpoint, methods=sorted(route.methods), status_code=route.status_code,
                           name=route.name, response_model=route.response_model, responses=route.responses,
                           response_class=route.response_class)
-    _docs(app)
+    serve_pages(app)
     _check_route_table(app)
     return app
 
@@ -579,42 +560,6 @@ def _wants_json(accept: str) -> bool:
     """Whether an Accept header asks for JSON rather than an event stream."""
     kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
     return "application/json" in kinds and "text/event-stream" not in kinds
-
-
-def _docs(app: FastAPI) -> None:
-    """Swagger UI, ReDoc and the web UI, all served from this process (no CDN), and the OpenAPI document."""
-    import fastapi_offline
-
-    assets = Path(fastapi_offline.__file__).with_name("static")
-    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
-    app.mount("/ui", _UiFiles(directory=_UI_DIR, html=True, check_dir=False), name="ui")
-
-    async def swagger(_: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API",
-                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon.png",
-                                   oauth2_redirect_url="/docs/oauth2-redirect")
-
-    async def redirect(_: Request) -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
-
-    async def redoc(_: Request) -> HTMLResponse:
-        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
-                              redoc_js_url="/docs-assets/redoc.standalone.js",
-                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
-
-    app.add_route("/docs", swagger, include_in_schema=False)
-    app.add_route("/docs/oauth2-redirect", redirect, include_in_schema=False)
-    app.add_route("/redoc", redoc, include_in_schema=False)
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app, version=app.version,
-                                               extra_models=[JobEvent, KeyCreated, CallerView, ProjectView])
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operator_script(raw: dict[str, Any] | None, config: PortalConfig) -> ProvidersScript | None:

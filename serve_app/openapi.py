@@ -165,9 +165,9 @@ class EvidenceView(BaseModel):
 
     id: str
     source: str
-    source_type: str
+    source_type: str | None = Field(default=None, description="dataset, web, document, tool; None on older jobs.")
     text: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] | None = Field(default=None, description="The figures it carries, when it has any.")
     retrieved_at: datetime | None = None
 
 
@@ -413,7 +413,11 @@ def build_openapi(app: FastAPI, *, extra_models: list[type[BaseModel]] = (), ver
                         "schema": {"type": "string", "pattern": PROJECT_PATTERN}})
             responses = operation.setdefault("responses", {})
             for status in _statuses(upper, path, operation):
-                responses[str(status)] = _problem_response(status, responses.get(str(status)))
+                declared = responses.get(str(status)) or {}
+                own = "$ref" in str(declared) and "HTTPValidationError" not in str(declared)  # not FastAPI's 422
+                if own and any(media != PROBLEM_JSON for media in declared.get("content", {})):
+                    continue  # the route answers this status with its own model (readiness: 503 with the checks)
+                responses[str(status)] = _problem_response(status, declared)
             links = _LINKS.get((upper, path))
             if links:
                 for status, response in responses.items():

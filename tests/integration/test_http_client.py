@@ -39,12 +39,14 @@ def test_submit_wait_over_sse_and_read_everything(portal, tmp_path) -> None:  # 
         assert accepted.project == "client"
         assert client.submit(_brief(), idempotency_key="client-1").job_id == accepted.job_id  # same key, same job
 
-        seen: list[str] = []
-        done = client.wait(accepted.job_id, timeout_s=240, on_event=lambda e: seen.append(e.type))
+        seen: list[Any] = []
+        done = client.wait(accepted.job_id, timeout_s=240, on_event=seen.append)
         assert isinstance(done, JobView) and done.state == "completed", done.error
-        assert seen[0] == "job.submitted" and seen[-1] == "job.state_changed"  # it stops at the terminal state
-        stored = [e.type for e in client.events(accepted.job_id)]
-        assert stored[:len(seen)] == seen  # the stream and the stored events agree, in order
+        states = [e.payload["to_state"] for e in seen if e.type == "job.state_changed"]
+        assert seen[0].type == "job.submitted" and states[-1] == "completed"
+        assert [e.seq for e in seen] == sorted({e.seq for e in seen})  # in order, none twice
+        stored = client.events(accepted.job_id)
+        assert [e.id for e in stored][:len(seen)] == [e.id for e in seen]  # the stream and the stored events agree
         assert {s.step for s in done.steps} >= {"validate", "redact", "collect", "analyze", "merge", "render"}
 
         merge = client.merge(accepted.job_id)

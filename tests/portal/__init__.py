@@ -130,7 +130,8 @@ class FakeBackend(PortalBackend):
     def evidence(self, job_id: str, *, project: str) -> list[Evidence]:
         self._get(job_id, project)
         return [Evidence(id="doc-0123456789abcdef-t1r1", source="doc://doc-0123456789abcdef#t1r1", text="DE 52%",
-                         data={"oat_share_pct": 52.0}, source_type="document", retrieved_at=NOW)]
+                         data={"oat_share_pct": 52.0}, source_type="document", retrieved_at=NOW),
+                Evidence(id="web-1", source="https://example.org/oat", text="Oat drinks grow.")]  # no figures
 
     def merge(self, job_id: str, *, project: str, reveal: bool) -> dict[str, Any]:
         self._get(job_id, project)

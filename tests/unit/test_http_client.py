@@ -15,7 +15,7 @@ from schemas import IntegrityFailure
 from serve_app import create_app
 from serve_app.auth import Authenticator
 from tests.conftest import brief_data
-from tests.portal import FakeBackend, Keys, _test_config, make_identity
+from tests.portal import FakeBackend, Keys, _test_config, make_identity, portal
 
 pytestmark = pytest.mark.unit
 
@@ -74,7 +74,7 @@ def test_problems_become_errors_with_fields(keys: Keys) -> None:
     assert "'XX'" in str(bad.value)
     with pytest.raises(PortalError) as cursor:
         client.jobs(cursor="not-ours")
-    assert cursor.value.errors[0]["field"] == "cursor"
+    assert cursor.value.code == "invalid_request" and cursor.value.errors[0]["field"] == "query.cursor"
     with pytest.raises(PortalError) as viewer:
         _client(keys, keys.viewer).submit(_brief())
     assert viewer.value.status == 403 and viewer.value.code == "forbidden"
@@ -118,3 +118,22 @@ def test_a_portal_that_does_not_answer_is_a_retryable_error(monkeypatch: pytest.
     with pytest.raises(Exception) as failed:
         client.me()
     assert getattr(failed.value, "retryable", False) and "did not answer" in str(failed.value)
+
+
+def test_a_resumed_jobs_old_failure_does_not_end_the_wait(keys: Keys) -> None:
+    backend = FakeBackend()
+    backend.states = ["failed", "validating", "completed"]  # failed on infrastructure, resumed, then done
+    client = _client(keys, keys.analyst, backend)
+    job = client.submit(_brief())
+    assert [e.payload["to_state"] for e in client.stream(job.job_id)] == ["failed", "validating", "completed"]
+
+
+def test_the_job_list_is_the_callers_project_only(keys: Keys) -> None:
+    backend = FakeBackend()
+    mine = _client(keys, keys.analyst, backend).submit(_brief()).job_id
+    theirs = _client(keys, keys.other, backend).submit(_brief()).job_id
+    assert [j.job_id for j in _client(keys, keys.viewer, backend).iter_jobs()] == [mine]
+    assert [j.job_id for j in _client(keys, keys.other, backend).iter_jobs()] == [theirs]
+    raw = portal(keys, backend, key=keys.viewer)
+    assert raw.get("/v1/jobs", params={"project": "other"}).status_code == 403
+    assert raw.get("/v1/jobs", headers={"X-Mka-Project": "other"}).status_code == 403

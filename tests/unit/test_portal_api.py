@@ -166,7 +166,9 @@ def test_job_evidence_lists_source_types(http) -> None:  # type: ignore[no-untyp
     rows = client.get(f"/v1/jobs/{job_id}/evidence").json()
     assert rows == [{"id": "doc-0123456789abcdef-t1r1", "source": "doc://doc-0123456789abcdef#t1r1",
                      "source_type": "document", "text": "DE 52%", "data": {"oat_share_pct": 52.0},
-                     "retrieved_at": "2026-01-01T00:00:00Z"}]
+                     "retrieved_at": "2026-01-01T00:00:00Z"},
+                    {"id": "web-1", "source": "https://example.org/oat", "source_type": None,  # no figures, no type
+                     "text": "Oat drinks grow.", "data": None, "retrieved_at": None}]
     assert client.get("/v1/jobs/nope/evidence").status_code == 404
 
 
