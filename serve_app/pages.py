@@ -14,7 +14,9 @@ from starlette.types import Scope
 
 from serve_app.openapi import CallerView, JobEvent, KeyCreated, ProjectView, build_openapi
 
-__all__ = ["serve_pages"]
+__all__ = ["REDOC_JS", "serve_pages"]
+
+REDOC_JS = "/docs-assets/redoc.js"
 
 _UI_DIR = Path(__file__).with_name("ui")
 _UI_HEADERS = {
@@ -40,6 +42,15 @@ def serve_pages(app: FastAPI) -> None:
     import fastapi_offline
 
     assets = Path(fastapi_offline.__file__).with_name("static")
+    # ReDoc's footer draws its logo from cdn.redoc.ly: the one remote URL in either bundle, pointed home here.
+    redoc_js = (assets / "redoc.standalone.js").read_text(encoding="utf-8").replace(
+        "https://cdn.redoc.ly/redoc/logo-mini.svg", "/docs-assets/favicon.png")
+
+    async def redoc_bundle(_: Request) -> Response:
+        return Response(redoc_js, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    app.add_route(REDOC_JS, redoc_bundle, include_in_schema=False)
     app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
     app.mount("/ui", _UiFiles(directory=_UI_DIR, html=True, check_dir=False), name="ui")
 
@@ -55,7 +66,7 @@ def serve_pages(app: FastAPI) -> None:
 
     async def redoc(_: Request) -> HTMLResponse:
         return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
-                              redoc_js_url="/docs-assets/redoc.standalone.js",
+                              redoc_js_url=REDOC_JS,
                               redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
 
     app.add_route("/docs", swagger, include_in_schema=False)

@@ -102,7 +102,8 @@ ROUTES: Mapping[tuple[str, str], Access | Permission] = {
 }
 """Every API route and what it needs. The app refuses to start with a route missing here."""
 
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/docs-assets", "/ui"})
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/docs-assets",
+                          "/docs-assets/redoc.js", "/ui"})
 """Framework routes outside the API table, open to anyone (no data)."""
 
 

@@ -128,5 +128,6 @@ def test_the_document_describes_every_route(keys: Keys) -> None:
         html = client.get(page).text
         assert "cdn." not in html and "https://" not in html.replace("https://fastapi.tiangolo.com", "")
         for asset in [a for a in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css",
-                                  "/docs-assets/redoc.standalone.js") if a in html]:
+                                  "/docs-assets/redoc.js") if a in html]:
             assert client.get(asset).status_code == 200, asset
+    assert "cdn.redoc.ly" not in client.get("/docs-assets/redoc.js").text
