@@ -118,7 +118,10 @@ class EgressGuard:
             compact = "".join(words)
             if len(compact) >= _MIN_COMPACT:
                 self._compact.append((compact, size, entity_type))
-            if entity_type == "PERSON":
+            if entity_type == "PERSON" and any(ch.isupper() for ch in value):
+                # Name order and initials only for names written as names: a lowercase run of everyday words the
+                # NER model took for a person ("general competitor data") would otherwise block every text with
+                # two of its words side by side ("sample competitor data"). Its exact form is still blocked.
                 people.append((words, size, entity_type))
             if "@" in folded:
                 emails.append((folded, size, entity_type))

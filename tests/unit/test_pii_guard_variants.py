@@ -188,3 +188,13 @@ def test_phonenumbers_loads_only_for_vaults_with_a_number() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_a_lowercase_phrase_taken_for_a_person_blocks_only_its_exact_form() -> None:
+    """The NER model called "general competitor data" a person in one evidence text; the other texts say "sample
+    competitor data". Only the exact phrase is the vault's value: its words side by side are not a name's variant
+    (a job failed at analyze on that). A name written as a name keeps its variants."""
+    guard = EgressGuard([("general competitor data", "PERSON"), ("Maria Keller", "PERSON")])
+    assert guard.find("No sample competitor data for DE / 'general'.") is None
+    assert guard.find("There is no General Competitor Data here.") == "PERSON"
+    assert guard.find("Keller, Maria wrote") == "PERSON" and guard.find("M. Keller") == "PERSON"
