@@ -14,8 +14,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from schemas import Artifact, Brief, Event, StepRecord
 from schemas.brief import PROJECT_PATTERN
-from schemas.pipeline import ProvidersScript, SourceReport
-from schemas.summary import ProviderOutcome, QuorumSummary
+from schemas.pipeline import ProvidersScript
+from schemas.summary import JobSummary
 from serve_app.auth.identity import KeyRecord
 from serve_app.auth.rbac import Role
 from serve_app.auth.rbac import PUBLIC, SIGNED_IN, Permission, access_for
@@ -138,23 +138,14 @@ class JobArtifactLink(BaseModel):
     href: str
 
 
-class JobView(BaseModel):
-    """The job: state, degraded, each provider's outcome, the quorum, deliverables, steps, times and the brief
-    (masked or pseudonymized, never raw)."""
+class JobView(JobSummary):
+    """The job: the run summary (state, degraded, each provider's outcome, the quorum, the brief masked or
+    pseudonymized), with download links for its deliverables, its steps, version and times."""
 
-    job_id: str
+    artifacts: list[JobArtifactLink] = Field(default_factory=list)  # type: ignore[assignment]
+    wall_s: SkipJsonSchema[float | None] = Field(default=None, exclude=True)
     project: str
-    state: str
     version: int
-    degraded: bool
-    providers: dict[str, ProviderOutcome] = Field(default_factory=dict)
-    quorum: QuorumSummary | None = None
-    artifacts: list[JobArtifactLink] = Field(default_factory=list)
-    trace_id: str | None = None
-    error: dict[str, Any] | None = None
-    brief: dict[str, Any] = Field(default_factory=dict)
-    sources: list[SourceReport] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
     steps: list[StepRecord] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
