@@ -8,7 +8,9 @@ for the longest value it finds, as `(size, entity type)`. The rules, and what th
   name ("M. Keller", "Keller, M.", "A. M. Keller"). One single-letter token may sit between the two
   ("Maria J. Keller"). A lone part never blocks ("Maria", "Keller Street"), and name particles
   ("de", "van", "von", ...) do not count as parts. The initials a, e, i, o, u, y are also words,
-  so they count only when written with a full stop ("A. Keller", not "a Keller grill").
+  so they count only when written with a full stop ("A. Keller", not "a Keller grill"). A value written
+  all in lowercase ("maria keller", or a phrase the NER model mistook for a name) is reordered only as a
+  whole: every part next to the others ("keller, maria"), or its surname with a dotted initial.
 - Emails: compared without their plus-tag ("anna+promo@example.com" is "anna@example.com").
 - Phone numbers: a vault number in international form is looked for in national and international
   spellings ("020 7946 0958", "0044 20 7946 0958" for "+44 20 7946 0958"): digit runs that end in
@@ -47,15 +49,16 @@ class _Person:
     initials: frozenset[str]  # initials of the given names (empty when the surname is short)
     size: int
     entity_type: str
+    whole: bool = False  # a reordering must hold every part (values written all in lowercase)
 
 
 class People:
     """Name order and initials of multi-part PERSON values."""
 
-    def __init__(self, values: Iterable[tuple[list[str], int, str]]) -> None:
+    def __init__(self, values: Iterable[tuple[list[str], int, str, bool]]) -> None:
         self._people: list[_Person] = []
         self._index: dict[str, list[tuple[int, int]]] = {}
-        for words, size, entity_type in values:
+        for words, size, entity_type, whole in values:
             parts = [w for w in words if len(w) > 1 and w not in _PARTICLES]
             if len(parts) < 2:
                 continue
@@ -65,7 +68,7 @@ class People:
             surname = parts[-1]
             initials = frozenset(p[0] for p in parts[:-1] if p[0].isalpha()) if len(surname) >= 4 else frozenset()
             person_id = len(self._people)
-            self._people.append(_Person(others, len(parts) - 1, initials, size, entity_type))
+            self._people.append(_Person(others, len(parts) - 1, initials, size, entity_type, whole))
             for pos, part in enumerate(parts):
                 self._index.setdefault(part, []).append((person_id, pos))
 
@@ -94,6 +97,11 @@ class People:
     def _paired(person: _Person, pos: int, words: list[str], i: int, folded: str) -> bool:
         others = person.others[pos]
         surname = pos == person.surname_pos and person.initials
+        if person.whole:
+            size = len(others) + 2  # every part side by side, with room for one initial or particle among them
+            if any(others <= set(words[start:start + size]) for start in range(max(0, i - size + 1), i + 1)):
+                return True
+            others = frozenset()  # no pair of parts: only the dotted initial below
         for j in _neighbours(words, i):
             near = words[j]
             if near in others:

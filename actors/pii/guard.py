@@ -105,7 +105,7 @@ class EgressGuard:
     def __init__(self, values: Iterable[tuple[str, str]]) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
         self._compact: list[tuple[str, int, str]] = []
-        people: list[tuple[list[str], int, str]] = []
+        people: list[tuple[list[str], int, str, bool]] = []
         emails: list[tuple[str, int, str]] = []
         phones: list[tuple[str, int, str]] = []
         for value, entity_type in values:
@@ -118,11 +118,11 @@ class EgressGuard:
             compact = "".join(words)
             if len(compact) >= _MIN_COMPACT:
                 self._compact.append((compact, size, entity_type))
-            if entity_type == "PERSON" and any(ch.isupper() for ch in value):
-                # Name order and initials only for names written as names: a lowercase run of everyday words the
-                # NER model took for a person ("general competitor data") would otherwise block every text with
-                # two of its words side by side ("sample competitor data"). Its exact form is still blocked.
-                people.append((words, size, entity_type))
+            if entity_type == "PERSON":
+                # A value written all in lowercase may be a run of everyday words the NER model took for a person
+                # ("general competitor data"): its reorderings must hold every part ("keller, maria"), not two
+                # of them ("sample competitor data"). Names with capitals, and scripts without case, keep all.
+                people.append((words, size, entity_type, value.islower()))
             if "@" in folded:
                 emails.append((folded, size, entity_type))
             if "PHONE" in entity_type:

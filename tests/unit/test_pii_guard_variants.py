@@ -190,11 +190,16 @@ def test_phonenumbers_loads_only_for_vaults_with_a_number() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_a_lowercase_phrase_taken_for_a_person_blocks_only_its_exact_form() -> None:
+def test_a_lowercase_value_is_reordered_only_as_a_whole() -> None:
     """The NER model called "general competitor data" a person in one evidence text; the other texts say "sample
-    competitor data". Only the exact phrase is the vault's value: its words side by side are not a name's variant
-    (a job failed at analyze on that). A name written as a name keeps its variants."""
-    guard = EgressGuard([("general competitor data", "PERSON"), ("Maria Keller", "PERSON")])
-    assert guard.find("No sample competitor data for DE / 'general'.") is None
-    assert guard.find("There is no General Competitor Data here.") == "PERSON"
-    assert guard.find("Keller, Maria wrote") == "PERSON" and guard.find("M. Keller") == "PERSON"
+    competitor data", which two of its parts side by side must not block (a job failed at analyze on that). A
+    name typed in lowercase keeps its whole reorderings and dotted initials; scripts without case keep them all."""
+    lower = EgressGuard([("general competitor data", "PERSON"), ("maria keller", "PERSON"),
+                         ("jan van der berg", "PERSON")])
+    assert lower.find("No sample competitor data for DE / 'general'.") is None
+    assert lower.find("maria went down to the keller") is None
+    for text in ("There is no General Competitor Data here.", "Keller, Maria", "Keller Maria", "M. Keller",
+                 "Berg, Jan"):
+        assert lower.find(text) == "PERSON", text
+    caseless = EgressGuard([("محمد علي", "PERSON"), ("山田 太郎", "PERSON")])
+    assert caseless.find("علي محمد") == "PERSON" and caseless.find("太郎 山田") == "PERSON"
