@@ -5,11 +5,12 @@ const PROJECT = "mka.project";
 
 /** An API answer that was not 2xx: `status` and the problem body (`type, title, status, detail, code, errors?`). */
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfterS = null) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.problem = problem;
+    this.retryAfterS = retryAfterS; // seconds, from Retry-After (429, 503)
   }
 }
 
@@ -57,7 +58,10 @@ export async function request(path, { method = "GET", query, json, headers = {},
   const response = await fetch(apiUrl(path, query), {
     method, headers: sent, body, signal, cache: "no-store", credentials: "omit",
   });
-  if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+  if (!response.ok) {
+    const wait = Number.parseFloat(response.headers.get("Retry-After") || "");
+    throw new ApiError(response.status, await readProblem(response), Number.isFinite(wait) ? wait : null);
+  }
   return response;
 }
 

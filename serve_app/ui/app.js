@@ -126,9 +126,15 @@ function route() {
   renderSession();
   const hash = location.hash || "#/jobs";
   const job = /^#\/jobs\/(.+)$/.exec(hash);
+  let jobId = null;
+  try {
+    jobId = job ? decodeURIComponent(job[1]) : null;
+  } catch {
+    jobId = job[1]; // not percent-encoded text: asked for as it is, and the portal answers "not found"
+  }
   if (job) {
     show("job-view");
-    current = showJob($("job-view"), decodeURIComponent(job[1]));
+    current = showJob($("job-view"), jobId);
   } else if (hash === "#/new") {
     current = showNewBrief();
   } else {

@@ -40,6 +40,17 @@ export async function showArtifacts(section, jobId, { signal, urls }) {
     return url;
   }
 
+  function revoke(url) {
+    if (url && urls.delete(url)) URL.revokeObjectURL(url);
+  }
+
+  let previewUrl = null; // the open PDF's blob: replaced (and let go) when another preview opens
+  function showPreview(url, ...children) {
+    revoke(previewUrl);
+    previewUrl = url;
+    fill(preview, ...children);
+  }
+
   async function download(artifact) {
     say(`Downloading the ${artifact.kind}…`);
     try {
@@ -48,6 +59,7 @@ export async function showArtifacts(section, jobId, { signal, urls }) {
       document.body.append(link);
       link.click();
       link.remove();
+      setTimeout(() => revoke(link.href), 60000); // the browser has the bytes by then
       say(`Downloaded ${name} (${size(blob.size)}).`);
     } catch (error) {
       say(`Could not download the ${artifact.kind}: ${describe(error)}`, true);
@@ -59,7 +71,7 @@ export async function showArtifacts(section, jobId, { signal, urls }) {
     try {
       const { blob, name } = await fetchBlob(artifact);
       const url = objectUrl(new Blob([blob], { type: "application/pdf" }));
-      fill(preview, h("h4", {}, `PDF: ${name}`),
+      showPreview(url, h("h4", {}, `PDF: ${name}`),
         h("p", {}, h("a", { href: url, target: "_blank", rel: "noopener", id: "pdf-new-tab" },
           "Open the PDF in a new tab")),
         h("iframe", { src: url, title: `PDF report ${name}`, id: "pdf-frame", class: "pdf-frame" }));
@@ -75,7 +87,7 @@ export async function showArtifacts(section, jobId, { signal, urls }) {
     try {
       const { blob, name } = await fetchBlob(artifact);
       const text = await blob.text(); // shown as text: a report is never parsed as HTML here
-      fill(preview, h("h4", {}, `Markdown: ${name}`),
+      showPreview(null, h("h4", {}, `Markdown: ${name}`),
         h("pre", { id: "markdown-text", class: "markdown", tabindex: "0", "aria-label": `Markdown text of ${name}` },
           text));
       preview.hidden = false;

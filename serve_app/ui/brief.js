@@ -54,7 +54,7 @@ function control(field) {
       h("legend", {}, field.label),
       field.hint ? h("p", { class: "hint", id: hintId(field) }, field.hint) : null,
       h("div", { class: "options" }, field.options.map((option) => h("label", { class: "option" },
-        h("input", { type: "checkbox", name: field.name, value: option, "aria-describedby": described }),
+        h("input", { type: "checkbox", name: field.name, value: option, checked: true, "aria-describedby": described }),
         ` ${option}`))),
       h("p", { class: "field-error", id: errorId(field), hidden: true }));
   }
@@ -103,8 +103,9 @@ export function readForm(form) {
     questions: list(value("questions"), /\r?\n/),
     locale: value("locale").trim(),
     competitors: list(value("competitors"), ","),
-    outputs: [...form.querySelectorAll('input[name="outputs"]:checked')].map((box) => box.value),
   };
+  const outputs = [...form.querySelectorAll('input[name="outputs"]:checked')].map((box) => box.value);
+  if (outputs.length) brief.outputs = outputs; // none ticked: the portal's default exports
   const description = value("product.description").trim();
   if (description) brief.product.description = description;
   const extras = extrasOf.get(form) || { top: {}, product: {} };

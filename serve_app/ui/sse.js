@@ -111,16 +111,19 @@ function sleep(ms, signal) {
  * onEvent(event): each dispatched event ({id, type, data}). onStatus(status, detail): "connecting", "open",
  * "reconnecting", "finished", "closed", "failed". finished() → Promise<boolean>: asked whenever a stream ends.
  * Streams end when the job is terminal, on `stream.timeout` (reconnect) and `stream.closed` (stop: the credential
- * is no longer valid). Errors that a retry cannot fix (an HTTP 4xx other than 429) stop at once; others are retried
- * up to `maxErrors` times in a row. Resolves to why it stopped.
+ * is no longer valid). Errors that a retry cannot fix (an HTTP 4xx other than 429) stop at once; a busy portal
+ * (429, 5xx: its Retry-After is honoured) and a lost connection are retried with exponential backoff and jitter
+ * (capped at `maxDelayMs`) until the caller aborts. Resolves to why it stopped.
  */
 export async function follow({ open, onEvent, onStatus = () => {}, onComment = () => {}, finished, signal,
-  retryMs = 2000, maxErrors = 5 }) {
+  retryMs = 2000, maxDelayMs = 30000 }) {
   let lastEventId = "";
   let retry = retryMs;
   let errors = 0;
+  let told = null; // the portal's Retry-After, in ms
   while (!signal?.aborted) {
     let ending = "end";
+    told = null;
     const parser = new EventStreamParser((event) => {
       if (event.type === "stream.timeout") ending = "timeout";
       if (event.type === "stream.closed") ending = "closed";
@@ -137,11 +140,12 @@ export async function follow({ open, onEvent, onStatus = () => {}, onComment = (
       if (signal?.aborted) return "aborted";
       const status = error && error.status;
       errors += 1;
-      if ((status >= 400 && status < 500 && status !== 429) || errors > maxErrors) {
+      if (status >= 400 && status < 500 && status !== 429) {
         onStatus("failed", error);
         return "failed";
       }
       ending = "error";
+      told = error && error.retryAfterS != null ? error.retryAfterS * 1000 : null;
     }
     lastEventId = parser.lastEventId;
     if (signal?.aborted) return "aborted";
@@ -154,7 +158,8 @@ export async function follow({ open, onEvent, onStatus = () => {}, onComment = (
       return "finished";
     }
     onStatus("waiting", ending);
-    await sleep(ending === "error" ? retry * errors : retry, signal);
+    const backoff = Math.min(maxDelayMs, retry * 2 ** (errors - 1)) * (0.5 + Math.random() / 2);
+    await sleep(ending === "error" ? Math.max(told ?? 0, backoff) : retry, signal);
   }
   return "aborted";
 }

@@ -388,3 +388,43 @@ def test_the_api_docs_render_with_no_network(portal: Portal, page: Page) -> None
     expect(page.get_by_role("heading", name=re.compile("Marketing Assistant portal")).first).to_be_visible()
     expect(page.get_by_text("/v1/jobs/{job_id}/merge").first).to_be_attached()
     assert outside == [], outside
+
+
+def test_a_brief_typed_by_hand_is_accepted_and_the_key_never_travels_in_a_url(portal: Portal, page: Page) -> None:
+    """No example loaded: the form's own defaults (every export ticked) make a valid brief; every request carries
+    the key in its Authorization header only."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    _sign_in(page, portal, portal.analyst)
+    page.goto(f"{portal.ui}#/new")
+    page.get_by_label("Title").fill("Typed by hand")
+    page.get_by_label("Product name").fill("Oat bar")
+    page.get_by_label("Markets").fill("de, fr")
+    page.get_by_label("Locale").fill("de-DE")
+    page.get_by_label("Audience").fill("Students who cycle to campus")
+    page.get_by_label("Questions").fill("How big is the snack bar market?\nWho leads it?")
+    with page.expect_response(lambda r: r.url.endswith("/v1/jobs") and r.request.method == "POST") as answered:
+        page.get_by_role("button", name="Submit brief").click()
+    assert answered.value.status == 202, answered.value.text()
+    sent = json.loads(answered.value.request.post_data or "{}")["brief"]
+    assert sent["outputs"] == ["pdf", "html", "markdown"] and "project" not in sent
+    expect(page).to_have_url(re.compile(r"#/jobs/" + re.escape(answered.value.json()["job_id"])))
+    assert urls and not [u for u in urls if portal.analyst in u or "mka_" in u]
+
+
+def test_markup_in_a_title_is_shown_as_text(portal: Portal, page: Page) -> None:
+    """A brief's text reaches the page as text, never as HTML."""
+    from tests.conftest import brief_data
+
+    bait = '<img src=x onerror="window.__pwned = 1">Launch'
+    brief = brief_data(title=bait)
+    brief.pop("project")
+    with _api(portal, portal.analyst) as http:
+        created = http.post("/v1/jobs", json={"brief": brief})
+    assert created.status_code == 202, created.text
+    _sign_in(page, portal, portal.analyst)
+    page.goto(f"{portal.ui}#/jobs/{created.json()['job_id']}")
+    expect(page.get_by_role("heading", name=bait)).to_be_visible()
+    page.goto(f"{portal.ui}#/jobs")
+    expect(page.get_by_text(bait).first).to_be_visible()
+    assert page.locator("main img").count() == 0 and page.evaluate("window.__pwned === undefined")
