@@ -3,6 +3,8 @@ static files under a strict content security policy, and the OpenAPI document bu
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from serve_app.openapi import CallerView, JobEvent, KeyCreated, ProjectView, bui
 __all__ = ["REDOC_JS", "serve_pages"]
 
 REDOC_JS = "/docs-assets/redoc.js"
+_REDOC_CDN = re.compile(r"https://cdn\.redoc\.ly/[^\s\"')]+")
 
 _UI_DIR = Path(__file__).with_name("ui")
 _UI_HEADERS = {
@@ -42,13 +45,14 @@ def serve_pages(app: FastAPI) -> None:
     import fastapi_offline
 
     assets = Path(fastapi_offline.__file__).with_name("static")
-    # ReDoc's footer draws its logo from cdn.redoc.ly: the one remote URL in either bundle, pointed home here.
-    redoc_js = (assets / "redoc.standalone.js").read_text(encoding="utf-8").replace(
-        "https://cdn.redoc.ly/redoc/logo-mini.svg", "/docs-assets/favicon.png")
+    # ReDoc's footer draws its logo from cdn.redoc.ly, the one remote URL in either bundle: pointed home here. The
+    # bundle's hash versions its URL, so an upgraded package is never read from a browser's cache.
+    redoc_js = _REDOC_CDN.sub("/docs-assets/favicon.png", (assets / "redoc.standalone.js").read_text(encoding="utf-8"))
+    redoc_url = f"{REDOC_JS}?v={hashlib.sha256(redoc_js.encode()).hexdigest()[:12]}"
 
     async def redoc_bundle(_: Request) -> Response:
         return Response(redoc_js, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=86400"})
+                        headers={"Cache-Control": "public, max-age=86400, immutable"})
 
     app.add_route(REDOC_JS, redoc_bundle, include_in_schema=False)
     app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
@@ -66,7 +70,7 @@ def serve_pages(app: FastAPI) -> None:
 
     async def redoc(_: Request) -> HTMLResponse:
         return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
-                              redoc_js_url=REDOC_JS,
+                              redoc_js_url=redoc_url,
                               redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
 
     app.add_route("/docs", swagger, include_in_schema=False)
