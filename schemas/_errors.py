@@ -168,6 +168,7 @@ class InvalidBrief(MkaError):
     code = "invalid_brief"
 
     def __init__(self, problems: list[dict[str, str]]) -> None:
+        problems = [{"type": "value_error", **p} for p in problems]  # every problem names its kind
         fields = ", ".join(p["field"] for p in problems) or "brief"
         super().__init__(f"invalid brief: {len(problems)} problem(s) in {fields}")
         self.problems = problems

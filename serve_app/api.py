@@ -47,7 +47,7 @@ from schemas import (
 )
 from actors.documents.convert import DocumentError, human_size
 from schemas.brief import PROJECT_PATTERN
-from schemas.figma import FillPlan, TemplateInfo
+from schemas.figma import TEMPLATE_REF_PATTERN, FillPlan, TemplateInfo
 from schemas.merge import MergeResult
 from schemas.pipeline import ProvidersScript
 from actors.documents.store import DocumentInfo
@@ -424,7 +424,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
                        "`seq`: the SSE id carries it) per "
                        "event, `: heartbeat` comments, `stream.timeout` or `stream.closed` at the end. With "
                        "`Accept: application/json`: the events after Last-Event-ID as a JSON list.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}},
+        "content": {"text/event-stream": {"schema": _SSE_EVENT},
                     "application/json": {"schema": {"type": "array",
                                                     "items": {"$ref": "#/components/schemas/JobEvent"}}}}}})
     async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(
@@ -487,7 +487,8 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
                 for d in found]
 
     @app.get("/v1/jobs/{job_id}/figma-plan", response_model=FillPlan)
-    async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
+    async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80,
+                                                                 json_schema_extra={"pattern": TEMPLATE_REF_PATTERN}),
                          locale: str | None = Query(default=None, max_length=35)) -> dict[str, Any]:
         """A completed job's fill plan for a template of its project (what the Figma plugin applies), in the base
         report's language or a localized report's locale; checked by the egress guard."""
@@ -497,7 +498,8 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
 
     @app.get("/v1/jobs/{job_id}/figma-preview", response_class=Response,
              responses={200: {"description": "The filled template as SVG.", "content": content("image/svg+xml")}})
-    async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80),
+    async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80,
+                                                                 json_schema_extra={"pattern": TEMPLATE_REF_PATTERN}),
                             locale: str | None = Query(default=None, max_length=35)) -> Response:
         """The same plan drawn as an SVG preview of the filled template."""
         done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale,
@@ -548,6 +550,18 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     _check_route_table(app)
     return app
 
+
+_SSE_EVENT: dict[str, Any] = {  # one event of the stream, as a client's parser sees it
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's sequence (for Last-Event-ID)."},
+        "event": {"type": "string", "description": "The event type, or stream.timeout / stream.closed."},
+        "retry": {"type": "integer", "description": "Milliseconds to wait before reconnecting."},
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "contentSchema": {"type": "object"},
+                 "description": "A JobEvent without `seq` (the id carries it); {reconnect} or {reason} at the end."},
+    },
+}
 
 _DESCRIPTION = """Submit marketing briefs, follow their jobs, and read their merged, PII-safe reports.
 
@@ -622,8 +636,11 @@ def _error_handlers(app: FastAPI, config: PortalConfig) -> None:
         if isinstance(exc.__cause__, MkaError):  # FastAPI wraps errors raised while it reads a body (size limit)
             return await _mka_error(request, exc.__cause__)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem(request, exc.status_code, code, str(exc.detail), {"retryable": False},
-                       dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first route's methods; RFC 9110 wants the path's all
+            headers["Allow"] = ", ".join(sorted({m for r in request.app.routes if isinstance(r, APIRoute)
+                                                 and r.path_regex.fullmatch(request.url.path) for m in r.methods}))
+        return problem(request, exc.status_code, code, str(exc.detail), {"retryable": False}, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

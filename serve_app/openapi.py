@@ -16,7 +16,7 @@ from schemas import Artifact, Brief, Event, StepRecord
 from schemas.brief import PROJECT_PATTERN
 from schemas.pipeline import ProvidersScript
 from schemas.summary import JobSummary
-from serve_app.auth.identity import KeyRecord
+from serve_app.auth.identity import SUBJECT_PATTERN, KeyRecord
 from serve_app.auth.rbac import Role
 from serve_app.auth.rbac import PUBLIC, SIGNED_IN, Permission, access_for
 
@@ -236,13 +236,13 @@ class ProjectView(BaseModel):
 class ProjectRequest(BaseModel):
     """POST /v1/projects body."""
 
-    name: str = Field(min_length=1, max_length=63)
+    name: str = Field(min_length=1, max_length=63, json_schema_extra={"pattern": PROJECT_PATTERN})
 
 
 class MemberRequest(BaseModel):
     """POST /v1/projects/{project}/members body: a token subject's role (and grant) in the project."""
 
-    subject: str = Field(min_length=1, max_length=255)
+    subject: str = Field(min_length=1, max_length=255, json_schema_extra={"pattern": SUBJECT_PATTERN})
     role: Role
     pii_reader: bool = False
 
@@ -252,7 +252,8 @@ class KeyRequest(BaseModel):
 
     role: Role
     pii_reader: bool = False
-    expires: str | None = Field(default=None, max_length=8, description="12h, 30d, 4w or 1y; none: never expires.")
+    expires: str | None = Field(default=None, max_length=8, json_schema_extra={"pattern": r"^\s*[0-9]{1,4}[hdwy]\s*$"},
+                                description="12h, 30d, 4w or 1y (at most 10 years); none: never expires.")
     name: str = Field(default="", max_length=200)
 
 
@@ -273,7 +274,7 @@ BODIES: dict[tuple[str, str], type[BaseModel]] = {
 here."""
 
 _PROBLEM_EXAMPLES: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "X-Mka-Project must match ^[a-z0-9][a-z0-9-]{0,62}$"),
+    400: ("request_rejected", f"X-Mka-Project must match {PROJECT_PATTERN}"),
     401: ("unauthenticated", "the API key is not valid"),
     403: ("permission_denied", "this credential may not jobs:write in project 'acme'"),
     404: ("not_found", "no job 0f3c2a9e"),
@@ -365,6 +366,9 @@ def _exact_brief(schemas: dict[str, Any]) -> None:
     for option in brief["locales"]["anyOf"]:
         if option.get("type") == "array":
             option["items"] = {"type": "string", "enum": locales}
+    source_url = schemas.get("SourceRef", {}).get("properties", {}).get("url")
+    if source_url is not None:  # what the validator checks: an http(s) URL with a host
+        source_url["pattern"] = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/\s?#]+\S*$"
     for option in schemas["Product"]["properties"]["currency"]["anyOf"]:
         if option.get("type") == "string":
             option["enum"] = currencies

@@ -40,6 +40,17 @@ class _UiFiles(StaticFiles):
 
 
 
+_DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+                "base-uri 'none'; frame-ancestors 'none'")
+
+
+def _docs_policy(page: HTMLResponse) -> HTMLResponse:
+    """The docs pages start Swagger UI and ReDoc with inline scripts; everything else comes from the portal."""
+    page.headers["Content-Security-Policy"] = _DOCS_POLICY
+    return page
+
+
 def serve_pages(app: FastAPI) -> None:
     """Swagger UI, ReDoc and the web UI, all served from this process (no CDN), and the OpenAPI document."""
     import fastapi_offline
@@ -59,19 +70,21 @@ def serve_pages(app: FastAPI) -> None:
     app.mount("/ui", _UiFiles(directory=_UI_DIR, html=True, check_dir=False), name="ui")
 
     async def swagger(_: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API",
+        return _docs_policy(get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon.png",
-                                   oauth2_redirect_url="/docs/oauth2-redirect")
+                                   oauth2_redirect_url="/docs/oauth2-redirect",
+                                   # no badge from validator.swagger.io: nothing leaves the portal
+                                   swagger_ui_parameters={"validatorUrl": None}))
 
     async def redirect(_: Request) -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
     async def redoc(_: Request) -> HTMLResponse:
-        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
-                              redoc_js_url=redoc_url,
-                              redoc_favicon_url="/docs-assets/favicon.png", with_google_fonts=False)
+        return _docs_policy(get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} API",
+                                           redoc_js_url=redoc_url, redoc_favicon_url="/docs-assets/favicon.png",
+                                           with_google_fonts=False))
 
     app.add_route("/docs", swagger, include_in_schema=False)
     app.add_route("/docs/oauth2-redirect", redirect, include_in_schema=False)

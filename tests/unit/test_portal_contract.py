@@ -131,3 +131,16 @@ def test_the_document_describes_every_route(keys: Keys) -> None:
                                   "/docs-assets/redoc.js") if a in html]:
             assert client.get(asset).status_code == 200, asset
     assert "cdn.redoc.ly" not in client.get("/docs-assets/redoc.js").text
+    docs = client.get("/docs")
+    assert '"validatorUrl": null' in docs.text  # Swagger UI's badge would load from validator.swagger.io
+    assert "default-src 'self'" in docs.headers["content-security-policy"]
+
+
+def test_a_wrong_method_names_every_method_of_the_path(keys: Keys) -> None:
+    """RFC 9110: a 405's Allow lists what the path takes (Starlette names only its first route's methods)."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(_app(keys), headers=_headers(keys, "admin"))
+    for path, allowed in (("/v1/jobs", "GET, POST"), ("/v1/projects/acme/members", "DELETE, GET, POST")):
+        answer = client.put(path)
+        assert answer.status_code == 405 and answer.headers["allow"] == allowed, (path, answer.headers)
