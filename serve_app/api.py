@@ -265,9 +265,10 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
 
     @app.post("/v1/jobs", status_code=202, response_model=JobAccepted,
               responses={409: {"description": "The brief names a Figma template the project does not have."}})
-    async def submit_job(request: Request, idempotency_key: str | None = Header(
-            default=None, json_schema_extra={"pattern": _IDEMPOTENCY_KEY.pattern}, description="Repeat a submit safely: the same key and request return the "
-            "same job; the same key with a different request is 422.", examples=["launch-2026-04"])) -> JSONResponse:
+    async def submit_job(request: Request, idempotency_key: str = Header(  # type: ignore[assignment]
+            default=None, json_schema_extra={"pattern": _IDEMPOTENCY_KEY.pattern},
+            description="Repeat a submit safely: the same key and request return the same job; the same key with a "
+            "different request is 422.", examples=["launch-2026-04"])) -> JSONResponse:
         """Validate a brief and start a job in the caller's project; the same Idempotency-Key and request return the
         same job (422 for the same key with a different request)."""
         if idempotency_key is not None and not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
@@ -339,12 +340,16 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     @app.get("/v1/jobs", response_model=JobPage)
     async def list_jobs(
         request: Request,
-        state: list[JobState] | None = Query(default=None, description="Only jobs in these states (repeatable)."),
-        terminal: bool | None = Query(default=None, description="Only finished (true) or unfinished (false) jobs."),
-        project: str | None = Query(default=None, pattern=PROJECT_PATTERN, description="The project to list (as the "
-                                    "X-Mka-Project header; default: the credential's project)."),
+        state: list[JobState] = Query(  # type: ignore[assignment]
+            default=None, description="Only jobs in these states (repeatable)."),
+        terminal: bool = Query(  # type: ignore[assignment]
+            default=None, description="Only finished (true) or unfinished (false) jobs."),
+        project: str = Query(  # type: ignore[assignment]
+            default=None, pattern=PROJECT_PATTERN,
+            description="The project to list (as the X-Mka-Project header; default: the credential's project)."),
         limit: int = Query(default=20, ge=1, le=100),
-        cursor: str | None = Query(default=None, max_length=400, description="`next_cursor` of the page before."),
+        cursor: str = Query(  # type: ignore[assignment]
+            default=None, max_length=400, description="`next_cursor` of the page before."),
     ) -> dict[str, Any]:
         """The project's jobs, newest first, one page at a time."""
         _, chosen = caller(request)
@@ -427,7 +432,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         "content": {"text/event-stream": {"schema": _SSE_EVENT},
                     "application/json": {"schema": {"type": "array",
                                                     "items": {"$ref": "#/components/schemas/JobEvent"}}}}}})
-    async def job_events(request: Request, job_id: str, last_event_id: str | None = Header(
+    async def job_events(request: Request, job_id: str, last_event_id: str = Header(  # type: ignore[assignment]
             default=None, json_schema_extra={"pattern": r"^\s*[0-9]{1,18}\s*$"},
             description="Resume after this event sequence number (digits; 400 otherwise).",
             examples=["12"])) -> Response:
@@ -489,7 +494,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
     @app.get("/v1/jobs/{job_id}/figma-plan", response_model=FillPlan)
     async def figma_plan(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80,
                                                                  json_schema_extra={"pattern": TEMPLATE_REF_PATTERN}),
-                         locale: str | None = Query(default=None, max_length=35)) -> dict[str, Any]:
+                         locale: str = Query(default=None, max_length=35)) -> dict[str, Any]:  # type: ignore[assignment]
         """A completed job's fill plan for a template of its project (what the Figma plugin applies), in the base
         report's language or a localized report's locale; checked by the egress guard."""
         done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale,
@@ -500,7 +505,7 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
              responses={200: {"description": "The filled template as SVG.", "content": content("image/svg+xml")}})
     async def figma_preview(request: Request, job_id: str, template: str = Query(..., min_length=1, max_length=80,
                                                                  json_schema_extra={"pattern": TEMPLATE_REF_PATTERN}),
-                            locale: str | None = Query(default=None, max_length=35)) -> Response:
+                            locale: str = Query(default=None, max_length=35)) -> Response:  # type: ignore[assignment]
         """The same plan drawn as an SVG preview of the filled template."""
         done = await asyncio.to_thread(_backend(request).figma_export, job_id, template, locale,
                                        project=caller(request)[1])
