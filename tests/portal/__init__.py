@@ -35,7 +35,14 @@ from serve_app.http import HttpPolicy
 __all__ = ["NOW", "FakeBackend", "Keys", "make_identity", "portal", "run_together", "signed_in"]
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
-PLACEHOLDER_MERGE = {"claims": [{"text": "<PERSON_1> leads oat milk in DE"}], "disagreements": []}
+PLACEHOLDER_MERGE = {  # a MergeResult as the merge step writes it
+    "claims": [{"text": "<PERSON_1> leads oat milk in DE", "providers": ["openai", "gemini"],
+                "member_claim_ids": ["openai-c1", "gemini-c1"], "agreement": "majority", "grounding": "supported",
+                "hallucination": False}],
+    "disagreements": [{"topic": "growth, DE, 2025", "positions": {"openai": "grows 6 %", "xai": "shrinks 2 %"},
+                       "claim_ids": ["openai-c2", "xai-c1"]}],
+    "degraded": False, "quorum": {"required": 2, "received": 3, "missing": []},
+}
 
 
 class FakeBackend(PortalBackend):
@@ -136,7 +143,9 @@ class FakeBackend(PortalBackend):
     def merge(self, job_id: str, *, project: str, reveal: bool) -> dict[str, Any]:
         self._get(job_id, project)
         text = PLACEHOLDER_MERGE["claims"][0]["text"]
-        return {**PLACEHOLDER_MERGE, "claims": [{"text": text.replace("<PERSON_1>", "Anna Schmidt") if reveal else text}]}
+        claim = PLACEHOLDER_MERGE["claims"][0]
+        return {**PLACEHOLDER_MERGE, "claims": [{**claim, "text": text.replace("<PERSON_1>", "Anna Schmidt") if reveal
+                                                 else text}]}
 
     def figma_export(self, job_id: str, template: str, locale: str | None, *, project: str) -> FigmaExport:
         self._get(job_id, project)

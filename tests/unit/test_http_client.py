@@ -64,6 +64,8 @@ def test_submit_read_and_page_through_jobs(keys: Keys) -> None:
     assert [e.seq for e in events] == [1, 2] and client.events(ids[0], after=1)[0].seq == 2
     assert [e.payload["to_state"] for e in client.stream(ids[0])] == ["validating", "completed"]
     assert client.wait(ids[0]).state == "completed"
+    merge = client.merge(ids[0])  # the server's MergeResult, placeholders kept
+    assert merge.claims[0].text.startswith("<PERSON_1>") and merge.disagreements[0].positions["xai"] == "shrinks 2 %"
 
 
 def test_problems_become_errors_with_fields(keys: Keys) -> None:
