@@ -378,18 +378,19 @@ def test_a_blocked_jobs_scrubbed_events_stay_in_its_scoped_stream(store, make_br
 
 def test_list_jobs_pages_by_cursor_within_a_project(store, make_brief) -> None:  # type: ignore[no-untyped-def]
     """Pages after a (created_at, id) cursor: newest first, each job once, none of another project's."""
-    mine = [store.submit(make_brief(project="pager")).id for _ in range(5)]
-    store.submit(make_brief(project="pager-other"))
-    everything = store.list_jobs(project="pager", limit=100)
+    project = f"pager-{uuid.uuid4().hex[:8]}"  # the PostgreSQL database is shared between runs
+    mine = [store.submit(make_brief(project=project)).id for _ in range(5)]
+    store.submit(make_brief(project=f"{project}-other"))
+    everything = store.list_jobs(project=project, limit=100)
     assert sorted(j.id for j in everything) == sorted(mine)
     assert [(j.created_at, j.id) for j in everything] == sorted(((j.created_at, j.id) for j in everything),
                                                                  reverse=True)
     seen, before = [], None
     while True:
-        page = store.list_jobs(project="pager", limit=2, before=before)
+        page = store.list_jobs(project=project, limit=2, before=before)
         if not page:
             break
         seen += [j.id for j in page]
         before = (page[-1].created_at, page[-1].id)
     assert seen == [j.id for j in everything]
-    assert store.list_jobs(project="pager", states=[JobState.COMPLETED]) == []
+    assert store.list_jobs(project=project, states=[JobState.COMPLETED]) == []

@@ -87,7 +87,8 @@ def test_project_must_be_a_subject_token(project: str) -> None:
 def test_non_mapping_brief_is_a_clear_error(raw: object) -> None:
     with pytest.raises(InvalidBrief) as err:
         parse_brief(raw)
-    assert err.value.problems == [{"field": "brief", "message": "a brief must be a mapping of fields"}]
+    assert err.value.problems == [{"field": "brief", "message": "a brief must be a mapping of fields",
+                                   "type": "value_error"}]
 
 
 def test_free_text_fields_carry_pii_tags() -> None:
