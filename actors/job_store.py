@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,9 @@ from schemas import (
     StepRecord,
 )
 
-__all__ = ["BLOCKED_PROJECT", "EventBlocked", "JobStore", "OutboxMessage", "guarded_event", "stream_event"]
+__all__ = [
+    "BLOCKED_PROJECT", "EventBlocked", "JobStore", "OutboxMessage", "Signer", "guarded_event", "signed_event", "stream_event",
+]
 
 BLOCKED_PROJECT = "pii-blocked"
 """The project token of a scrubbed event whose project name carries a vault value."""
@@ -92,6 +95,24 @@ def stream_event(
     """
     event = Event(id=event_id, type=event_type, job_id=stream, project=project, occurred_at=now, payload=payload)
     return event, _headers(event)
+
+
+Signer = Callable[[dict[str, Any]], dict[str, Any]]
+"""Signs an event envelope (JSON data): returns it with `key_id` and `signature` (`cluster.signing.SigningKey.sign`)."""
+
+
+def signed_event(
+    event: Event, headers: dict[str, str], *, sequence: int, signer: Signer | None,
+) -> tuple[Event, dict[str, Any], dict[str, str]]:
+    """The event at its outbox `sequence`, signed when a signer is given: the event, its stored JSON and its headers.
+
+    The signature and key id also travel as the `Mka-Signature` and `Mka-Key-Id` headers.
+    """
+    body = event.model_copy(update={"sequence": sequence, "key_id": None, "signature": None}).model_dump(mode="json")
+    if signer is None:
+        return Event.model_validate(body), body, headers
+    body = signer(body)
+    return Event.model_validate(body), body, {**headers, "Mka-Key-Id": body["key_id"], "Mka-Signature": body["signature"]}
 
 
 class OutboxMessage(BaseModel):
@@ -268,6 +289,29 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     def set_retention(self, until: dict[str, datetime | None]) -> None:
         """Record when the cleanup rules will delete each row (`retention_until`), by artifact id."""
+
+    @abc.abstractmethod
+    def purge_events(self, before: datetime, *, project: str | None = None, exclude: Sequence[str] = (),
+                     keep_jobs: Sequence[str] = (), published_only: bool = True, dry_run: bool = False,
+                     limit: int | None = None, audit_stream: str | None = None) -> int:
+        """Delete outbox rows that happened before `before`, of `project` (or of every project not in `exclude`),
+        oldest first and at most `limit`; only relayed ones when `published_only`; never those of `keep_jobs` (a
+        legal hold). With `audit_stream`, one `retention.events_purged` event on that system stream in the same
+        transaction. Return how many went (or, dry, would go)."""
+
+    @abc.abstractmethod
+    def any_published(self) -> bool:
+        """Whether any outbox row was ever relayed: the deployment has a relay, whatever this process's settings say."""
+
+    @abc.abstractmethod
+    def tombstone_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        """Replace finished jobs with no live catalog row (stored, lost or being deleted) by tombstones: id, project,
+        state and times stay; the brief, error, steps, idempotency key and catalog history go. One `job.purged`
+        event each; return the ids replaced (a job that runs or still has objects is skipped)."""
+
+    @abc.abstractmethod
+    def tombstone(self, job_id: str) -> dict[str, Any] | None:
+        """The tombstone of a purged job (`id`, `project`, `state`, `created_at`, `ended_at`, `purged_at`), if any."""
 
     @abc.abstractmethod
     def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:

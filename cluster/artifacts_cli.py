@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from cluster.secrets import mask_secrets
 from cluster.settings import load_settings
 from schemas import ArtifactKind, MkaError
 
@@ -31,10 +32,10 @@ def _print_json(data: object) -> None:
 
 
 def _fail(exc: MkaError, as_json: bool, code: int = 2) -> typer.Exit:
-    if as_json:
-        _print_json({"error": exc.to_dict()})
+    if as_json:  # an error may quote a URL with credentials: masked
+        _print_json({"error": mask_secrets(exc.to_dict())})
     else:
-        _err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        _err.print(f"[red]error:[/red] {mask_secrets(exc.message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -134,19 +135,7 @@ def artifacts_gc(
     Prints {"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, ...};
     exit 2 on a bad --now or a bad rules file, 1 when storage or the database fails (rerun it).
     """
-    from actors.lifecycle.sweep import sweep
-    from cluster.bootstrap import build_rules
-
-    at = _parse_now(now, as_json)
-    try:
-        rules = build_rules(load_settings())
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
-    try:
-        store, objects = _ports()
-        result = sweep(store, objects, at, rules, dry_run=dry_run).to_dict()
-    except MkaError as exc:  # storage or database down: nothing half-done stays (the next sweep finishes it)
-        raise _fail(exc, as_json, code=1) from None
+    result = run_sweep(_parse_now(now, as_json), dry_run=dry_run, as_json=as_json)
     if as_json:
         _print_json(result)
         return
@@ -158,8 +147,39 @@ def artifacts_gc(
         _out.print(f"  {entry['kind']:<16} {entry['key']}  ({entry['reason']})", highlight=False)
     for entry in result["held"]:
         _out.print(f"  held {entry['kind']:<11} {entry['key']}  ({entry['hold_reason']})", highlight=False)
+    _print_rows(result, verb)
     if result["more"]:
         _out.print("more are due than one run deletes (batch_size): run again", highlight=False)
+
+
+def run_sweep(at: datetime, *, dry_run: bool, as_json: bool) -> dict[str, Any]:
+    """One sweep as of `at` over every class (objects, events, jobs, spans): the sweeper's own; its report as JSON.
+
+    Exit 2 on a bad rules file, 1 when storage or the database fails (nothing half-done stays).
+    """
+    from actors.lifecycle.sweep import sweep
+    from cluster.bootstrap import build_rules, span_purge
+
+    settings = load_settings()
+    try:
+        rules = build_rules(settings)
+    except MkaError as exc:
+        raise _fail(exc, as_json) from None
+    try:
+        store, objects = _ports()
+        return sweep(store, objects, at, rules, dry_run=dry_run, relayed=bool(settings.nats_url),
+                     spans=span_purge(settings)).to_dict()
+    except MkaError as exc:  # storage or database down: nothing half-done stays (the next sweep finishes it)
+        raise _fail(exc, as_json, code=1) from None
+
+
+def _print_rows(result: dict[str, Any], verb: str) -> None:
+    """The retention of what is not an object: events, job rows, spans."""
+    events = sum(e["deleted"] for e in result["events"])
+    _out.print(f"{verb} {events} event(s); {len(result['jobs'])} job row(s) made tombstones; "
+               f"{result['spans']['deleted']} span(s)", highlight=False)
+    for entry in result["jobs"]:
+        _out.print(f"  job {entry['id']} ({entry['state']}, {entry['reason']})", highlight=False)
 
 
 @artifacts_app.command("hold")

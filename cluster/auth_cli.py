@@ -46,7 +46,8 @@ def _identity() -> Any:
     from cluster.bootstrap import build_store
     from cluster.identity_store import SqlIdentityStore
 
-    return SqlIdentityStore(build_store(load_settings()).engine)
+    store = build_store(load_settings())
+    return SqlIdentityStore(store.engine, signer=store.signer)
 
 
 @projects_app.command("create")
@@ -172,3 +173,32 @@ def members_list(project: str = _MEMBER_PROJECT, as_json: bool = _JSON) -> None:
         return
     for m in rows:
         _out.print(f"{m['subject']}  {m['role']}{'  pii_reader' if m['pii_reader'] else ''}", highlight=False)
+
+
+@keys_app.command("rotate-signing")
+def keys_rotate_signing(as_json: bool = _JSON) -> None:
+    """Make a new event-signing key; old public keys stay so earlier events still verify. Restart every process."""
+    from cluster.signing import rotate_signing_key
+
+    key, keys = _run(as_json, lambda: rotate_signing_key(load_settings()))
+    if as_json:
+        _print_json({"key_id": key.key_id, "keys": keys.ids})
+        return
+    _out.print(f"signing with {key.key_id} from now on; verifying with {', '.join(keys.ids)}", highlight=False)
+    _err.print("Restart the relay, the portal and the actors (`mka serve`) so they sign with the new key.")
+
+
+@keys_app.command("export-public")
+def keys_export_public(as_json: bool = typer.Option(False, "--json", help="Print the keys as a JWK set instead of PEM.")
+                       ) -> None:
+    """Print the public keys events are verified with (the active one first), as PEM or as a JWK set."""
+    from cluster.signing import load_keyset
+
+    keys = _run(as_json, lambda: load_keyset(load_settings()))
+    if as_json:
+        _print_json(keys.jwks(active=keys.ids[0]))
+        return
+    for key_id in keys.ids:
+        key = keys.get(key_id)
+        assert key is not None
+        typer.echo(f"# {key_id}\n{key.pem().decode()}", nl=False)

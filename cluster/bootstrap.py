@@ -8,9 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cluster.secrets import mask_secrets
 from cluster.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from fastapi import FastAPI
 
     from actors.clock import Clock
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLE_SECRETS",
     "SECRET_FIELDS",
+    "SHARED_SECRETS",
     "build_broker",
     "build_discovery_cache",
     "build_guards",
@@ -47,42 +52,64 @@ __all__ = [
     "build_ray_agents",
     "build_runner",
     "build_store",
+    "span_purge",
     "portal_config",
     "runner_config",
     "settings_for",
 ]
 
 SECRET_FIELDS = (
-    "database_url", "nats_url", "s3_secret_key", "vault_key", "openai_api_key", "gemini_api_key", "xai_api_key",
-    "figma_token",
+    "database_url", "nats_url", "s3_secret_key", "vault_key", "signing_key", "openai_api_key", "gemini_api_key",
+    "xai_api_key", "figma_token", "openai_base_url", "gemini_base_url", "xai_base_url", "otlp_endpoint", "jwt_issuer",
+    "jwt_jwks_url", "mcp_servers",
 )
-"""Settings that carry credentials (a database or NATS URL may hold a password or token)."""
+"""Settings that may carry a credential: keys, URLs that may hold a password, token or `?api-key=`, and the MCP
+servers' configs (env, headers, args). The providers' keys and base URLs in `llm` are trimmed per provider."""
+
+SHARED_SECRETS = frozenset({"otlp_endpoint"})
+"""What every role keeps: each worker exports its own spans."""
 
 ROLE_SECRETS: dict[str, frozenset[str]] = {
-    "orchestrator": frozenset({"database_url", "s3_secret_key", "vault_key"}),
-    "portal": frozenset({"database_url", "s3_secret_key", "vault_key"}),
+    "orchestrator": frozenset({"database_url", "s3_secret_key", "vault_key", "signing_key"}),
+    "portal": frozenset({"database_url", "s3_secret_key", "vault_key", "signing_key", "jwt_issuer", "jwt_jwks_url"}),
     "pii": frozenset({"vault_key"}),
     "report": frozenset({"s3_secret_key"}),
-    "collector": frozenset(),
+    "collector": frozenset(),  # plans on the MCP servers' names and source types, which it keeps
     "localizer": frozenset(),
-    "cache": frozenset(),
-    "broker": frozenset(),
-    "sweeper": frozenset({"database_url", "s3_secret_key"}),
+    "cache": frozenset({"mcp_servers"}),  # cache and broker start the MCP servers
+    "broker": frozenset({"mcp_servers"}),
+    "sweeper": frozenset({"database_url", "s3_secret_key", "signing_key"}),
 }
-"""The credentials each actor role keeps; an LLM actor (`llm-<provider>`) keeps its own provider's key only."""
+"""The credentials each actor role keeps besides `SHARED_SECRETS`; an LLM actor (`llm-<provider>`) keeps its own
+provider's key and base URL only."""
 
 
 def settings_for(settings: Settings, role: str) -> Settings:
-    """The settings an actor of `role` receives: every credential it does not need is removed before pickling."""
+    """The settings an actor of `role` receives: every credential it does not need is removed before pickling.
+
+    A removed key (`SecretStr`) becomes None; a removed URL keeps its masked form (`nats://****@bus:4222`), so the
+    role still sees that one is configured, and a role wired to use a URL it was not given fails to authenticate
+    instead of falling back to a default. The MCP servers keep their names and source types only (no env, headers
+    or args); every provider but an LLM actor's own loses its key, and its base URL is masked.
+    """
     own = role.removeprefix("llm-") if role.startswith("llm-") else None
-    if own is not None:
-        keep = frozenset({f"{own}_api_key"})
-    elif role in ROLE_SECRETS:
-        keep = ROLE_SECRETS[role]
-    else:
+    if own is None and role not in ROLE_SECRETS:
         raise ValueError(f"unknown actor role {role!r}")
-    update: dict[str, Any] = {name: None for name in SECRET_FIELDS if name not in keep}
-    update["llm"] = {name: p if name == own else p.model_copy(update={"api_key": None}) for name, p in settings.llm.items()}
+    keep = SHARED_SECRETS | ROLE_SECRETS.get(role, frozenset())
+    update: dict[str, Any] = {}
+    for name in SECRET_FIELDS:
+        value = getattr(settings, name)
+        if name in keep or value is None:
+            continue
+        update[name] = mask_secrets(value) if isinstance(value, str) else None
+    if "mcp_servers" not in keep:
+        update["mcp_servers"] = {
+            name: {k: v for k, v in config.items() if k == "source_type"} for name, config in settings.mcp_servers.items()
+        }
+    update["llm"] = {
+        name: p if name == own else p.model_copy(update={"api_key": None, "base_url": mask_secrets(p.base_url)})
+        for name, p in settings.llm.items()
+    }
     return settings.model_copy(update=update)
 
 
@@ -115,10 +142,18 @@ def build_objects(settings: Settings) -> ObjectStore:
     return FsObjectStore(settings.artifacts_dir)
 
 
+def span_purge(settings: Settings) -> Callable[[datetime, bool], int]:
+    """The sweep's span retention: drop old spans from this deployment's local span file."""
+    from cluster.tracing import purge_spans
+
+    return lambda before, dry_run: purge_spans(settings.spans_file, before, dry_run=dry_run)
+
+
 def build_rules(settings: Settings) -> CleanupRules:
     """The cleanup rules: the YAML file `MKA_CLEANUP_RULES` names, else the defaults; `InvalidInput` names a bad field.
 
-    Without `pii_retention_days` in the file, the vault and the raw brief keep `MKA_RETENTION_DAYS`.
+    Without `pii_retention_days` in the file, the vault and the raw brief keep `MKA_RETENTION_DAYS`; the event,
+    job and span periods default to `MKA_EVENT_RETENTION_DAYS`, `MKA_JOB_RETENTION_DAYS` and `MKA_SPAN_RETENTION_DAYS`.
     """
     import yaml
     from pydantic import ValidationError
@@ -137,6 +172,9 @@ def build_rules(settings: Settings) -> CleanupRules:
             raise InvalidInput(f"cleanup rules {path}: expected a mapping of rules, got {type(loaded).__name__}")
         data = loaded
     data.setdefault("pii_retention_days", settings.retention_days)
+    data.setdefault("event_retention_days", settings.event_retention_days)
+    data.setdefault("job_retention_days", settings.job_retention_days)
+    data.setdefault("span_retention_days", settings.span_retention_days)
     try:
         return CleanupRules.model_validate(data)
     except ValidationError as exc:
@@ -277,9 +315,10 @@ def build_local_agents(
 
 
 def build_portal_app(settings: Settings) -> FastAPI:
-    """The portal app over the running system: the named actors, the job store and the object store."""
+    """The portal app over the running system: the named actors (started by `mka serve`, found here: the portal's
+    settings lack the other roles' credentials), the job store and the object store."""
     from cluster.client import MkaClient
-    from cluster.ray_runtime import ensure_actors
+    from cluster.ray_runtime import find_actors
     from cluster.tracing import setup_tracing
     from serve_app.api import create_app
     from serve_app.backend import ClientBackend
@@ -287,7 +326,7 @@ def build_portal_app(settings: Settings) -> FastAPI:
     setup_tracing(settings)
     guards = build_guards(settings)
     client = MkaClient(
-        settings, ensure_actors(settings), store=build_store(settings, guards=guards), objects=build_objects(settings)
+        settings, find_actors(settings), store=build_store(settings, guards=guards), objects=build_objects(settings)
     )
     store = client.store
     return create_app(ClientBackend(client), auth=build_authenticator(settings, store.engine),
@@ -312,7 +351,10 @@ def build_authenticator(settings: Settings, engine: Any) -> Authenticator:
             audience=settings.jwt_audience, subject_claim=settings.jwt_subject_claim,
             projects_claim=settings.jwt_projects_claim, admin_subjects=frozenset(settings.jwt_admin_subjects),
         ))
-    return Authenticator(SqlIdentityStore(engine), jwt=verifier, enabled=settings.auth != "off",
+    from cluster.signing import load_signing_key
+
+    identity = SqlIdentityStore(engine, signer=load_signing_key(settings).sign)
+    return Authenticator(identity, jwt=verifier, enabled=settings.auth != "off",
                          dev_pii_reader=settings.allow_pii)
 
 

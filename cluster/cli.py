@@ -17,8 +17,11 @@ from rich.table import Table
 from cluster.artifacts_cli import artifacts_app
 from cluster.auth_cli import keys_app, members_app, projects_app
 from cluster.figma_cli import figma_app
+from cluster.events_cli import events_app
 from cluster.pii_cli import pii_app
+from cluster.retention_cli import retention_app
 from cluster.profiles_cli import profiles_app
+from cluster.secrets import mask_secrets
 from cluster.settings import Settings, load_settings
 from schemas import InvalidBrief, InvalidInput, MkaError, parse_brief, problems_from
 
@@ -38,6 +41,8 @@ app.add_typer(figma_app, name="figma")
 app.add_typer(projects_app, name="projects")
 app.add_typer(keys_app, name="keys")
 app.add_typer(members_app, name="members")
+app.add_typer(events_app, name="events")
+app.add_typer(retention_app, name="retention")
 
 # Soft wrap: ids and paths are never wrapped or cut at the terminal's width, so they can be copied.
 out = Console(soft_wrap=True)
@@ -66,12 +71,13 @@ def _print_json(data: Any) -> None:
 
 
 def _fail(exc: MkaError, as_json: bool, code: int = 2) -> typer.Exit:
+    # An error may quote a setting (a database URL with its password, an endpoint with `?key=`): masked.
     if as_json:
-        _print_json({"error": exc.to_dict()})
+        _print_json({"error": mask_secrets(exc.to_dict())})
     else:
-        err.print(f"[red]error:[/red] {exc.message}")
+        err.print(f"[red]error:[/red] {mask_secrets(exc.message)}")
         for problem in getattr(exc, "problems", []):
-            err.print(f"  - [bold]{problem['field']}[/bold]: {problem['message']}")
+            err.print(f"  - [bold]{problem['field']}[/bold]: {mask_secrets(problem['message'])}")
     return typer.Exit(code)
 
 
@@ -639,26 +645,6 @@ def jobs_resume(job_id: str, as_json: bool = JSON_OPT) -> None:
 
 
 @app.command()
-def events(job_id: str, as_json: bool = JSON_OPT) -> None:
-    """Print a job's events from the outbox (published to NATS or not)."""
-    store = _store(load_settings())
-    try:
-        store.get(job_id)
-    except MkaError as exc:
-        raise _fail(exc, as_json) from None
-    messages = store.events(job_id)
-    if as_json:
-        _print_json(
-            [{**m.event.model_dump(mode="json"), "subject": m.subject, "published": m.published_at is not None} for m in messages]
-        )
-        return
-    table = Table("time", "type", "payload", "published")
-    for m in messages:
-        table.add_row(m.event.occurred_at.isoformat(timespec="milliseconds"), m.event.type, json.dumps(m.event.payload), "yes" if m.published_at else "no")
-    _show(table)
-
-
-@app.command()
 def trace(job_id: str, as_json: bool = JSON_OPT) -> None:
     """Print a job's span tree with durations (from the local span file)."""
     from cluster.tracing import read_spans, render_span_tree, span_tree
@@ -675,7 +661,7 @@ def trace(job_id: str, as_json: bool = JSON_OPT) -> None:
         _print_json({"trace_id": job.trace_id, "spans": span_tree(spans)})
         return
     if not spans:
-        where = f"the OTLP endpoint {settings.otlp_endpoint}" if settings.otlp_endpoint else str(settings.spans_file)
+        where = f"the OTLP endpoint {mask_secrets(settings.otlp_endpoint)}" if settings.otlp_endpoint else str(settings.spans_file)
         out.print(f"no spans for trace {job.trace_id} in {settings.spans_file} (spans go to {where})")
         return
     out.print(f"trace {job.trace_id}")

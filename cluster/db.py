@@ -29,7 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from cluster.private_files import private_file, tighten
 
-__all__ = ["ApiKeyRow", "ArtifactRow", "Base", "IdempotencyRow", "JobRow", "MembershipRow", "OutboxRow", "ProjectRow",
+__all__ = ["ApiKeyRow", "ArtifactRow", "Base", "IdempotencyRow", "JobRow", "JobTombstoneRow", "MembershipRow", "OutboxRow",
+           "ProjectRow",
            "StepRow", "make_engine", "transaction"]
 
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -84,7 +85,8 @@ class OutboxRow(Base):
     """An event waiting to be relayed; `published_at` is set only after the broker acked it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "published_at", "seq"),)
+    # AUTOINCREMENT on SQLite: a seq (an event's signed sequence) is never reused after retention deleted rows.
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "seq"), {"sqlite_autoincrement": True})
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -144,6 +146,19 @@ class IdempotencyRow(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class JobTombstoneRow(Base):
+    """What stays of a job whose row retention removed: id, project, state and times; no brief, error or steps."""
+
+    __tablename__ = "job_tombstones"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project: Mapped[str] = mapped_column(String(63), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime]
 
 
 class ProjectRow(Base):
@@ -222,6 +237,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free pages (retention)
             cur.close()
 
         return engine

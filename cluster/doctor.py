@@ -2,7 +2,8 @@
 
 Each provider is checked the way the pipeline will use it: the same settings, the same SDK agent,
 and a model listing call (`GET /v1/models`, Gemini `models.list`, xAI `ListLanguageModels`) as the
-probe. Keys never leave this process unmasked; nothing is sent but the listing request.
+probe. Keys never leave this process unmasked, nor do credentials in endpoints or in the providers' error texts;
+nothing is sent but the listing request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from actors.llm import build_llm_agent, mask_key, provider_config
 from actors.llm.config import KEY_ENV_VARS
+from cluster.secrets import mask_secrets
 from cluster.settings import Settings, load_settings
 
 __all__ = ["check_providers", "doctor_command"]
@@ -91,7 +93,10 @@ async def _check(settings: Settings, provider: str, *, probe: bool, timeout_s: f
 
 
 def check_providers(settings: Settings, *, probe: bool = True, timeout_s: float = 10.0) -> dict[str, Any]:
-    """Check every configured provider (concurrently); `ok` is false when a provider the pipeline uses has a problem."""
+    """Check every configured provider (concurrently); `ok` is false when a provider the pipeline uses has a problem.
+
+    Everything in the report is masked (`mask_secrets`): the endpoints, the errors, the keys (last four characters).
+    """
 
     async def run() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(_check(settings, p, probe=probe, timeout_s=timeout_s) for p in settings.providers)))
@@ -102,7 +107,9 @@ def check_providers(settings: Settings, *, probe: bool = True, timeout_s: float 
     if settings.use_stubs:
         notes.append("MKA_USE_STUBS is on: jobs use the offline stub providers; set MKA_USE_STUBS=false to use the "
                      "providers below (each needs its key)")
-    return {"use_stubs": settings.use_stubs, "ok": not any(r["problems"] for r in in_use), "providers": rows, "notes": notes}
+    report = {"use_stubs": settings.use_stubs, "ok": not any(r["problems"] for r in in_use), "providers": rows,
+              "notes": notes}
+    return mask_secrets(report)  # endpoints and provider errors may quote a URL's credentials or `?key=`
 
 
 def doctor_command(as_json: bool) -> int:

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actors.clock import Clock, SystemClock
-from actors.job_store import stream_event
-from cluster.db import ApiKeyRow, MembershipRow, OutboxRow, ProjectRow, transaction
+from actors.job_store import Signer, stream_event
+from cluster.db import ApiKeyRow, MembershipRow, ProjectRow, transaction
+from cluster.sql_store import write_event
 from schemas import AlreadyExists, EventType
 from serve_app.auth.identity import IdentityStore, KeyRecord, Membership, ProjectRecord
 
@@ -27,12 +28,16 @@ class SqlIdentityStore(IdentityStore):
     """`IdentityStore` on the job store's database (SQLite or PostgreSQL, tables from migration 0006).
 
     Example:
-        >>> identity = SqlIdentityStore(job_store.engine)                      # doctest: +SKIP
+        >>> identity = SqlIdentityStore(job_store.engine, signer=job_store.signer)  # doctest: +SKIP
         >>> create_key(identity, project="default", role="admin", actor="cli")  # doctest: +SKIP
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, new_id: Callable[[], str] | None = None) -> None:
-        """Use an engine whose database is migrated (the job store migrates it on construction)."""
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, new_id: Callable[[], str] | None = None,
+        signer: Signer | None = None,
+    ) -> None:
+        """Use an engine whose database is migrated (the job store migrates it on construction); `signer` signs audit events."""
+        self._signer = signer
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
@@ -44,9 +49,7 @@ class SqlIdentityStore(IdentityStore):
         event, headers = stream_event(event_id=self._new_id(), stream=AUDIT_STREAM, project=project,
                                       event_type=event_type, payload={"actor": actor, "target": target},
                                       now=self._clock.now())
-        s.add(OutboxRow(event_id=event.id, job_id=AUDIT_STREAM, project=project, type=event.type,
-                        subject=event.subject, event=event.model_dump(mode="json"), headers=headers,
-                        occurred_at=event.occurred_at, published_at=None))
+        write_event(s, event, headers, self._signer)
 
     def audit(self, event_type: str, *, actor: str, project: str, target: str) -> None:
         """Write one audit event to the outbox."""

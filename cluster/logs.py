@@ -1,4 +1,4 @@
-"""Structured logging: one JSON object per line, fields by allow-list so PII and secrets stay out."""
+"""Structured logging: one JSON object per line, fields by allow-list and secrets masked, so PII and secrets stay out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from actors.pii.guard import guard_registry
+from cluster.secrets import mask_secrets
 
 __all__ = ["JsonFormatter", "configure_logging", "log_event"]
 
@@ -23,7 +24,7 @@ SAFE_FIELDS = frozenset(
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats records as JSON lines with time, level, logger, message and allow-listed fields."""
+    """Formats records as JSON lines with time, level, logger, message and allow-listed fields, secrets masked."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Return the record as one JSON line."""
@@ -31,10 +32,10 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": mask_secrets(record.getMessage()),
         }
         fields = getattr(record, "fields", None) or {}
-        out.update({k: v for k, v in fields.items() if k in SAFE_FIELDS})
+        out.update({k: mask_secrets(v) for k, v in fields.items() if k in SAFE_FIELDS})
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: exception messages may quote user input.
             out["exc_type"] = record.exc_info[0].__name__

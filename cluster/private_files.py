@@ -19,7 +19,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "tighten"]
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "tighten", "write_private"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -61,3 +61,27 @@ def tighten(path: Path) -> None:
             os.chmod(path, mode & 0o700)
     except (FileNotFoundError, PermissionError):
         pass
+
+
+def write_private(path: Path, data: bytes, *, replace: bool) -> None:
+    """Write a 0600 file atomically: the complete file appears or nothing does.
+
+    Without `replace` an existing file wins (a key data was sealed or signed with is never overwritten).
+    """
+    path = Path(path)
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the file exists
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -49,8 +49,11 @@ class SweeperActor:
         from cluster.bootstrap import build_objects, build_rules, build_store
 
         _start(settings)
+        from cluster.bootstrap import span_purge
+
         self._sweeper = Sweeper(build_store(settings), build_objects(settings), build_rules(settings),
-                                interval_s=settings.sweep_interval_s, on_sweep=_log_sweep)
+                                interval_s=settings.sweep_interval_s, on_sweep=_log_sweep,
+                                relayed=bool(settings.nats_url), spans=span_purge(settings))
         self._sweeper.start()
 
     def ping(self) -> str:

@@ -13,7 +13,7 @@ from cluster import ray_actors as shells
 from cluster.bootstrap import settings_for
 from cluster.settings import Settings
 
-__all__ = ["ACTOR_NAMES", "ADDRESS_FILE", "address_file", "connect_ray", "ensure_actors", "write_address"]
+__all__ = ["ACTOR_NAMES", "ADDRESS_FILE", "address_file", "connect_ray", "ensure_actors", "find_actors", "write_address"]
 
 ACTOR_NAMES = {
     "cache": "mka-discovery-cache",
@@ -135,3 +135,24 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
     handles["sweeper"] = _actor(shells.SweeperActor, ACTOR_NAMES["sweeper"], "sweeper", settings,
                                 num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=4)
     return handles
+
+
+def find_actors(settings: Settings) -> dict[str, Any]:
+    """Handles of the running actors by role, as `ensure_actors` returns them, never creating one.
+
+    For processes that hold trimmed settings (the portal replica, `settings_for(settings, "portal")`): an actor
+    they created would lack the credentials of its role. `MkaError` names a missing actor.
+    """
+    from schemas import MkaError
+
+    def get(name: str) -> Any:
+        try:
+            return ray.get_actor(name, namespace=settings.ray_namespace)
+        except ValueError:
+            raise MkaError(f"the actor {name} is not running: start the system with `mka serve` (or connect())") from None
+
+    handles: dict[str, Any] = {role: get(name) for role, name in ACTOR_NAMES.items() if role != "report"}
+    handles["report"] = [get(f"{ACTOR_NAMES['report']}-{i}") for i in range(settings.report_actors)]
+    handles.update({f"llm-{p}": get(llm_actor_name(p)) for p in settings.providers})
+    return handles
+

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from actors.job_store import JobStore, OutboxMessage
     from cluster.settings import Settings
 
-__all__ = ["STREAM_SUBJECTS", "OutboxRelay", "ensure_stream", "run_relay"]
+__all__ = ["STREAM_SUBJECTS", "OutboxRelay", "ensure_stream", "read_messages", "run_relay"]
 
 STREAM_SUBJECTS = "mka.events.>"
 _STREAM_NAME_IN_USE = 10058  # JetStream err_code: stream exists with a different configuration
@@ -49,8 +49,10 @@ async def ensure_stream(
     name: str,
     duplicate_window_s: float,
     subjects: Sequence[str] = (STREAM_SUBJECTS,),
+    max_age_s: float | None = None,
 ) -> js_api.StreamInfo:
-    """Create the stream if missing, else make it cover `subjects` with our duplicate window; idempotent.
+    """Create the stream if missing, else make it cover `subjects` with our duplicate window (and, when given, keep
+    messages `max_age_s`: the events' retention); idempotent.
 
     Safe when relays race: creating an identical stream succeeds, and a create that loses to a
     different configuration falls back to reading and updating the stream.
@@ -64,6 +66,7 @@ async def ensure_stream(
                 subjects=list(subjects),
                 duplicate_window=duplicate_window_s,
                 storage=js_api.StorageType.FILE,
+                max_age=max_age_s,
             )
             try:
                 return await js.add_stream(config)
@@ -73,9 +76,10 @@ async def ensure_stream(
                 info = await js.stream_info(name)  # another relay created it first
         have = list(info.config.subjects or [])
         missing = [s for s in subjects if s not in have]
-        if not missing and info.config.duplicate_window == duplicate_window_s:
+        age = info.config.max_age if max_age_s is None else max_age_s
+        if not missing and info.config.duplicate_window == duplicate_window_s and info.config.max_age == age:
             return info
-        wanted = replace(info.config, subjects=have + missing, duplicate_window=duplicate_window_s)
+        wanted = replace(info.config, subjects=have + missing, duplicate_window=duplicate_window_s, max_age=age)
         return await js.update_stream(wanted)
     except _NATS_ERRORS as exc:
         raise EventBusError(f"cannot ensure JetStream stream {name!r}: {exc}") from exc
@@ -103,6 +107,7 @@ class OutboxRelay:
         reconnect_time_wait_s: float = 0.5,
         max_reconnect_attempts: int = 60,
         max_backoff_s: float = 10.0,
+        max_age_s: float | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -117,14 +122,22 @@ class OutboxRelay:
         self._reconnect_time_wait_s = reconnect_time_wait_s
         self._max_reconnect_attempts = max_reconnect_attempts
         self._max_backoff_s = max_backoff_s
+        self.max_age_s = max_age_s  # how long the stream keeps messages (None: as it is)
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: JobStore) -> OutboxRelay:
-        """Build a relay from `MKA_NATS_*` / `MKA_RELAY_*` settings; `MKA_NATS_URL` must be set."""
+        """Build a relay from `MKA_NATS_*` / `MKA_RELAY_*` settings; `MKA_NATS_URL` must be set.
+
+        The stream keeps messages as long as the longest event retention of any project (`max_age`).
+        """
+        from cluster.bootstrap import build_rules
+
         if not settings.nats_url:
             raise ValueError("MKA_NATS_URL is not set; events stay in the outbox")
+        rules = build_rules(settings)
+        days = max(rules.event_days(p) for p in ["", *rules.projects])
         return cls(
             store,
             nats_url=settings.nats_url,
@@ -132,6 +145,7 @@ class OutboxRelay:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             duplicate_window_s=settings.nats_duplicate_window_s,
+            max_age_s=days * 86400.0,
         )
 
     @property
@@ -156,7 +170,8 @@ class OutboxRelay:
             raise EventBusError(f"cannot connect to NATS: {type(exc).__name__}") from exc
         self._js = self._nc.jetstream(timeout=self._ack_timeout_s)
         try:
-            await ensure_stream(self._js, name=self._stream, duplicate_window_s=self._duplicate_window_s)
+            await ensure_stream(self._js, name=self._stream, duplicate_window_s=self._duplicate_window_s,
+                                max_age_s=self.max_age_s)
         except EventBusError:
             await self.close()
             raise
@@ -234,6 +249,39 @@ class OutboxRelay:
             )
         except _NATS_ERRORS as exc:
             raise EventBusError(f"publish to {message.subject} failed: {exc}") from exc
+
+
+async def read_messages(
+    nats_url: str, *, stream: str, subject: str, idle_s: float = 1.0, connect_timeout_s: float = 2.0,
+) -> list[tuple[str, dict[str, str], bytes]]:
+    """Every message of `stream` on `subject` (wildcards allowed), oldest first, as (subject, headers, data).
+
+    Reads with an ephemeral pull consumer that acks nothing and is gone when the connection closes.
+    """
+    try:
+        nc = await nats.connect(nats_url, name="mka-events-reader", connect_timeout=connect_timeout_s,
+                                max_reconnect_attempts=0, allow_reconnect=False, error_cb=_log_nats_error)
+    except _NATS_ERRORS as exc:
+        raise EventBusError(f"cannot connect to NATS: {type(exc).__name__}") from exc
+    out: list[tuple[str, dict[str, str], bytes]] = []
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(subject, stream=stream, config=js_api.ConsumerConfig(
+            ack_policy=js_api.AckPolicy.NONE, deliver_policy=js_api.DeliverPolicy.ALL, inactive_threshold=60.0))
+        while True:
+            try:
+                batch = await sub.fetch(batch=256, timeout=idle_s)
+            except nats.errors.TimeoutError:
+                break
+            out.extend((m.subject, dict(m.headers or {}), m.data) for m in batch)
+    except js_errors.NotFoundError as exc:
+        raise EventBusError(f"JetStream has no stream {stream!r}") from exc
+    except _NATS_ERRORS as exc:
+        raise EventBusError(f"cannot read {subject} from JetStream: {exc}") from exc
+    finally:
+        with contextlib.suppress(*_NATS_ERRORS):
+            await nc.close()
+    return out
 
 
 def run_relay(settings: Settings, store: JobStore, *, once: bool = False) -> int:

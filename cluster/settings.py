@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cluster.secrets import mask_secrets
+
 __all__ = ["PROVIDER_DEFAULTS", "ProviderSettings", "Settings", "default_home", "load_settings"]
 
 _FLAT = ("api_key", "model", "base_url", "timeout_s", "price_input_per_1k", "price_output_per_1k")
@@ -126,7 +128,18 @@ class Settings(BaseSettings):
         default=None, description="Fernet key encrypting PII vaults at rest; generated under home when unset."
     )
     # --- PII: retention of a job's vault, detection thresholds and patterns ------------------------------------
-    retention_days: int = Field(default=30, ge=1, description="Days a job's PII vault is kept (retention-until).")
+    signing_key: SecretStr | None = Field(
+        default=None, description="Ed25519 private key (PEM, or the path of a PEM file) signing every event; "
+        "generated under home when unset.",
+    )
+    retention_days: int = Field(default=30, ge=1, le=2555, description="Days a finished job's PII vault and raw "
+                                "brief are kept (the cleanup rules' pii_retention_days default).")
+    event_retention_days: int = Field(default=90, ge=1, le=2555, description="Days events are kept in the outbox "
+                                      "(once relayed) and in the JetStream stream (max_age).")
+    job_retention_days: int = Field(default=400, ge=1, le=2555, description="Days after a job ended before its "
+                                    "row becomes a tombstone (once none of its objects is left).")
+    span_retention_days: int = Field(default=30, ge=1, le=2555, description="Days spans are kept in the local "
+                                     "span file.")
     # --- artifact lifecycle: the cleanup rules and the sweeper that applies them -----------------------------
     sweep_interval_s: float = Field(
         default=3600.0, gt=0,
@@ -327,33 +340,14 @@ class Settings(BaseSettings):
         return servers
 
     def masked(self) -> dict[str, Any]:
-        """Return the settings as plain data with secrets and URL passwords masked."""
-        out: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = "****" if value.get_secret_value() else ""
-            elif isinstance(value, Path):
-                value = str(value)
-            elif isinstance(value, str) and "://" in value and "@" in value:
-                value = _mask_url_password(value)
-            elif name == "mcp_servers":  # auth headers and env values of MCP servers are secrets
-                value = {server: {k: ({h: "****" for h in v} if k in ("headers", "env") and isinstance(v, dict) else v)
-                                  for k, v in config.items()} for server, config in value.items()}
-            elif name == "llm":
-                value = {
-                    provider: {**p.model_dump(mode="json"), "api_key": "****" if p.api_key is not None else ""}
-                    for provider, p in sorted(value.items())
-                }
-            out[name] = value
+        """Return the settings as plain data with every secret masked (`cluster.secrets.mask_secrets`)."""
+        out = {name: str(value) if isinstance(value, Path) else value for name, value in mask_secrets(self).items()}
+        out["llm"] = dict(sorted(out["llm"].items()))
         return out
 
-
-def _mask_url_password(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:****@{host}" if ":" in creds else url
+    def __repr_args__(self) -> Any:
+        # A traceback or log line that shows the settings shows them masked.
+        return list(self.masked().items())
 
 
 def load_settings(**overrides: Any) -> Settings:

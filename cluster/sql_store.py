@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +21,9 @@ from actors.job_store import (
     EventBlocked,
     JobStore,
     OutboxMessage,
+    Signer,
     guarded_event,
+    signed_event,
     stream_event,
 )
 from actors.lifecycle.catalog import (
@@ -41,6 +43,7 @@ from cluster.db import (
     ArtifactRow,
     IdempotencyRow,
     JobRow,
+    JobTombstoneRow,
     OutboxRow,
     ProjectRow,
     StepRow,
@@ -69,7 +72,7 @@ from schemas import (
     StorageError,
 )
 
-__all__ = ["SqlJobStore"]
+__all__ = ["SqlJobStore", "write_event"]
 
 
 class SqlJobStore(JobStore):
@@ -91,8 +94,12 @@ class SqlJobStore(JobStore):
         migrate: bool = True,
         machine: StateMachine | None = None,
         guards: GuardRegistry | None = None,
+        signer: Signer | None = None,
     ) -> None:
         """`keyring` seals raw briefs (a callable loads it on first use); without one, `submit` refuses.
+
+        `signer` signs every event written (`from_settings` gives the deployment's signing key); without
+        one, events are written unsigned and consumers that verify refuse them.
 
         `machine` is the state machine of the pipeline the jobs run (the default registry's if not given).
         """
@@ -100,6 +107,7 @@ class SqlJobStore(JobStore):
         self._machine = machine or default_machine()
         self._guards = guards or guard_registry()  # every event is checked against the job's vault
         self._keyring = keyring
+        self.signer = signer
         self._clock = clock or SystemClock()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -108,8 +116,11 @@ class SqlJobStore(JobStore):
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> SqlJobStore:
-        """Build the store on the database the settings name, with the vault keyring (loaded on first use)."""
+        """Build the store on the database the settings name, with the vault keyring (loaded on first use) and signing key."""
+        from cluster.signing import load_signing_key
+
         kwargs.setdefault("keyring", lambda: _load_keyring(settings))
+        kwargs.setdefault("signer", load_signing_key(settings).sign)
         return cls(make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size), **kwargs)
 
     def _ring(self) -> Keyring:
@@ -625,6 +636,91 @@ class SqlJobStore(JobStore):
                 s.execute(update(ArtifactRow).where(ArtifactRow.id == artifact_id).values(retention_until=when)
                           .execution_options(synchronize_session=False))
 
+    def purge_events(self, before: datetime, *, project: str | None = None, exclude: Sequence[str] = (),
+                     keep_jobs: Sequence[str] = (), published_only: bool = True, dry_run: bool = False,
+                     limit: int | None = None, audit_stream: str | None = None) -> int:
+        """Delete old outbox rows of `project` (or of every project not in `exclude`), oldest first, at most `limit`;
+        relayed ones only when `published_only`; never those of `keep_jobs` (held). With `audit_stream`, the
+        `retention.events_purged` event is written in the same transaction. Return how many went (or would)."""
+        match = [OutboxRow.occurred_at < before]
+        if project is not None:
+            match.append(OutboxRow.project == project)
+        if exclude:
+            match.append(OutboxRow.project.not_in(list(exclude)))
+        if keep_jobs:
+            match.append(OutboxRow.job_id.not_in(list(keep_jobs)))
+        if published_only:
+            match.append(OutboxRow.published_at.is_not(None))
+        with self._tx() as s:
+            if dry_run:
+                counted = select(OutboxRow.seq).where(*match).limit(limit)
+                return int(s.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+            seqs = list(s.scalars(select(OutboxRow.seq).where(*match).order_by(OutboxRow.seq).limit(limit)))
+            for start in range(0, len(seqs), 1000):
+                s.execute(delete(OutboxRow).where(OutboxRow.seq.in_(seqs[start:start + 1000]))
+                          .execution_options(synchronize_session=False))
+            if seqs and audit_stream:
+                self._emit_stream(s, audit_stream, SYSTEM_PROJECT, EventType.EVENTS_PURGED, {
+                    "project": project or "*", "before": before.isoformat(), "deleted": len(seqs),
+                    "relayed_only": published_only})
+        if seqs:
+            self._forget_freed_pages()
+        return len(seqs)
+
+    def any_published(self) -> bool:
+        """Whether any outbox row was ever relayed (the deployment has a relay)."""
+        with self._tx() as s:
+            return s.scalar(select(OutboxRow.seq).where(OutboxRow.published_at.is_not(None)).limit(1)) is not None
+
+    def tombstone_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        """Replace finished jobs with no live catalog row by tombstones, each with a `job.purged` event."""
+        done: list[str] = []
+        terminal = [state.value for state in TERMINAL_STATES]
+        live = [ArtifactStatus.STORED.value, ArtifactStatus.LOST.value, ArtifactStatus.DELETING.value]
+        for job_id in job_ids:
+            with self._tx() as s:
+                row = s.get(JobRow, job_id, with_for_update=True)
+                if row is None or row.state not in terminal:
+                    continue
+                if s.scalar(select(func.count()).select_from(ArtifactRow).where(
+                        ArtifactRow.job_id == job_id, ArtifactRow.status.in_(live))):
+                    continue
+                now = self._clock.now()
+                stone = JobTombstoneRow(id=row.id, project=row.project, state=row.state, created_at=row.created_at,
+                                        ended_at=row.updated_at, purged_at=now)
+                s.add(stone)
+                for table in (StepRow, IdempotencyRow, ArtifactRow):
+                    s.execute(delete(table).where(table.job_id == job_id).execution_options(synchronize_session=False))
+                s.delete(row)
+                self._emit_stream(s, job_id, stone.project, EventType.JOB_PURGED, {
+                    "job_id": job_id, "state": stone.state, "created_at": _utc(stone.created_at).isoformat(),
+                    "ended_at": _utc(stone.ended_at).isoformat() if stone.ended_at else None,
+                })
+            done.append(job_id)
+        if done:
+            self._forget_freed_pages()
+        return done
+
+    def tombstone(self, job_id: str) -> dict[str, Any] | None:
+        """The tombstone of a purged job, if any."""
+        with self._tx() as s:
+            row = s.get(JobTombstoneRow, job_id)
+            if row is None:
+                return None
+            return {"id": row.id, "project": row.project, "state": row.state, "created_at": _utc(row.created_at),
+                    "ended_at": _utc(row.ended_at), "purged_at": _utc(row.purged_at)}
+
+    def _forget_freed_pages(self) -> None:
+        """SQLite: copy the WAL back and truncate it, so no old copy of a deleted row stays in the WAL file.
+
+        `secure_delete` (set on every connection) already zeroes the freed pages in the database file.
+        PostgreSQL keeps dead tuples until VACUUM reclaims them (docs/security.md).
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
         """Write an event that belongs to no job."""
         with self._tx() as s:
@@ -653,9 +749,7 @@ class SqlJobStore(JobStore):
     def _emit_stream(self, s: Session, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
         event, headers = stream_event(event_id=self._new_id(), stream=stream, project=project, event_type=event_type,
                                       payload=payload, now=self._clock.now())
-        s.add(OutboxRow(event_id=event.id, job_id=stream, project=project, type=event.type, subject=event.subject,
-                        event=event.model_dump(mode="json"), headers=headers, occurred_at=event.occurred_at,
-                        published_at=None))
+        write_event(s, event, headers, self.signer)
 
     # --- outbox -----------------------------------------------------------------------------
 
@@ -719,19 +813,16 @@ class SqlJobStore(JobStore):
         if built is None:
             return
         event, headers = built
-        s.add(
-            OutboxRow(
-                event_id=event.id,
-                job_id=job.id,
-                project=event.project,
-                type=event.type,
-                subject=event.subject,
-                event=event.model_dump(mode="json"),
-                headers=headers,
-                occurred_at=event.occurred_at,
-                published_at=None,
-            )
-        )
+        write_event(s, event, headers, self.signer)
+
+
+def write_event(s: Session, event: Event, headers: dict[str, str], signer: Signer | None) -> None:
+    """Add the event to the outbox at its sequence (the row's `seq`), signed when there is a signer."""
+    row = OutboxRow(event_id=event.id, job_id=event.job_id, project=event.project, type=event.type,
+                    subject=event.subject, event={}, headers={}, occurred_at=event.occurred_at, published_at=None)
+    s.add(row)
+    s.flush()  # the sequence is the row's seq, which the database assigns: signed in the same transaction
+    _, row.event, row.headers = signed_event(event, headers, sequence=row.seq, signer=signer)
 
 
 def _update_versioned(s: Session, row: JobRow, expected_version: int, values: dict[str, Any], *, doing: str) -> None:

@@ -27,7 +27,7 @@ __all__ = [
     "parse_event",
 ]
 
-EVENT_SCHEMA_VERSION = "1.0"
+EVENT_SCHEMA_VERSION = "1.1"  # 1.1 adds sequence, key_id and signature
 # Majors this code reads; 0 is the pre-freeze shape, identical to 1. A new major is a breaking change.
 SUPPORTED_EVENT_MAJORS = frozenset({0, 1})
 
@@ -45,6 +45,9 @@ class EventType:
     ARTIFACT_RELEASED = "artifact.released"
     ORPHAN_DELETED = "artifact.orphan_deleted"
     SWEEP_COMPLETED = "sweep.completed"
+    JOB_PURGED = "job.purged"  # retention replaced the job's row with a tombstone
+    EVENTS_PURGED = "retention.events_purged"  # retention deleted a project's old outbox rows (a count)
+    SPANS_PURGED = "retention.spans_purged"  # retention deleted old spans from the local span file (a count)
     # Audit events (stream `audit` of each project): who (`actor`: key id or subject, never a key) did what.
     AUDIT_PROJECT_CREATED = "audit.project_created"
     AUDIT_KEY_CREATED = "audit.key_created"
@@ -70,6 +73,14 @@ class Event(BaseModel):
     occurred_at: datetime
     schema_version: str = EVENT_SCHEMA_VERSION
     payload: dict[str, Any] = Field(default_factory=dict)
+    sequence: int | None = Field(
+        default=None, ge=1, description="The event's position in its store's outbox; signed, so a replay is seen.",
+    )
+    key_id: str | None = Field(default=None, description="Id of the Ed25519 key that signed the event (`GET /v1/signing-keys`).")
+    signature: str | None = Field(
+        default=None,
+        description="Ed25519 signature (base64url) over the RFC 8785 canonical JSON of every other field.",
+    )
 
     @property
     def subject(self) -> str:

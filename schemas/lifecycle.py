@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemas.artifacts import ArtifactKind
 from schemas.brief import PROJECT_PATTERN
 
-__all__ = ["DEFAULT_TTL_DAYS", "CleanupRules", "ProjectRules", "RULED_ELSEWHERE"]
+__all__ = ["DEFAULT_TTL_DAYS", "MAX_RETENTION_DAYS", "CleanupRules", "ProjectRules", "RULED_ELSEWHERE"]
+
+MAX_RETENTION_DAYS = 2555
+"""Seven years: the longest period any rule may set (a legal hold keeps data longer)."""
 
 RULED_ELSEWHERE = frozenset({ArtifactKind.CHECKPOINT, ArtifactKind.VAULT, ArtifactKind.RAW_BRIEF})
 """Kinds with their own rule (checkpoints: job end + grace; vault and raw brief: the PII retention), not a TTL."""
@@ -39,16 +42,19 @@ class ProjectRules(BaseModel):
 
     ttl_days: dict[ArtifactKind, int | None] = Field(default_factory=dict)
     keep_last_reports: int | None = Field(default=None, ge=1)
-    pii_retention_days: int | None = Field(default=None, ge=1)
+    pii_retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
+    event_retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
+    job_retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
 
     _ttl = field_validator("ttl_days")(_check_ttl)
 
     @field_validator("ttl_days")
     @classmethod
     def _positive(cls, value: dict[ArtifactKind, int | None]) -> dict[ArtifactKind, int | None]:
-        bad = sorted(k.value for k, v in value.items() if v is not None and v < 1)
+        bad = sorted(k.value for k, v in value.items() if v is not None and not 1 <= v <= MAX_RETENTION_DAYS)
         if bad:
-            raise ValueError(f"ttl_days must be at least 1 (or null: kept), got a smaller one for {', '.join(bad)}")
+            raise ValueError(f"ttl_days are 1 to {MAX_RETENTION_DAYS} days (or null: kept), got another for "
+                             f"{', '.join(bad)}")
         return value
 
 
@@ -63,7 +69,15 @@ class CleanupRules(ProjectRules):
     - `pii_retention_days`: the vault and the sealed raw brief go this long after their job ended
       (`MKA_RETENTION_DAYS` when the file does not say).
     - `orphan_grace_hours`: an object with no catalog row is deleted once it is this old.
-    - `projects`: per-project overrides of `ttl_days`, `keep_last_reports` and `pii_retention_days`.
+    - `event_retention_days`: outbox rows go this long after they happened, once relayed (every row when the
+      deployment has no relay); the JetStream stream keeps messages as long (`max_age`).
+    - `job_retention_days`: a finished job's row becomes a tombstone (id, project, state, times; no brief,
+      error, steps or idempotency key) this long after it ended, once none of its objects is left.
+    - `span_retention_days`: spans in the local span file go this long after they ended.
+    - `projects`: per-project overrides of `ttl_days`, `keep_last_reports`, `pii_retention_days`,
+      `event_retention_days` and `job_retention_days`.
+    Every period is at most 7 years (`MAX_RETENTION_DAYS`); every default is finite (a `null` TTL, the operator's
+    choice, keeps a kind until deleted by hand).
     - `batch_size`: at most this many deletions per sweep run.
     - `bucket_margin_days`: on S3, a bucket lifecycle rule per kind expires objects this many days after the
       longest rule would (a second line of defense if the sweeper stops); held objects are retagged out of it.
@@ -72,8 +86,11 @@ class CleanupRules(ProjectRules):
 
     version: Literal[1] = 1
     ttl_days: dict[ArtifactKind, int | None] = Field(default_factory=lambda: dict(DEFAULT_TTL_DAYS))
-    pii_retention_days: int = Field(default=30, ge=1)
-    checkpoint_grace_days: float = Field(default=7, ge=0)
+    pii_retention_days: int = Field(default=30, ge=1, le=MAX_RETENTION_DAYS)
+    event_retention_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)
+    job_retention_days: int = Field(default=400, ge=1, le=MAX_RETENTION_DAYS)
+    span_retention_days: int = Field(default=30, ge=1, le=MAX_RETENTION_DAYS)
+    checkpoint_grace_days: float = Field(default=7, ge=0, le=MAX_RETENTION_DAYS)
     orphan_grace_hours: float = Field(default=24, gt=0)
     bucket_margin_days: int = Field(
         default=30, ge=1, description="On S3, the bucket lifecycle rule deletes a kind this long after the sweeper would."
@@ -107,6 +124,16 @@ class CleanupRules(ProjectRules):
         """How many completed jobs per brief title keep their reports in a project (None: all)."""
         override = self.projects.get(project)
         return override.keep_last_reports if override and override.keep_last_reports else self.keep_last_reports
+
+    def event_days(self, project: str) -> int:
+        """Days a project's events are kept in the outbox."""
+        override = self.projects.get(project)
+        return override.event_retention_days if override and override.event_retention_days else self.event_retention_days
+
+    def job_days(self, project: str) -> int:
+        """Days after a project's job ended before its row becomes a tombstone."""
+        override = self.projects.get(project)
+        return override.job_retention_days if override and override.job_retention_days else self.job_retention_days
 
     def pii_days(self, project: str) -> int:
         """Days a finished job's vault and raw brief are kept in a project."""

@@ -51,6 +51,7 @@ from schemas.figma import TEMPLATE_REF_PATTERN, FillPlan, TemplateInfo
 from schemas.merge import MergeResult
 from schemas.pipeline import ProvidersScript
 from actors.documents.store import DocumentInfo
+from cluster.secrets import mask_secrets
 from serve_app.auth.authn import Authenticator
 from serve_app.auth.rbac import PUBLIC, PUBLIC_PATHS, SIGNED_IN, Permission, Principal, access_for, choose_project, require
 from serve_app.backend import PortalBackend
@@ -72,6 +73,7 @@ from serve_app.openapi import (
     JobView,
     Localization,
     Ready,
+    SigningKeys,
     StateView,
     content,
 )
@@ -263,6 +265,12 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
         return JSONResponse(status_code=503 if failing else 200, content=body)
 
+    @app.get("/v1/signing-keys", response_model=SigningKeys)
+    async def signing_keys(request: Request) -> dict[str, Any]:
+        """The public keys events are signed with (a JWK set; the active key first, retired ones after)."""
+        keys = await asyncio.to_thread(_backend(request).signing_keys)
+        return keys.jwks(active=keys.ids[0])  # type: ignore[no-any-return]
+
     @app.post("/v1/jobs", status_code=202, response_model=JobAccepted,
               responses={409: {"description": "The brief names a Figma template the project does not have."}})
     async def submit_job(request: Request, idempotency_key: str = Header(  # type: ignore[assignment]
@@ -445,8 +453,10 @@ def create_app(backend: PortalBackend | None = None, *, auth: Authenticator | No
         messages = await asyncio.to_thread(backend.events, job_id, project=project)  # 404 before a stream starts
         if _wants_json(request.headers.get("accept", "")):
             after_seq = int(last_event_id) if last_event_id else 0
-            return JSONResponse(content=[{**m.event.model_dump(mode="json"), "seq": m.seq} for m in messages
-                                         if m.seq > after_seq])
+            messages = [m for m in messages if m.seq > after_seq]
+            statuses = await asyncio.to_thread(backend.verification, messages)
+            return JSONResponse(content=[{**m.event.model_dump(mode="json"), "seq": m.seq, "verification": status}
+                                         for m, status in zip(messages, statuses, strict=True)])
         streams: StreamCap = request.app.state.streams
         token = streams.acquire(principal.actor)
         after = int(last_event_id) if last_event_id else 0
@@ -614,8 +624,9 @@ def _error_handlers(app: FastAPI, config: PortalConfig) -> None:
 
     def problem(request: Request, status: int, code: str, detail: str, extra: dict[str, Any] | None = None,
                 headers: dict[str, str] | None = None) -> JSONResponse:
-        body = problem_body(status, code=code, detail=scrub_paths(detail, roots), instance=request.url.path,
-                            extra=json.loads(scrub_paths(json.dumps(extra or {}), roots)))
+        # No server path and no secret (a URL's credentials, `?key=`, a token an upstream error echoed) in a body.
+        body = problem_body(status, code=code, detail=mask_secrets(scrub_paths(detail, roots)), instance=request.url.path,
+                            extra=mask_secrets(json.loads(scrub_paths(json.dumps(extra or {}), roots))))
         return JSONResponse(status_code=status, content=body, headers=headers,
                             media_type="application/problem+json")
 
@@ -674,7 +685,8 @@ async def _sse(request: Request, backend: PortalBackend, job_id: str, project: s
                 if m.seq <= after:
                     continue
                 after = m.seq
-                data = json.dumps(m.event.model_dump(mode="json"))
+                [status] = await asyncio.to_thread(backend.verification, [m])
+                data = json.dumps({**m.event.model_dump(mode="json"), "verification": status})
                 yield f"id: {m.seq}\nevent: {m.event.type}\ndata: {data}\n\n".encode()
                 last_sent = time.monotonic()
             if state in _TERMINAL or await request.is_disconnected():

@@ -17,6 +17,8 @@ from schemas.summary import JobSummary
 
 __all__ = ["ClientBackend", "PortalBackend"]
 
+_KEYS_TTL_S = 60.0
+
 
 class PortalBackend(abc.ABC):
     """The portal's port: submit jobs, read jobs, events and artifacts, each within one project."""
@@ -104,12 +106,34 @@ class PortalBackend(abc.ABC):
     def ready(self) -> dict[str, str]:
         """Each part the portal depends on and whether it answers (`ok`, or what is wrong)."""
 
+    @abc.abstractmethod
+    def signing_keys(self) -> Any:
+        """The deployment's event-signing public keys (`cluster.signing.KeySet`: `ids`, `check`, `jwks`)."""
+
+    def verification(self, messages: list[OutboxMessage]) -> list[str]:
+        """Each stored event's verification status: `verified`, or why not (`cluster.events.check_stored`)."""
+        from cluster.events import check_stored
+
+        keys = self.signing_keys()
+        return [check_stored(m, keys).status for m in messages]
+
 
 class ClientBackend(PortalBackend):
     """The portal backend over `MkaClient` (orchestrator actor, job store, object store)."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self._keys: tuple[float, Any] | None = None
+
+    def signing_keys(self) -> Any:
+        """The keys of the client's settings, read again after a minute (a rotation reaches the portal that fast)."""
+        import time
+
+        from cluster.signing import load_keyset
+
+        if self._keys is None or time.monotonic() - self._keys[0] > _KEYS_TTL_S:
+            self._keys = (time.monotonic(), load_keyset(self.client.settings))
+        return self._keys[1]
 
     def _job(self, job_id: str, project: str) -> JobRecord:
         return self.client.store.get(job_id, project=project)  # type: ignore[no-any-return]

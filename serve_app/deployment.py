@@ -27,5 +27,7 @@ class Portal:
 
 
 def portal_app(settings: Settings) -> serve.Application:
-    """The bound application `serve.run` / `serve deploy` take."""
-    return Portal.bind(settings)
+    """The bound application `serve.run` / `serve deploy` take; the replica gets the portal's credentials only."""
+    from cluster.bootstrap import settings_for
+
+    return Portal.bind(settings_for(settings, "portal"))

@@ -166,6 +166,28 @@ class JobEvent(Event):
     """One of the job's events with its sequence number (the SSE `id`, and what Last-Event-ID resumes after)."""
 
     seq: int = Field(ge=1)
+    verification: str = Field(
+        description="`verified` when the signature holds under a key of GET /v1/signing-keys, else why not "
+                    "(`unsigned`, `unknown key`, `bad signature`, ...).", examples=["verified"],
+    )
+
+
+class SigningKeyView(BaseModel):
+    """One Ed25519 public key as an RFC 8037 JWK, and whether it signs new events (`active`) or only old ones."""
+
+    kty: str = Field(examples=["OKP"])
+    crv: str = Field(examples=["Ed25519"])
+    alg: str = Field(examples=["EdDSA"])
+    use: str = Field(examples=["sig"])
+    kid: str = Field(description="The `key_id` signed events carry.", examples=["ed25519-c948aeb411b49609"])
+    x: str = Field(description="The raw public key, base64url.")
+    status: str = Field(examples=["active", "retired"])
+
+
+class SigningKeys(BaseModel):
+    """The keys events are verified with: the active one first, then retired ones (kept after rotations)."""
+
+    keys: list[SigningKeyView]
 
 
 class ArtifactView(Artifact):

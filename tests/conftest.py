@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from actors.pii.keys import Keyring
+from cluster.signing import SigningKey
 from schemas import Brief
 from tests.services import resolve
 
@@ -19,6 +20,7 @@ SERVICES = resolve()
 PG_URL = SERVICES.pg_url
 NATS_URL = SERVICES.nats_url
 TEST_KEYRING = Keyring([Keyring.generate()])
+TEST_SIGNING_KEY = SigningKey.generate()  # the stores the fixtures build sign every event with it
 """Vault keyring of the test stores (raw briefs are sealed with it)."""
 
 
@@ -79,7 +81,7 @@ def sqlite_store(tmp_path):  # type: ignore[no-untyped-def]
     from cluster.sql_store import SqlJobStore
 
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    yield SqlJobStore(engine, keyring=TEST_KEYRING)
+    yield SqlJobStore(engine, keyring=TEST_KEYRING, signer=TEST_SIGNING_KEY.sign)
     engine.dispose()
 
 
@@ -100,5 +102,5 @@ def pg_store(pg_url: str):  # type: ignore[no-untyped-def]
     from cluster.sql_store import SqlJobStore
 
     engine = make_engine(pg_url, pool_size=25)
-    yield SqlJobStore(engine, keyring=TEST_KEYRING)
+    yield SqlJobStore(engine, keyring=TEST_KEYRING, signer=TEST_SIGNING_KEY.sign)
     engine.dispose()

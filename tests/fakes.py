@@ -178,13 +178,15 @@ import json
 # --- in-memory ports ----------------------------------------------------------------------------
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from actors.job_store import (
     EventBlocked,
     JobStore,
     OutboxMessage,
+    Signer,
     guarded_event,
+    signed_event,
     stream_event,
 )
 from actors.lifecycle.catalog import (
@@ -206,6 +208,7 @@ from schemas import (
     ArtifactNotFound,
     ArtifactStatus,
     Brief,
+    Event,
     EventType,
     IdempotencyConflict,
     JobError,
@@ -271,10 +274,11 @@ class MemoryJobStore(JobStore):
     """
 
     def __init__(self, *, keyring: Keyring, clock: Clock | None = None, machine: StateMachine | None = None,
-                 new_id: Callable[[], str] | None = None, guards: GuardRegistry | None = None) -> None:
+                 new_id: Callable[[], str] | None = None, guards: GuardRegistry | None = None,
+                 signer: Signer | None = None) -> None:
         from actors.clock import SystemClock
 
-        self._keyring, self._clock = keyring, clock or SystemClock()
+        self._keyring, self._clock, self._signer = keyring, clock or SystemClock(), signer
         self._machine = machine or default_machine()
         self._guards = guards or guard_registry()
         self._new_id = new_id or (lambda: str(uuid.uuid4()))
@@ -285,6 +289,8 @@ class MemoryJobStore(JobStore):
         self.step_rows: dict[str, list[StepRecord]] = {}
         self.artifact_rows: dict[str, Artifact] = {}
         self.outbox: list[OutboxMessage] = []
+        self._purged = 0  # outbox rows retention deleted: sequences never repeat
+        self.tombstones: dict[str, dict[str, Any]] = {}
 
     # --- transactions: work on copies, commit only when nothing raised ------------------------
 
@@ -294,9 +300,12 @@ class MemoryJobStore(JobStore):
             built = guarded_event(event_id=self._new_id(), job=job, event_type=event_type, payload=payload,
                                   traceparent=tp, now=self._clock.now(), guard=self._guards.guard(job.id), scrub=scrub)
             if built is not None:
-                event, headers = built
-                out.append(OutboxMessage(seq=len(self.outbox) + len(out) + 1, event=event, subject=event.subject, headers=headers))
+                out.append(self._message(self._purged + len(self.outbox) + len(out) + 1, *built))
         return out
+
+    def _message(self, seq: int, event: Event, headers: dict[str, str]) -> OutboxMessage:
+        event, _, headers = signed_event(event, headers, sequence=seq, signer=self._signer)
+        return OutboxMessage(seq=seq, event=event, subject=event.subject, headers=headers)
 
     def _write(self, job: JobRecord, events: list[tuple[str, dict[str, object], str | None]]) -> None:
         try:
@@ -491,7 +500,7 @@ class MemoryJobStore(JobStore):
     def _system(self, stream: str, project: str, event_type: str, payload: dict[str, object]) -> None:
         event, headers = stream_event(event_id=self._new_id(), stream=stream, project=project, event_type=event_type,
                                       payload=payload, now=self._clock.now())
-        self.outbox.append(OutboxMessage(seq=len(self.outbox) + 1, event=event, subject=event.subject, headers=headers))
+        self.outbox.append(self._message(self._purged + len(self.outbox) + 1, event, headers))
 
     def get_artifact(self, artifact_id: str, *, project: str | None = None) -> Artifact:
         """One catalog row; `ArtifactNotFound` when there is none (in `project`, when given)."""
@@ -583,6 +592,60 @@ class MemoryJobStore(JobStore):
             for artifact_id, when in until.items():
                 if artifact_id in self.artifact_rows:
                     self._update(self.artifact_rows[artifact_id], retention_until=when)
+
+    def purge_events(self, before: datetime, *, project: str | None = None, exclude: Sequence[str] = (),
+                     keep_jobs: Sequence[str] = (), published_only: bool = True, dry_run: bool = False,
+                     limit: int | None = None, audit_stream: str | None = None) -> int:
+        """Old outbox rows of `project` (or of every project not in `exclude`) go, oldest first, at most `limit`."""
+        def due(m: OutboxMessage) -> bool:
+            return (m.event.occurred_at < before and (project is None or m.event.project == project)
+                    and m.event.project not in exclude and m.event.job_id not in keep_jobs
+                    and (m.published_at is not None or not published_only))
+
+        with self._lock:
+            gone = {m.seq for m in [m for m in self.outbox if due(m)][:limit]}
+            if not dry_run and gone:
+                self.outbox = [m for m in self.outbox if m.seq not in gone]
+                self._purged += len(gone)
+                if audit_stream:
+                    self._system(audit_stream, SYSTEM_PROJECT, EventType.EVENTS_PURGED, {
+                        "project": project or "*", "before": before.isoformat(), "deleted": len(gone),
+                        "relayed_only": published_only})
+            return len(gone)
+
+    def any_published(self) -> bool:
+        """Whether any message was ever relayed."""
+        with self._lock:
+            return any(m.published_at is not None for m in self.outbox)
+
+    def tombstone_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        """Finished jobs with no live catalog row become tombstones, each with a `job.purged` event."""
+        done = []
+        live = {ArtifactStatus.STORED, ArtifactStatus.LOST, ArtifactStatus.DELETING}
+        with self._lock:
+            for job_id in job_ids:
+                job = self.jobs.get(job_id)
+                if job is None or job.state not in TERMINAL_STATES or any(
+                        a.job_id == job_id and a.status in live for a in self.artifact_rows.values()):
+                    continue
+                self.tombstones[job_id] = {"id": job_id, "project": job.project, "state": job.state.value,
+                                           "created_at": job.created_at, "ended_at": job.updated_at,
+                                           "purged_at": self._clock.now()}
+                del self.jobs[job_id]
+                self.sealed.pop(job_id, None)
+                self.step_rows.pop(job_id, None)
+                self.keys = {k: v for k, v in self.keys.items() if v[0] != job_id}
+                self.artifact_rows = {i: a for i, a in self.artifact_rows.items() if a.job_id != job_id}
+                self._system(job_id, job.project, EventType.JOB_PURGED, {
+                    "job_id": job_id, "state": job.state.value, "created_at": job.created_at.isoformat(),
+                    "ended_at": job.updated_at.isoformat() if job.updated_at else None})
+                done.append(job_id)
+        return done
+
+    def tombstone(self, job_id: str) -> dict[str, Any] | None:
+        """A purged job's tombstone."""
+        with self._lock:
+            return self.tombstones.get(job_id)
 
     def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
         """An event of no job."""

@@ -22,7 +22,7 @@ from cluster.settings import Settings
 from cluster.sql_store import SqlJobStore
 from schemas import Artifact, JobRecord, parse_brief
 from schemas.pipeline import ProvidersScript
-from tests.conftest import TEST_KEYRING
+from tests.conftest import TEST_KEYRING, TEST_SIGNING_KEY
 
 __all__ = ["InProcessJob", "run_in_process"]
 
@@ -43,15 +43,17 @@ class InProcessJob:
 
 
 def run_in_process(tmp_path: Path, brief: dict[str, Any], script: dict[str, Any] | None = None, *,
-                   pdf: bool = False, templates: list[Path] | None = None) -> InProcessJob:
+                   pdf: bool = False, templates: list[Path] | None = None,
+                   objects_dir: Path | None = None) -> InProcessJob:
     """Run a brief to a terminal state with deterministic ids and the trace id "0" * 32; `templates` (Figma file
-    JSON) are added to the brief's project first, named by their files' names."""
+    JSON) are added to the brief's project first, named by their files' names. The database is `tmp_path/mka.db`
+    (the embedded default's under MKA_HOME=tmp_path); the objects go to `objects_dir` (default tmp_path/objects)."""
     from actors.pii import Keyring
 
     ids = (f"00000000-0000-4000-8000-{n:012d}" for n in itertools.count(1))
     engine = make_engine(f"sqlite:///{tmp_path / 'mka.db'}")
-    store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING)
-    objects = FsObjectStore(tmp_path / "objects")
+    store = SqlJobStore(engine, new_id=lambda: next(ids), keyring=TEST_KEYRING, signer=TEST_SIGNING_KEY.sign)
+    objects = FsObjectStore(objects_dir or tmp_path / "objects")
     servers = {"market-data": {"command": sys.executable, "args": ["-m", "actors.mcp.market_data_server"],
                                "source_type": "dataset"}}
     agents = build_local_agents(Settings(home=tmp_path, mcp_servers=servers, report_pdf=pdf), objects,

@@ -10,7 +10,11 @@ One run, in order:
    `jobs/<id>/...` object of a known job is adopted instead: its row is recorded and decided in the
    same run), a stored row with no object is marked `lost`, a lost row whose object is back is
    stored again (an empty listing marks nothing lost: that is an outage);
-5. emit one `sweep.completed` summary event.
+5. retention of what is not an object (full runs only): outbox rows older than their project's event period
+   go (relayed ones only, unless the deployment has no relay), one `retention.events_purged` event per
+   period; finished jobs past their project's job period with no object left become tombstones
+   (`job.purged` each); spans older than the span period leave the local span file (`retention.spans_purged`);
+6. emit one `sweep.completed` summary event.
 Every step is idempotent, so a run cut short anywhere is finished by the next; `dry_run` changes nothing.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,11 +42,15 @@ from schemas.artifacts import (
 )
 from schemas.lifecycle import CleanupRules
 
-__all__ = ["SWEPT_PREFIXES", "SweepResult", "infer_kind", "sweep"]
+__all__ = ["SWEPT_PREFIXES", "SpanPurge", "SweepResult", "infer_kind", "sweep"]
+
+SpanPurge = Callable[[datetime, bool], int]
+"""Removes spans that ended before a time from the local span file (`dry_run`: only count); returns how many."""
 
 log = logging.getLogger("mka.sweep")
 
 _CHUNK = 200  # rows marked (and closed) per transaction
+_EVENT_BATCH = 10_000  # outbox rows deleted per period and run (one transaction each)
 
 SWEPT_PREFIXES = ("projects/", "jobs/")
 """The store prefixes the system writes (the legacy `jobs/` layout included); nothing outside them is touched."""
@@ -83,12 +92,17 @@ class SweepResult:
     orphan_rows: list[dict[str, Any]] = field(default_factory=list)
     adopted: list[dict[str, Any]] = field(default_factory=list)
     more: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    spans: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """`{"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, "adopted", "more"}`."""
+        """`{"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, "adopted", "more",
+        "events": [{project, before, deleted}], "jobs": [{id, project, state, ended_at, reason}], "spans": {deleted}}`."""
         return {"dry_run": self.dry_run, "deleted": self.deleted, "held": self.held,
                 "orphans": {"objects": self.orphan_objects, "rows": self.orphan_rows},
-                "adopted": self.adopted, "more": self.more}
+                "adopted": self.adopted, "more": self.more, "events": self.events, "jobs": self.jobs,
+                "spans": {"deleted": self.spans}}
 
 
 def _entry(row: Artifact, reason: str) -> dict[str, Any]:
@@ -114,9 +128,13 @@ def _in_db(row: Artifact) -> bool:
 def sweep(
     store: JobStore, objects: ObjectStore, now: datetime, rules: CleanupRules, *, dry_run: bool = False,
     kinds: frozenset[ArtifactKind] | None = None, orphans: bool = True, sweep_id: str | None = None,
-    clock: Clock | None = None,
+    clock: Clock | None = None, relayed: bool = True, spans: SpanPurge | None = None,
 ) -> SweepResult:
     """Apply the rules once at `now` (see the module docstring); `kinds` limits it to those kinds (the PII purge).
+
+    `relayed`: the deployment relays events, so only outbox rows already published may go (without a relay
+    the outbox is the only record and every row past its period goes). `spans(before, dry_run)` removes spans
+    that ended before `before` from the local span file and returns how many (went or would go).
 
     `now` may be a time to come (`mka artifacts gc --now`): the rules are decided as of then, but the
     orphan grace runs on `clock` (the wall clock by default), so an object written moments ago and
@@ -153,13 +171,60 @@ def sweep(
     if adopted:  # decided in the same run, within what is left of the batch
         _apply(store, objects, adopted, jobs, now, rules, result, budget=budget - spent, dry_run=dry_run, schedule=False)
 
+    if kinds is None:
+        _retain_rows(store, now, rules, everything, jobs, result, dry_run=dry_run, relayed=relayed, sweep_id=sweep_id)
+        if spans is not None:
+            before = now - timedelta(days=rules.span_retention_days)
+            result.spans = spans(before, dry_run)
+            if result.spans and not dry_run:
+                store.record_system_event(EventType.SPANS_PURGED, {"before": before.isoformat(), "deleted": result.spans},
+                                          stream=sweep_id)
+
     if not dry_run and kinds is None:
         store.record_system_event(EventType.SWEEP_COMPLETED, {
             "sweep_id": sweep_id, "deleted": len(result.deleted), "held": len(result.held),
             "orphan_objects": len(result.orphan_objects), "lost_rows": len(result.orphan_rows),
             "adopted": len(result.adopted), "more": result.more,
+            "events_deleted": sum(e["deleted"] for e in result.events), "jobs_purged": len(result.jobs),
+            "spans_deleted": result.spans,
         }, stream=sweep_id)
     return result
+
+
+def _retain_rows(
+    store: JobStore, now: datetime, rules: CleanupRules, everything: list[Artifact], jobs: dict[str, JobFacts],
+    result: SweepResult, *, dry_run: bool, relayed: bool, sweep_id: str,
+) -> None:
+    """Old outbox rows go, per project period; finished jobs past their period with no object left become tombstones."""
+    overridden = sorted(p for p, r in rules.projects.items() if r.event_retention_days)
+    periods: list[tuple[str | None, int]] = [(p, rules.event_days(p)) for p in overridden]
+    periods.append((None, rules.event_retention_days))
+    # A deployment that relays keeps unpublished rows whatever this process's settings say (a CLI run from a shell
+    # without MKA_NATS_URL must not delete what the relay has yet to publish).
+    relayed = relayed or store.any_published()
+    held = sorted({a.job_id for a in everything if a.legal_hold and a.job_id})  # a hold keeps the job's events too
+    for project, days in periods:
+        before = now - timedelta(days=days)
+        count = store.purge_events(before, project=project, exclude=() if project else overridden, keep_jobs=held,
+                                   published_only=relayed, dry_run=dry_run, limit=_EVENT_BATCH,
+                                   audit_stream=None if dry_run else sweep_id)
+        if count:
+            result.events.append({"project": project or "*", "before": before.isoformat(), "deleted": count})
+        result.more = result.more or count >= _EVENT_BATCH
+
+    gone = {d["id"] for d in result.deleted}
+    live: dict[str, int] = {}
+    for row in everything:  # rows this run deleted (or would) no longer keep their job
+        if row.job_id and row.status != ArtifactStatus.DELETED and row.id not in gone:
+            live[row.job_id] = live.get(row.job_id, 0) + 1
+    due = sorted((j for j in jobs.values() if j.ended_at is not None and not live.get(j.id)
+                  and j.ended_at + timedelta(days=rules.job_days(j.project)) <= now),
+                 key=lambda j: (j.ended_at, j.id))[:rules.batch_size]
+    purged = set(j.id for j in due) if dry_run else set(store.tombstone_jobs([j.id for j in due]))
+    result.jobs += [{"id": j.id, "project": j.project, "state": j.state.value,
+                     "ended_at": j.ended_at.isoformat() if j.ended_at else None,
+                     "reason": f"job retention: job ended + {rules.job_days(j.project)} days"}
+                    for j in due if j.id in purged]
 
 
 def _apply(

@@ -10,7 +10,7 @@ from datetime import datetime
 from actors.clock import Clock, SystemClock
 from actors.job_store import JobStore
 from actors.lifecycle.rules import bucket_expiry_days
-from actors.lifecycle.sweep import SweepResult, sweep
+from actors.lifecycle.sweep import SpanPurge, SweepResult, sweep
 from actors.object_store import ObjectStore
 from actors.periodic import Periodic
 from schemas import MkaError
@@ -31,8 +31,11 @@ class Sweeper:
     def __init__(
         self, store: JobStore, objects: ObjectStore, rules: CleanupRules, *, interval_s: float,
         clock: Clock | None = None, on_sweep: Callable[[SweepResult], None] | None = None,
+        relayed: bool = True, spans: SpanPurge | None = None,
     ) -> None:
+        """`relayed` and `spans` are the sweep's (`actors.lifecycle.sweep.sweep`)."""
         self.store, self.objects, self.rules = store, objects, rules
+        self._relayed, self._spans = relayed, spans
         self.clock = clock or SystemClock()
         self.runs = 0
         self._on_sweep = on_sweep
@@ -56,7 +59,7 @@ class Sweeper:
         """One sweep as of `now` (default: the clock's now)."""
         with self._lock:
             result = sweep(self.store, self.objects, now or self.clock.now(), self.rules, dry_run=dry_run,
-                           clock=self.clock)
+                           clock=self.clock, relayed=self._relayed, spans=self._spans)
             self.runs += 1
         if self._on_sweep is not None:
             self._on_sweep(result)

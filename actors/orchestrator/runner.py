@@ -19,6 +19,7 @@ from actors.lifecycle.catalog import write_object
 from actors.lifecycle.rules import JobFacts, job_schedule
 from actors.object_store import CHECKPOINT_NAME, SCRIPT_NAME, read_job_object
 from actors.orchestrator.observe import Metrics, Tracer
+from actors.orchestrator.outside_errors import clean_error
 from actors.orchestrator.pipeline import (
     Pipeline,
     Step,
@@ -209,7 +210,7 @@ class JobRunner:
             return current
         root = error.__cause__ if isinstance(error, RetriesExhausted) and isinstance(error.__cause__, MkaError) else error
         details = {
-            **error.to_dict(),
+            **self._error_dict(job_id, error),
             "step": step.name if (step := self.pipeline.step_for(current.state)) else None,
             "state": current.state.value,
             # Infrastructure that was down may come back: such a failure can be resumed.
@@ -223,6 +224,13 @@ class JobRunner:
             if not failed.terminal:
                 raise
             return failed
+
+    def _error_dict(self, job_id: str, error: MkaError) -> dict[str, Any]:
+        """The error as stored (job, step record, events): its message may quote an agent's or a provider's text, so
+        it is cleaned (secrets masked, the job's vault values blocked) first."""
+        data = error.to_dict()
+        data["message"] = clean_error(data.get("message"), self.guards.guard(job_id))
+        return data
 
     def _succeeded(self, job_id: str, step: str) -> bool:
         return any(s.step == step and s.outcome == StepOutcome.SUCCEEDED for s in self.store.steps(job_id))
@@ -301,7 +309,8 @@ class JobRunner:
         self, record: StepRecord, outcome: StepOutcome, tp: str | None, t0: float, *, ref: str | None = None, error: MkaError | None = None
     ) -> None:
         done = record.model_copy(
-            update={"outcome": outcome, "finished_at": self.clock.now(), "result_ref": ref, "error": error.to_dict() if error else None}
+            update={"outcome": outcome, "finished_at": self.clock.now(), "result_ref": ref,
+                    "error": self._error_dict(record.job_id, error) if error else None}
         )
         self.store.record_step(done, traceparent=tp)
         self.metrics.step_latency(record.step, self.clock.monotonic() - t0, outcome.value)

@@ -28,6 +28,7 @@ from actors.object_store import (
     job_key,
     read_job_object,
 )
+from actors.orchestrator.outside_errors import clean_answers, clean_sources, clean_translation
 from actors.orchestrator.pipeline import Pipeline, Step, StepContext
 from actors.orchestrator.ports import (
     AnalyzeOutput,
@@ -102,8 +103,8 @@ def collect(ctx: StepContext) -> BaseModel:
     output, vault = ctx.agents.redact_evidence(
         ctx.envelope(result.evidence), read_job_object(ctx.objects, ctx.job, VAULT_NAME), allow)
     ctx.save_vault(vault)
-    return output.model_copy(update={"sources": [*unreadable, *result.sources],
-                                      "on_source_error": brief.on_source_error})
+    sources = clean_sources([*unreadable, *result.sources], ctx.guards.guard(ctx.job.id))  # servers' error texts
+    return output.model_copy(update={"sources": sources, "on_source_error": brief.on_source_error})
 
 
 def open_documents(ctx: StepContext, brief: Brief) -> tuple[list[DocumentInput], list[SourceReport]]:
@@ -159,6 +160,9 @@ def analyze(ctx: StepContext) -> BaseModel:
         envelopes, required=required_for(len(config.providers)), deadline_s=deadline_s, grace_s=grace_s,
         deadlines={p: own_deadline_s(p) for p in envelopes if own_deadline_s(p) < deadline_s},
     )
+    # Providers' error texts may echo a key or a vault value: cleaned before the checkpoint and the job's error.
+    answers, quorum = clean_answers(output.answers, output.quorum, ctx.guards.guard(job.id))
+    output = output.model_copy(update={"answers": answers, "quorum": quorum})
     for status in output.quorum.providers:
         ctx.metrics.provider_outcome(status.provider, status.status)
     ctx.metrics.quorum("failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met")
@@ -229,7 +233,7 @@ def localize_reports(ctx: StepContext, report: ReportInput, locales: list[str]) 
                 glossary=glossary, segments=segments, problems=problems,
                 mode=behaviour.translation if behaviour else None))
             ctx.guards.check(job.id, f"llm:{provider}", request)  # fail closed, as for the analysis
-            return ctx.agents.translate(request)
+            return clean_translation(ctx.agents.translate(request), ctx.guards.guard(job.id))
 
         def announce(kind: str, payload: dict[str, object]) -> None:
             ctx.store.record_event(job.id, f"localization.{kind}", {"locale": target.locale, **payload},

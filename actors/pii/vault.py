@@ -15,7 +15,6 @@ always names the oldest key still needed.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,23 +299,6 @@ def _check_keys(settings: Settings, keyring: Keyring, origin: str) -> None:
 
 
 def _write_private(path: Path, data: bytes, *, replace: bool) -> None:
-    """Write a 0600 file atomically: the complete file appears or nothing does.
+    from cluster.private_files import write_private
 
-    Without `replace` an existing file wins (a key vaults were sealed with is never overwritten).
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # MKA_HOME itself: only its user
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the file exists
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_private(path, data, replace=replace)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from cluster.tracing._export import SAFE_ATTRIBUTE_KEYS, JsonlSpanExporter, SanitizingExporter
 from cluster.tracing._read import read_spans, render_span_tree, span_tree
+from cluster.tracing._retain import purge_spans, span_file_lock
 from cluster.tracing._setup import (
     context_from_traceparent,
     current_traceparent,
@@ -34,10 +35,12 @@ __all__ = [
     "SanitizingExporter",
     "context_from_traceparent",
     "current_traceparent",
+    "purge_spans",
     "read_spans",
     "render_span_tree",
     "setup_tracing",
     "shutdown_tracing",
+    "span_file_lock",
     "span",
     "span_tree",
     "trace_id_of",

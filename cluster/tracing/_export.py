@@ -18,6 +18,8 @@ from opentelemetry.trace import Link, Status
 
 from actors.pii.guard import guard_registry
 from cluster.private_files import private_dir, tighten
+from cluster.tracing._retain import span_file_lock
+from cluster.secrets import mask_secrets
 
 __all__ = ["SAFE_ATTRIBUTE_KEYS", "JsonlSpanExporter", "SanitizingExporter"]
 
@@ -39,8 +41,8 @@ _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:/-]{0,128}$")  # identifiers only: no s
 def _safe_value(value: Any) -> bool:
     if isinstance(value, (bool, int, float)):
         return True
-    if isinstance(value, str):
-        return bool(_SAFE_VALUE.match(value))
+    if isinstance(value, str):  # an identifier, and not one shaped like a key (`sk-…`)
+        return bool(_SAFE_VALUE.match(value)) and mask_secrets(value) == value
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         return all(isinstance(v, (bool, int, float, str)) and _safe_value(v) for v in value)
     return False
@@ -143,12 +145,13 @@ class JsonlSpanExporter(SpanExporter):
             if not self._tightened:  # a span file from before this rule: no longer readable by others
                 tighten(self.path)
                 self._tightened = True
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                for s in spans:
-                    os.write(fd, (json.dumps(_record(s), default=str) + "\n").encode())
-            finally:
-                os.close(fd)
+            with span_file_lock(self.path, exclusive=False):  # a retention purge replaces the file
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    for s in spans:
+                        os.write(fd, (json.dumps(_record(s), default=str) + "\n").encode())
+                finally:
+                    os.close(fd)
         except OSError:
             return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS

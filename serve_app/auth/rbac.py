@@ -69,6 +69,7 @@ ROUTES: Mapping[tuple[str, str], Access | Permission] = {
     ("GET", "/v1/health"): PUBLIC,
     ("GET", "/v1/health/live"): PUBLIC,
     ("GET", "/v1/health/ready"): PUBLIC,
+    ("GET", "/v1/signing-keys"): PUBLIC,
     ("GET", "/v1/me"): SIGNED_IN,
     ("GET", "/v1/projects"): SIGNED_IN,
     ("POST", "/v1/projects"): Permission.PROJECTS_CREATE,

@@ -106,7 +106,7 @@ def test_schemas_are_fresh_and_config_masks_secrets(tmp_path: Path) -> None:
         del os.environ["MKA_S3_SECRET_KEY"]
     cfg = json.loads(r.stdout)
     assert cfg["s3_secret_key"] == "****" and env_secret not in r.stdout
-    assert cfg["database_url"] == "postgresql+psycopg://u:****@h/db"
+    assert cfg["database_url"] == "postgresql+psycopg://****@h/db"  # user and password both
 
 
 def test_oversized_and_binary_inputs_are_refused_early(tmp_path: Path) -> None:

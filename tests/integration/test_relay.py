@@ -422,3 +422,105 @@ def test_run_relay_once_drains_and_is_a_no_op_without_nats_url(pg_store: SqlJobS
 
     assert run_relay(Settings(nats_url=NATS_URL, nats_stream=STREAM), pg_store, once=True) >= len(messages)
     assert _pending(pg_store, messages) == []
+
+
+# --- signed events through NATS -------------------------------------------------------------------
+
+
+def test_signed_events_verify_off_the_stream_and_forged_tampered_or_replayed_ones_do_not(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A consumer verifies what the relay published; a foreign publisher's, an edited or a replayed message fails."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cluster.cli import app
+    from cluster.events import EventVerifier
+    from cluster.relay import read_messages
+    from cluster.signing import SigningKey, load_keyset
+    from tests.conftest import TEST_KEYRING
+
+    settings = Settings(home=tmp_path / "home", vault_key=TEST_KEYRING.keys[0].decode(), nats_url=NATS_URL,
+                        nats_stream=STREAM)
+    for name, value in (("MKA_HOME", str(settings.home)), ("MKA_VAULT_KEY", TEST_KEYRING.keys[0].decode()),
+                        ("MKA_NATS_URL", NATS_URL), ("MKA_NATS_STREAM", STREAM)):
+        monkeypatch.setenv(name, value)
+    store = SqlJobStore.from_settings(settings)
+    project = unique_project()
+    messages = _new_job(store, project)
+    job_id = messages[0].event.job_id
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        relay = _relay(store)
+        try:
+            await relay.connect()
+            await relay.drain()
+        finally:
+            await relay.close()
+        subject = f"mka.events.*.{job_id}.>"
+        genuine = await read_messages(NATS_URL, stream=STREAM, subject=subject)
+        nc, js = await _js()
+        try:
+            first_subject, first_headers, first_data = genuine[1]
+            body = json.loads(first_data)
+            # tampered payload, headers kept (a new Nats-Msg-Id so JetStream's dedup keeps it)
+            edited = {**body, "payload": {**body["payload"], "to_state": "completed"}}
+            await js.publish(first_subject, json.dumps(edited).encode(), stream=STREAM,
+                             headers={**first_headers, "Nats-Msg-Id": str(uuid.uuid4())})
+            # genuine payload, tampered header
+            await js.publish(first_subject, first_data, stream=STREAM,
+                             headers={**first_headers, "Nats-Msg-Id": body["id"] + "-x",
+                                      "Mka-Event-Type": "job.completed"})
+            # a foreign publisher with its own key
+            forged = SigningKey.generate().sign({**body, "id": str(uuid.uuid4()), "sequence": 10**9})
+            await js.publish(first_subject, json.dumps(forged).encode(), stream=STREAM,
+                             headers={"Nats-Msg-Id": forged["id"], "Mka-Key-Id": forged["key_id"],
+                                      "Mka-Signature": forged["signature"]})
+            # the genuine message again, as a replay (no Nats-Msg-Id, so the stream keeps it)
+            await js.publish(first_subject, first_data, stream=STREAM,
+                             headers={k: v for k, v in first_headers.items() if k != "Nats-Msg-Id"})
+        finally:
+            await nc.close()
+        return genuine, await read_messages(NATS_URL, stream=STREAM, subject=subject)
+
+    genuine, everything = asyncio.run(scenario())
+    assert [json.loads(d)["id"] for _, _, d in genuine] == [m.event.id for m in messages]
+    verifier = EventVerifier(load_keyset(settings))
+    verdicts = [verifier.verify(d, headers=h, subject=s) for s, h, d in everything]
+    assert [v.status for v in verdicts] == ["verified"] * len(messages) + [
+        "bad signature", "headers do not match the signed event (Nats-Msg-Id, Mka-Event-Type)", "unknown key",
+        "replayed"]
+    runner = CliRunner()
+    result = runner.invoke(app, ["events", "verify", job_id, "--source", "nats", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["events"] == len(messages) + 4 and report["verified"] == len(messages)
+    assert runner.invoke(app, ["events", "verify", job_id]).exit_code == 0  # the outbox itself is intact
+
+
+def test_the_stream_keeps_events_as_long_as_the_longest_event_retention(tmp_path: Any) -> None:
+    """The relay's stream max_age is the longest event period of any project; ensure_stream sets and updates it."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("projects:\n  legal:\n    event_retention_days: 12\n")
+    settings = Settings(home=tmp_path, nats_url=NATS_URL, event_retention_days=3, cleanup_rules=rules)
+    store = SqlJobStore.from_settings(settings)
+    assert OutboxRelay.from_settings(settings, store).max_age_s == 12 * 86400
+    assert OutboxRelay.from_settings(settings.model_copy(update={"cleanup_rules": None}), store).max_age_s == 3 * 86400
+    name = f"MKA_RETAIN_{uuid.uuid4().hex[:8].upper()}"
+    subjects = [f"mka.retaintest.{name.lower()}.>"]
+
+    async def scenario() -> tuple[float, float]:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        try:
+            await ensure_stream(js, name=name, duplicate_window_s=60, subjects=subjects, max_age_s=12 * 86400)
+            first = (await js.stream_info(name)).config.max_age or 0.0
+            await ensure_stream(js, name=name, duplicate_window_s=60, subjects=subjects, max_age_s=3 * 86400)
+            second = (await js.stream_info(name)).config.max_age or 0.0
+            await js.delete_stream(name)
+            return first, second
+        finally:
+            await nc.close()
+
+    first, second = asyncio.run(scenario())
+    assert first == pytest.approx(12 * 86400) and second == pytest.approx(3 * 86400)

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from actors.documents.convert import Limits, check_document
 from actors.documents.store import DocumentInfo
-from actors.job_store import OutboxMessage
+from actors.job_store import OutboxMessage, signed_event
+from cluster.signing import KeySet, SigningKey
 from schemas import (
     Artifact,
     ArtifactNotFound,
@@ -35,6 +36,7 @@ from serve_app.http import HttpPolicy
 __all__ = ["NOW", "FakeBackend", "Keys", "make_identity", "portal", "run_together", "signed_in"]
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+SIGNING_KEY = SigningKey.generate()
 PLACEHOLDER_MERGE = {  # a MergeResult as the merge step writes it
     "claims": [{"text": "<PERSON_1> leads oat milk in DE", "providers": ["openai", "gemini"],
                 "member_claim_ids": ["openai-c1", "gemini-c1"], "agreement": "majority", "grounding": "supported",
@@ -54,6 +56,7 @@ class FakeBackend(PortalBackend):
         self.uploads: list[tuple[str, str, bytes]] = []
         self.holds: list[tuple[str, str | None]] = []
         self.states = ["validating", "completed"]
+        self.unsigned_last = False
 
     def submit(self, brief: Brief, *, idempotency_key: str | None, script: ProvidersScript | None) -> str:
         self.submits.append((brief, idempotency_key, script))
@@ -101,15 +104,20 @@ class FakeBackend(PortalBackend):
                 for p, _, data in self.uploads[:1] if p == project]
 
     def events(self, job_id: str, *, project: str) -> list[OutboxMessage]:
+        """The scripted states as events, signed with the backend's key (the last one unsigned when `unsigned_last`)."""
         job = self._get(job_id, project)
-        return [
-            OutboxMessage(
-                seq=i + 1, subject=f"mka.events.{job.project}.{job_id}.job_state_changed", headers={},
-                event=Event(id=f"e{i}", type="job.state_changed", job_id=job_id, project=job.project,
-                            occurred_at=NOW, payload={"to_state": s}),
-            )
-            for i, s in enumerate(self.states)
-        ]
+        out = []
+        for i, s in enumerate(self.states):
+            event = Event(id=f"e{i}", type="job.state_changed", job_id=job_id, project=job.project, occurred_at=NOW,
+                          payload={"to_state": s})
+            last = i == len(self.states) - 1
+            signer = None if last and self.unsigned_last else SIGNING_KEY.sign
+            event, _, headers = signed_event(event, {}, sequence=i + 1, signer=signer)
+            out.append(OutboxMessage(seq=i + 1, subject=event.subject, headers=headers, event=event))
+        return out
+
+    def signing_keys(self) -> KeySet:
+        return KeySet([SIGNING_KEY.public])
 
     def artifact(self, artifact_id: str, *, project: str) -> tuple[Artifact, bytes]:
         return self.artifact_meta(artifact_id, project=project), b"%PDF"

@@ -21,7 +21,8 @@ def _full() -> Settings:
 
 
 def _secrets(settings: Settings) -> set[str]:
-    flat = {name for name in SECRET_FIELDS if getattr(settings, name) is not None}
+    full = _full()  # a field kept as given (not removed, not masked)
+    flat = {name for name in SECRET_FIELDS if getattr(settings, name) and getattr(settings, name) == getattr(full, name)}
     nested = {f"{name}_api_key" for name, p in settings.llm.items() if p.api_key is not None}
     return flat | nested
 
@@ -42,6 +43,12 @@ def test_each_role_keeps_only_its_credentials(role: str, kept: set[str]) -> None
     assert ("db-pass" in dumped) == ("database_url" in kept)
     assert ("xai-key" in dumped) == ("xai_api_key" in kept) and ("sk-openai" in dumped) == ("openai_api_key" in kept)
     assert trimmed.providers == _full().providers and trimmed.quorum_deadline_s == _full().quorum_deadline_s
+
+
+def test_a_removed_url_is_masked_and_a_removed_key_is_gone() -> None:
+    trimmed = settings_for(_full(), "pii")
+    assert trimmed.nats_url == "nats://****@bus:4222" and trimmed.database_url == "postgresql+psycopg://****@db/mka"
+    assert trimmed.s3_secret_key is None and trimmed.llm["xai"].api_key is None
 
 
 def test_an_unknown_role_is_refused() -> None:

@@ -104,7 +104,13 @@ def test_a_lost_row_is_still_decided_and_a_row_without_its_job_counts_as_ended()
 @pytest.mark.parametrize("bad, field", [
     ({"ttl_days": {"vault": 3}}, "no TTL for vault"),
     ({"ttl_days": {"checkpoint": 3}}, "no TTL for checkpoint"),
-    ({"ttl_days": {"pdf": 0}}, "at least 1"),
+    ({"ttl_days": {"pdf": 0}}, "1 to 2555 days"),
+    ({"ttl_days": {"pdf": 2556}}, "1 to 2555 days"),
+    ({"event_retention_days": 2556}, "less than or equal to 2555"),
+    ({"job_retention_days": 0}, "greater than or equal to 1"),
+    ({"span_retention_days": 9999}, "less than or equal to 2555"),
+    ({"projects": {"acme": {"event_retention_days": 3000}}}, "less than or equal to 2555"),
+    ({"pii_retention_days": 2556}, "less than or equal to 2555"),
     ({"ttl_days": {"pdff": 3}}, "pdff"),
     ({"keep_last_reports": 0}, "greater than or equal to 1"),
     ({"projects": {"Not A Project": {}}}, "not a project name"),
@@ -126,9 +132,13 @@ def test_the_example_rules_file_loads_through_the_settings(tmp_path) -> None:  #
 
     example = Path(__file__).resolve().parents[2] / "examples" / "cleanup-rules.yaml"
     rules = build_rules(Settings(home=tmp_path, cleanup_rules=example))
-    assert rules.ttl(ArtifactKind.PDF, "legal-team") is None and rules.pii_days("legal-team") == 7
+    assert rules.ttl(ArtifactKind.PDF, "legal-team") == 2555 and rules.pii_days("legal-team") == 7
+    assert rules.event_days("legal-team") == 365 and rules.event_days("acme") == 90 and rules.job_days("acme") == 400
     assert rules.keep_last("acme") == 5 and rules.ttl(ArtifactKind.PDF, "acme") == 365
     assert build_rules(Settings(home=tmp_path, retention_days=12)).pii_retention_days == 12  # no file: the setting
+    from_settings = build_rules(Settings(home=tmp_path, event_retention_days=5, job_retention_days=6,
+                                         span_retention_days=7))
+    assert (from_settings.event_days("x"), from_settings.job_days("x"), from_settings.span_retention_days) == (5, 6, 7)
     bad = tmp_path / "bad.yaml"
     bad.write_text("ttl_days: {vault: 3}\n")
     with pytest.raises(InvalidInput, match=r"bad.yaml: ttl_days: no TTL for vault"):

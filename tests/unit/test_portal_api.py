@@ -109,6 +109,38 @@ def test_sse_frames_events_and_ends_at_terminal_state(http) -> None:  # type: ig
     assert "id: 1\n" not in body and "id: 2\n" in body
 
 
+def test_events_say_whether_their_signature_verifies_and_the_keys_are_public(http, keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from cluster.events import verify
+    from cluster.signing import KeySet, PublicKey
+    from tests.portal import SIGNING_KEY
+
+    client, backend = http
+    job_id = client.post("/v1/jobs", json={"brief": acme()}).json()["job_id"]
+    backend.unsigned_last = True
+    with client.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        frames = [f for f in "".join(stream.iter_text()).split("\n\n") if f.startswith("id:")]
+    data = [json.loads(f.split("data: ", 1)[1]) for f in frames]
+    assert [d["verification"] for d in data] == ["verified", "unsigned"]
+    listed = client.get(f"/v1/jobs/{job_id}/events", headers={"Accept": "application/json"}).json()
+    assert [(e["seq"], e["verification"]) for e in listed] == [(1, "verified"), (2, "unsigned")]
+    anonymous = portal(keys, backend)
+    jwks = anonymous.get("/v1/signing-keys")
+    assert jwks.status_code == 200
+    [jwk] = jwks.json()["keys"]
+    assert jwk["kid"] == SIGNING_KEY.key_id and jwk["status"] == "active" and "d" not in jwk
+    # a consumer can verify an event with nothing but the published JWK
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+    keys_from_jwks = KeySet([PublicKey.of(Ed25519PublicKey.from_public_bytes(raw))])
+    assert verify(listed[0], keys_from_jwks).ok and verify(data[0], keys_from_jwks).ok  # as served
+    assert verify(listed[1], keys_from_jwks).reason == "unsigned"
+
+
 def test_status_mapping() -> None:
     from schemas import IdempotencyConflict, InvalidBrief, MkaError
 

@@ -68,6 +68,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/health"): Case(ANYONE, "/v1/health", scoped=False),
     ("GET", "/v1/health/live"): Case(ANYONE, "/v1/health/live", scoped=False),
     ("GET", "/v1/health/ready"): Case(ANYONE, "/v1/health/ready", scoped=False),
+    ("GET", "/v1/signing-keys"): Case(ANYONE, "/v1/signing-keys", scoped=False),
     ("GET", "/v1/me"): Case(SIGNED, "/v1/me", scoped=False),
     ("GET", "/v1/projects"): Case(SIGNED, "/v1/projects", scoped=False),
     ("POST", "/v1/projects"): Case(ROOT, "/v1/projects", 201, {"name": "p-{n}"}, scoped=False),

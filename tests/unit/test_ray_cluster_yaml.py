@@ -74,6 +74,12 @@ def test_setup_commands_install_this_project(config: dict[str, Any]) -> None:
     assert any("ray start --address" in cmd for cmd in config["worker_start_ray_commands"])
 
 
+def test_the_dashboard_listens_on_the_heads_loopback_only(config: dict[str, Any]) -> None:
+    # It accepts job submission (any code on every node): reached through `ray dashboard ray_cluster.yaml`.
+    head = " ".join(config["head_start_ray_commands"])
+    assert "--dashboard-host=127.0.0.1" in head and "0.0.0.0" not in head
+
+
 @pytest.mark.parametrize(
     "break_it",
     [
