@@ -55,6 +55,8 @@ __all__ = [
     "span_purge",
     "portal_config",
     "runner_config",
+    "scrub_environment",
+    "secret_environment_names",
     "settings_for",
 ]
 
@@ -82,6 +84,40 @@ ROLE_SECRETS: dict[str, frozenset[str]] = {
 }
 """The credentials each actor role keeps besides `SHARED_SECRETS`; an LLM actor (`llm-<provider>`) keeps its own
 provider's key and base URL only."""
+
+
+_COMPOSE_SECRETS = ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "NATS_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def secret_environment_names(environ: dict[str, str] | None = None) -> list[str]:
+    """The environment variables of this process that carry a credential setting (`SECRET_FIELDS` by every name
+    the settings read, a provider's key or URL, the compose stack's passwords); `SHARED_SECRETS` stay."""
+    import os
+
+    from pydantic import AliasChoices
+
+    env = os.environ if environ is None else environ
+    names = set(_COMPOSE_SECRETS)
+    for field in set(SECRET_FIELDS) - SHARED_SECRETS:
+        names.add(f"MKA_{field.upper()}")
+        alias = Settings.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(a) for a in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias)
+    provider = [n for n in env if n.startswith("MKA_LLM__") and n.endswith(("__API_KEY", "__BASE_URL"))]
+    return sorted(n for n in names.union(provider) if n in env)
+
+
+def scrub_environment() -> list[str]:
+    """Drop the credentials a Ray worker inherited from the driver's shell: an actor holds the settings its role
+    needs (`settings_for`), so the rest must not sit in its environment either. Returns the names dropped."""
+    import os
+
+    dropped = secret_environment_names()
+    for name in dropped:
+        os.environ.pop(name, None)
+    return dropped
 
 
 def settings_for(settings: Settings, role: str) -> Settings:

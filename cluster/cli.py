@@ -25,7 +25,9 @@ from cluster.secrets import mask_secrets
 from cluster.settings import Settings, load_settings
 from schemas import InvalidBrief, InvalidInput, MkaError, parse_brief, problems_from
 
-app = typer.Typer(help="Marketing Assistant: brief in, researched multi-model PII-safe report out.", no_args_is_help=True)
+# No local variables in crash tracebacks, whatever typer's default: they hold connection strings and keys.
+app = typer.Typer(help="Marketing Assistant: brief in, researched multi-model PII-safe report out.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
 schemas_app = typer.Typer(help="JSON Schema export of the contracts.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 jobs_app = typer.Typer(help="List and inspect jobs.", no_args_is_help=True)

@@ -37,6 +37,9 @@ log = logging.getLogger("mka.actors")
 
 
 def _start(settings: Settings) -> None:
+    from cluster.bootstrap import scrub_environment
+
+    scrub_environment()  # the worker inherited the driver's shell: this actor's credentials are in `settings`
     setup_tracing(settings)
     configure_logging(settings.log_level)
 

@@ -106,7 +106,11 @@ def ensure_actors(settings: Settings) -> dict[str, Any]:
     Restart policies: every actor restarts on death; only idempotent calls are retried by Ray
     (MCP reads, pseudonymization, report rendering to a fixed key). LLM calls and the
     orchestrator are never retried by Ray: the orchestrator resumes from checkpoints itself.
+    The actors that sign events get this process's signing key, so every node signs with the same one.
     """
+    from cluster.signing import pin_signing_key
+
+    settings = pin_signing_key(settings)
     handles: dict[str, Any] = {}
     handles["cache"] = _actor(shells.DiscoveryCacheActor, ACTOR_NAMES["cache"], "cache", settings,
                               num_cpus=0.05, max_restarts=-1, max_task_retries=2)

@@ -351,5 +351,14 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment, with explicit overrides winning."""
-    return Settings(**overrides)
+    """Build settings from the environment, with explicit overrides winning; `InvalidInput` names each bad setting
+    without its value (pydantic's own message quotes the input, which may be a key or a password)."""
+    from pydantic import ValidationError
+
+    from schemas._errors import InvalidInput
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"invalid settings: {problems}") from None

@@ -57,6 +57,7 @@ __all__ = [
     "canonical",
     "load_keyset",
     "load_signing_key",
+    "pin_signing_key",
     "rotate_signing_key",
 ]
 
@@ -227,6 +228,16 @@ def load_signing_key(settings: Settings, *, create: bool = True) -> SigningKey:
     except OSError as exc:
         raise SigningKeyError(f"cannot read the signing key {path.name} under MKA_HOME ({type(exc).__name__})") from None
     return SigningKey.from_pem(data, origin=str(path))
+
+
+def pin_signing_key(settings: Settings) -> Settings:
+    """The settings with the active key in `signing_key`, so processes started from them (Ray actors on any node)
+    sign with this one instead of making their own under another machine's MKA_HOME."""
+    from pydantic import SecretStr
+
+    if settings.signing_key is not None and settings.signing_key.get_secret_value().strip():
+        return settings
+    return settings.model_copy(update={"signing_key": SecretStr(load_signing_key(settings).pem().decode())})
 
 
 def _retired(settings: Settings) -> list[PublicKey]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -73,6 +74,8 @@ from schemas import (
 )
 
 __all__ = ["SqlJobStore", "write_event"]
+
+_log = logging.getLogger("mka.store")
 
 
 class SqlJobStore(JobStore):
@@ -719,7 +722,9 @@ class SqlJobStore(JobStore):
         if self.engine.dialect.name != "sqlite":
             return
         with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if busy:  # a reader holds an old snapshot: the next retention delete (or SQLite's own checkpoint) finishes it
+            _log.warning("the WAL still holds pages of deleted rows: a reader was busy (checkpoint again later)")
 
     def record_system_event(self, event_type: str, payload: dict[str, object], *, stream: str) -> None:
         """Write an event that belongs to no job."""

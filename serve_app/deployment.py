@@ -17,8 +17,9 @@ class Portal:
     """Serve replica: its FastAPI app and backend are built when the replica starts, never at import time."""
 
     def __init__(self, settings: Settings) -> None:
-        from cluster.bootstrap import build_portal_app, settings_for
+        from cluster.bootstrap import build_portal_app, scrub_environment, settings_for
 
+        scrub_environment()  # the replica inherited the driver's shell: its credentials are in `settings`
         self._app = build_portal_app(settings_for(settings, "portal"))
 
     def __serve_build_asgi_app__(self) -> Any:
@@ -29,5 +30,6 @@ class Portal:
 def portal_app(settings: Settings) -> serve.Application:
     """The bound application `serve.run` / `serve deploy` take; the replica gets the portal's credentials only."""
     from cluster.bootstrap import settings_for
+    from cluster.signing import pin_signing_key
 
-    return Portal.bind(settings_for(settings, "portal"))
+    return Portal.bind(settings_for(pin_signing_key(settings), "portal"))

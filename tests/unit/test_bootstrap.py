@@ -78,3 +78,21 @@ def test_the_portal_is_wired_secure_by_default(tmp_path) -> None:  # type: ignor
     with pytest.raises(ValueError, match="MKA_JWT_AUDIENCE"):
         Settings(home=tmp_path, jwt_issuer="https://idp.example/")
     assert "0.0.0.0" not in portal_config(settings.model_copy(update={"serve_host": "0.0.0.0"})).http.allowed_hosts
+
+
+def test_an_actor_drops_the_credentials_it_inherited_from_the_drivers_shell(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from cluster.bootstrap import scrub_environment, secret_environment_names
+
+    planted = {"MKA_DATABASE_URL": "postgresql://u:pw@db/x", "OPENAI_API_KEY": "sk-x", "GOOGLE_API_KEY": "g",
+               "MKA_VAULT_KEY": "v", "MKA_SIGNING_KEY": "s", "MKA_LLM__XAI__API_KEY": "x", "NATS_TOKEN": "n",
+               "MKA_NATS_URL": "nats://t@h", "MKA_MCP_SERVERS": "{}", "POSTGRES_PASSWORD": "p"}
+    kept = {"MKA_HOME": "/tmp/h", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "PATH": os.environ["PATH"],
+            "MKA_LLM__XAI__MODEL": "grok"}
+    for name, value in {**planted, **kept}.items():
+        monkeypatch.setenv(name, value)
+    assert set(planted) <= set(secret_environment_names())
+    dropped = scrub_environment()
+    assert set(planted) <= set(dropped) and not set(kept) & set(dropped)
+    assert all(name not in os.environ for name in planted) and all(os.environ[n] == v for n, v in kept.items())

@@ -116,9 +116,13 @@ def test_compose_binds_loopback_and_reads_credentials_from_env_file() -> None:
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
         for key, value in (service.get("environment") or {}).items():
-            if any(word in key for word in ("PASSWORD", "USER")):
+            if any(word in key for word in ("PASSWORD", "USER", "TOKEN")):
                 assert str(value).startswith(f"${{{key}:?"), f"{name}.{key} is not read from .env"
-    assert "--auth" in compose["services"]["nats"]["command"]
+        assert not any("TOKEN" in str(arg) or "PASSWORD" in str(arg) for arg in service.get("command", [])), name
+    nats = compose["services"]["nats"]
+    assert nats["command"] == ["-c", "/etc/nats/nats.conf"] and "NATS_TOKEN" in nats["environment"]
+    [conf] = [v.split(":")[0] for v in nats["volumes"] if v.endswith("/etc/nats/nats.conf:ro")]
+    assert "token: $NATS_TOKEN" in (root / conf).read_text()  # from the environment, never the command line
     assert ".env" in (root / ".gitignore").read_text().split()
     example = (root / ".env.example").read_text()
     assert all(f"{var}=" in example for var in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "NATS_TOKEN"))

@@ -22,6 +22,7 @@ from cluster.signing import (
     canonical,
     load_keyset,
     load_signing_key,
+    pin_signing_key,
     rotate_signing_key,
 )
 from cluster.sql_store import SqlJobStore
@@ -279,3 +280,13 @@ def test_a_rotated_key_still_verifies_the_events_signed_before_it(tmp_path: Path
     pem = runner.invoke(app, ["keys", "export-public"]).output
     assert pem.count("BEGIN PUBLIC KEY") == 2 and "PRIVATE" not in pem
     assert os.stat(settings.home / SIGNING_FILE).st_mode & 0o077 == 0
+
+
+def test_actors_started_from_pinned_settings_sign_with_this_processs_key(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "driver")
+    pinned = pin_signing_key(settings)
+    assert pinned.signing_key is not None
+    elsewhere = pinned.model_copy(update={"home": tmp_path / "other-node"})  # an actor on another machine
+    assert load_signing_key(elsewhere).key_id == load_signing_key(settings).key_id
+    assert not (tmp_path / "other-node" / SIGNING_FILE).exists()
+    assert pin_signing_key(pinned) is pinned
