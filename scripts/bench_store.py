@@ -1,6 +1,6 @@
 """Benchmark: job state transitions per second (each with its outbox event) on the job store.
 
-Run: python scripts/bench_store.py [--database-url URL] [--jobs 200] [--threads 1 4 8]
+Run: python scripts/bench_store.py [--database-url URL] [--jobs 200] [--threads 1 4 8] [--unsigned]
 Default URL is the local PostgreSQL test database; pass sqlite:///PATH for the embedded default.
 """
 
@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from actors.pii.keys import Keyring
 from actors.state_machine import PIPELINE
 from cluster.db import make_engine
+from cluster.signing import SigningKey
 from cluster.sql_store import SqlJobStore
 from schemas import Brief
 
@@ -40,9 +41,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--unsigned", action="store_true", help="Write events unsigned (to see what signing costs).")
     args = parser.parse_args()
     engine = make_engine(args.database_url, pool_size=max(args.threads) + 2)
-    store = SqlJobStore(engine, keyring=Keyring([Keyring.generate()]))  # seals each brief, as a real submit does
+    signer = None if args.unsigned else SigningKey.generate().sign  # every event signed, as deployed
+    store = SqlJobStore(engine, keyring=Keyring([Keyring.generate()]), signer=signer)  # seals each brief, as submit does
     brief = Brief.model_validate({**BRIEF, "project": f"bench-{uuid.uuid4().hex[:8]}"})
     walk(store, brief)  # warm-up: migrations, pool, statement caches
     print(f"backend={engine.dialect.name} jobs={args.jobs} transitions/job={len(PIPELINE) - 1}")

@@ -140,6 +140,15 @@ def test_events_say_whether_their_signature_verifies_and_the_keys_are_public(htt
     assert verify(listed[0], keys_from_jwks).ok and verify(data[0], keys_from_jwks).ok  # as served
     assert verify(listed[1], keys_from_jwks).reason == "unsigned"
 
+    def no_keys() -> KeySet:
+        from cluster.signing import SigningKeyError
+
+        raise SigningKeyError("no signing key here")
+
+    backend.signing_keys = no_keys  # a portal started where no key is: events still stream, each says so
+    listed = client.get(f"/v1/jobs/{job_id}/events", headers={"Accept": "application/json"}).json()
+    assert {e["verification"] for e in listed} == {"unverifiable (no signing keys here)"}
+
 
 def test_status_mapping() -> None:
     from schemas import IdempotencyConflict, InvalidBrief, MkaError
