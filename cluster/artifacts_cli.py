@@ -135,7 +135,11 @@ def artifacts_gc(
     Prints {"dry_run", "deleted": [{id, kind, key, reason}], "held", "orphans": {"objects", "rows"}, ...};
     exit 2 on a bad --now or a bad rules file, 1 when storage or the database fails (rerun it).
     """
-    result = run_sweep(_parse_now(now, as_json), dry_run=dry_run, as_json=as_json)
+    print_sweep(run_sweep(_parse_now(now, as_json), dry_run=dry_run, as_json=as_json), dry_run=dry_run, as_json=as_json)
+
+
+def print_sweep(result: dict[str, Any], *, dry_run: bool, as_json: bool) -> None:
+    """A sweep's report: the JSON itself, or a line per class and one per object deleted or held."""
     if as_json:
         _print_json(result)
         return
@@ -147,7 +151,11 @@ def artifacts_gc(
         _out.print(f"  {entry['kind']:<16} {entry['key']}  ({entry['reason']})", highlight=False)
     for entry in result["held"]:
         _out.print(f"  held {entry['kind']:<11} {entry['key']}  ({entry['hold_reason']})", highlight=False)
-    _print_rows(result, verb)
+    events = sum(e["deleted"] for e in result["events"])
+    _out.print(f"{verb} {events} event(s); {len(result['jobs'])} job row(s) made tombstones; "
+               f"{result['spans']['deleted']} span(s)", highlight=False)
+    for entry in result["jobs"]:
+        _out.print(f"  job {entry['id']} ({entry['state']}, {entry['reason']})", highlight=False)
     if result["more"]:
         _out.print("more are due than one run deletes (batch_size): run again", highlight=False)
 
@@ -171,15 +179,6 @@ def run_sweep(at: datetime, *, dry_run: bool, as_json: bool) -> dict[str, Any]:
                      spans=span_purge(settings)).to_dict()
     except MkaError as exc:  # storage or database down: nothing half-done stays (the next sweep finishes it)
         raise _fail(exc, as_json, code=1) from None
-
-
-def _print_rows(result: dict[str, Any], verb: str) -> None:
-    """The retention of what is not an object: events, job rows, spans."""
-    events = sum(e["deleted"] for e in result["events"])
-    _out.print(f"{verb} {events} event(s); {len(result['jobs'])} job row(s) made tombstones; "
-               f"{result['spans']['deleted']} span(s)", highlight=False)
-    for entry in result["jobs"]:
-        _out.print(f"  job {entry['id']} ({entry['state']}, {entry['reason']})", highlight=False)
 
 
 @artifacts_app.command("hold")

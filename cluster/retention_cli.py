@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cluster.artifacts_cli import _fail, _parse_now, _print_json, _print_rows, run_sweep
+from cluster.artifacts_cli import _fail, _parse_now, _print_json, print_sweep, run_sweep
 from cluster.settings import load_settings
 from schemas import MkaError
 from schemas.artifacts import ArtifactKind
@@ -98,16 +98,4 @@ def apply(
     as_json: bool = _JSON,
 ) -> None:
     """Apply every retention period once (the sweeper's run, as `mka artifacts gc`): objects, events, job rows, spans."""
-    result = run_sweep(_parse_now(now, as_json), dry_run=dry_run, as_json=as_json)
-    if as_json:
-        _print_json(result)
-        return
-    verb = "would delete" if dry_run else "deleted"
-    _out.print(f"{verb} {len(result['deleted'])} object(s); {len(result['held'])} held", highlight=False)
-    for entry in result["deleted"]:
-        _out.print(f"  {entry['kind']:<16} {entry['key']}  ({entry['reason']})", highlight=False)
-    for entry in result["held"]:
-        _out.print(f"  held {entry['kind']:<11} {entry['key']}  ({entry['hold_reason']})", highlight=False)
-    _print_rows(result, verb)
-    if result["more"]:
-        _out.print("more are due than one run deletes (batch_size): run again", highlight=False)
+    print_sweep(run_sweep(_parse_now(now, as_json), dry_run=dry_run, as_json=as_json), dry_run=dry_run, as_json=as_json)
