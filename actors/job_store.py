@@ -300,6 +300,14 @@ class JobStore(abc.ABC):
         transaction. Return how many went (or, dry, would go)."""
 
     @abc.abstractmethod
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """How many outbox rows wait for the relay, and when the oldest of them happened (None: none waits)."""
+
+    @abc.abstractmethod
+    def job_counts(self) -> dict[str, int]:
+        """How many jobs are in each state (states with none left out)."""
+
+    @abc.abstractmethod
     def any_published(self) -> bool:
         """Whether any outbox row was ever relayed: the deployment has a relay, whatever this process's settings say."""
 

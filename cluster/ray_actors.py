@@ -35,6 +35,8 @@ __all__ = [
 
 log = logging.getLogger("mka.actors")
 
+_GAUGES_S = 15.0  # how often the orchestrator samples the store's gauges
+
 
 def _start(settings: Settings) -> None:
     from cluster.bootstrap import scrub_environment
@@ -287,6 +289,14 @@ class OrchestratorActor:
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self.resume()
+        from actors.orchestrator.observe import sample
+        from actors.periodic import Periodic
+
+        states = [s.value for s in JobState]
+        # Jobs per state, the outbox backlog and the relay's lag, read from the store for Prometheus.
+        self._gauges = Periodic(lambda now: sample(self.store, self.metrics, now, states), interval_s=_GAUGES_S,
+                                name="mka-gauges")
+        self._gauges.start()
 
     def ping(self) -> str:
         """Liveness check."""

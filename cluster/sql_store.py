@@ -670,6 +670,18 @@ class SqlJobStore(JobStore):
             self._forget_freed_pages()
         return len(seqs)
 
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """Rows waiting for the relay and the oldest one's time (the pending index answers both)."""
+        with self._tx() as s:
+            count, oldest = s.execute(select(func.count(), func.min(OutboxRow.occurred_at))
+                                      .where(OutboxRow.published_at.is_(None))).one()
+        return int(count or 0), _utc(oldest)
+
+    def job_counts(self) -> dict[str, int]:
+        """Jobs per state."""
+        with self._tx() as s:
+            return {state: int(n) for state, n in s.execute(select(JobRow.state, func.count()).group_by(JobRow.state))}
+
     def any_published(self) -> bool:
         """Whether any outbox row was ever relayed (the deployment has a relay)."""
         with self._tx() as s:

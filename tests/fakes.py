@@ -613,6 +613,17 @@ class MemoryJobStore(JobStore):
                         "relayed_only": published_only})
             return len(gone)
 
+    def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """Messages waiting for the relay and the oldest one's time."""
+        with self._lock:
+            waiting = [m.event.occurred_at for m in self.outbox if m.published_at is None]
+        return len(waiting), min(waiting, default=None)
+
+    def job_counts(self) -> dict[str, int]:
+        """Jobs per state."""
+        with self._lock:
+            return dict(Counter(j.state.value for j in self.jobs.values()))
+
     def any_published(self) -> bool:
         """Whether any message was ever relayed."""
         with self._lock:

@@ -120,9 +120,11 @@ class JobRunner:
         outage_started: float | None = None
         failures = 0
         job: JobRecord | None = None
+        ended_before: bool | None = None  # a job already terminal when this run read it is not counted again
         while job is None or not job.terminal:
             try:
                 job = self.store.get(job_id) if job is None else job
+                ended_before = job.terminal if ended_before is None else ended_before
                 if job.terminal:
                     break
                 if job.state == S.SUBMITTED:  # into the first step's state, whichever step that is
@@ -151,6 +153,8 @@ class JobRunner:
             except Exception as exc:  # noqa: BLE001 - a bug between steps still ends the job, with its kind only
                 job = self._fail(job_id, MkaError(f"{type(exc).__name__} between steps"))
         self.metrics.job_state(job.state.value)
+        if not ended_before and job.created_at is not None and job.updated_at is not None:
+            self.metrics.job_finished(_outcome(job), max(0.0, (job.updated_at - job.created_at).total_seconds()))
         self._schedule(job)
         return job
 
@@ -337,3 +341,12 @@ class JobRunner:
 
 class _Empty(BaseModel):
     """Placeholder output of a step that failed before producing anything."""
+
+
+def _outcome(job: JobRecord) -> str:
+    """The job-latency label of a finished job; a failure for want of answers is told apart (the SLO excludes it)."""
+    if job.state == S.COMPLETED:
+        return "degraded" if job.degraded else "completed"
+    if job.state == S.FAILED and (job.error or {}).get("code") == "below_quorum":
+        return "below_quorum"
+    return job.state.value

@@ -163,8 +163,11 @@ def analyze(ctx: StepContext) -> BaseModel:
     # Providers' error texts may echo a key or a vault value: cleaned before the checkpoint and the job's error.
     answers, quorum = clean_answers(output.answers, output.quorum, ctx.guards.guard(job.id))
     output = output.model_copy(update={"answers": answers, "quorum": quorum})
+    ctx.metrics.quorum_wait(output.quorum.waited_s)
     for status in output.quorum.providers:
         ctx.metrics.provider_outcome(status.provider, status.status)
+        if status.tokens or status.cost:
+            ctx.metrics.llm_usage(status.provider, status.tokens or 0, status.cost or 0.0)
     ctx.metrics.quorum("failed" if not output.quorum.met else "degraded" if output.quorum.degraded else "met")
     return output
 

@@ -452,3 +452,16 @@ def test_a_finished_job_with_no_object_left_becomes_a_tombstone(store, make_brie
     assert again.id != done.id
     assert store.tombstone(running.id) is None and store.get(kept.id).state == JobState.CANCELLED
     assert store.tombstone_jobs([done.id]) == []
+
+
+def test_the_backlog_and_the_state_counts(store, make_brief) -> None:  # type: ignore[no-untyped-def]
+    before_count, _ = store.outbox_backlog()
+    before_states = store.job_counts()
+    job = store.submit(make_brief())
+    store.transition(job.id, JobState.VALIDATING, expected_version=job.version)
+    count, oldest = store.outbox_backlog()
+    assert count == before_count + 2 and oldest is not None and oldest.tzinfo is not None
+    after = store.job_counts()
+    assert after.get("validating", 0) == before_states.get("validating", 0) + 1
+    store.mark_published([m.event.id for m in store.events(job.id)])
+    assert store.outbox_backlog()[0] == before_count

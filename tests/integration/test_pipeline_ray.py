@@ -182,7 +182,8 @@ def test_orchestrator_metrics_reach_rays_prometheus_endpoint(stack) -> None:  # 
     assert job.state == JobState.COMPLETED, job.error
     port = ray._private.worker._global_node.metrics_export_port  # noqa: SLF001 - where Prometheus scrapes
     wanted = {"ray_mka_job_transitions", "ray_mka_step_latency_seconds_bucket", "ray_mka_provider_outcomes",
-              "ray_mka_quorum_decisions", "ray_mka_jobs_running"}
+              "ray_mka_quorum_decisions", "ray_mka_jobs_running", "ray_mka_job_duration_seconds_bucket",
+              "ray_mka_quorum_wait_seconds_bucket", "ray_mka_jobs", "ray_mka_outbox_backlog", "ray_mka_relay_lag_seconds"}
     deadline = time.monotonic() + 90  # Ray exports on an interval: poll until the job's end shows
     seen: set[str] = set()
     transitions: list[str] = []
@@ -196,3 +197,5 @@ def test_orchestrator_metrics_reach_rays_prometheus_endpoint(stack) -> None:  # 
     assert wanted <= seen, f"missing metrics: {wanted - seen}"
     assert any('state="completed"' in line for line in transitions), transitions
     assert 'provider="openai"' in body
+    durations = [line for line in body.splitlines() if line.startswith("ray_mka_job_duration_seconds_count")]
+    assert any('outcome="completed"' in line or 'outcome="degraded"' in line for line in durations), durations
