@@ -682,10 +682,10 @@ async def _sse(request: Request, backend: PortalBackend, job_id: str, project: s
                 to_state = m.event.payload.get("to_state")
                 if m.event.type == EventType.JOB_STATE_CHANGED and to_state:
                     state = to_state
-                if m.seq <= after:
-                    continue
+            fresh = [m for m in messages if m.seq > after]
+            statuses = await asyncio.to_thread(backend.verification, fresh) if fresh else []  # one batch per poll
+            for m, status in zip(fresh, statuses, strict=True):
                 after = m.seq
-                [status] = await asyncio.to_thread(backend.verification, [m])
                 data = json.dumps({**m.event.model_dump(mode="json"), "verification": status})
                 yield f"id: {m.seq}\nevent: {m.event.type}\ndata: {data}\n\n".encode()
                 last_sent = time.monotonic()
